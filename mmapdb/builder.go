@@ -1,0 +1,182 @@
+package mmapdb
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"slices"
+)
+
+// builder writes a new database file front to back: a placeholder header,
+// then the body in post-order (key paths and records before their leaf,
+// children before their index, the root index last but for the ID index),
+// then the real header at offset 0. Only the entries of the indices on the
+// current path and one leaf's record offsets are held in memory.
+type builder struct {
+	f       *os.File
+	w       *bufio.Writer
+	off     uint64 // bytes written so far
+	crc     uint32 // CRC-32C of the body so far
+	scratch []byte
+
+	records uint64
+	ids     []idEntry
+	levels  [][]indexEntry // entries of the open index at each depth
+	recOffs []uint64       // record offsets of the leaf being written
+}
+
+type indexEntry struct {
+	key   string
+	child uint64
+}
+
+type idEntry struct {
+	id, off uint64
+}
+
+func newBuilder(f *os.File) (*builder, error) {
+	b := &builder{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	if _, err := b.w.Write(make([]byte, headerLen)); err != nil {
+		return nil, err
+	}
+	b.off = uint64(headerLen)
+	return b, nil
+}
+
+// emit writes body bytes.
+func (b *builder) emit(p []byte) error {
+	b.crc = crc32.Update(b.crc, crcTable, p)
+	b.off += uint64(len(p))
+	_, err := b.w.Write(p)
+	return err
+}
+
+// path writes a key path and returns its offset.
+func (b *builder) path(keys []string) (uint64, error) {
+	off := b.off
+	p := appendArrayHeader(b.scratch[:0], len(keys))
+	for _, k := range keys {
+		p = appendBinString(p, k)
+	}
+	b.scratch = p
+	return off, b.emit(p)
+}
+
+// record writes one record of the leaf being built.
+func (b *builder) record(pathOff uint64, sort, data []byte, id uint64) error {
+	off := b.off
+	b.scratch = appendRecord(b.scratch[:0], pathOff, sort, data, id)
+	b.recOffs = append(b.recOffs, off)
+	b.ids = append(b.ids, idEntry{id, off})
+	b.records++
+	return b.emit(b.scratch)
+}
+
+// leaf writes the leaf of the records written since the last leaf.
+func (b *builder) leaf(pathOff uint64) (uint64, error) {
+	off := b.off
+	n := len(b.recOffs)
+	p := appendExtHeader(b.scratch[:0], extLeaf, leafHeadLen+8*n)
+	p = binary.BigEndian.AppendUint64(p, pathOff)
+	p = binary.BigEndian.AppendUint32(p, uint32(n))
+	for _, r := range b.recOffs {
+		p = binary.BigEndian.AppendUint64(p, r)
+	}
+	b.scratch = p
+	b.recOffs = b.recOffs[:0]
+	return off, b.emit(p)
+}
+
+// index writes an index node of sorted entries.
+func (b *builder) index(entries []indexEntry) (uint64, error) {
+	off := b.off
+	table := 4 + indexEntryLen*len(entries)
+	size := table
+	for _, e := range entries {
+		size += len(e.key)
+	}
+	if size > maxExtPayload || len(entries) > 1<<32-1 {
+		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
+	}
+	p := appendExtHeader(b.scratch[:0], extIndex, size)
+	p = binary.BigEndian.AppendUint32(p, uint32(len(entries)))
+	ko := table
+	for _, e := range entries {
+		p = binary.BigEndian.AppendUint32(p, uint32(ko))
+		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
+		p = binary.BigEndian.AppendUint64(p, e.child)
+		ko += len(e.key)
+	}
+	for _, e := range entries {
+		p = append(p, e.key...)
+	}
+	b.scratch = p
+	return off, b.emit(p)
+}
+
+// level returns the reusable entry slice for an index at depth d.
+func (b *builder) level(d int) []indexEntry {
+	for len(b.levels) <= d {
+		b.levels = append(b.levels, nil)
+	}
+	return b.levels[d][:0]
+}
+
+// finish writes the ID index and seals the file. The caller sets the
+// generation and next ID of h.
+func (b *builder) finish(h *header, root uint64) error {
+	if !slices.IsSortedFunc(b.ids, cmpIDEntry) {
+		slices.SortFunc(b.ids, cmpIDEntry)
+	}
+	idsOff := b.off
+	if len(b.ids)*idEntryLen > maxExtPayload {
+		return fmt.Errorf("mmapdb: %d records are too many for one file", len(b.ids))
+	}
+	p := appendExtHeader(b.scratch[:0], extIDIndex, len(b.ids)*idEntryLen)
+	if err := b.emit(p); err != nil {
+		return err
+	}
+	buf := make([]byte, 0, 64<<10)
+	for i, e := range b.ids {
+		if i > 0 && e.id == b.ids[i-1].id {
+			return fmt.Errorf("%w: %d", ErrDuplicateID, e.id)
+		}
+		buf = binary.BigEndian.AppendUint64(buf, e.id)
+		buf = binary.BigEndian.AppendUint64(buf, e.off)
+		if len(buf) == cap(buf) {
+			if err := b.emit(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := b.emit(buf); err != nil {
+		return err
+	}
+	h.records = b.records
+	h.root = root
+	h.ids = idsOff
+	return b.seal(h)
+}
+
+// seal flushes the body, writes the header at offset 0 and syncs the
+// file. h has its generation, next ID, record count, root and ID index set
+// by the caller; seal fills in the rest.
+func (b *builder) seal(h *header) error {
+	if err := b.w.Flush(); err != nil {
+		return err
+	}
+	h.version = FormatVersion
+	h.valid = true
+	h.length = b.off
+	h.bodyCRC = b.crc
+	if _, err := b.f.WriteAt(encodeHeader(h), 0); err != nil {
+		return err
+	}
+	return b.f.Sync()
+}
+
+func cmpIDEntry(a, b idEntry) int { return cmp.Compare(a.id, b.id) }

@@ -1,0 +1,207 @@
+package mmapdb
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// replace writes a new version with write and puts it in place of the
+// database: temporary file in the same directory, fsync, rename, fsync of
+// the directory, then the old version's valid flag is cleared (unless
+// keepOld) so that every reader moves on. t is the transaction whose base
+// is replaced, nil when creating the file. Killed at any instant, it leaves
+// the old or the new file at the path, never a mix.
+func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error) error {
+	dir := filepath.Dir(db.path)
+	tmp, err := os.CreateTemp(dir, tempPrefix(db.path)+"*")
+	if err != nil {
+		return fmt.Errorf("mmapdb: create temporary file: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err := tmp.Chmod(db.opts.Mode); err != nil {
+		return fmt.Errorf("mmapdb: chmod %s: %w", tmpName, err)
+	}
+	b, err := newBuilder(tmp)
+	if err != nil {
+		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
+	}
+	h := &header{created: db.opts.Now().UnixNano()}
+	if err := write(b, h); err != nil {
+		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("mmapdb: close %s: %w", tmpName, err)
+	}
+	if t != nil && db.opts.Backups != nil {
+		if err := db.autoBackup(t.base); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmpName, db.path); err != nil {
+		return fmt.Errorf("mmapdb: rename %s: %w", tmpName, err)
+	}
+	ok = true
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("mmapdb: sync directory %s: %w", dir, err)
+	}
+	if t != nil && !keepOld {
+		// One positioned write: readers of the old version see it in their
+		// own mapping and move to the new file.
+		if _, err := t.wf.WriteAt([]byte{mpFalse}, int64(validOff)); err != nil {
+			return fmt.Errorf("mmapdb: invalidate old version of %s: %w", db.path, err)
+		}
+	}
+	_, err = db.refresh()
+	return err
+}
+
+// writeIndex writes the merge of a base index (nil: none) and an index of
+// inserted records (nil: none) at depth d, children first. It returns the
+// offset of the written node and whether it has entries; empty indices
+// other than the root are not written.
+func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (off uint64, nonEmpty bool, err error) {
+	var newKeys []string
+	if pn != nil {
+		newKeys = slices.Sorted(maps.Keys(pn.children))
+	}
+	entries := b.level(d)
+	oi, ni := 0, 0
+	oldLen := 0
+	if old != nil {
+		oldLen = old.Len()
+	}
+	for oi < oldLen || ni < len(newKeys) {
+		var (
+			key      string
+			oldChild *Node
+			newChild *pnode
+		)
+		var ok []byte
+		if oi < oldLen {
+			if ok, err = old.Key(oi); err != nil {
+				return 0, false, err
+			}
+		}
+		if oi < oldLen && (ni == len(newKeys) || bstr(ok) <= newKeys[ni]) {
+			key = bstr(ok)
+		} else {
+			key = newKeys[ni]
+		}
+		if oi < oldLen && bstr(ok) == key {
+			n, err := old.Child(oi)
+			if err != nil {
+				return 0, false, err
+			}
+			oldChild = &n
+			oi++
+		}
+		if ni < len(newKeys) && newKeys[ni] == key {
+			newChild = pn.children[key]
+			ni++
+		}
+		childOff, written, err := t.writeChild(b, d, key, oldChild, newChild)
+		if err != nil {
+			return 0, false, err
+		}
+		if written {
+			entries = append(entries, indexEntry{key: key, child: childOff})
+		}
+	}
+	b.levels[d] = entries
+	if len(entries) == 0 && d > 0 {
+		return 0, false, nil
+	}
+	off, err = b.index(entries)
+	return off, len(entries) > 0, err
+}
+
+// writeChild writes the merge of one base child and one inserted child
+// under the same key; either may be nil.
+func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (uint64, bool, error) {
+	oldLeaf := old != nil && old.IsLeaf()
+	if old != nil && pn != nil && oldLeaf != pn.leaf {
+		live, err := t.liveNode(*old)
+		if err != nil {
+			return 0, false, err
+		}
+		if live {
+			return 0, false, fmt.Errorf("%w: key %q at depth %d", ErrMixed, key, d)
+		}
+		old = nil
+	}
+	isLeaf := oldLeaf
+	if pn != nil {
+		isLeaf = pn.leaf
+	}
+	if isLeaf {
+		var l Leaf
+		if old != nil {
+			var err error
+			if l, err = old.Leaf(); err != nil {
+				return 0, false, err
+			}
+		}
+		var recs []*prec
+		if pn != nil {
+			recs = pn.recs
+		}
+		return t.writeLeaf(b, l, recs)
+	}
+	var oldIx *Index
+	if old != nil {
+		ix, err := old.Index()
+		if err != nil {
+			return 0, false, err
+		}
+		oldIx = &ix
+	}
+	return t.writeIndex(b, d+1, oldIx, pn)
+}
+
+// writeLeaf writes the key path, the records and the leaf of a base leaf
+// merged with inserted records. Leaves left without records are not
+// written.
+func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (uint64, bool, error) {
+	var keys []string
+	for _, p := range recs {
+		if !p.deleted {
+			keys = p.keys
+			break
+		}
+	}
+	if keys == nil {
+		live, err := t.liveInLeaf(old)
+		if err != nil || !live {
+			return 0, false, err
+		}
+		if keys, err = old.Keys(); err != nil {
+			return 0, false, err
+		}
+	}
+	pathOff, err := b.path(keys)
+	if err != nil {
+		return 0, false, err
+	}
+	err = t.mergeLeaf(old, recs, func(r Record) error {
+		return b.record(pathOff, r.Sort, r.Data, r.ID)
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	if len(b.recOffs) == 0 {
+		// Every record was deleted: the key path stays as dead bytes.
+		return 0, false, nil
+	}
+	off, err := b.leaf(pathOff)
+	return off, true, err
+}

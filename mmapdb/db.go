@@ -1,0 +1,265 @@
+package mmapdb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultMaxID is the highest record ID handed out unless Options.MaxID
+// says otherwise: IDs are 32-bit, as in Perl's MMapDB.
+const DefaultMaxID = 1<<32 - 1
+
+// DefaultCheckInterval is how often an open DB compares the identity of
+// the file at its path with the mapped one, unless Options say otherwise.
+const DefaultCheckInterval = time.Second
+
+// Options configure a DB. The zero value is a writable database with
+// locking, a one-second identity check and no automatic backups.
+type Options struct {
+	// ReadOnly refuses Begin, Restore and every other write with
+	// ErrReadOnly. A read-only DB never creates the file.
+	ReadOnly bool
+
+	// NoLock skips the exclusive lock on <file>.lock. Only safe when a
+	// single writer process is guaranteed by other means; with it, stale
+	// temporary files are not cleaned up either, as they may belong to a
+	// live writer.
+	NoLock bool
+
+	// LockTimeout bounds how long Begin waits for the lock; after it
+	// Begin fails with ErrLockFailed. Zero waits as long as it takes.
+	LockTimeout time.Duration
+
+	// CheckInterval is how often the identity (device, inode) of the file
+	// at the path is compared with the mapped version, so that a file
+	// replaced by other tools (mv, rsync) is noticed. Commits by mmapdb
+	// writers are noticed at once through the valid flag, without it.
+	// Zero means DefaultCheckInterval; negative disables the check.
+	CheckInterval time.Duration
+
+	// MaxID is the highest record ID; allocation wraps to the lowest free
+	// ID above it. Zero means DefaultMaxID.
+	MaxID uint64
+
+	// Backups, when set, makes every commit first copy the version it
+	// replaces to a timestamped backup and prune old backups by the
+	// policy. It costs a copy of the database per commit.
+	Backups *BackupPolicy
+
+	// Now is the clock for backup names and pruning; nil means time.Now.
+	Now func() time.Time
+
+	// Mode is the permission of created database files; zero means 0644.
+	Mode fs.FileMode
+}
+
+// Stats are counters of one DB since Open.
+type Stats struct {
+	Reloads uint64 // versions switched to after the first
+	Commits uint64 // transactions committed, restores included
+	Inserts uint64 // records inserted by committed transactions
+	Deletes uint64 // records deleted by committed transactions
+}
+
+// DB is a database file, mapped read-only. Lookups go through a Snapshot
+// and are lock-free; writes go through a Txn, which builds a complete new
+// file and swaps it in. A DB is safe for concurrent use.
+type DB struct {
+	path string
+	opts Options
+
+	cur     atomic.Pointer[version]
+	mu      sync.Mutex   // serialises refresh
+	retryAt atomic.Int64 // unix ns before which a failed refresh is not retried
+
+	txMu sync.Mutex
+	txn  *Txn
+
+	closed atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
+
+	reloads, commits, inserts, deletes atomic.Uint64
+}
+
+// Open opens the database at path. It maps the file if it exists, which
+// costs the same whatever the file size: only the header is read. A
+// missing file is not an error: Snapshot reports it (errors.Is
+// fs.ErrNotExist) until a writer creates it (Begin does) or it appears.
+// A file that exists but is not a valid database is an error.
+func Open(path string, opts *Options) (*DB, error) {
+	db := &DB{path: filepath.Clean(path)}
+	if opts != nil {
+		db.opts = *opts
+	}
+	if db.opts.MaxID == 0 {
+		db.opts.MaxID = DefaultMaxID
+	}
+	if db.opts.CheckInterval == 0 {
+		db.opts.CheckInterval = DefaultCheckInterval
+	}
+	if db.opts.Now == nil {
+		db.opts.Now = time.Now
+	}
+	if db.opts.Mode == 0 {
+		db.opts.Mode = 0o644
+	}
+	if _, err := db.refresh(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if db.opts.CheckInterval > 0 {
+		db.stop, db.done = make(chan struct{}), make(chan struct{})
+		go db.watch()
+	}
+	return db, nil
+}
+
+// Path returns the path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// ReadOnly reports whether the DB was opened read-only.
+func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
+
+// Close rolls back an open transaction, stops the identity check and drops
+// the DB's reference to the current version. Snapshots still held stay
+// valid until released.
+func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return nil
+	}
+	if db.stop != nil {
+		close(db.stop)
+		<-db.done
+	}
+	db.txMu.Lock()
+	t := db.txn
+	db.txMu.Unlock()
+	if t != nil {
+		_ = t.Rollback()
+	}
+	db.mu.Lock()
+	if v := db.cur.Swap(nil); v != nil {
+		v.release()
+	}
+	db.mu.Unlock()
+	return nil
+}
+
+// Snapshot pins the current version and returns it; release it with
+// Snapshot.Release. It checks the valid flag of the current mapping (a
+// memory read) and moves to the newest file when a committer has
+// superseded it; otherwise it takes no lock and makes no system call.
+func (db *DB) Snapshot() (Snapshot, error) {
+	for {
+		v := db.cur.Load()
+		if v == nil || !v.valid() {
+			if db.closed.Load() {
+				return Snapshot{}, ErrClosed
+			}
+			if now := time.Now().UnixNano(); now >= db.retryAt.Load() {
+				if _, err := db.refresh(); err != nil {
+					db.retryAt.Store(now + int64(10*time.Millisecond))
+					if v == nil {
+						return Snapshot{}, err
+					}
+				}
+				v = db.cur.Load()
+			}
+			if v == nil {
+				return Snapshot{}, fmt.Errorf("mmapdb: %s: %w", db.path, fs.ErrNotExist)
+			}
+		}
+		if v.acquire() {
+			return Snapshot{v: v}, nil
+		}
+	}
+}
+
+// Reload maps the newest version of the file now, as a reader does on its
+// own when it notices one. It fails with ErrTxnActive while a transaction
+// is open, as MMapDB refuses to reconnect inside a transaction.
+func (db *DB) Reload() error {
+	db.txMu.Lock()
+	active := db.txn != nil
+	db.txMu.Unlock()
+	if active {
+		return ErrTxnActive
+	}
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	_, err := db.refresh()
+	return err
+}
+
+// Stats returns the DB's counters.
+func (db *DB) Stats() Stats {
+	return Stats{
+		Reloads: db.reloads.Load(),
+		Commits: db.commits.Load(),
+		Inserts: db.inserts.Load(),
+		Deletes: db.deletes.Load(),
+	}
+}
+
+// refresh maps the file at the path if it is not the current version, or
+// if the current version has been superseded. It reports whether it
+// switched.
+func (db *DB) refresh() (bool, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed.Load() {
+		return false, ErrClosed
+	}
+	cur := db.cur.Load()
+	for attempt := 0; ; attempt++ {
+		fi, err := os.Stat(db.path)
+		if err != nil {
+			return false, fmt.Errorf("mmapdb: %w", err)
+		}
+		dev, ino := fileIdentity(fi)
+		if cur != nil && cur.dev == dev && cur.ino == ino {
+			return false, nil
+		}
+		v, err := openVersion(db.path)
+		if err != nil {
+			return false, err
+		}
+		// A version superseded between stat and map: try the next one,
+		// but take it anyway after a few rounds: it is still consistent.
+		if !v.valid() && attempt < 3 {
+			v.release()
+			continue
+		}
+		db.cur.Store(v)
+		if cur != nil {
+			cur.release()
+			db.reloads.Add(1)
+		}
+		return true, nil
+	}
+}
+
+// watch compares the file's identity with the mapped version every
+// CheckInterval until Close.
+func (db *DB) watch() {
+	defer close(db.done)
+	t := time.NewTicker(db.opts.CheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-t.C:
+			// A missing or broken file keeps the current version serving;
+			// the next tick tries again.
+			_, _ = db.refresh()
+		}
+	}
+}

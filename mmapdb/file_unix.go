@@ -1,0 +1,36 @@
+//go:build unix
+
+package mmapdb
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// fileIdentity returns the device and inode of a file, which change when
+// the file at a path is replaced (by a commit, mv or rsync).
+func fileIdentity(fi fs.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), uint64(st.Ino)
+	}
+	return 0, 0
+}
+
+// adviseRandom tells the kernel that the mapping is read at random, so a
+// page fault does not read ahead megabytes that a lookup never touches.
+func adviseRandom(b []byte) {
+	_ = unix.Madvise(b, unix.MADV_RANDOM)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,178 @@
+package mmapdb
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Verify checks the current version completely: the body checksum, then a
+// walk of the whole structure (index keys strictly ascending, children
+// before parents, every leaf's key path equal to the path that reaches it,
+// records in sort order, the ID index sorted and in one-to-one agreement
+// with the records, the header's record count). Its cost is linear in the
+// file size. Any finding wraps ErrCorrupt.
+func (db *DB) Verify() error {
+	s, err := db.Snapshot()
+	if err != nil {
+		return err
+	}
+	defer s.Release()
+	return s.Verify(nil)
+}
+
+// VerifyFile opens the database file at path on its own, without a DB or
+// a lock, and verifies it as DB.Verify does. progress, when not nil, is
+// called now and then with the number of records checked so far and the
+// total.
+func VerifyFile(path string, progress func(done, total uint64)) error {
+	v, err := openVersion(path)
+	if err != nil {
+		return err
+	}
+	defer v.release()
+	if err := verifyVersionProgress(v, progress); err != nil {
+		return fmt.Errorf("verify %s: %w", path, err)
+	}
+	return nil
+}
+
+// Verify checks the snapshot as DB.Verify does; progress may be nil.
+func (s Snapshot) Verify(progress func(done, total uint64)) error {
+	return verifyVersionProgress(s.v, progress)
+}
+
+func verifyVersion(v *version) error { return verifyVersionProgress(v, nil) }
+
+func verifyVersionProgress(v *version, progress func(done, total uint64)) error {
+	h := v.h
+	if got := bodyChecksum(v.data); got != h.bodyCRC {
+		return corruptf("body checksum %08x, header says %08x", got, h.bodyCRC)
+	}
+	if h.nextID == 0 {
+		return corruptf("next id is 0")
+	}
+	s := Snapshot{v: v}
+	root, err := s.Root()
+	if err != nil {
+		return err
+	}
+	w := &verifier{total: h.records, progress: progress}
+	if err := w.index(root, nil); err != nil {
+		return err
+	}
+	if w.count != h.records {
+		return corruptf("%d records reachable, header says %d", w.count, h.records)
+	}
+	ids, err := s.idIndex()
+	if err != nil {
+		return err
+	}
+	if uint64(ids.n) != h.records {
+		return corruptf("id index has %d entries, header says %d records", ids.n, h.records)
+	}
+	slices.SortFunc(w.ids, cmpIDEntry)
+	for i := range ids.n {
+		id := ids.id(i)
+		if i > 0 && id <= ids.id(i-1) {
+			return corruptf("id index not strictly ascending at entry %d (id %d)", i, id)
+		}
+		r, err := ids.record(i)
+		if err != nil {
+			return err
+		}
+		if r.ID != id {
+			return corruptf("id index entry %d says id %d, record says %d", i, id, r.ID)
+		}
+		if e := w.ids[i]; e.id != id || e.off != r.off {
+			return corruptf("id index entry %d (id %d at %d) does not match the records reachable from the root (id %d at %d)", i, id, r.off, e.id, e.off)
+		}
+	}
+	if progress != nil {
+		progress(w.count, w.total)
+	}
+	return nil
+}
+
+type verifier struct {
+	count, total uint64
+	ids          []idEntry
+	progress     func(done, total uint64)
+}
+
+func (w *verifier) index(ix Index, path []string) error {
+	if ix.Len() == 0 && len(path) > 0 {
+		return corruptf("empty index at %d under %q", ix.off, path)
+	}
+	var prev []byte
+	for i := range ix.Len() {
+		k, err := ix.Key(i)
+		if err != nil {
+			return err
+		}
+		if i > 0 && bytes.Compare(prev, k) >= 0 {
+			return corruptf("index at %d: keys not strictly ascending at %d", ix.off, i)
+		}
+		prev = k
+		n, err := ix.Child(i)
+		if err != nil {
+			return err
+		}
+		sub := append(path[:len(path):len(path)], string(k))
+		if !n.IsLeaf() {
+			cix, err := n.Index()
+			if err != nil {
+				return err
+			}
+			if err := w.index(cix, sub); err != nil {
+				return err
+			}
+			continue
+		}
+		l, err := n.Leaf()
+		if err != nil {
+			return err
+		}
+		if err := w.leaf(l, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *verifier) leaf(l Leaf, path []string) error {
+	if l.Len() == 0 {
+		return corruptf("empty leaf at %d under %q", l.off, path)
+	}
+	keys, err := l.Keys()
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(keys, path) {
+		return corruptf("leaf at %d has key path %q, is reached by %q", l.off, keys, path)
+	}
+	var prev []byte
+	for i := range l.Len() {
+		r, err := l.At(i)
+		if err != nil {
+			return err
+		}
+		if i > 0 && bytes.Compare(prev, r.Sort) > 0 {
+			return corruptf("leaf %q: records not in sort order at %d", strings.Join(path, "/"), i)
+		}
+		if r.ID == 0 {
+			return corruptf("record at %d has id 0", r.off)
+		}
+		prev = r.Sort
+		w.ids = append(w.ids, idEntry{r.ID, r.off})
+		w.count++
+		if w.count > w.total {
+			return corruptf("more records reachable than the header's %d", w.total)
+		}
+		if w.progress != nil && w.count%65536 == 0 {
+			w.progress(w.count, w.total)
+		}
+	}
+	return nil
+}
