@@ -1,0 +1,115 @@
+package conf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Defaults and limits of the top-level directives.
+const (
+	// DefaultListen is the address served when Listen is not set.
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultMaxBodySize is the request body limit when MaxBodySize is
+	// not set: 64 MiB.
+	DefaultMaxBodySize int64 = 64 << 20
+	// DefaultCheckInterval is how often the database file's identity is
+	// checked when CheckInterval is not set.
+	DefaultCheckInterval = time.Second
+	// MaxCheckInterval is the largest CheckInterval accepted; a longer
+	// one would leave readers on a superseded version for too long.
+	MaxCheckInterval = 10 * time.Second
+)
+
+// Config is a parsed configuration. Fields that the file does not set
+// hold their defaults.
+type Config struct {
+	// Listen is the TCP address transdbd serves, host:port. A bare port
+	// in the file, as Apache allows, is stored as ":port" (all
+	// interfaces). Default DefaultListen.
+	Listen string
+
+	// TranslationKey is the key used when a request names none. It is
+	// meaningful only when HasTranslationKey is true.
+	TranslationKey string
+	// HasTranslationKey reports whether the file sets TranslationKey,
+	// possibly to the empty string. When false, a request without a key
+	// is a client error.
+	HasTranslationKey bool
+
+	// AdminToken is the bearer token required for writes. Empty (unset,
+	// or set to an empty value such as an unset ${VAR}) disables writes.
+	AdminToken string
+
+	// MaxBodySize limits every request body, in bytes; always positive.
+	// Default DefaultMaxBodySize.
+	MaxBodySize int64
+
+	// CheckInterval is how often a reader compares the database file's
+	// identity to notice a new version; in (0, MaxCheckInterval].
+	// Default DefaultCheckInterval.
+	CheckInterval time.Duration
+
+	// AccessLog is the directory for per-process access logs; empty
+	// means no access log.
+	AccessLog string
+
+	// Flush makes the access log and journal flush after every line.
+	// Default true; turn it off only when losing the last lines on a
+	// crash is acceptable.
+	Flush bool
+
+	// OnChange is a shell command run after each commit; empty means
+	// none. It is stored as written (after unquoting and ${VAR}
+	// expansion), for "sh -c".
+	OnChange string
+
+	// Providers are the translation providers in the order they were
+	// declared. After a successful parse there is at least one, and each
+	// has a non-empty FileName.
+	Providers []Provider
+}
+
+// Provider holds the parameters of one <TranslationProvider MMapDB>
+// container or one-line TranslationProvider directive.
+type Provider struct {
+	// FileName is the database file as written, relative or absolute;
+	// use Path for the file to open. A provider declared without
+	// FileName has the FileName (and Root) of the provider before it:
+	// both share one file under different base keys.
+	FileName string
+	// Root, when set, is the directory a relative FileName is in.
+	Root string
+	// BaseKey is the base key exactly as written (unquoted and trimmed),
+	// for translation.ParseBaseKey; empty means no base key.
+	BaseKey string
+	// ReadOnly refuses writes through this provider.
+	ReadOnly bool
+	// NoLock disables the <file>.lock lock file. Use it only when no
+	// two writers can ever run at the same time.
+	NoLock bool
+	// Line is the line the provider was declared on: its container's
+	// opening tag or its one-line directive.
+	Line int
+}
+
+// Path returns the database file to open: FileName joined to Root when
+// Root is set and FileName is relative, FileName otherwise.
+func (p Provider) Path() string {
+	if p.Root == "" || filepath.IsAbs(p.FileName) {
+		return p.FileName
+	}
+	return filepath.Join(p.Root, p.FileName)
+}
+
+// Load reads and parses the configuration file at path, expanding ${VAR}
+// from the process environment. Parse errors name path and the line.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("conf: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path, os.LookupEnv)
+}

@@ -1,0 +1,172 @@
+package conf
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPathJoinsRootForRelativeFileName(t *testing.T) {
+	tests := []struct {
+		p    Provider
+		want string
+	}{
+		{Provider{FileName: "trans.mmdb"}, "trans.mmdb"},
+		{Provider{FileName: "trans.mmdb", Root: "/srv/transdb"}, "/srv/transdb/trans.mmdb"},
+		{Provider{FileName: "sub/trans.mmdb", Root: "/srv/transdb/"}, "/srv/transdb/sub/trans.mmdb"},
+		{Provider{FileName: "../trans.mmdb", Root: "/srv/transdb"}, "/srv/trans.mmdb"},
+		{Provider{FileName: "/abs/trans.mmdb", Root: "/srv/transdb"}, "/abs/trans.mmdb"},
+		{Provider{FileName: "trans.mmdb", Root: "data"}, filepath.Join("data", "trans.mmdb")},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Path(); got != tt.want {
+			t.Errorf("Provider{FileName: %q, Root: %q}.Path() = %q, want %q", tt.p.FileName, tt.p.Root, got, tt.want)
+		}
+	}
+}
+
+func TestLoadReadsFileAndExpandsProcessEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TRANSDB_CONF_TEST_TOKEN", "tok")
+	path := filepath.Join(dir, "transdb.conf")
+	text := "AdminToken ${TRANSDB_CONF_TEST_TOKEN}\n" +
+		"TranslationProvider MMapDB filename=trans.mmdb root=" + dir + "\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminToken != "tok" {
+		t.Errorf("AdminToken = %q, want tok", cfg.AdminToken)
+	}
+	if got, want := cfg.Providers[0].Path(), filepath.Join(dir, "trans.mmdb"); got != want {
+		t.Errorf("Path() = %q, want %q", got, want)
+	}
+}
+
+func TestLoadErrorsNameThePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.conf")
+	if err := os.WriteFile(path, []byte(minimalProvider+"Nonsense 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	want := path + `:5: unknown directive "Nonsense"`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestLoadMissingFileIsNotExist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing.conf")
+	_, err := Load(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("got %v, want fs.ErrNotExist", err)
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("%v does not name %s", err, path)
+	}
+}
+
+func TestDefaultServesDemoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TRANSDB_DATA", dir)
+	cfg, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Listen:            "127.0.0.1:8080",
+		TranslationKey:    "front",
+		HasTranslationKey: true,
+		MaxBodySize:       64 << 20,
+		CheckInterval:     time.Second,
+		Flush:             true,
+		Providers:         cfg.Providers,
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got %+v\nwant %+v", cfg, want)
+	}
+	if len(cfg.Providers) != 1 {
+		t.Fatalf("got %d providers, want 1", len(cfg.Providers))
+	}
+	p := cfg.Providers[0]
+	if p.FileName != "transdb-demo.mmdb" || p.Root != dir || p.BaseKey != "[qw/trans db/]" || p.ReadOnly || p.NoLock {
+		t.Errorf("provider %+v", p)
+	}
+	if got, want := p.Path(), filepath.Join(dir, "transdb-demo.mmdb"); got != want {
+		t.Errorf("Path() = %q, want %q", got, want)
+	}
+}
+
+func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
+	t.Setenv("TRANSDB_DATA", "")
+	cfg, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Providers[0].Path(); got != "transdb-demo.mmdb" {
+		t.Errorf("Path() = %q, want transdb-demo.mmdb", got)
+	}
+}
+
+func TestDefaultSourceReturnsCopy(t *testing.T) {
+	a := DefaultSource()
+	if !bytes.Contains(a, []byte("<TranslationProvider MMapDB>")) {
+		t.Fatalf("default source has no provider container:\n%s", a)
+	}
+	a[0] ^= 0xff
+	if b := DefaultSource(); b[0] == a[0] {
+		t.Error("changing the returned slice changed the embedded default")
+	}
+}
+
+// commentedExample matches the lines of default.conf that are commented
+// out examples of directives and parameters. Prose in default.conf does
+// not start with these names (the parameter list uses "#  - Name:").
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|OnChange|BaseKey|ReadOnly|(?:</?)?TranslationProvider)[\s>])`)
+
+func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
+	src := DefaultSource()
+	uncommented := commentedExample.ReplaceAll(src, []byte("$1"))
+	if bytes.Equal(uncommented, src) {
+		t.Fatal("found no commented examples in default.conf")
+	}
+	env := map[string]string{
+		"TRANSDB_DATA":        "/data",
+		"TRANSDB_ADMIN_TOKEN": "tok",
+		"TRANSDB_GENERATION":  "must not be expanded",
+	}
+	cfg, err := Parse(bytes.NewReader(uncommented), defaultName, func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatalf("%v in\n%s", err, uncommented)
+	}
+	if cfg.AdminToken != "tok" || cfg.AccessLog == "" {
+		t.Errorf("AdminToken=%q AccessLog=%q", cfg.AdminToken, cfg.AccessLog)
+	}
+	if !strings.Contains(cfg.OnChange, "${TRANSDB_GENERATION}") {
+		t.Errorf("OnChange example was expanded: %q", cfg.OnChange)
+	}
+	want := []Provider{
+		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans db/]"},
+		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", ReadOnly: true},
+		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", ReadOnly: true},
+	}
+	for i := range cfg.Providers {
+		cfg.Providers[i].Line = 0
+	}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("providers\n got %+v\nwant %+v", cfg.Providers, want)
+	}
+}

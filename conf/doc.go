@@ -1,0 +1,62 @@
+// Package conf reads the Apache-style configuration of transdbd.
+//
+// The format is the one Apache2::Translation reads from httpd.conf: one
+// directive per line, a name followed by its value, and a
+// <TranslationProvider MMapDB> container per translation provider:
+//
+//	Listen          127.0.0.1:8080
+//	TranslationKey  front
+//	AdminToken      ${TRANSDB_ADMIN_TOKEN}
+//	MaxBodySize     67108864
+//	CheckInterval   1s
+//	<TranslationProvider MMapDB>
+//	    FileName    trans.mmdb
+//	    Root        /var/lib/transdb
+//	    ReadOnly    0
+//	    BaseKey     [qw/trans db/]
+//	</TranslationProvider>
+//
+// # Lines and values
+//
+// A line whose first non-blank character is # is a comment; blank lines
+// are ignored. A backslash at the end of a line continues it on the next
+// line: the pieces are trimmed and joined with a single space, as Apache
+// does, so a comment ending in a backslash swallows the next line too.
+//
+// Directive, parameter and container names, and the provider class
+// MMapDB (or Apache2::Translation::MMapDB), are case-insensitive. A value
+// is the rest of the line, trimmed. A value wrapped in matching single or
+// double quotes is unwrapped; a quoted value cannot contain its own quote
+// character, use the other kind instead. In unquoted and double-quoted
+// values ${NAME} is replaced by the environment variable NAME (empty when
+// unset); NAME is a letter or underscore followed by letters, digits or
+// underscores, and anything else (such as $NAME or ${NAME:-x}) stays as
+// written. Single-quoted values are taken literally.
+//
+// # Directives
+//
+// Listen (default 127.0.0.1:8080), TranslationKey, AdminToken,
+// MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
+// most 10s, default 1s), AccessLog DIR, Flush (boolean, default on) and
+// OnChange CMD may each appear at most once. Booleans are 0/1, on/off,
+// true/false or yes/no. OnChange takes the rest of the line as a shell
+// command; quotes inside it are left for the shell, only quotes wrapping
+// the whole command are removed.
+//
+// # Providers
+//
+// A <TranslationProvider MMapDB> container takes the parameters FileName,
+// Root, ReadOnly, BaseKey and NoLock, each at most once. The one-line form
+//
+//	TranslationProvider MMapDB filename=trans.mmdb basekey="[qw/trans db/]" readonly=1
+//
+// is equivalent; its values may be quoted and must be quoted when they
+// contain white space. Several providers are kept in the order they are
+// declared, and at least one is required. As in Apache2::Translation, a
+// provider without FileName shares the file of the provider declared just
+// before it: it inherits both FileName and Root, so it may not set Root
+// itself. BaseKey is kept as written; translation.ParseBaseKey interprets
+// it.
+//
+// Errors are reported as *ParseError values naming the file and line.
+package conf

@@ -1,0 +1,379 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parse reads a configuration from r. name is the file name that errors
+// carry. lookupEnv resolves ${VAR} in values; an unset variable expands
+// to the empty string. A nil lookupEnv means os.LookupEnv; tests pass
+// their own so as not to depend on the real environment.
+//
+// Parse reads all of r into memory first. Errors in the text are
+// *ParseError values; an error reading r is returned wrapped.
+func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("conf: read %s: %w", name, err)
+	}
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	p := &parser{
+		file:   name,
+		lookup: lookupEnv,
+		cfg: &Config{
+			Listen:        DefaultListen,
+			MaxBodySize:   DefaultMaxBodySize,
+			CheckInterval: DefaultCheckInterval,
+			Flush:         true,
+		},
+		seen: make(map[string]int),
+	}
+	for _, ln := range logicalLines(string(src)) {
+		if err := p.line(ln); err != nil {
+			return nil, err
+		}
+	}
+	if p.open != nil {
+		return nil, p.errorf(p.open.p.Line, "<TranslationProvider MMapDB> is not closed: missing </TranslationProvider>")
+	}
+	if len(p.cfg.Providers) == 0 {
+		return nil, &ParseError{
+			File: name,
+			Msg:  "no TranslationProvider configured: at least one <TranslationProvider MMapDB> container is required",
+			Err:  ErrNoProvider,
+		}
+	}
+	return p.cfg, nil
+}
+
+// parser holds the state of one Parse call.
+type parser struct {
+	file   string
+	lookup func(string) (string, bool)
+	cfg    *Config
+	seen   map[string]int // top-level directive, lower case -> line it was set on
+	open   *container     // the container being read, nil outside containers
+}
+
+// container collects the parameters of one provider.
+type container struct {
+	p    Provider
+	seen map[string]int // parameter, lower case -> line it was set on
+}
+
+func newContainer(line int) *container {
+	return &container{p: Provider{Line: line}, seen: make(map[string]int)}
+}
+
+func (p *parser) errorf(line int, format string, args ...any) error {
+	return &ParseError{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// line handles one logical line.
+func (p *parser) line(ln logicalLine) error {
+	if ln.text[0] == '<' {
+		return p.tag(ln.num, ln.text)
+	}
+	name, rest := splitWord(ln.text)
+	if p.open == nil {
+		return p.directive(ln.num, name, rest)
+	}
+	if strings.EqualFold(name, "TranslationProvider") {
+		return p.nested(ln.num)
+	}
+	def, err := p.lookupParam(ln.num, p.open, name)
+	if err != nil {
+		return err
+	}
+	v, err := unquote(rest)
+	if err != nil {
+		return p.errorf(ln.num, "%s: %v", def.name, err)
+	}
+	return p.setParam(ln.num, p.open, def, v)
+}
+
+// tag handles <TranslationProvider CLASS> and </TranslationProvider>.
+func (p *parser) tag(num int, text string) error {
+	if len(text) < 2 || text[len(text)-1] != '>' {
+		return p.errorf(num, "malformed tag %q: missing >", text)
+	}
+	inner := strings.TrimSpace(text[1 : len(text)-1])
+	closing := strings.HasPrefix(inner, "/")
+	if closing {
+		inner = inner[1:]
+	}
+	name, args := splitWord(inner)
+	if !strings.EqualFold(name, "TranslationProvider") {
+		if closing {
+			return p.errorf(num, "unknown closing tag </%s>", name)
+		}
+		return p.errorf(num, "unknown container <%s>", name)
+	}
+	if closing {
+		if args != "" {
+			return p.errorf(num, "unexpected %q in </TranslationProvider>", args)
+		}
+		if p.open == nil {
+			return p.errorf(num, "</TranslationProvider> without an open <TranslationProvider MMapDB>")
+		}
+		c := p.open
+		p.open = nil
+		return p.addProvider(c)
+	}
+	if p.open != nil {
+		return p.nested(num)
+	}
+	class, extra := splitWord(args)
+	if err := p.checkClass(num, class); err != nil {
+		return err
+	}
+	if extra != "" {
+		return p.errorf(num, "unexpected %q in <TranslationProvider %s>: parameters go on their own lines inside the container", extra, class)
+	}
+	p.open = newContainer(num)
+	return nil
+}
+
+func (p *parser) nested(num int) error {
+	return p.errorf(num, "nested TranslationProvider: the <TranslationProvider MMapDB> opened on line %d is not closed", p.open.p.Line)
+}
+
+// checkClass accepts the provider class MMapDB, also spelt
+// Apache2::Translation::MMapDB as in Perl, in any case.
+func (p *parser) checkClass(num int, class string) error {
+	switch {
+	case class == "":
+		return p.errorf(num, "missing provider class: want TranslationProvider MMapDB")
+	case strings.EqualFold(class, "MMapDB"), strings.EqualFold(class, "Apache2::Translation::MMapDB"):
+		return nil
+	}
+	return p.errorf(num, "unknown provider class %q: only MMapDB is supported", class)
+}
+
+// oneLine handles "TranslationProvider MMapDB name=value ...".
+func (p *parser) oneLine(num int, rest string) error {
+	class, args := splitWord(rest)
+	if err := p.checkClass(num, class); err != nil {
+		return err
+	}
+	params, err := splitParams(args)
+	if err != nil {
+		return p.errorf(num, "TranslationProvider: %v", err)
+	}
+	c := newContainer(num)
+	for _, prm := range params {
+		def, err := p.lookupParam(num, c, prm.name)
+		if err != nil {
+			return err
+		}
+		if err := p.setParam(num, c, def, prm.val); err != nil {
+			return err
+		}
+	}
+	return p.addProvider(c)
+}
+
+// addProvider completes a provider, inheriting FileName and Root from the
+// previous provider when it has no FileName, and appends it.
+func (p *parser) addProvider(c *container) error {
+	pr := c.p
+	if pr.FileName == "" {
+		n := len(p.cfg.Providers)
+		if n == 0 {
+			return p.errorf(pr.Line, "TranslationProvider without FileName, and no earlier provider whose file it could share")
+		}
+		if line, ok := c.seen["root"]; ok {
+			return p.errorf(line, "Root without FileName: a provider without FileName shares the FileName and Root of the provider before it")
+		}
+		pr.FileName = p.cfg.Providers[n-1].FileName
+		pr.Root = p.cfg.Providers[n-1].Root
+	}
+	p.cfg.Providers = append(p.cfg.Providers, pr)
+	return nil
+}
+
+// directive handles a top-level directive.
+func (p *parser) directive(num int, name, rest string) error {
+	key := strings.ToLower(name)
+	if key == "translationprovider" {
+		return p.oneLine(num, rest)
+	}
+	d, ok := directives[key]
+	if !ok {
+		if prm, isParam := parameters[key]; isParam {
+			return p.errorf(num, "unknown directive %q: %s belongs inside <TranslationProvider MMapDB>", name, prm.name)
+		}
+		return p.errorf(num, "unknown directive %q", name)
+	}
+	if first, dup := p.seen[key]; dup {
+		return p.errorf(num, "duplicate directive %s (first set on line %d)", d.name, first)
+	}
+	p.seen[key] = num
+	v, err := unquote(rest)
+	if err != nil {
+		if !d.rawLine {
+			return p.errorf(num, "%s: %v", d.name, err)
+		}
+		v = value{text: rest}
+	}
+	if v.missing() {
+		return p.errorf(num, "missing value for %s", d.name)
+	}
+	if err := d.set(p.cfg, v.expanded(p.lookup)); err != nil {
+		return p.errorf(num, "%v", err)
+	}
+	return nil
+}
+
+// lookupParam finds a provider parameter by name and records it in c,
+// refusing unknown and repeated parameters.
+func (p *parser) lookupParam(num int, c *container, name string) (parameter, error) {
+	key := strings.ToLower(name)
+	def, ok := parameters[key]
+	if !ok {
+		if d, isDirective := directives[key]; isDirective {
+			return def, p.errorf(num, "unknown parameter %q in TranslationProvider MMapDB: %s is a top-level directive", name, d.name)
+		}
+		return def, p.errorf(num, "unknown parameter %q in TranslationProvider MMapDB", name)
+	}
+	if first, dup := c.seen[key]; dup {
+		return def, p.errorf(num, "duplicate parameter %s (first set on line %d)", def.name, first)
+	}
+	c.seen[key] = num
+	return def, nil
+}
+
+// setParam applies a provider parameter found by lookupParam.
+func (p *parser) setParam(num int, c *container, def parameter, v value) error {
+	if v.missing() {
+		return p.errorf(num, "missing value for %s", def.name)
+	}
+	if err := def.set(&c.p, v.expanded(p.lookup)); err != nil {
+		return p.errorf(num, "%v", err)
+	}
+	return nil
+}
+
+// directive describes a top-level directive.
+type directive struct {
+	name string // canonical spelling, for messages
+	// rawLine keeps the rest of the line as written when it is not one
+	// quoted string, instead of rejecting it (OnChange: a shell command
+	// has quotes of its own).
+	rawLine bool
+	set     func(c *Config, v string) error
+}
+
+var directives = map[string]directive{
+	"listen": {name: "Listen", set: setListen},
+	"translationkey": {name: "TranslationKey", set: func(c *Config, v string) error {
+		c.TranslationKey, c.HasTranslationKey = v, true
+		return nil
+	}},
+	"admintoken": {name: "AdminToken", set: func(c *Config, v string) error {
+		c.AdminToken = v
+		return nil
+	}},
+	"maxbodysize": {name: "MaxBodySize", set: func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("invalid MaxBodySize %q: want a positive number of bytes", v)
+		}
+		c.MaxBodySize = n
+		return nil
+	}},
+	"checkinterval": {name: "CheckInterval", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			return fmt.Errorf("invalid CheckInterval %q: want a duration such as 1s or 500ms", v)
+		case d <= 0:
+			return fmt.Errorf("invalid CheckInterval %q: must be positive", v)
+		case d > MaxCheckInterval:
+			return fmt.Errorf("invalid CheckInterval %q: at most %v", v, MaxCheckInterval)
+		}
+		c.CheckInterval = d
+		return nil
+	}},
+	"accesslog": {name: "AccessLog", set: func(c *Config, v string) error {
+		c.AccessLog = v
+		return nil
+	}},
+	"flush": {name: "Flush", set: func(c *Config, v string) (err error) {
+		c.Flush, err = parseBool("Flush", v)
+		return err
+	}},
+	"onchange": {name: "OnChange", rawLine: true, set: func(c *Config, v string) error {
+		c.OnChange = v
+		return nil
+	}},
+}
+
+// setListen accepts host:port, and a bare port as Apache does.
+func setListen(c *Config, v string) error {
+	addr := v
+	if _, err := strconv.ParseUint(v, 10, 16); err == nil {
+		addr = ":" + v
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("invalid Listen address %q: want host:port", v)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("invalid Listen address %q: the port must be a number from 0 to 65535", v)
+	}
+	c.Listen = addr
+	return nil
+}
+
+// parameter describes a provider parameter.
+type parameter struct {
+	name string // canonical spelling, for messages
+	set  func(p *Provider, v string) error
+}
+
+var parameters = map[string]parameter{
+	"filename": {name: "FileName", set: func(p *Provider, v string) error {
+		if v == "" {
+			return errors.New("empty FileName")
+		}
+		p.FileName = v
+		return nil
+	}},
+	"root": {name: "Root", set: func(p *Provider, v string) error {
+		p.Root = v
+		return nil
+	}},
+	"readonly": {name: "ReadOnly", set: func(p *Provider, v string) (err error) {
+		p.ReadOnly, err = parseBool("ReadOnly", v)
+		return err
+	}},
+	"basekey": {name: "BaseKey", set: func(p *Provider, v string) error {
+		p.BaseKey = v
+		return nil
+	}},
+	"nolock": {name: "NoLock", set: func(p *Provider, v string) (err error) {
+		p.NoLock, err = parseBool("NoLock", v)
+		return err
+	}},
+}
+
+// parseBool accepts 0/1, on/off, true/false and yes/no in any case.
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "on", "true", "yes":
+		return true, nil
+	case "0", "off", "false", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid %s value %q: want 0 or 1 (or on/off, true/false, yes/no)", name, v)
+}

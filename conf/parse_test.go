@@ -1,0 +1,600 @@
+package conf
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+// testEnv is the environment the tests expand ${VAR} from.
+var testEnv = map[string]string{
+	"DATA":  "/srv/transdb",
+	"TOKEN": "s3cret",
+	"EMPTY": "",
+	"SPACE": "a b",
+}
+
+func lookupTestEnv(name string) (string, bool) {
+	v, ok := testEnv[name]
+	return v, ok
+}
+
+// minimalProvider is appended to configurations that test top-level
+// directives, since a configuration needs a provider.
+const minimalProvider = "\n<TranslationProvider MMapDB>\nFileName trans.mmdb\n</TranslationProvider>\n"
+
+func mustParse(t *testing.T, text string) *Config {
+	t.Helper()
+	cfg, err := Parse(strings.NewReader(text), "trans.conf", lookupTestEnv)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", text, err)
+	}
+	return cfg
+}
+
+func TestDefaultsApplyWhenDirectivesAreAbsent(t *testing.T) {
+	cfg := mustParse(t, minimalProvider)
+	want := &Config{
+		Listen:        "127.0.0.1:8080",
+		MaxBodySize:   67108864,
+		CheckInterval: time.Second,
+		Flush:         true,
+		Providers:     []Provider{{FileName: "trans.mmdb", Line: 2}},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestDirectivesSetConfig(t *testing.T) {
+	tests := []struct {
+		line  string
+		check func(*Config) bool
+	}{
+		{"Listen 0.0.0.0:9000", func(c *Config) bool { return c.Listen == "0.0.0.0:9000" }},
+		{"Listen [::1]:0", func(c *Config) bool { return c.Listen == "[::1]:0" }},
+		{"Listen 9000", func(c *Config) bool { return c.Listen == ":9000" }},
+		{"TranslationKey front", func(c *Config) bool { return c.TranslationKey == "front" && c.HasTranslationKey }},
+		{"AdminToken ${TOKEN}", func(c *Config) bool { return c.AdminToken == "s3cret" }},
+		{"MaxBodySize 1", func(c *Config) bool { return c.MaxBodySize == 1 }},
+		{"MaxBodySize 9223372036854775807", func(c *Config) bool { return c.MaxBodySize == 1<<63-1 }},
+		{"CheckInterval 500ms", func(c *Config) bool { return c.CheckInterval == 500*time.Millisecond }},
+		{"CheckInterval 10s", func(c *Config) bool { return c.CheckInterval == 10*time.Second }},
+		{"AccessLog /var/log/transdb", func(c *Config) bool { return c.AccessLog == "/var/log/transdb" }},
+		{"Flush 0", func(c *Config) bool { return !c.Flush }},
+		{"Flush off", func(c *Config) bool { return !c.Flush }},
+		{"OnChange /usr/local/bin/notify --all", func(c *Config) bool { return c.OnChange == "/usr/local/bin/notify --all" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			cfg := mustParse(t, tt.line+minimalProvider)
+			if !tt.check(cfg) {
+				t.Errorf("%q gave %+v", tt.line, cfg)
+			}
+		})
+	}
+}
+
+func TestNamesAreCaseInsensitive(t *testing.T) {
+	cfg := mustParse(t, `LISTEN 127.0.0.1:1
+translationkey k
+<translationprovider mmapdb>
+  FILENAME a.mmdb
+  root /r
+  readONLY 1
+  basekey b
+  NOLOCK yes
+</TRANSLATIONPROVIDER>
+translationProvider MMAPDB FileName=b.mmdb BASEKEY=c
+<TranslationProvider Apache2::Translation::mmapdb>
+  filename c.mmdb
+</TranslationProvider>
+`)
+	want := []Provider{
+		{FileName: "a.mmdb", Root: "/r", BaseKey: "b", ReadOnly: true, NoLock: true, Line: 3},
+		{FileName: "b.mmdb", BaseKey: "c", Line: 10},
+		{FileName: "c.mmdb", Line: 11},
+	}
+	if cfg.Listen != "127.0.0.1:1" || cfg.TranslationKey != "k" {
+		t.Errorf("directives: %+v", cfg)
+	}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("providers:\n got %+v\nwant %+v", cfg.Providers, want)
+	}
+}
+
+func TestValuesAreTrimmedAndUnquoted(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"plain", "plain"},
+		{"  \t spaced \t ", "spaced"},
+		{"two words", "two words"},
+		{`"double quoted"`, "double quoted"},
+		{`'single quoted'`, "single quoted"},
+		{`"  kept inside  "`, "  kept inside  "},
+		{`""`, ""},
+		{`''`, ""},
+		{`'["a","b"]'`, `["a","b"]`},
+		{`"[qw/a b/]"`, "[qw/a b/]"},
+		{`mid"quote`, `mid"quote`},
+		{`a "b"`, `a "b"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			cfg := mustParse(t, "TranslationKey "+tt.value+minimalProvider)
+			if cfg.TranslationKey != tt.want {
+				t.Errorf("TranslationKey %s = %q, want %q", tt.value, cfg.TranslationKey, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnquotedAndDoubleQuotedValuesAreExpanded(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"${DATA}/x", "/srv/transdb/x"},
+		{`"${DATA}/x"`, "/srv/transdb/x"},
+		{"${DATA}${TOKEN}", "/srv/transdbs3cret"},
+		{`"${SPACE}"`, "a b"},
+		{"${UNSET}", ""},
+		{"pre${UNSET}post", "prepost"},
+		{"${EMPTY}", ""},
+		{"$DATA", "$DATA"},
+		{"${DATA", "${DATA"},
+		{"${}", "${}"},
+		{"${1X}", "${1X}"},
+		{"${DATA:-x}", "${DATA:-x}"},
+		{"${${DATA}}", "${/srv/transdb}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			cfg := mustParse(t, "AccessLog "+tt.value+minimalProvider)
+			if cfg.AccessLog != tt.want {
+				t.Errorf("AccessLog %s = %q, want %q", tt.value, cfg.AccessLog, tt.want)
+			}
+		})
+	}
+}
+
+func TestSingleQuotedValueIsNotExpanded(t *testing.T) {
+	for _, text := range []string{
+		"AccessLog '${DATA}'" + minimalProvider,
+		"<TranslationProvider MMapDB>\nFileName '${DATA}'\n</TranslationProvider>",
+		"TranslationProvider MMapDB filename='${DATA}'",
+	} {
+		cfg := mustParse(t, text)
+		got := cfg.AccessLog
+		if got == "" {
+			got = cfg.Providers[0].FileName
+		}
+		if got != "${DATA}" {
+			t.Errorf("%q: got %q, want ${DATA} literally", text, got)
+		}
+	}
+}
+
+func TestNilLookupUsesProcessEnvironment(t *testing.T) {
+	t.Setenv("TRANSDB_CONF_TEST", "/from/env")
+	cfg, err := Parse(strings.NewReader("AccessLog ${TRANSDB_CONF_TEST}"+minimalProvider), "trans.conf", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AccessLog != "/from/env" {
+		t.Errorf("AccessLog = %q, want /from/env", cfg.AccessLog)
+	}
+}
+
+func TestTranslationKeyUnsetDiffersFromEmpty(t *testing.T) {
+	tests := []struct {
+		text    string
+		has     bool
+		wantKey string
+	}{
+		{"", false, ""},
+		{`TranslationKey ""`, true, ""},
+		{"TranslationKey ${UNSET}", true, ""},
+		{"TranslationKey back", true, "back"},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, tt.text+minimalProvider)
+		if cfg.HasTranslationKey != tt.has || cfg.TranslationKey != tt.wantKey {
+			t.Errorf("%q: HasTranslationKey=%v TranslationKey=%q, want %v %q",
+				tt.text, cfg.HasTranslationKey, cfg.TranslationKey, tt.has, tt.wantKey)
+		}
+	}
+}
+
+func TestAdminTokenUnsetOrEmptyDisablesWrites(t *testing.T) {
+	for _, text := range []string{"", "AdminToken ${UNSET}", `AdminToken ""`} {
+		if cfg := mustParse(t, text+minimalProvider); cfg.AdminToken != "" {
+			t.Errorf("%q: AdminToken = %q, want empty", text, cfg.AdminToken)
+		}
+	}
+}
+
+func TestBooleansAcceptCommonSpellings(t *testing.T) {
+	tests := []struct {
+		value string
+		want  bool
+	}{
+		{"1", true}, {"on", true}, {"true", true}, {"yes", true}, {"ON", true}, {"Yes", true}, {`"1"`, true},
+		{"0", false}, {"off", false}, {"false", false}, {"no", false}, {"OFF", false}, {"'no'", false},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, "Flush "+tt.value+
+			"\n<TranslationProvider MMapDB>\nFileName f\nReadOnly "+tt.value+"\nNoLock "+tt.value+"\n</TranslationProvider>\n"+
+			"TranslationProvider MMapDB readonly="+tt.value+" nolock="+tt.value)
+		for i, p := range cfg.Providers {
+			if p.ReadOnly != tt.want || p.NoLock != tt.want {
+				t.Errorf("%s: provider %d ReadOnly=%v NoLock=%v, want %v", tt.value, i, p.ReadOnly, p.NoLock, tt.want)
+			}
+		}
+		if cfg.Flush != tt.want {
+			t.Errorf("Flush %s = %v, want %v", tt.value, cfg.Flush, tt.want)
+		}
+	}
+}
+
+func TestCommentsAndBlankLinesAreIgnored(t *testing.T) {
+	cfg := mustParse(t, `# a comment
+   # an indented comment
+
+	
+Listen 127.0.0.1:1
+#Listen 127.0.0.1:2
+<TranslationProvider MMapDB>
+  # FileName commented.mmdb
+  FileName a.mmdb
+
+</TranslationProvider>
+`)
+	if cfg.Listen != "127.0.0.1:1" || cfg.Providers[0].FileName != "a.mmdb" {
+		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestTrailingBackslashContinuesLine(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"joined with one space", "OnChange echo \\\n    one \\\n\t two", "echo one two"},
+		{"backslash without space before it", "OnChange echo\\\none", "echo one"},
+		{"spaces after backslash", "OnChange echo \\   \n one", "echo one"},
+		{"name continued", "OnChange \\\n echo", "echo"},
+		{"backslash at end of file", "OnChange echo \\", "echo"},
+		{"continued into blank line ends there", "OnChange echo \\\n\nListen 1", "echo"},
+		{"comment continued swallows next line", "# comment \\\nOnChange gone\nOnChange kept", "kept"},
+		{"CRLF line ends", "OnChange echo \\\r\n one\r\n", "echo one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustParse(t, minimalProvider+tt.text)
+			if cfg.OnChange != tt.want {
+				t.Errorf("OnChange = %q, want %q", cfg.OnChange, tt.want)
+			}
+		})
+	}
+}
+
+func TestCRLFAndByteOrderMarkAreAccepted(t *testing.T) {
+	cfg := mustParse(t, "\ufeffListen 127.0.0.1:1\r\n<TranslationProvider MMapDB>\r\n  FileName a.mmdb\r\n</TranslationProvider>\r\n")
+	if cfg.Listen != "127.0.0.1:1" || cfg.Providers[0].FileName != "a.mmdb" {
+		t.Errorf("got %+v", cfg)
+	}
+}
+
+func TestOnChangeKeepsShellQuotes(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{`logger -t transdb "changed"`, `logger -t transdb "changed"`},
+		{`"/opt/my app/notify" --now`, `"/opt/my app/notify" --now`},
+		{`'echo ${TRANSDB_GENERATION}'`, `echo ${TRANSDB_GENERATION}`},
+		{`"echo ${DATA}"`, `echo /srv/transdb`},
+		{`echo '${DATA}'`, `echo '/srv/transdb'`},
+		{`echo "unbalanced`, `echo "unbalanced`},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, "OnChange "+tt.value+minimalProvider)
+		if cfg.OnChange != tt.want {
+			t.Errorf("OnChange %s = %q, want %q", tt.value, cfg.OnChange, tt.want)
+		}
+	}
+}
+
+func TestContainerSetsProviderParameters(t *testing.T) {
+	cfg := mustParse(t, `<TranslationProvider MMapDB>
+    FileName    trans.mmdb
+    Root        ${DATA}
+    ReadOnly    1
+    BaseKey     [qw/trans db/]
+    NoLock      on
+</TranslationProvider>
+`)
+	want := []Provider{{FileName: "trans.mmdb", Root: "/srv/transdb", BaseKey: "[qw/trans db/]", ReadOnly: true, NoLock: true, Line: 1}}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
+	}
+}
+
+func TestBaseKeyIsKeptAsWritten(t *testing.T) {
+	tests := []struct {
+		value, want string
+	}{
+		{"[qw/trans db/]", "[qw/trans db/]"},
+		{`["trans","db"]`, `["trans","db"]`},
+		{`'["trans", "db"]'`, `["trans", "db"]`},
+		{"qw/my trans db/", "qw/my trans db/"},
+		{`"  [qw/a b/]  "`, "  [qw/a b/]  "},
+		{"transdb", "transdb"},
+		{`""`, ""},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, "<TranslationProvider MMapDB>\nFileName f\nBaseKey "+tt.value+"\n</TranslationProvider>")
+		if got := cfg.Providers[0].BaseKey; got != tt.want {
+			t.Errorf("BaseKey %s = %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestOneLineFormMatchesContainer(t *testing.T) {
+	container := mustParse(t, `<TranslationProvider MMapDB>
+  FileName trans.mmdb
+  Root /srv
+  ReadOnly 1
+  BaseKey [qw/trans db/]
+  NoLock 1
+</TranslationProvider>`)
+	tests := []string{
+		`TranslationProvider MMapDB filename=trans.mmdb root=/srv readonly=1 basekey="[qw/trans db/]" nolock=1`,
+		`TranslationProvider MMapDB basekey='[qw/trans db/]' NoLock=yes ReadOnly=on Root="/srv" FileName='trans.mmdb'`,
+		"TranslationProvider   MMapDB \\\n  filename=trans.mmdb \\\n  root=${DATA}/.. \\\n  readonly=1 basekey=\"[qw/trans db/]\" nolock=1",
+	}
+	for _, text := range tests {
+		cfg := mustParse(t, text)
+		p := cfg.Providers[0]
+		p.Line = container.Providers[0].Line
+		if p.Root == "/srv/transdb/.." {
+			p.Root = "/srv"
+		}
+		if !reflect.DeepEqual(p, container.Providers[0]) {
+			t.Errorf("%s:\n got %+v\nwant %+v", text, p, container.Providers[0])
+		}
+	}
+}
+
+func TestOneLineFormQuotedValuesKeepSpaces(t *testing.T) {
+	tests := []struct {
+		params        string
+		file, basekey string
+	}{
+		{`filename="my file.mmdb" basekey="[qw/trans db/]"`, "my file.mmdb", "[qw/trans db/]"},
+		{`filename='a b' basekey='${DATA}'`, "a b", "${DATA}"},
+		{`filename="${SPACE}" basekey=""`, "a b", ""},
+		{`filename=x basekey=["a","b"]`, "x", `["a","b"]`},
+		{`filename=a=b`, "a=b", ""},
+		{"filename=\"x\"\tbasekey=y", "x", "y"},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, "TranslationProvider MMapDB "+tt.params)
+		p := cfg.Providers[0]
+		if p.FileName != tt.file || p.BaseKey != tt.basekey {
+			t.Errorf("%s: FileName=%q BaseKey=%q, want %q %q", tt.params, p.FileName, p.BaseKey, tt.file, tt.basekey)
+		}
+	}
+}
+
+func TestSeveralProvidersKeepDeclarationOrder(t *testing.T) {
+	cfg := mustParse(t, `<TranslationProvider MMapDB>
+  FileName one.mmdb
+  BaseKey one
+</TranslationProvider>
+TranslationProvider MMapDB filename=two.mmdb basekey=two
+<TranslationProvider MMapDB>
+  FileName three.mmdb
+  BaseKey three
+</TranslationProvider>
+`)
+	want := []Provider{
+		{FileName: "one.mmdb", BaseKey: "one", Line: 1},
+		{FileName: "two.mmdb", BaseKey: "two", Line: 5},
+		{FileName: "three.mmdb", BaseKey: "three", Line: 6},
+	}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
+	}
+}
+
+func TestContainerWithoutFileNameInheritsPrevious(t *testing.T) {
+	cfg := mustParse(t, `<TranslationProvider MMapDB>
+  FileName trans.mmdb
+  Root /srv
+  BaseKey [qw/trans db/]
+  NoLock 1
+</TranslationProvider>
+<TranslationProvider MMapDB>
+  BaseKey [qw/trans archive/]
+  ReadOnly 1
+</TranslationProvider>
+TranslationProvider MMapDB basekey=third
+<TranslationProvider MMapDB>
+  FileName /abs/other.mmdb
+</TranslationProvider>
+TranslationProvider MMapDB basekey=fifth
+`)
+	want := []Provider{
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans db/]", NoLock: true, Line: 1},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans archive/]", ReadOnly: true, Line: 7},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "third", Line: 11},
+		{FileName: "/abs/other.mmdb", Line: 12},
+		{FileName: "/abs/other.mmdb", BaseKey: "fifth", Line: 15},
+	}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
+	}
+}
+
+func TestParseErrorsNameFileAndLine(t *testing.T) {
+	const open, close = "<TranslationProvider MMapDB>\n", "</TranslationProvider>\n"
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unknown directive", "Listen 1\nFoo bar" + minimalProvider,
+			`trans.conf:2: unknown directive "Foo"`},
+		{"parameter used as directive", "FileName x" + minimalProvider,
+			`trans.conf:1: unknown directive "FileName": FileName belongs inside <TranslationProvider MMapDB>`},
+		{"unknown parameter", open + "FileName x\nColor red\n" + close,
+			`trans.conf:3: unknown parameter "Color" in TranslationProvider MMapDB`},
+		{"directive inside container", open + "FileName x\nlisten 1\n" + close,
+			`trans.conf:3: unknown parameter "listen" in TranslationProvider MMapDB: Listen is a top-level directive`},
+		{"unknown one-line parameter", "TranslationProvider MMapDB filename=x color=red",
+			`trans.conf:1: unknown parameter "color" in TranslationProvider MMapDB`},
+		{"unknown provider class", "\n<TranslationProvider DB>\nFileName x\n" + close,
+			`trans.conf:2: unknown provider class "DB": only MMapDB is supported`},
+		{"unknown one-line provider class", "TranslationProvider File filename=x",
+			`trans.conf:1: unknown provider class "File": only MMapDB is supported`},
+		{"missing provider class", "<TranslationProvider>\n" + close,
+			`trans.conf:1: missing provider class: want TranslationProvider MMapDB`},
+		{"missing one-line provider class", "TranslationProvider",
+			`trans.conf:1: missing provider class: want TranslationProvider MMapDB`},
+		{"unclosed container", "Listen 1\n" + open + "FileName x\n",
+			`trans.conf:2: <TranslationProvider MMapDB> is not closed: missing </TranslationProvider>`},
+		{"close without open", minimalProvider + close,
+			`trans.conf:5: </TranslationProvider> without an open <TranslationProvider MMapDB>`},
+		{"nested container", open + "FileName x\n" + open + close + close,
+			`trans.conf:3: nested TranslationProvider: the <TranslationProvider MMapDB> opened on line 1 is not closed`},
+		{"one-line form inside container", open + "TranslationProvider MMapDB filename=y\n" + close,
+			`trans.conf:2: nested TranslationProvider: the <TranslationProvider MMapDB> opened on line 1 is not closed`},
+		{"unknown container", "<VirtualHost *:80>\n</VirtualHost>\n" + minimalProvider,
+			`trans.conf:1: unknown container <VirtualHost>`},
+		{"unknown closing tag", open + "FileName x\n</VirtualHost>\n",
+			`trans.conf:3: unknown closing tag </VirtualHost>`},
+		{"malformed tag", "<TranslationProvider MMapDB\nFileName x\n" + close,
+			`trans.conf:1: malformed tag "<TranslationProvider MMapDB": missing >`},
+		{"parameters in opening tag", "<TranslationProvider MMapDB FileName=x>\n" + close,
+			`trans.conf:1: unexpected "FileName=x" in <TranslationProvider MMapDB>: parameters go on their own lines inside the container`},
+		{"text in closing tag", open + "FileName x\n</TranslationProvider MMapDB>\n",
+			`trans.conf:3: unexpected "MMapDB" in </TranslationProvider>`},
+		{"missing directive value", "Listen" + minimalProvider,
+			`trans.conf:1: missing value for Listen`},
+		{"missing value after continuation", "AccessLog \\\n\n" + minimalProvider,
+			`trans.conf:1: missing value for AccessLog`},
+		{"missing parameter value", open + "FileName\n" + close,
+			`trans.conf:2: missing value for FileName`},
+		{"missing one-line value", "TranslationProvider MMapDB filename=",
+			`trans.conf:1: missing value for FileName`},
+		{"one-line parameter without =", "TranslationProvider MMapDB filename=x basekey=[qw/trans db/]",
+			`trans.conf:1: TranslationProvider: expected name=value, got "db/]" (quote values that contain spaces)`},
+		{"one-line parameter without name", "TranslationProvider MMapDB =x",
+			`trans.conf:1: TranslationProvider: missing parameter name before = in "=x"`},
+		{"one-line unclosed quote", `TranslationProvider MMapDB filename="x`,
+			`trans.conf:1: TranslationProvider: parameter filename: missing closing quote`},
+		{"one-line text after quote", `TranslationProvider MMapDB filename="x"y`,
+			`trans.conf:1: TranslationProvider: parameter filename: unexpected text after closing quote`},
+		{"unclosed quote", `Listen "127.0.0.1:1` + minimalProvider,
+			`trans.conf:1: Listen: missing closing quote`},
+		{"text after quote", open + `FileName "a" b` + "\n" + close,
+			`trans.conf:2: FileName: unexpected text after closing quote`},
+		{"invalid number", "MaxBodySize 64M" + minimalProvider,
+			`trans.conf:1: invalid MaxBodySize "64M": want a positive number of bytes`},
+		{"zero number", "MaxBodySize 0" + minimalProvider,
+			`trans.conf:1: invalid MaxBodySize "0": want a positive number of bytes`},
+		{"negative number", "MaxBodySize -1" + minimalProvider,
+			`trans.conf:1: invalid MaxBodySize "-1": want a positive number of bytes`},
+		{"invalid boolean", "Flush maybe" + minimalProvider,
+			`trans.conf:1: invalid Flush value "maybe": want 0 or 1 (or on/off, true/false, yes/no)`},
+		{"invalid parameter boolean", open + "FileName x\nReadOnly 2\n" + close,
+			`trans.conf:3: invalid ReadOnly value "2": want 0 or 1 (or on/off, true/false, yes/no)`},
+		{"invalid one-line boolean", "TranslationProvider MMapDB filename=x nolock=y",
+			`trans.conf:1: invalid NoLock value "y": want 0 or 1 (or on/off, true/false, yes/no)`},
+		{"invalid duration", "CheckInterval 1" + minimalProvider,
+			`trans.conf:1: invalid CheckInterval "1": want a duration such as 1s or 500ms`},
+		{"zero duration", "CheckInterval 0s" + minimalProvider,
+			`trans.conf:1: invalid CheckInterval "0s": must be positive`},
+		{"negative duration", "CheckInterval -1s" + minimalProvider,
+			`trans.conf:1: invalid CheckInterval "-1s": must be positive`},
+		{"duration too long", "CheckInterval 10.001s" + minimalProvider,
+			`trans.conf:1: invalid CheckInterval "10.001s": at most 10s`},
+		{"invalid listen address", "Listen localhost" + minimalProvider,
+			`trans.conf:1: invalid Listen address "localhost": want host:port`},
+		{"invalid listen port", "Listen localhost:http" + minimalProvider,
+			`trans.conf:1: invalid Listen address "localhost:http": the port must be a number from 0 to 65535`},
+		{"duplicate directive", "Listen 127.0.0.1:1\n# comment\nLISTEN 127.0.0.1:2" + minimalProvider,
+			`trans.conf:3: duplicate directive Listen (first set on line 1)`},
+		{"duplicate parameter", open + "FileName x\nfilename y\n" + close,
+			`trans.conf:3: duplicate parameter FileName (first set on line 2)`},
+		{"duplicate one-line parameter", "TranslationProvider MMapDB filename=x FileName=y",
+			`trans.conf:1: duplicate parameter FileName (first set on line 1)`},
+		{"no provider", "Listen 127.0.0.1:1\n",
+			`trans.conf: no TranslationProvider configured: at least one <TranslationProvider MMapDB> container is required`},
+		{"empty file", "",
+			`trans.conf: no TranslationProvider configured: at least one <TranslationProvider MMapDB> container is required`},
+		{"first provider without FileName", "Listen 1\n" + open + "BaseKey x\n" + close,
+			`trans.conf:2: TranslationProvider without FileName, and no earlier provider whose file it could share`},
+		{"first one-line provider without FileName", "TranslationProvider MMapDB basekey=x",
+			`trans.conf:1: TranslationProvider without FileName, and no earlier provider whose file it could share`},
+		{"Root without FileName", minimalProvider + open + "BaseKey b\nRoot /srv\n" + close,
+			`trans.conf:7: Root without FileName: a provider without FileName shares the FileName and Root of the provider before it`},
+		{"FileName empty after expansion", open + "FileName ${UNSET}\n" + close,
+			`trans.conf:2: empty FileName`},
+		{"continued directive reports its first line", "Listen 1\nMaxBodySize \\\n  \\\n  lots" + minimalProvider,
+			`trans.conf:2: invalid MaxBodySize "lots": want a positive number of bytes`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse(strings.NewReader(tt.text), "trans.conf", lookupTestEnv)
+			if err == nil {
+				t.Fatalf("accepted %q: %+v", tt.text, cfg)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error\n got %s\nwant %s", got, tt.want)
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.File != "trans.conf" {
+				t.Errorf("error %v (%T) is not a *ParseError for trans.conf", err, err)
+			}
+		})
+	}
+}
+
+func TestParseErrorCarriesFileLineAndMessage(t *testing.T) {
+	_, err := Parse(strings.NewReader("\n\nBogus 1\n"), "/etc/transdb.conf", lookupTestEnv)
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("got %T %v, want *ParseError", err, err)
+	}
+	want := ParseError{File: "/etc/transdb.conf", Line: 3, Msg: `unknown directive "Bogus"`}
+	if *pe != want {
+		t.Errorf("got %+v, want %+v", *pe, want)
+	}
+	if errors.Is(err, ErrNoProvider) {
+		t.Errorf("%v matches ErrNoProvider", err)
+	}
+}
+
+func TestNoProviderMatchesErrNoProvider(t *testing.T) {
+	_, err := Parse(strings.NewReader("# nothing\n"), "empty.conf", lookupTestEnv)
+	if !errors.Is(err, ErrNoProvider) {
+		t.Fatalf("got %v, want ErrNoProvider", err)
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.File != "empty.conf" || pe.Line != 0 {
+		t.Errorf("got %#v, want a *ParseError for empty.conf without line", err)
+	}
+}
+
+func TestParseReportsReadError(t *testing.T) {
+	readErr := errors.New("disk on fire")
+	_, err := Parse(iotest.ErrReader(readErr), "trans.conf", lookupTestEnv)
+	if !errors.Is(err, readErr) {
+		t.Fatalf("got %v, want it to wrap %v", err, readErr)
+	}
+	if !strings.Contains(err.Error(), "trans.conf") {
+		t.Errorf("%v does not name the file", err)
+	}
+}
