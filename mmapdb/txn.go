@@ -22,11 +22,11 @@ type Txn struct {
 	wf   *os.File     // the base file opened for writing its valid flag
 	done bool
 
-	root    *pnode             // inserted records by key path
-	ins     []*prec            // inserted records in insertion order
-	byID    map[uint64]*prec   // built when ins is not in ID order
+	root    *pnode              // inserted records by key path
+	ins     []*prec             // inserted records in insertion order
+	byID    map[uint64]*prec    // built when ins is not in ID order
 	deleted map[uint64]struct{} // deleted records of the base version
-	cleared bool               // every base record is deleted
+	cleared bool                // every base record is deleted
 
 	nextID     uint64 // next ID to try
 	baseMaxID  uint64 // highest ID in the base version
