@@ -1,0 +1,49 @@
+// Package mmapdb is an immutable, memory-mapped database of nested keys
+// and ordered record lists, after Perl's MMapDB.
+//
+// # Model
+//
+// A data record is [[KEY1, ..., KEYn], SORT, DATA, ID]: a key path, a sort
+// field, data, and a non-zero ID assigned at insert. Keys, sort and data
+// are arbitrary byte strings. The database is a tree: an index maps a key
+// to either a sub-index or a leaf, the list of records under that key
+// path, ordered bytewise by SORT, records with equal SORT in insertion
+// order. A key path leads either to records or to a sub-index, never both
+// (ErrMixed). The root is always an index. An ID index maps IDs to
+// records.
+//
+// # Reading
+//
+// Open maps the file read-only; it reads only the header, so it costs the
+// same for any file size. DB.Snapshot pins the current version: its
+// lookups are binary searches over the mapped bytes (one per key level),
+// allocate nothing, and return views into the mapping that stay valid
+// until Snapshot.Release. A superseded mapping is unmapped only after its
+// last snapshot is released, so a reader sees exactly one version from
+// start to end. Lookups take no lock and make no system call: every
+// process mapping the file shares its pages through the page cache.
+//
+// # Writing
+//
+// A Txn (DB.Begin) takes an exclusive flock on <file>.lock, works from the
+// version current at that moment, and collects inserts and deletes that
+// no reader sees until Commit. Commit writes a complete new file in the
+// same directory, fsyncs it, renames it over the database, fsyncs the
+// directory, and then clears the valid flag in the old file's header with
+// one positioned write. Readers check that flag in their own mapping on
+// every Snapshot (a memory read) and move to the new file; a file replaced
+// by other tools (mv, rsync) is noticed by comparing the file's device and
+// inode every Options.CheckInterval. Killed at any instant, a writer
+// leaves the old or the new file in place, byte for byte; the next writer
+// that takes the lock removes its temporary files.
+//
+// # Files
+//
+// The format is msgpack: a fixed-layout header map, then key paths and
+// records as msgpack arrays and index nodes as msgpack ext values whose
+// payload is a fixed-width table, binary-searchable in place. FORMAT.md
+// in this directory describes it byte by byte. Every offset and length
+// read from a file is checked; a truncated, bit-flipped or foreign file
+// gives ErrCorrupt, ErrBadMagic or ErrVersion, never a panic. Verify
+// checks both checksums and walks the whole structure.
+package mmapdb

@@ -1,0 +1,114 @@
+package mmapdb
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// openTemp opens a database in a fresh temporary directory.
+func openTemp(t testing.TB, opts *Options) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.mmdb")
+	db, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+// update runs fn in a transaction and commits it.
+func update(t testing.TB, db *DB, fn func(tx *Txn)) {
+	t.Helper()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn(tx)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mustInsert inserts a record with string keys, sort and data.
+func mustInsert(t testing.TB, tx *Txn, path, sort, data string) uint64 {
+	t.Helper()
+	id, err := tx.Insert(strings.Split(path, "/"), []byte(sort), []byte(data))
+	if err != nil {
+		t.Fatalf("insert %s %s %s: %v", path, sort, data, err)
+	}
+	return id
+}
+
+// leafStrings renders the leaf at path as "sort=data" strings.
+func leafStrings(t testing.TB, s Snapshot, path string) []string {
+	t.Helper()
+	l, err := s.Lookup(strings.Split(path, "/")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i := range l.Len() {
+		r, err := l.At(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(r.Sort)+"="+string(r.Data))
+	}
+	return out
+}
+
+// current runs fn on a fresh snapshot of db.
+func current(t testing.TB, db *DB, fn func(s Snapshot)) {
+	t.Helper()
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	fn(s)
+}
+
+// dumpAll renders every record as "k1/k2 sort=data #id", in key order.
+func dumpAll(t testing.TB, s Snapshot) []string {
+	t.Helper()
+	var out []string
+	for r, err := range s.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := r.Keys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s=%s #%d", strings.Join(keys, "/"), r.Sort, r.Data, r.ID))
+	}
+	return out
+}
+
+// sortField packs block and order like Perl's pack("N2", block, order).
+func sortField(block, order uint32) []byte {
+	b := binary.BigEndian.AppendUint32(nil, block)
+	return binary.BigEndian.AppendUint32(b, order)
+}
+
+// genRecords inserts n translation-shaped records: keys
+// site%03d.example.com, a few URIs each, block/order sort fields.
+func genRecords(t testing.TB, tx *Txn, n int) [][]string {
+	t.Helper()
+	var paths [][]string
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("site%03d.example.com", i%97)
+		uri := fmt.Sprintf("/app%d/page%d", (i/97)%13, (i/97)/13%7)
+		keys := []string{"trans", "db", "actn", key, uri}
+		data := fmt.Sprintf("Proxy: 'http://backend%d/'.$URI # record %d", i%17, i)
+		if _, err := tx.Insert(keys, sortField(uint32(i%3), uint32(i)), []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, keys)
+	}
+	return paths
+}
