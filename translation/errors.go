@@ -1,0 +1,46 @@
+package translation
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by the package. Test for them with errors.Is; the
+// returned errors wrap them with the operation and the offending value.
+var (
+	// ErrInvalidRecord reports a record that cannot be stored or written:
+	// an empty key or uri, or white space in one of them (white space
+	// separates the fields of the text formats, so it is never part of a
+	// key or uri), or, for the jsonl writer, text that is not valid UTF-8.
+	ErrInvalidRecord = errors.New("invalid record")
+
+	// ErrFormat reports malformed input to a Reader. Every *ParseError
+	// matches it.
+	ErrFormat = errors.New("malformed input")
+
+	// ErrUnknownFormat reports a format name other than text, file or
+	// jsonl.
+	ErrUnknownFormat = errors.New("unknown format")
+
+	// ErrInvalidBaseKey reports a BaseKey string that looks like a list
+	// (it is enclosed in brackets) but is not a valid one.
+	ErrInvalidBaseKey = errors.New("invalid base key")
+)
+
+// A ParseError reports malformed input to a Reader: which format, which
+// line and what is wrong with it. errors.Is(err, ErrFormat) holds for
+// every ParseError; Err may in addition wrap a more specific sentinel
+// such as ErrInvalidRecord.
+type ParseError struct {
+	Format Format // the format being read
+	Line   int    // 1-based number of the offending line
+	Err    error  // what is wrong
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("translation: %s input, line %d: %v", e.Format, e.Line, e.Err)
+}
+
+// Unwrap returns ErrFormat and the underlying error, so that errors.Is
+// matches both.
+func (e *ParseError) Unwrap() []error { return []error{ErrFormat, e.Err} }
