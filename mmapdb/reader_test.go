@@ -1,0 +1,205 @@
+package mmapdb
+
+import (
+	"slices"
+	"testing"
+)
+
+func exampleDB(t testing.TB) *DB {
+	db, _ := openTemp(t, nil)
+	update(t, db, func(tx *Txn) {
+		for _, k := range []string{"e", "a", "c"} {
+			mustInsert(t, tx, "idx/"+k+"/leaf", "1", k+"1")
+			mustInsert(t, tx, "idx/"+k+"/leaf", "0", k+"0")
+		}
+		mustInsert(t, tx, "top", "", "top")
+	})
+	return db
+}
+
+func TestLookupOfMissingPathIsEmpty(t *testing.T) {
+	db := exampleDB(t)
+	current(t, db, func(s Snapshot) {
+		for _, path := range [][]string{
+			{"nope"},
+			{"idx", "b", "leaf"},
+			{"idx", "a"},                 // an index, not records
+			{"top", "deeper"},            // through a leaf
+			{"idx", "a", "leaf", "more"}, // past a leaf
+			{},
+		} {
+			l, err := s.Lookup(path...)
+			if err != nil || l.Len() != 0 {
+				t.Errorf("Lookup(%q) = %d records, %v; want empty, no error", path, l.Len(), err)
+			}
+		}
+		if got := leafStrings(t, s, "idx/c/leaf"); !slices.Equal(got, []string{"0=c0", "1=c1"}) {
+			t.Fatalf("idx/c/leaf = %q", got)
+		}
+	})
+}
+
+func TestLookupPositionFindsInsertionPoint(t *testing.T) {
+	db := exampleDB(t)
+	current(t, db, func(s Snapshot) {
+		cases := []struct {
+			key   string
+			pos   int
+			found bool
+		}{{"a", 0, true}, {"b", 1, false}, {"c", 1, true}, {"d", 2, false}, {"e", 2, true}, {"f", 3, false}, {"", 0, false}}
+		for _, c := range cases {
+			ix, pos, found, err := s.LookupPosition("idx", c.key)
+			if err != nil || pos != c.pos || found != c.found {
+				t.Errorf("LookupPosition(idx, %q) = %d %v %v, want %d %v", c.key, pos, found, err, c.pos, c.found)
+			}
+			var rest []string
+			for k := range ix.Entries(pos) {
+				rest = append(rest, string(k))
+			}
+			want := []string{"a", "c", "e"}[c.pos:]
+			if !slices.Equal(rest, want) {
+				t.Errorf("entries from %q = %q, want %q", c.key, rest, want)
+			}
+		}
+		if _, _, found, err := s.LookupPosition("top", "x"); found || err != nil {
+			t.Errorf("position below a leaf: %v %v", found, err)
+		}
+	})
+}
+
+func TestIterationOrders(t *testing.T) {
+	db := exampleDB(t)
+	current(t, db, func(s Snapshot) {
+		got := dumpAll(t, s)
+		want := []string{
+			"idx/a/leaf 0=a0 #4", "idx/a/leaf 1=a1 #3",
+			"idx/c/leaf 0=c0 #6", "idx/c/leaf 1=c1 #5",
+			"idx/e/leaf 0=e0 #2", "idx/e/leaf 1=e1 #1",
+			"top =top #7",
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("All() = %q\nwant %q", got, want)
+		}
+		var ids []uint64
+		for r, err := range s.ByIDOrder() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		if !slices.Equal(ids, []uint64{1, 2, 3, 4, 5, 6, 7}) {
+			t.Fatalf("ByIDOrder ids = %v", ids)
+		}
+		r, found, err := s.ByID(5)
+		if err != nil || !found || string(r.Data) != "c1" {
+			t.Fatalf("ByID(5) = %q %v %v", r.Data, found, err)
+		}
+		if _, found, err := s.ByID(8); found || err != nil {
+			t.Fatalf("ByID(8) = %v %v", found, err)
+		}
+	})
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	var paths [][]string
+	update(t, db, func(tx *Txn) { paths = genRecords(t, tx, 2000) })
+	n := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		s, err := db.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.Lookup(paths[n%len(paths)]...)
+		if err != nil || l.Len() == 0 {
+			t.Fatal(l.Len(), err)
+		}
+		for i := range l.Len() {
+			if _, err := l.At(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Release()
+		n++
+	})
+	if allocs != 0 {
+		t.Fatalf("snapshot + lookup + records allocate %.1f times per run", allocs)
+	}
+}
+
+func TestSupersededMappingIsUnmappedAfterLastRelease(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v1") })
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := s.v
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v2") })
+	if n := old.refs.Load(); n != 1 {
+		t.Fatalf("superseded version held by %d references, want just the snapshot's", n)
+	}
+	if got := leafStrings(t, s, "k"); !slices.Equal(got, []string{"=v1"}) {
+		t.Fatalf("pinned snapshot reads %q", got)
+	}
+	s.Release()
+	if n := old.refs.Load(); n != 0 {
+		t.Fatalf("after the last release %d references remain", n)
+	}
+	if old.acquire() {
+		t.Fatal("a released version could be acquired again")
+	}
+}
+
+func TestSecondDBFollowsCommitsThroughTheValidFlag(t *testing.T) {
+	db, path := openTemp(t, nil)
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v1") })
+	// No identity check: only the valid flag can tell this reader.
+	reader, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	for i := 2; i <= 5; i++ {
+		update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
+		current(t, reader, func(s Snapshot) {
+			if s.Generation() != uint64(i) {
+				t.Fatalf("reader at generation %d, want %d", s.Generation(), i)
+			}
+		})
+	}
+	if st := reader.Stats(); st.Reloads != 4 {
+		t.Fatalf("reader reloaded %d times, want 4", st.Reloads)
+	}
+}
+
+func TestCommitKeepOldLeavesOldVersionValid(t *testing.T) {
+	db, path := openTemp(t, nil)
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v1") })
+	reader, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, tx, "k", "", "v2")
+	if err := tx.CommitKeepOld(); err != nil {
+		t.Fatal(err)
+	}
+	current(t, reader, func(s Snapshot) {
+		if s.Generation() != 1 || s.Superseded() {
+			t.Fatalf("reader of a kept version: generation %d, superseded %v", s.Generation(), s.Superseded())
+		}
+	})
+	if err := reader.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	current(t, reader, func(s Snapshot) {
+		if s.Generation() != 2 {
+			t.Fatalf("after Reload: generation %d", s.Generation())
+		}
+	})
+}
