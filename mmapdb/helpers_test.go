@@ -3,6 +3,7 @@ package mmapdb
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,4 +112,13 @@ func genRecords(t testing.TB, tx *Txn, n int) [][]string {
 		paths = append(paths, keys)
 	}
 	return paths
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
