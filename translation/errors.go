@@ -3,6 +3,8 @@ package translation
 import (
 	"errors"
 	"fmt"
+
+	"transdb/mmapdb"
 )
 
 // Errors returned by the package. Test for them with errors.Is; the
@@ -25,6 +27,38 @@ var (
 	// ErrInvalidBaseKey reports a BaseKey string that looks like a list
 	// (it is enclosed in brackets) but is not a valid one.
 	ErrInvalidBaseKey = errors.New("invalid base key")
+
+	// ErrBadURI reports a uri that Resolve cannot walk: after repeated
+	// slashes are collapsed it neither starts with "/" nor is "*". A
+	// server answers it with 400 Bad Request.
+	ErrBadURI = errors.New("bad request uri")
+
+	// ErrGenerationMismatch reports a Load given an expected generation
+	// when the database has moved on to another one: the table was
+	// edited against a version that is no longer current. A server
+	// answers it with 409 Conflict.
+	ErrGenerationMismatch = errors.New("generation mismatch: the database has changed")
+
+	// ErrStopped reports a read or Begin on a provider after Stop.
+	ErrStopped = errors.New("provider is stopped")
+)
+
+// Errors of the database layer, under the names of this package. They
+// are the very values of package mmapdb, so errors.Is matches either
+// name.
+var (
+	// ErrReadOnly reports a write to a read-only provider: Begin, and
+	// Append or Load outside a transaction.
+	ErrReadOnly = mmapdb.ErrReadOnly
+
+	// ErrTxnActive reports Begin, Load or Start while a transaction is
+	// open: the provider's own, or for Begin and Load that of another
+	// provider on the same file in this process.
+	ErrTxnActive = mmapdb.ErrTxnActive
+
+	// ErrNoTxn reports Insert, Update, Delete, Clear, Commit or Rollback
+	// outside a transaction.
+	ErrNoTxn = mmapdb.ErrNoTxn
 )
 
 // A ParseError reports malformed input to a Reader: which format, which

@@ -1,0 +1,623 @@
+package translation_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"transdb/mmapdb"
+	"transdb/translation"
+)
+
+// newProvider returns a started provider that the test stops at its end.
+func newProvider(t testing.TB, opts translation.Options) *translation.Provider {
+	t.Helper()
+	p, err := translation.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Stop() })
+	return p
+}
+
+// dbPath returns the path of a database file in a fresh directory.
+func dbPath(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(t.TempDir(), "trans.mmdb")
+}
+
+// writable returns a started writable provider on a new file with base
+// key ["trans", "db"].
+func writable(t testing.TB) *translation.Provider {
+	t.Helper()
+	p := newProvider(t, translation.Options{FileName: dbPath(t), BaseKey: []string{"trans", "db"}})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// inTxn runs fn between Begin and Commit and returns the committed
+// generation.
+func inTxn(t testing.TB, p *translation.Provider, fn func()) uint64 {
+	t.Helper()
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	gen, err := p.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen
+}
+
+func mustInsert(t testing.TB, p *translation.Provider, recs ...translation.Record) []uint64 {
+	t.Helper()
+	var ids []uint64
+	for _, r := range recs {
+		id, err := p.Insert(r)
+		if err != nil {
+			t.Fatalf("Insert(%+v): %v", r, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func mustFetch(t testing.TB, p *translation.Provider, key, uri string, withNotes bool) []translation.Record {
+	t.Helper()
+	list, err := p.Fetch(key, uri, withNotes)
+	if err != nil {
+		t.Fatalf("Fetch(%q, %q, %v): %v", key, uri, withNotes, err)
+	}
+	return list
+}
+
+// brief renders records without their IDs, checking that every record
+// has one: "KEY URI BLOCK ORDER ACTION [NOTE]".
+func brief(t testing.TB, recs []translation.Record) []string {
+	t.Helper()
+	out := []string{}
+	for _, r := range recs {
+		if r.ID == 0 {
+			t.Errorf("record %+v has no ID", r)
+		}
+		s := fmt.Sprintf("%s %s %d %d %q", r.Key, r.URI, r.Block, r.Order, r.Action)
+		if r.Note != "" {
+			s += fmt.Sprintf(" %q", r.Note)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func checkFetch(t testing.TB, p *translation.Provider, key, uri string, withNotes bool, want ...string) {
+	t.Helper()
+	if want == nil {
+		want = []string{}
+	}
+	if got := brief(t, mustFetch(t, p, key, uri, withNotes)); !reflect.DeepEqual(got, want) {
+		t.Errorf("Fetch(%q, %q, %v):\n got %q\nwant %q", key, uri, withNotes, got, want)
+	}
+}
+
+func rec(key, uri string, block, order uint32, action, note string) translation.Record {
+	return translation.Record{Key: key, URI: uri, Block: block, Order: order, Action: action, Note: note}
+}
+
+func TestNewJoinsRelativeFileNameToRoot(t *testing.T) {
+	root := t.TempDir()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name           string
+		fileName, root string
+		want           string
+	}{
+		{"relative with root", "trans.mmdb", root, filepath.Join(root, "trans.mmdb")},
+		{"relative in a sub-directory", "sub/../trans.mmdb", root, filepath.Join(root, "trans.mmdb")},
+		{"absolute ignores root", filepath.Join(root, "abs.mmdb"), "/elsewhere", filepath.Join(root, "abs.mmdb")},
+		{"relative without root", "rel.mmdb", "", filepath.Join(wd, "rel.mmdb")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t, translation.Options{FileName: tt.fileName, Root: tt.root, ReadOnly: true})
+			if p.Path() != tt.want {
+				t.Errorf("Path() = %q, want %q", p.Path(), tt.want)
+			}
+		})
+	}
+	if _, err := translation.New(translation.Options{Root: root}); err == nil {
+		t.Error("New without FileName succeeded")
+	}
+}
+
+func TestBeginOnReadOnlyProviderFails(t *testing.T) {
+	path := dbPath(t)
+	rw := newProvider(t, translation.Options{FileName: path})
+	if err := rw.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ro := newProvider(t, translation.Options{FileName: path, ReadOnly: true})
+	err := ro.Begin()
+	if !errors.Is(err, translation.ErrReadOnly) || !errors.Is(err, mmapdb.ErrReadOnly) {
+		t.Errorf("Begin on a read-only provider: %v, want ErrReadOnly", err)
+	}
+	if _, err := ro.Append(rw, false); !errors.Is(err, translation.ErrReadOnly) {
+		t.Errorf("Append to a read-only provider: %v, want ErrReadOnly", err)
+	}
+	if _, _, err := ro.Load(strings.NewReader(""), translation.LoadOptions{}); !errors.Is(err, translation.ErrReadOnly) {
+		t.Errorf("Load into a read-only provider: %v, want ErrReadOnly", err)
+	}
+}
+
+func TestWritesOutsideTransactionFail(t *testing.T) {
+	p := writable(t)
+	r := rec("k", "/u", 0, 0, "a", "")
+	for name, op := range map[string]func() error{
+		"Insert":   func() error { _, err := p.Insert(r); return err },
+		"Update":   func() error { _, _, err := p.Update(r, r); return err },
+		"Delete":   func() error { _, err := p.Delete(r); return err },
+		"Clear":    p.Clear,
+		"Commit":   func() error { _, err := p.Commit(); return err },
+		"Rollback": p.Rollback,
+	} {
+		if err := op(); !errors.Is(err, translation.ErrNoTxn) {
+			t.Errorf("%s outside a transaction: %v, want ErrNoTxn", name, err)
+		}
+	}
+}
+
+func TestBeginTwiceFails(t *testing.T) {
+	path := dbPath(t)
+	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"a"}})
+	other := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"b"}})
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Begin(); !errors.Is(err, translation.ErrTxnActive) {
+		t.Errorf("second Begin: %v, want ErrTxnActive", err)
+	}
+	if err := other.Begin(); !errors.Is(err, translation.ErrTxnActive) {
+		t.Errorf("Begin of another provider on the same file: %v, want ErrTxnActive", err)
+	}
+	if err := p.Start(); !errors.Is(err, translation.ErrTxnActive) {
+		t.Errorf("Start inside a transaction: %v, want ErrTxnActive", err)
+	}
+	if err := other.Start(); err != nil {
+		t.Errorf("Start of another provider while one has a transaction: %v", err)
+	}
+	if err := p.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Begin(); err != nil {
+		t.Errorf("Begin after the other provider's rollback: %v", err)
+	}
+	other.Rollback()
+}
+
+func TestInsertRejectsInvalidKeyOrURI(t *testing.T) {
+	p := writable(t)
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Rollback()
+	for _, tt := range []struct{ key, uri string }{
+		{"k 1", "/u"},
+		{"k", "/a b"},
+		{"k\t", "/u"},
+		{"k", "/u\n"},
+		{"k", "/\u00a0"},
+		{"", "/u"},
+		{"k", ""},
+	} {
+		_, err := p.Insert(rec(tt.key, tt.uri, 0, 0, "a", ""))
+		if !errors.Is(err, translation.ErrInvalidRecord) {
+			t.Errorf("Insert(%q, %q): %v, want ErrInvalidRecord", tt.key, tt.uri, err)
+		}
+	}
+	if n, _, err := p.Update(rec("k", "/u", 0, 0, "", ""), rec("k k", "/u", 0, 0, "a", "")); !errors.Is(err, translation.ErrInvalidRecord) || n != 0 {
+		t.Errorf("Update to an invalid record: %d, %v; want 0, ErrInvalidRecord", n, err)
+	}
+}
+
+func TestFetchSeesOwnCommit(t *testing.T) {
+	p := writable(t)
+	checkFetch(t, p, "k", "/u", false)
+	inTxn(t, p, func() {
+		mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))
+		// Uncommitted changes are invisible, to the writer too.
+		checkFetch(t, p, "k", "/u", false)
+	})
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`)
+}
+
+func TestFetchOrdersByBlockThenOrder(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() {
+		mustInsert(t, p,
+			rec("k", "/u", 1, 0, "b1o0", ""),
+			rec("k", "/u", 0, 2, "b0o2", ""),
+			rec("k", "/u", 256, 0, "b256o0", ""),
+			rec("k", "/u", 0, 0xffffffff, "b0omax", ""),
+			rec("k", "/u", 0, 10, "b0o10", ""),
+			rec("k", "/u", 1<<32-1, 1<<32-1, "max", ""),
+		)
+	})
+	checkFetch(t, p, "k", "/u", false,
+		`k /u 0 2 "b0o2"`, `k /u 0 10 "b0o10"`, `k /u 0 4294967295 "b0omax"`,
+		`k /u 1 0 "b1o0"`, `k /u 256 0 "b256o0"`, `k /u 4294967295 4294967295 "max"`)
+}
+
+func TestFetchWithNotesPairsNotesBySortField(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() {
+		mustInsert(t, p,
+			rec("k", "/u", 0, 0, "a", ""),
+			rec("k", "/u", 0, 1, "b", "note b"),
+			rec("k", "/u", 2, 0, "c", ""),
+			rec("k", "/u", 3, 0, "d", "note d"),
+			rec("k", "/v", 0, 0, "e", "note e"),
+		)
+	})
+	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a"`, `k /u 0 1 "b" "note b"`, `k /u 2 0 "c"`, `k /u 3 0 "d" "note d"`)
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`, `k /u 0 1 "b"`, `k /u 2 0 "c"`, `k /u 3 0 "d"`)
+}
+
+func TestFetchOfMissingIsEmpty(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "a", "")) })
+	for _, tt := range [][2]string{{"k", "/v"}, {"x", "/u"}, {"", ""}, {"k", ""}} {
+		list, err := p.Fetch(tt[0], tt[1], true)
+		if err != nil || list == nil || len(list) != 0 {
+			t.Errorf("Fetch(%q, %q) = %v, %v; want an empty list", tt[0], tt[1], list, err)
+		}
+	}
+}
+
+func TestFetchOnMissingFileOfReadOnlyProvider(t *testing.T) {
+	path := dbPath(t)
+	ro := newProvider(t, translation.Options{FileName: path, ReadOnly: true})
+	if _, err := ro.Fetch("k", "/u", false); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Fetch on a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if err := ro.Start(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Start of a read-only provider on a missing file: %v, want fs.ErrNotExist", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a read-only provider created the file: %v", err)
+	}
+
+	// Once a writer has created the file, the reader serves it. (NoLock
+	// gives the writer a database of its own in this process, as a
+	// writer in another process would have.)
+	rw := newProvider(t, translation.Options{FileName: path, NoLock: true})
+	if err := rw.Start(); err != nil {
+		t.Fatalf("Start of a writable provider on a missing file: %v", err)
+	}
+	if gen, err := rw.Generation(); err != nil || gen != 0 {
+		t.Errorf("Generation of a created file = %d, %v; want 0", gen, err)
+	}
+	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 0, "a", "")) })
+	if err := ro.Start(); err != nil {
+		t.Fatal(err)
+	}
+	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`)
+}
+
+func TestStopEndsProvider(t *testing.T) {
+	p := writable(t)
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if _, err := p.Fetch("k", "/u", false); !errors.Is(err, translation.ErrStopped) {
+		t.Errorf("Fetch after Stop: %v, want ErrStopped", err)
+	}
+	if err := p.Begin(); !errors.Is(err, translation.ErrStopped) {
+		t.Errorf("Begin after Stop: %v, want ErrStopped", err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Stop rolled the transaction back.
+	checkFetch(t, p, "k", "/u", false)
+	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "b", "")) })
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "b"`)
+}
+
+func TestDeleteRemovesMatchingNote(t *testing.T) {
+	p := writable(t)
+	var ids []uint64
+	inTxn(t, p, func() {
+		ids = mustInsert(t, p,
+			rec("k", "/u", 0, 0, "a", "note a"),
+			rec("k", "/u", 0, 1, "b", "note b"),
+			rec("k", "/u", 0, 2, "c", "note c"),
+		)
+	})
+	inTxn(t, p, func() {
+		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", Block: 0, Order: 1, ID: ids[1]}); n != 1 || err != nil {
+			t.Fatalf("Delete = %d, %v; want 1", n, err)
+		}
+	})
+	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a" "note a"`, `k /u 0 2 "c" "note c"`)
+	// A new action at the same place does not inherit the old note.
+	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 1, "b2", "")) })
+	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a" "note a"`, `k /u 0 1 "b2"`, `k /u 0 2 "c" "note c"`)
+}
+
+func TestDeleteRequiresMatchingRecord(t *testing.T) {
+	p := writable(t)
+	other := newProvider(t, translation.Options{FileName: p.Path(), BaseKey: []string{"other"}})
+	var id, otherID uint64
+	inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 1, 2, "a", "n"))[0] })
+	inTxn(t, other, func() { otherID = mustInsert(t, other, rec("k", "/u", 1, 2, "a", "n"))[0] })
+	old := translation.Record{Key: "k", URI: "/u", Block: 1, Order: 2, ID: id}
+	for _, tt := range []struct {
+		name string
+		edit func(r *translation.Record)
+	}{
+		{"other key", func(r *translation.Record) { r.Key = "x" }},
+		{"other uri", func(r *translation.Record) { r.URI = "/v" }},
+		{"other block", func(r *translation.Record) { r.Block = 2 }},
+		{"other order", func(r *translation.Record) { r.Order = 1 }},
+		{"unknown id", func(r *translation.Record) { r.ID = 1000 }},
+		{"id zero", func(r *translation.Record) { r.ID = 0 }},
+		{"id of the note", func(r *translation.Record) { r.ID = id + 1 }},
+		{"id of another base key", func(r *translation.Record) { r.ID = otherID }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := old
+			tt.edit(&r)
+			inTxn(t, p, func() {
+				if n, err := p.Delete(r); n != 0 || err != nil {
+					t.Errorf("Delete(%+v) = %d, %v; want 0", r, n, err)
+				}
+			})
+			checkFetch(t, p, "k", "/u", true, `k /u 1 2 "a" "n"`)
+			checkFetch(t, other, "k", "/u", true, `k /u 1 2 "a" "n"`)
+		})
+	}
+	// The action and notes do not have to match: ID and place do.
+	inTxn(t, p, func() {
+		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", Block: 1, Order: 2, Action: "other", ID: id}); n != 1 || err != nil {
+			t.Errorf("Delete = %d, %v; want 1", n, err)
+		}
+	})
+	checkFetch(t, p, "k", "/u", true)
+	checkFetch(t, other, "k", "/u", true, `k /u 1 2 "a" "n"`)
+}
+
+func TestDeleteOfRecordInsertedInSameTransaction(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() {
+		id := mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"))[0]
+		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); n != 1 || err != nil {
+			t.Fatalf("Delete = %d, %v; want 1", n, err)
+		}
+		mustInsert(t, p, rec("k", "/u", 0, 0, "b", ""))
+	})
+	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "b"`)
+}
+
+func TestUpdateInsertsOnlyWhenDeleteMatched(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		old  func(id uint64) translation.Record
+		want []string
+	}{
+		{"stale id", func(id uint64) translation.Record { return translation.Record{Key: "k", URI: "/u", ID: id + 100} },
+			[]string{`k /u 0 0 "a" "n"`}},
+		{"wrong place", func(id uint64) translation.Record { return translation.Record{Key: "k", URI: "/u", Order: 1, ID: id} },
+			[]string{`k /u 0 0 "a" "n"`}},
+		{"matching", func(id uint64) translation.Record { return translation.Record{Key: "k", URI: "/u", ID: id} },
+			[]string{`k /v 1 0 "new" "new note"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writable(t)
+			var id, newID uint64
+			var n int
+			inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"))[0] })
+			inTxn(t, p, func() {
+				var err error
+				if n, newID, err = p.Update(tt.old(id), rec("k", "/v", 1, 0, "new", "new note")); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if updated := len(tt.want) == 1 && strings.Contains(tt.want[0], "new"); (n == 1) != updated || (newID != 0) != updated {
+				t.Errorf("Update = %d, %d; want %v", n, newID, updated)
+			}
+			got := append(brief(t, mustFetch(t, p, "k", "/u", true)), brief(t, mustFetch(t, p, "k", "/v", true))...)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("after Update: %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClearLeavesOtherBaseKeys(t *testing.T) {
+	path := dbPath(t)
+	a := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"a"}})
+	b := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"b"}})
+	top := newProvider(t, translation.Options{FileName: path})
+	inTxn(t, a, func() { mustInsert(t, a, rec("k", "/u", 0, 0, "in a", "note a")) })
+	inTxn(t, b, func() { mustInsert(t, b, rec("k", "/u", 0, 0, "in b", "note b")) })
+	inTxn(t, top, func() { mustInsert(t, top, rec("k", "/u", 0, 0, "at the top", "")) })
+	inTxn(t, a, func() {
+		if err := a.Clear(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	checkFetch(t, a, "k", "/u", true)
+	checkFetch(t, b, "k", "/u", true, `k /u 0 0 "in b" "note b"`)
+	checkFetch(t, top, "k", "/u", true, `k /u 0 0 "at the top"`)
+	if st, err := a.Stats(); err != nil || st.Records != 0 {
+		t.Errorf("Stats of the cleared table: %+v, %v", st, err)
+	}
+}
+
+func TestClearRemovesPendingInserts(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "old", "")) })
+	inTxn(t, p, func() {
+		mustInsert(t, p, rec("k", "/u", 0, 1, "pending", "n"), rec("k2", "/v", 0, 0, "pending", ""))
+		if err := p.Clear(); err != nil {
+			t.Fatal(err)
+		}
+		mustInsert(t, p, rec("k3", "/w", 0, 0, "after clear", "n3"))
+	})
+	keys, err := p.ListKeysAndURIs("")
+	if err != nil || !reflect.DeepEqual(keys, [][2]string{{"k3", "/w"}}) {
+		t.Errorf("ListKeysAndURIs after Clear = %q, %v", keys, err)
+	}
+	checkFetch(t, p, "k3", "/w", true, `k3 /w 0 0 "after clear" "n3"`)
+}
+
+func TestClearOfEmptyDatabaseSucceeds(t *testing.T) {
+	p := writable(t)
+	for range 2 {
+		inTxn(t, p, func() {
+			if err := p.Clear(); err != nil {
+				t.Fatalf("Clear: %v", err)
+			}
+		})
+	}
+}
+
+func TestRollbackForgetsChanges(t *testing.T) {
+	p := writable(t)
+	var id uint64
+	inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))[0] })
+	if err := p.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, p, rec("k", "/u", 0, 1, "b", ""))
+	if _, err := p.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`)
+}
+
+func TestListKeysAndURIs(t *testing.T) {
+	p := writable(t)
+	if keys, err := p.ListKeys(); err != nil || keys == nil || len(keys) != 0 {
+		t.Errorf("ListKeys of an empty table = %q, %v", keys, err)
+	}
+	inTxn(t, p, func() {
+		mustInsert(t, p,
+			rec("b", "/x", 0, 0, "1", ""),
+			rec("a", "/y", 0, 0, "2", ""),
+			rec("a", "/", 0, 0, "3", ""),
+			rec("a", ":PRE:", 0, 0, "4", ""),
+			rec("a", "/y", 1, 0, "5", ""),
+		)
+	})
+	keys, err := p.ListKeys()
+	if err != nil || !reflect.DeepEqual(keys, []string{"a", "b"}) {
+		t.Errorf("ListKeys = %q, %v", keys, err)
+	}
+	for _, tt := range []struct {
+		key  string
+		want [][2]string
+	}{
+		{"", [][2]string{{"a", "/"}, {"a", "/y"}, {"a", ":PRE:"}, {"b", "/x"}}},
+		{"a", [][2]string{{"a", "/"}, {"a", "/y"}, {"a", ":PRE:"}}},
+		{"b", [][2]string{{"b", "/x"}}},
+		{"c", [][2]string{}},
+	} {
+		got, err := p.ListKeysAndURIs(tt.key)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ListKeysAndURIs(%q) = %q, %v; want %q", tt.key, got, err, tt.want)
+		}
+	}
+	if !p.CanNotes() {
+		t.Error("CanNotes() = false")
+	}
+}
+
+func TestStats(t *testing.T) {
+	p := writable(t)
+	gen := inTxn(t, p, func() {
+		mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"), rec("k", "/v", 0, 0, "b", ""))
+	})
+	mustFetch(t, p, "k", "/u", false)
+	if _, err := p.Resolve("k", "/u"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Generation != gen || st.Records != 2 || st.FileSize <= 0 || st.Reads != 2 ||
+		st.Commits != 1 || st.Inserts != 3 || st.Deletes != 0 {
+		t.Errorf("Stats = %+v; want generation %d, 2 records, 2 reads, 1 commit, 3 inserts", st, gen)
+	}
+}
+
+// TestReadOnlyProviderStartSeesOtherProcessCommit commits from a second
+// process, TestHelperProcessCommit run from the test binary.
+func TestReadOnlyProviderStartSeesOtherProcessCommit(t *testing.T) {
+	path := dbPath(t)
+	rw := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}})
+	inTxn(t, rw, func() { mustInsert(t, rw, rec("k1", "u1", 0, 0, "a", "")) })
+	if err := rw.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	ro := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}, ReadOnly: true})
+	checkFetch(t, ro, "k1", "u1", true, `k1 u1 0 0 "a"`)
+	before, _ := ro.Generation()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcessCommit$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "TRANSDB_TEST_COMMIT_FILE="+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("helper process: %v\n%s", err, out)
+	}
+
+	if err := ro.Start(); err != nil {
+		t.Fatal(err)
+	}
+	checkFetch(t, ro, "k1", "u1", true, `k1 u1 0 0 "a"`, `k1 u1 0 1 "from another process" "its note"`)
+	if after, _ := ro.Generation(); after != before+1 {
+		t.Errorf("generation %d after the other process's commit, want %d", after, before+1)
+	}
+}
+
+// TestHelperProcessCommit is the second process of
+// TestReadOnlyProviderStartSeesOtherProcessCommit.
+func TestHelperProcessCommit(t *testing.T) {
+	path := os.Getenv("TRANSDB_TEST_COMMIT_FILE")
+	if path == "" {
+		t.Skip("runs as a helper process only")
+	}
+	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}})
+	inTxn(t, p, func() { mustInsert(t, p, rec("k1", "u1", 0, 1, "from another process", "its note")) })
+}
+
+func TestReadOnlyProviderSeesCommitWithoutStart(t *testing.T) {
+	path := dbPath(t)
+	ro := newProvider(t, translation.Options{FileName: path, ReadOnly: true, NoLock: true})
+	rw := newProvider(t, translation.Options{FileName: path})
+	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 0, "a", "")) })
+	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`)
+	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 1, "b", "")) })
+	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`, `k /u 0 1 "b"`)
+}

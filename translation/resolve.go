@@ -1,0 +1,101 @@
+package translation
+
+import (
+	"fmt"
+	"strings"
+)
+
+// PreURI is the uri of the block list that Apache2::Translation runs
+// before the uri walk of every request.
+const PreURI = ":PRE:"
+
+// A Resolution is what the lookups of Apache2::Translation for one
+// request find: the :PRE: block list, then, longest first, every prefix
+// of the uri that has a block list.
+type Resolution struct {
+	Key, URI   string   // as given to Resolve
+	Generation uint64   // the version everything was read from
+	Pre        []Record // the block list of PreURI; never nil
+	Matches    []Match  // longest prefix first; never nil
+}
+
+// A Match is one prefix of the uri that has a block list.
+type Match struct {
+	URI      string   // the prefix: the uri, cut at a slash, or "/"
+	PathInfo string   // the part of the uri cut off; "" for the whole uri
+	Blocks   []Record // ordered by block and order; never nil
+}
+
+// Resolve makes, from the newest version, the lookups
+// Apache2::Translation makes for a request of uri under key; see
+// Snapshot.Resolve.
+func (p *Provider) Resolve(key, uri string) (Resolution, error) {
+	s, err := p.Snapshot()
+	if err != nil {
+		return Resolution{}, err
+	}
+	defer s.Release()
+	return s.Resolve(key, uri)
+}
+
+// Resolve makes in one call, all from this snapshot, the lookups that
+// Apache2::Translation makes for a request of uri under key: it fetches
+// the block list of PreURI, then walks the uri as the PROC state does.
+// Repeated slashes in the uri are collapsed into one; the uri must then
+// start with "/" or be "*", else the error wraps ErrBadURI. The walk
+// fetches the uri, cuts its last "/segment" off and prepends it to the
+// path info (a uri emptied so becomes "/"), fetches again, and so on
+// until "/" (or "*") has been fetched. For "/static/img.png" it fetches
+// "/static/img.png", "/static" (path info "/img.png") and "/" (path info
+// "/static/img.png").
+//
+// Every prefix that has blocks is a Match, longest first. The blocks
+// come without notes. Resolve allocates the result only: the lists, the
+// actions and, when the uri had repeated slashes, the collapsed uri.
+func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
+	s.p.reads.Add(1)
+	res := Resolution{Key: key, URI: uri, Generation: s.Generation(), Matches: []Match{}}
+	u := collapseSlashes(uri)
+	if u != "*" && !strings.HasPrefix(u, "/") {
+		return Resolution{}, fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
+	}
+	var err error
+	if res.Pre, err = s.fetch(key, PreURI, false); err != nil {
+		return Resolution{}, err
+	}
+	prefix, pathInfo := u, ""
+	for {
+		blocks, err := s.fetch(key, prefix, false)
+		if err != nil {
+			return Resolution{}, err
+		}
+		if len(blocks) > 0 {
+			res.Matches = append(res.Matches, Match{URI: prefix, PathInfo: pathInfo, Blocks: blocks})
+		}
+		if prefix == "/" || prefix == "*" {
+			return res, nil
+		}
+		cut := strings.LastIndexByte(prefix, '/')
+		if prefix = prefix[:cut]; prefix == "" {
+			prefix = "/"
+		}
+		pathInfo = u[cut:]
+	}
+}
+
+// collapseSlashes replaces every run of slashes in s with one slash. It
+// allocates only when there is such a run.
+func collapseSlashes(s string) string {
+	if !strings.Contains(s, "//") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' && i > 0 && s[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,299 @@
+package translation
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	"transdb/mmapdb"
+)
+
+// The two branches under the base key.
+const (
+	branchActions = "actn" // BASEKEY..., "actn", KEY, URI: the actions
+	branchNotes   = "note" // BASEKEY..., "note", KEY, URI: the notes
+)
+
+// pathBufLen is the length of the stack array a lookup builds its key
+// path in: base keys of up to pathBufLen-3 levels make lookups
+// allocation-free.
+const pathBufLen = 16
+
+// keyPath appends base, branch and the given keys to buf. Called with a
+// slice of a stack array, it does not allocate unless the path outgrows
+// the array.
+func keyPath(buf, base []string, branch string, keys ...string) []string {
+	return append(append(append(buf, base...), branch), keys...)
+}
+
+// sortField returns the sort field of a record, pack("N2", block, order).
+func sortField(block, order uint32) [8]byte {
+	var s [8]byte
+	binary.BigEndian.PutUint32(s[:4], block)
+	binary.BigEndian.PutUint32(s[4:], order)
+	return s
+}
+
+// blockOrder decodes a sort field.
+func blockOrder(sort []byte, key, uri string) (block, order uint32, err error) {
+	if len(sort) != 8 {
+		return 0, 0, fmt.Errorf("translation: record of %q %q: sort field of %d bytes, want 8: %w",
+			key, uri, len(sort), mmapdb.ErrCorrupt)
+	}
+	return binary.BigEndian.Uint32(sort), binary.BigEndian.Uint32(sort[4:]), nil
+}
+
+// A Snapshot is one version of a provider's translation table, pinned:
+// everything read through it comes from that version, however many
+// commits happen meanwhile. Use it when several reads must agree, for
+// instance to report the generation together with a block list; the
+// read methods of Provider each take a snapshot of their own.
+//
+// A Snapshot is a small value. Release it exactly once; the version's
+// mapping stays in memory until then. The records it returns are copies
+// and stay valid after Release.
+type Snapshot struct {
+	p *Provider
+	s mmapdb.Snapshot
+}
+
+// Release unpins the snapshot. Call it exactly once.
+func (s Snapshot) Release() { s.s.Release() }
+
+// Generation returns the transaction counter of the version: 0 for a
+// freshly created database, one more for every commit.
+func (s Snapshot) Generation() uint64 { return s.s.Generation() }
+
+// FileSize returns the size of the version's database file in bytes.
+func (s Snapshot) FileSize() int64 { return s.s.Size() }
+
+// Fetch returns the block list of key and uri ordered by block and
+// order, each element with its action and ID and, if withNotes, the note
+// stored with the same block and order ("" when there is none). Nothing
+// found is an empty list and no error.
+//
+// The lookup itself allocates nothing (for base keys of up to 13
+// levels): it is one binary search per key level over the mapped file.
+// The result costs one allocation for the list, one per action and,
+// with notes, one per note; Key and URI of every element are the
+// strings passed in.
+func (s Snapshot) Fetch(key, uri string, withNotes bool) ([]Record, error) {
+	s.p.reads.Add(1)
+	return s.fetch(key, uri, withNotes)
+}
+
+func (s Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
+	var buf [pathBufLen]string
+	actions, err := s.s.Lookup(keyPath(buf[:0], s.p.baseKey, branchActions, key, uri)...)
+	if err != nil {
+		return nil, fmt.Errorf("translation: fetch %q %q: %w", key, uri, err)
+	}
+	var notes mmapdb.Leaf
+	if withNotes && actions.Len() > 0 {
+		notes, err = s.s.Lookup(keyPath(buf[:0], s.p.baseKey, branchNotes, key, uri)...)
+		if err != nil {
+			return nil, fmt.Errorf("translation: fetch notes of %q %q: %w", key, uri, err)
+		}
+	}
+	list := make([]Record, actions.Len())
+	if err := readLeaf(list, key, uri, actions, notes); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// readLeaf fills list, of the length of actions, with the records of an
+// action leaf and merges in the notes of the note leaf with equal sort
+// fields. Both leaves are ordered by sort field; when several records
+// share one (which Insert does not prevent), their notes are paired with
+// them in order.
+func readLeaf(list []Record, key, uri string, actions, notes mmapdb.Leaf) error {
+	j, nn := 0, notes.Len()
+	var note mmapdb.Record
+	if nn > 0 {
+		var err error
+		if note, err = notes.At(0); err != nil {
+			return fmt.Errorf("translation: notes of %q %q: %w", key, uri, err)
+		}
+	}
+	for i := range list {
+		r, err := actions.At(i)
+		if err != nil {
+			return fmt.Errorf("translation: actions of %q %q: %w", key, uri, err)
+		}
+		block, order, err := blockOrder(r.Sort, key, uri)
+		if err != nil {
+			return err
+		}
+		list[i] = Record{Key: key, URI: uri, Block: block, Order: order, Action: string(r.Data), ID: r.ID}
+		for j < nn {
+			c := bytes.Compare(note.Sort, r.Sort)
+			if c > 0 {
+				break
+			}
+			if c == 0 {
+				list[i].Note = string(note.Data)
+			}
+			if j++; j < nn {
+				if note, err = notes.At(j); err != nil {
+					return fmt.Errorf("translation: notes of %q %q: %w", key, uri, err)
+				}
+			}
+			if c == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// ListKeys returns the keys of the table, sorted bytewise.
+func (s Snapshot) ListKeys() ([]string, error) {
+	var buf [pathBufLen]string
+	ix, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions)...)
+	if err != nil || !found {
+		return []string{}, wrapErr("list keys", err)
+	}
+	keys := make([]string, 0, ix.Len())
+	for i := range ix.Len() {
+		k, err := ix.Key(i)
+		if err != nil {
+			return nil, wrapErr("list keys", err)
+		}
+		keys = append(keys, string(k))
+	}
+	return keys, nil
+}
+
+// ListKeysAndURIs returns the (key, uri) pairs of the table that hold
+// block lists, sorted by key, then uri; only those of key unless key is
+// empty.
+func (s Snapshot) ListKeysAndURIs(key string) ([][2]string, error) {
+	pairs := [][2]string{}
+	err := s.walk(Filter{Key: key}, func(key, uri string, _ mmapdb.Leaf) error {
+		pairs = append(pairs, [2]string{key, uri})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pairs, nil
+}
+
+// Records returns the number of actions in the table. It counts the
+// block lists without reading them: its cost grows with the number of
+// (key, uri) pairs. The count of the newest version is cached, so
+// asking again costs nothing until the next commit.
+func (s Snapshot) Records() (int, error) {
+	id := versionID{s.s.Generation(), s.s.Checksum(), s.s.Size()}
+	if c := s.p.count.Load(); c != nil && c.v == id {
+		return c.n, nil
+	}
+	n := 0
+	err := s.walk(Filter{}, func(_, _ string, l mmapdb.Leaf) error {
+		n += l.Len()
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.p.count.Store(&recordCount{v: id, n: n})
+	return n, nil
+}
+
+// versionID tells versions of a file apart: generation alone does not
+// when a file is replaced by other means than a commit.
+type versionID struct {
+	gen  uint64
+	crc  uint32
+	size int64
+}
+
+type recordCount struct {
+	v versionID
+	n int
+}
+
+// walk calls fn for every (key, uri) pair that matches f, with the
+// pair's action leaf, in key order. The key and uri strings are copies.
+func (s Snapshot) walk(f Filter, fn func(key, uri string, actions mmapdb.Leaf) error) error {
+	var buf [pathBufLen]string
+	top, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions)...)
+	if err != nil || !found {
+		return wrapErr("walk", err)
+	}
+	from, to := 0, top.Len()
+	if f.Key != "" {
+		pos, found, err := top.Search(f.Key)
+		if err != nil || !found {
+			return wrapErr("walk", err)
+		}
+		from, to = pos, pos+1
+	}
+	for i := from; i < to; i++ {
+		kb, err := top.Key(i)
+		if err != nil {
+			return wrapErr("walk", err)
+		}
+		key := string(kb)
+		uris, err := childIndex(top, i, key)
+		if err != nil {
+			return err
+		}
+		ufrom, uto := 0, uris.Len()
+		if f.URI != "" {
+			pos, found, err := uris.Search(f.URI)
+			if err != nil {
+				return wrapErr("walk", err)
+			}
+			if !found {
+				continue
+			}
+			ufrom, uto = pos, pos+1
+		}
+		for j := ufrom; j < uto; j++ {
+			ub, err := uris.Key(j)
+			if err != nil {
+				return wrapErr("walk", err)
+			}
+			uri := string(ub)
+			n, err := uris.Child(j)
+			if err != nil {
+				return wrapErr("walk", err)
+			}
+			if !n.IsLeaf() {
+				return fmt.Errorf("translation: %q %q holds an index, not a block list: %w", key, uri, mmapdb.ErrCorrupt)
+			}
+			l, err := n.Leaf()
+			if err != nil {
+				return wrapErr("walk", err)
+			}
+			if err := fn(key, uri, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// childIndex returns the uri index under the i-th key of the action
+// branch.
+func childIndex(top mmapdb.Index, i int, key string) (mmapdb.Index, error) {
+	n, err := top.Child(i)
+	if err != nil {
+		return mmapdb.Index{}, wrapErr("walk", err)
+	}
+	if n.IsLeaf() {
+		return mmapdb.Index{}, fmt.Errorf("translation: key %q holds records, not uris: %w", key, mmapdb.ErrCorrupt)
+	}
+	ix, err := n.Index()
+	return ix, wrapErr("walk", err)
+}
+
+// wrapErr prefixes a non-nil error with the package and operation.
+func wrapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("translation: %s: %w", op, err)
+}
