@@ -51,7 +51,9 @@ func blockOrder(sort []byte, key, uri string) (block, order uint32, err error) {
 //
 // A Snapshot is a small value. Release it exactly once; the version's
 // mapping stays in memory until then. The records it returns are copies
-// and stay valid after Release.
+// and stay valid after Release, but the Snapshot itself must not be used
+// after Release: its version may be unmapped by then, and reading it
+// would crash the process.
 type Snapshot struct {
 	p *Provider
 	s mmapdb.Snapshot
