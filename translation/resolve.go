@@ -3,6 +3,8 @@ package translation
 import (
 	"fmt"
 	"strings"
+
+	"transdb/mmapdb"
 )
 
 // PreURI is the uri of the block list that Apache2::Translation runs
@@ -59,13 +61,18 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 	if u != "*" && !strings.HasPrefix(u, "/") {
 		return Resolution{}, fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
 	}
-	var err error
-	if res.Pre, err = s.fetch(key, PreURI, false); err != nil {
+	// All lookups are below the key: find its uri index once.
+	var buf [pathBufLen]string
+	uris, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions, key)...)
+	if err != nil {
+		return Resolution{}, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
+	}
+	if res.Pre, err = uriBlocks(uris, found, key, PreURI); err != nil {
 		return Resolution{}, err
 	}
 	prefix, pathInfo := u, ""
 	for {
-		blocks, err := s.fetch(key, prefix, false)
+		blocks, err := uriBlocks(uris, found, key, prefix)
 		if err != nil {
 			return Resolution{}, err
 		}
@@ -81,6 +88,22 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 		}
 		pathInfo = u[cut:]
 	}
+}
+
+// uriBlocks returns the block list of uri in the uri index of key, if
+// found.
+func uriBlocks(uris mmapdb.Index, found bool, key, uri string) ([]Record, error) {
+	var l mmapdb.Leaf
+	if found {
+		n, ok, err := uris.Get(uri)
+		if err == nil && ok && n.IsLeaf() {
+			l, err = n.Leaf()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
+		}
+	}
+	return blockList(key, uri, l, mmapdb.Leaf{})
 }
 
 // collapseSlashes replaces every run of slashes in s with one slash. It

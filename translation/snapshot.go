@@ -97,6 +97,13 @@ func (s Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
 			return nil, fmt.Errorf("translation: fetch notes of %q %q: %w", key, uri, err)
 		}
 	}
+	return blockList(key, uri, actions, notes)
+}
+
+// blockList returns the block list of an action leaf, with the notes of
+// a note leaf (which may be empty) merged in. It allocates the list and
+// its strings only.
+func blockList(key, uri string, actions, notes mmapdb.Leaf) ([]Record, error) {
 	list := make([]Record, actions.Len())
 	if err := readLeaf(list, key, uri, actions, notes); err != nil {
 		return nil, err
