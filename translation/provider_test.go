@@ -621,3 +621,58 @@ func TestReadOnlyProviderSeesCommitWithoutStart(t *testing.T) {
 	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 1, "b", "")) })
 	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`, `k /u 0 1 "b"`)
 }
+
+func TestFetchDuringCommitsSeesWholeVersions(t *testing.T) {
+	p := writable(t)
+	ro := newProvider(t, translation.Options{FileName: p.Path(), BaseKey: []string{"trans", "db"}, ReadOnly: true})
+	// Every version holds a block list of n records, each action "n".
+	const versions = 20
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				s, err := ro.Snapshot()
+				if err != nil {
+					errs <- err
+					return
+				}
+				list, err := s.Fetch("k", "/u", true)
+				gen := s.Generation()
+				s.Release()
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, r := range list {
+					if r.Action != fmt.Sprint(len(list)) || r.Note != "n" {
+						errs <- fmt.Errorf("generation %d: mixed block list %+v", gen, list)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for v := 1; v <= versions; v++ {
+		inTxn(t, p, func() {
+			if err := p.Clear(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range v {
+				mustInsert(t, p, rec("k", "/u", 0, uint32(i), fmt.Sprint(v), "n"))
+			}
+		})
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
