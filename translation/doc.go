@@ -37,7 +37,8 @@
 //
 // Readers never lock: every read works on a snapshot of one version,
 // which stays mapped while it is used, and moves to a new version as
-// soon as a writer of any process commits one. A transaction takes the
+// soon as a writer of any process commits one; Provider.Snapshot pins
+// one version for several reads that must agree. A transaction takes the
 // lock file <FileName>.lock, and Commit writes a complete new file and
 // renames it over the old one. All providers of a process on the same
 // file, whatever their base keys, share one open database and so one

@@ -592,6 +592,9 @@ func TestReadOnlyProviderStartSeesOtherProcessCommit(t *testing.T) {
 		t.Fatalf("helper process: %v\n%s", err, out)
 	}
 
+	// The commit cleared the valid flag of the mapped version: the next
+	// read moves on by itself, and Start maps the newest version too.
+	checkFetch(t, ro, "k1", "u1", true, `k1 u1 0 0 "a"`, `k1 u1 0 1 "from another process" "its note"`)
 	if err := ro.Start(); err != nil {
 		t.Fatal(err)
 	}
