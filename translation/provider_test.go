@@ -679,3 +679,51 @@ func TestFetchDuringCommitsSeesWholeVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestForeignDataUnderBaseKeyIsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		keys []string
+		sort string
+	}{
+		{"sort field not 8 bytes", []string{"trans", "db", "actn", "k", "/u"}, "short"},
+		{"records directly under a key", []string{"trans", "db", "actn", "k"}, "\x00\x00\x00\x00\x00\x00\x00\x00"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := dbPath(t)
+			db, err := mmapdb.Open(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			txn, err := db.Begin()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := txn.Insert(tt.keys, []byte(tt.sort), []byte("data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := txn.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+
+			p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}, ReadOnly: true})
+			if _, err := p.Fetch(tt.keys[3], tt.keys[len(tt.keys)-1], false); len(tt.keys) == 5 && !errors.Is(err, mmapdb.ErrCorrupt) {
+				t.Errorf("Fetch: %v, want ErrCorrupt", err)
+			}
+			var iterErr error
+			for _, err := range p.Iterator() {
+				iterErr = err
+			}
+			if !errors.Is(iterErr, mmapdb.ErrCorrupt) {
+				t.Errorf("Iterator: %v, want ErrCorrupt", iterErr)
+			}
+			if err := p.Dump(new(strings.Builder), translation.FormatText); !errors.Is(err, mmapdb.ErrCorrupt) {
+				t.Errorf("Dump: %v, want ErrCorrupt", err)
+			}
+			if _, err := p.Stats(); !errors.Is(err, mmapdb.ErrCorrupt) && len(tt.keys) == 4 {
+				t.Errorf("Stats: %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
