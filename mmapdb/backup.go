@@ -62,13 +62,14 @@ func (db *DB) Backup(path string) error {
 		return err
 	}
 	defer s.Release()
-	return writeCopy(path, s.Bytes(), db.opts.Mode)
+	return writeCopy(path, filepath.Base(path)+".tmp-", s.Bytes(), db.opts.Mode)
 }
 
-// writeCopy writes a database image to path atomically, valid flag set.
-func writeCopy(path string, data []byte, mode os.FileMode) error {
+// writeCopy writes a database image to path atomically, valid flag set,
+// through a temporary file named tmpPrefix* beside it.
+func writeCopy(path, tmpPrefix string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tmpPrefix+"*")
 	if err != nil {
 		return fmt.Errorf("mmapdb: backup: %w", err)
 	}
@@ -136,7 +137,9 @@ func (db *DB) Restore(path string) error {
 func (db *DB) autoBackup(s Snapshot) error {
 	p := db.opts.Backups.withDefaults(db.path)
 	name := filepath.Join(p.Dir, filepath.Base(db.path)+"."+db.opts.Now().UTC().Format(backupTimeLayout))
-	if err := writeCopy(name, s.Bytes(), db.opts.Mode); err != nil {
+	// The temporary file is named like a commit's, so that the next
+	// writer removes it should this one die while copying.
+	if err := writeCopy(name, tempPrefix(db.path), s.Bytes(), db.opts.Mode); err != nil {
 		return err
 	}
 	_, err := db.PruneBackups()

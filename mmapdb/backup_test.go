@@ -203,3 +203,23 @@ func TestPrunePolicyIsConfigurable(t *testing.T) {
 		t.Fatalf("removed %v, want the 3h and 4h backups", removed)
 	}
 }
+
+func TestBeginRemovesStaleTempsOfDeadWriters(t *testing.T) {
+	backupDir := t.TempDir()
+	db, path := openTemp(t, &Options{Backups: &BackupPolicy{Dir: backupDir}})
+	stale := []string{
+		path + ".tmp-123456", // a commit's temporary file
+		filepath.Join(backupDir, filepath.Base(path)+".tmp-9"), // an automatic backup's
+	}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("stale %s survived Begin: %v", p, err)
+		}
+	}
+}

@@ -158,27 +158,49 @@ func (db *DB) Close() error {
 func (db *DB) Snapshot() (Snapshot, error) {
 	for {
 		v := db.cur.Load()
-		if v == nil || !v.valid() {
+		if v == nil {
 			if db.closed.Load() {
 				return Snapshot{}, ErrClosed
 			}
-			if now := time.Now().UnixNano(); now >= db.retryAt.Load() {
-				if _, err := db.refresh(); err != nil {
-					db.retryAt.Store(now + int64(10*time.Millisecond))
-					if v == nil {
-						return Snapshot{}, err
-					}
-				}
-				v = db.cur.Load()
+			if err := db.refreshNow(); err != nil {
+				return Snapshot{}, err
 			}
-			if v == nil {
+			if db.cur.Load() == nil {
 				return Snapshot{}, fmt.Errorf("mmapdb: %s: %w", db.path, fs.ErrNotExist)
 			}
+			continue
 		}
-		if v.acquire() {
+		// Pin first, then look at the mapping: an unpinned version may be
+		// unmapped by a concurrent switch at any moment.
+		if !v.acquire() {
+			continue
+		}
+		if v.valid() {
 			return Snapshot{v: v}, nil
 		}
+		// Superseded: move on when the newer file can be mapped; until
+		// then the old version is still a consistent one to serve.
+		if db.refreshNow() == nil && db.cur.Load() != v {
+			v.release()
+			continue
+		}
+		return Snapshot{v: v}, nil
 	}
+}
+
+// refreshNow is refresh, rate-limited after a failure or a superseded
+// version without successor, so that readers do not stat the file on
+// every call while it cannot be switched to.
+func (db *DB) refreshNow() error {
+	now := time.Now().UnixNano()
+	if now < db.retryAt.Load() {
+		return nil
+	}
+	switched, err := db.refresh()
+	if err != nil || !switched {
+		db.retryAt.Store(now + int64(10*time.Millisecond))
+	}
+	return err
 }
 
 // Reload maps the newest version of the file now, as a reader does on its

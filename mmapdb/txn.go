@@ -78,7 +78,11 @@ func (db *DB) Begin() (*Txn, error) {
 			return nil, err
 		}
 		t.lock = fl
-		removeStaleTemps(db.path)
+		var backupDir []string
+		if db.opts.Backups != nil {
+			backupDir = append(backupDir, db.opts.Backups.withDefaults(db.path).Dir)
+		}
+		removeStaleTemps(db.path, backupDir...)
 	}
 	if err := t.pinBase(); err != nil {
 		t.unlock()

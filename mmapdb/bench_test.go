@@ -1,0 +1,102 @@
+package mmapdb
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// benchDB builds a database of n records in a temporary directory and
+// returns it with the key paths of its records.
+func benchDB(b *testing.B, n int) (*DB, [][]string) {
+	b.Helper()
+	db, err := Open(filepath.Join(b.TempDir(), "bench.mmdb"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	var paths [][]string
+	update(b, db, func(tx *Txn) { paths = genRecords(b, tx, n) })
+	return db, paths
+}
+
+func BenchmarkLookupHit(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			db, paths := benchDB(b, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s, err := db.Snapshot()
+				if err != nil {
+					b.Fatal(err)
+				}
+				l, err := s.Lookup(paths[(i*7919)%len(paths)]...)
+				if err != nil || l.Len() == 0 {
+					b.Fatal(l.Len(), err)
+				}
+				for j := range l.Len() {
+					if _, err := l.At(j); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s.Release()
+			}
+		})
+	}
+}
+
+func BenchmarkLookupMiss(b *testing.B) {
+	db, _ := benchDB(b, 100_000)
+	miss := []string{"trans", "db", "actn", "site042.example.com", "/no/such/uri"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, _ := db.Snapshot()
+		if l, err := s.Lookup(miss...); err != nil || l.Len() != 0 {
+			b.Fatal(l.Len(), err)
+		}
+		s.Release()
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				db, err := Open(filepath.Join(b.TempDir(), "build.mmdb"), nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				update(b, db, func(tx *Txn) { genRecords(b, tx, n) })
+				db.Close()
+			}
+		})
+	}
+}
+
+func BenchmarkCommitOneRecord(b *testing.B) {
+	db, _ := benchDB(b, 100_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		update(b, db, func(tx *Txn) {
+			mustInsert(b, tx, "trans/db/actn/site001.example.com//bench", fmt.Sprint(i), "Proxy: 'http://backend/'.$URI")
+		})
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	db, _ := benchDB(b, 100_000)
+	path := db.Path()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := openVersion(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v.release()
+	}
+}
