@@ -65,6 +65,12 @@ func (b *builder) path(keys []string) (uint64, error) {
 	return off, b.emit(p)
 }
 
+// rawPath writes a key path already encoded (copied from another file).
+func (b *builder) rawPath(enc []byte) (uint64, error) {
+	off := b.off
+	return off, b.emit(enc)
+}
+
 // record writes one record of the leaf being built.
 func (b *builder) record(pathOff uint64, sort, data []byte, id uint64) error {
 	off := b.off
@@ -105,6 +111,7 @@ func (b *builder) index(entries []indexEntry) (uint64, error) {
 	p = binary.BigEndian.AppendUint32(p, uint32(len(entries)))
 	ko := table
 	for _, e := range entries {
+		p = binary.BigEndian.AppendUint64(p, keyPrefix(e.key))
 		p = binary.BigEndian.AppendUint32(p, uint32(ko))
 		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
 		p = binary.BigEndian.AppendUint64(p, e.child)

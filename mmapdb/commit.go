@@ -179,16 +179,21 @@ func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (uint64, bool, error
 			break
 		}
 	}
-	if keys == nil {
+	var pathOff uint64
+	var err error
+	if keys != nil {
+		pathOff, err = b.path(keys)
+	} else {
 		live, err := t.liveInLeaf(old)
 		if err != nil || !live {
 			return 0, false, err
 		}
-		if keys, err = old.Keys(); err != nil {
+		raw, err := old.pathBytes()
+		if err != nil {
 			return 0, false, err
 		}
+		pathOff, err = b.rawPath(raw)
 	}
-	pathOff, err := b.path(keys)
 	if err != nil {
 		return 0, false, err
 	}

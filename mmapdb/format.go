@@ -46,7 +46,7 @@ const (
 
 const (
 	extHeaderLen   = 6                // 0xc9, uint32 length, int8 type
-	indexEntryLen  = 16               // uint32 key offset, uint32 key length, uint64 child
+	indexEntryLen  = 24               // uint64 key prefix, uint32 key offset, uint32 key length, uint64 child
 	leafHeadLen    = 12               // uint64 path offset, uint32 count
 	idEntryLen     = 16               // uint64 id, uint64 record offset
 	recordFixedLen = 1 + 9 + 9        // array tag, path offset, id
@@ -386,6 +386,24 @@ func readExt(b []byte, off uint64, typ int8) ([]byte, error) {
 		return nil, corruptf("node at %d of %d bytes runs past the end", off, n)
 	}
 	return b[start : start+n : start+n], nil
+}
+
+// keyPrefix returns the first 8 bytes of a key as a big-endian integer,
+// zero-padded. Index entries carry it so that a binary search compares
+// integers in the entry table and touches the key bytes only on a tie.
+func keyPrefix[S string | []byte](k S) uint64 {
+	if len(k) >= 8 {
+		return uint64(k[0])<<56 | uint64(k[1])<<48 | uint64(k[2])<<40 | uint64(k[3])<<32 |
+			uint64(k[4])<<24 | uint64(k[5])<<16 | uint64(k[6])<<8 | uint64(k[7])
+	}
+	var p uint64
+	for i := 0; i < 8; i++ {
+		p <<= 8
+		if i < len(k) {
+			p |= uint64(k[i])
+		}
+	}
+	return p
 }
 
 func corruptf(format string, args ...any) error {

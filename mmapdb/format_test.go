@@ -207,13 +207,13 @@ func TestHostileOffsetsGiveErrorsNotPanics(t *testing.T) {
 		patch func(b []byte)
 	}{
 		{"child after parent", func(b []byte) {
-			binary.BigEndian.PutUint64(b[rootPayload+4+8:], h.root+1)
+			binary.BigEndian.PutUint64(b[rootPayload+4+16:], h.root+1)
 		}},
 		{"child outside file", func(b []byte) {
-			binary.BigEndian.PutUint64(b[rootPayload+4+8:], 1<<62)
+			binary.BigEndian.PutUint64(b[rootPayload+4+16:], 1<<62)
 		}},
 		{"key outside node", func(b []byte) {
-			binary.BigEndian.PutUint32(b[rootPayload+4:], 1<<31)
+			binary.BigEndian.PutUint32(b[rootPayload+4+8:], 1<<31)
 		}},
 		{"huge entry count", func(b []byte) {
 			binary.BigEndian.PutUint32(b[rootPayload:], 1<<31)
@@ -266,11 +266,14 @@ func walkEverything(s Snapshot) {
 	if err != nil {
 		return
 	}
-	for k, n := range root.Entries(0) {
-		_, _, _, _ = s.LookupPosition(string(k), "x")
-		_, _ = s.Lookup(string(k))
-		if n.IsLeaf() {
-			l, err := n.Leaf()
+	for e, err := range root.Entries(0) {
+		if err != nil {
+			break
+		}
+		_, _, _, _ = s.LookupPosition(string(e.Key), "x")
+		_, _ = s.Lookup(string(e.Key))
+		if e.Node.IsLeaf() {
+			l, err := e.Node.Leaf()
 			if err == nil && l.Len() > 0 {
 				r, err := l.At(0)
 				if err == nil {

@@ -96,17 +96,22 @@ func sortField(block, order uint32) []byte {
 	return binary.BigEndian.AppendUint32(b, order)
 }
 
-// genRecords inserts n translation-shaped records: keys
-// site%03d.example.com, a few URIs each, block/order sort fields.
+// genRecords inserts n translation-shaped records: 100 keys
+// site%03d.example.com, two-segment URIs, four records per key path with
+// block/order sort fields. It returns the key path of each record.
 func genRecords(t testing.TB, tx *Txn, n int) [][]string {
 	t.Helper()
-	var paths [][]string
+	paths := make([][]string, 0, n)
+	var keys []string
 	for i := 0; i < n; i++ {
-		key := fmt.Sprintf("site%03d.example.com", i%97)
-		uri := fmt.Sprintf("/app%d/page%d", (i/97)%13, (i/97)/13%7)
-		keys := []string{"trans", "db", "actn", key, uri}
+		leaf := i / 4
+		if i%4 == 0 {
+			key := fmt.Sprintf("site%03d.example.com", leaf%100)
+			uri := fmt.Sprintf("/s%d/t%d", (leaf/100)%61, (leaf/100)/61)
+			keys = []string{"trans", "db", "actn", key, uri}
+		}
 		data := fmt.Sprintf("Proxy: 'http://backend%d/'.$URI # record %d", i%17, i)
-		if _, err := tx.Insert(keys, sortField(uint32(i%3), uint32(i)), []byte(data)); err != nil {
+		if _, err := tx.Insert(keys, sortField(uint32(i%4/2), uint32(i%2)), []byte(data)); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, keys)

@@ -152,29 +152,27 @@ func (s Snapshot) Lookup(keys ...string) (Leaf, error) {
 	if len(keys) == 0 {
 		return Leaf{}, nil
 	}
-	ix, err := s.Root()
-	if err != nil {
-		return Leaf{}, err
-	}
+	b := s.v.data
+	off := s.v.h.root
 	for i, k := range keys {
-		n, found, err := ix.Get(k)
+		ix, err := indexAt(b, off)
+		if err != nil {
+			return Leaf{}, err
+		}
+		pos, found, err := ix.Search(k)
 		if err != nil || !found {
 			return Leaf{}, err
 		}
-		if i == len(keys)-1 {
-			if !n.IsLeaf() {
-				return Leaf{}, nil
-			}
-			return n.Leaf()
-		}
-		if n.IsLeaf() {
-			return Leaf{}, nil
-		}
-		if ix, err = n.Index(); err != nil {
+		var leaf bool
+		if off, leaf, err = ix.child(pos); err != nil {
 			return Leaf{}, err
 		}
+		// Records must be at the end of the path, indices before it.
+		if leaf != (i == len(keys)-1) {
+			return Leaf{}, nil
+		}
 	}
-	return Leaf{}, nil
+	return leafAt(b, off)
 }
 
 // LookupIndex returns the index at the key path (the root for no keys);
@@ -352,35 +350,56 @@ func (ix Index) Key(i int) ([]byte, error) {
 
 func (ix Index) key(i int) ([]byte, error) {
 	e := ix.p[4+i*indexEntryLen:]
-	ko := uint64(binary.BigEndian.Uint32(e))
-	kl := uint64(binary.BigEndian.Uint32(e[4:]))
+	ko := uint64(binary.BigEndian.Uint32(e[8:]))
+	kl := uint64(binary.BigEndian.Uint32(e[12:]))
 	if ko+kl > uint64(len(ix.p)) {
 		return nil, corruptf("index at %d: key %d outside the node", ix.off, i)
 	}
 	return ix.p[ko : ko+kl : ko+kl], nil
 }
 
+// compareKey compares the bytes of the i-th key with key.
+func (ix Index) compareKey(i int, key string) (int, error) {
+	k, err := ix.key(i)
+	if err != nil {
+		return 0, err
+	}
+	return strings.Compare(bstr(k), key), nil
+}
+
 // Search returns the position of key: where it is, or where it would be
-// inserted. It is a binary search over the mapped bytes, allocation-free.
+// inserted. It is a binary search over the mapped entry table that
+// compares the entries' 8-byte key prefixes as integers and reads key
+// bytes only when a prefix ties; it allocates nothing.
 func (ix Index) Search(key string) (pos int, found bool, err error) {
+	prefix := keyPrefix(key)
+	tab := ix.p[4 : 4+ix.n*indexEntryLen] // bounds checked by indexAt
 	lo, hi := 0, ix.n
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		k, err := ix.key(m)
-		if err != nil {
-			return 0, false, err
-		}
-		if strings.Compare(bstr(k), key) < 0 {
+		ep := binary.BigEndian.Uint64(tab[m*indexEntryLen:])
+		switch {
+		case ep < prefix:
 			lo = m + 1
-		} else {
+		case ep > prefix:
 			hi = m
+		default:
+			c, err := ix.compareKey(m, key)
+			if err != nil {
+				return 0, false, err
+			}
+			if c < 0 {
+				lo = m + 1
+			} else {
+				hi = m
+			}
 		}
 	}
-	if lo == ix.n {
+	if lo == ix.n || binary.BigEndian.Uint64(tab[lo*indexEntryLen:]) != prefix {
 		return lo, false, nil
 	}
-	k, err := ix.key(lo)
-	return lo, err == nil && bstr(k) == key, err
+	c, err := ix.compareKey(lo, key)
+	return lo, err == nil && c == 0, err
 }
 
 // Get returns the node under key.
@@ -398,31 +417,44 @@ func (ix Index) Child(i int) (Node, error) {
 	if i < 0 || i >= ix.n {
 		return Node{}, fmt.Errorf("mmapdb: index position %d out of range [0,%d)", i, ix.n)
 	}
-	off := binary.BigEndian.Uint64(ix.p[4+i*indexEntryLen+8:])
+	off, leaf, err := ix.child(i)
+	return Node{b: ix.b, off: off, leaf: leaf}, err
+}
+
+// child returns the offset and kind of the node under the i-th key.
+func (ix Index) child(i int) (off uint64, leaf bool, err error) {
+	off = binary.BigEndian.Uint64(ix.p[4+i*indexEntryLen+16:])
 	// Children are written before their parents: a child offset at or
 	// after the parent is corrupt (and would allow cycles).
 	if off >= ix.off || off+extHeaderLen > uint64(len(ix.b)) {
-		return Node{}, corruptf("index at %d: child %d at %d", ix.off, i, off)
+		return 0, false, corruptf("index at %d: child %d at %d", ix.off, i, off)
 	}
 	t := int8(ix.b[off+5])
 	if ix.b[off] != mpExt32 || (t != extIndex && t != extLeaf) {
-		return Node{}, corruptf("index at %d: child %d at %d is not a node", ix.off, i, off)
+		return 0, false, corruptf("index at %d: child %d at %d is not a node", ix.off, i, off)
 	}
-	return Node{b: ix.b, off: off, leaf: t == extLeaf}, nil
+	return off, t == extLeaf, nil
+}
+
+// IndexEntry is a key of an index and the node under it.
+type IndexEntry struct {
+	Key  []byte // a view into the mapping
+	Node Node
 }
 
 // Entries iterates over the keys and children from position from on, in
 // key order. With LookupPosition it gives MMapDB's iteration from a
-// position.
-func (ix Index) Entries(from int) iter.Seq2[[]byte, Node] {
-	return func(yield func([]byte, Node) bool) {
+// position. On a corrupt entry it yields the error and stops.
+func (ix Index) Entries(from int) iter.Seq2[IndexEntry, error] {
+	return func(yield func(IndexEntry, error) bool) {
 		for i := max(from, 0); i < ix.n; i++ {
 			k, err := ix.key(i)
 			if err != nil {
+				yield(IndexEntry{}, err)
 				return
 			}
 			n, err := ix.Child(i)
-			if err != nil || !yield(k, n) {
+			if !yield(IndexEntry{Key: k, Node: n}, err) || err != nil {
 				return
 			}
 		}
@@ -540,7 +572,33 @@ func (r Record) Keys() ([]string, error) {
 }
 
 // recordAt decodes the record at off; b ends where the record must end.
+// Records whose sort and data are shorter than 256 bytes, nearly all,
+// take a fast path that checks the fixed layout in one go.
 func recordAt(b []byte, off uint64) (Record, error) {
+	n := uint64(len(b))
+	if off < n && n-off >= 12 && b[off] == 0x94 && b[off+1] == mpUint64 && b[off+10] == mpBin8 {
+		pathOff := binary.BigEndian.Uint64(b[off+2:])
+		s0 := off + 12
+		s1 := s0 + uint64(b[off+11])
+		if s1+2 <= n && b[s1] == mpBin8 {
+			d0 := s1 + 2
+			d1 := d0 + uint64(b[s1+1])
+			if d1+9 <= n && b[d1] == mpUint64 && pathOff < off {
+				return Record{
+					Sort:    b[s0:s1:s1],
+					Data:    b[d0:d1:d1],
+					ID:      binary.BigEndian.Uint64(b[d1+1:]),
+					b:       b,
+					off:     off,
+					pathOff: pathOff,
+				}, nil
+			}
+		}
+	}
+	return recordAtSlow(b, off)
+}
+
+func recordAtSlow(b []byte, off uint64) (Record, error) {
 	if off+recordFixedLen+4 > uint64(len(b)) || b[off] != 0x94 {
 		return Record{}, corruptf("no record at %d", off)
 	}
@@ -564,6 +622,24 @@ func recordAt(b []byte, off uint64) (Record, error) {
 		return Record{}, err
 	}
 	return Record{Sort: sort, Data: data, ID: id, b: b, off: off, pathOff: pathOff}, nil
+}
+
+// pathBytes returns the encoded key path of the leaf, a view into the
+// mapping, for copying into a new file as it is.
+func (l Leaf) pathBytes() ([]byte, error) {
+	n, next, err := readArrayHeader(l.b, l.pathOff)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 || n > maxKeys {
+		return nil, corruptf("key path at %d has %d keys", l.pathOff, n)
+	}
+	for range n {
+		if _, next, err = readBin(l.b, next); err != nil {
+			return nil, err
+		}
+	}
+	return l.b[l.pathOff:next], nil
 }
 
 // readPath decodes the key path array at off.

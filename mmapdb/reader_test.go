@@ -53,8 +53,11 @@ func TestLookupPositionFindsInsertionPoint(t *testing.T) {
 				t.Errorf("LookupPosition(idx, %q) = %d %v %v, want %d %v", c.key, pos, found, err, c.pos, c.found)
 			}
 			var rest []string
-			for k := range ix.Entries(pos) {
-				rest = append(rest, string(k))
+			for e, err := range ix.Entries(pos) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				rest = append(rest, string(e.Key))
 			}
 			want := []string{"a", "c", "e"}[c.pos:]
 			if !slices.Equal(rest, want) {
@@ -200,6 +203,48 @@ func TestCommitKeepOldLeavesOldVersionValid(t *testing.T) {
 	current(t, reader, func(s Snapshot) {
 		if s.Generation() != 2 {
 			t.Fatalf("after Reload: generation %d", s.Generation())
+		}
+	})
+}
+
+func TestKeysCompareBytewise(t *testing.T) {
+	keys := []string{"abcdefgh\x00", "a", "\xff", "abcdefghi", "a\x00b", "", "abcdefgh", "a\x00", "abcdefgg\xff", "B"}
+	db, _ := openTemp(t, nil)
+	update(t, db, func(tx *Txn) {
+		for _, k := range keys {
+			if _, err := tx.Insert([]string{"idx", k}, nil, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	want := slices.Clone(keys)
+	slices.Sort(want)
+	current(t, db, func(s Snapshot) {
+		var got []string
+		for r, err := range s.All() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(r.Data))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("key order %q, want %q", got, want)
+		}
+		for i, k := range want {
+			l, err := s.Lookup("idx", k)
+			if err != nil || l.Len() != 1 {
+				t.Fatalf("Lookup(%q) = %d, %v", k, l.Len(), err)
+			}
+			_, pos, found, _ := s.LookupPosition("idx", k)
+			if pos != i || !found {
+				t.Fatalf("position of %q = %d %v, want %d", k, pos, found, i)
+			}
+		}
+		if l, _ := s.Lookup("idx", "abcdefgh\x00\x00"); l.Len() != 0 {
+			t.Fatal("a key found by its prefix alone")
+		}
+		if err := s.Verify(nil); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

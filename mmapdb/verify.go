@@ -2,6 +2,7 @@ package mmapdb
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -115,6 +116,9 @@ func (w *verifier) index(ix Index, path []string) error {
 			return corruptf("index at %d: keys not strictly ascending at %d", ix.off, i)
 		}
 		prev = k
+		if p := binary.BigEndian.Uint64(ix.p[4+i*indexEntryLen:]); p != keyPrefix(k) {
+			return corruptf("index at %d: key prefix of entry %d does not match its key", ix.off, i)
+		}
 		n, err := ix.Child(i)
 		if err != nil {
 			return err
