@@ -61,7 +61,7 @@ func main() {
 	dir := fs.String("dir", "", "directory for the temporary files (default: the system's temp directory)")
 	var o options
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
-	fs.IntVar(&o.reps, "reps", 5, "repetitions of each open and commit measurement (the median is reported)")
+	fs.IntVar(&o.reps, "reps", 9, "repetitions of each open and commit measurement (the median is reported)")
 	fs.IntVar(&o.lookups, "lookups", 1_000_000, "lookups made before the second memory reading")
 	fs.IntVar(&o.probes, "probes", 1<<16, "distinct hit and miss probes, each (a power of two)")
 	fs.DurationVar(&o.benchtime, "benchtime", time.Second, "run time of each lookup benchmark")
