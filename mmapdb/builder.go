@@ -99,27 +99,12 @@ func (b *builder) leaf(pathOff uint64) (uint64, error) {
 // index writes an index node of sorted entries.
 func (b *builder) index(entries []indexEntry) (uint64, error) {
 	off := b.off
-	table := 4 + indexEntryLen*len(entries)
-	size := table
-	for _, e := range entries {
-		size += len(e.key)
-	}
+	size := indexPayloadLen(entries)
 	if size > maxExtPayload || len(entries) > 1<<32-1 {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}
 	p := appendExtHeader(b.scratch[:0], extIndex, size)
-	p = binary.BigEndian.AppendUint32(p, uint32(len(entries)))
-	ko := table
-	for _, e := range entries {
-		p = binary.BigEndian.AppendUint64(p, keyPrefix(e.key))
-		p = binary.BigEndian.AppendUint32(p, uint32(ko))
-		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
-		p = binary.BigEndian.AppendUint64(p, e.child)
-		ko += len(e.key)
-	}
-	for _, e := range entries {
-		p = append(p, e.key...)
-	}
+	p = appendIndexPayload(p, entries)
 	b.scratch = p
 	return off, b.emit(p)
 }

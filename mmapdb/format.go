@@ -46,7 +46,6 @@ const (
 
 const (
 	extHeaderLen   = 6                // 0xc9, uint32 length, int8 type
-	indexEntryLen  = 24               // uint64 key prefix, uint32 key offset, uint32 key length, uint64 child
 	leafHeadLen    = 12               // uint64 path offset, uint32 count
 	idEntryLen     = 16               // uint64 id, uint64 record offset
 	recordFixedLen = 1 + 9 + 9        // array tag, path offset, id

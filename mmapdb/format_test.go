@@ -202,18 +202,23 @@ func TestHostileOffsetsGiveErrorsNotPanics(t *testing.T) {
 		t.Fatal(err)
 	}
 	rootPayload := h.root + extHeaderLen
+	root, err := indexAt(good, h.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry0 := rootPayload + uint64(root.ent)
 	cases := []struct {
 		name  string
 		patch func(b []byte)
 	}{
 		{"child after parent", func(b []byte) {
-			binary.BigEndian.PutUint64(b[rootPayload+4+16:], h.root+1)
+			binary.BigEndian.PutUint64(b[entry0+8:], h.root+1)
 		}},
 		{"child outside file", func(b []byte) {
-			binary.BigEndian.PutUint64(b[rootPayload+4+16:], 1<<62)
+			binary.BigEndian.PutUint64(b[entry0+8:], 1<<62)
 		}},
 		{"key outside node", func(b []byte) {
-			binary.BigEndian.PutUint32(b[rootPayload+4+8:], 1<<31)
+			binary.BigEndian.PutUint32(b[entry0:], 1<<31)
 		}},
 		{"huge entry count", func(b []byte) {
 			binary.BigEndian.PutUint32(b[rootPayload:], 1<<31)

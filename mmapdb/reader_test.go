@@ -1,7 +1,9 @@
 package mmapdb
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -245,6 +247,61 @@ func TestKeysCompareBytewise(t *testing.T) {
 		}
 		if err := s.Verify(nil); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func TestSearchLargeIndexWithSharedPrefixes(t *testing.T) {
+	var keys []string
+	for i := range 3000 {
+		switch i % 5 {
+		case 0:
+			keys = append(keys, fmt.Sprintf("/product/%d", i)) // long, shared 8-byte prefix
+		case 1:
+			keys = append(keys, fmt.Sprintf("/p%d", i)) // short
+		case 2:
+			keys = append(keys, fmt.Sprintf("/product\x00%d", i))
+		case 3:
+			keys = append(keys, fmt.Sprintf("%08d", i)) // exactly 8 bytes
+		default:
+			keys = append(keys, strings.Repeat("z", i%11))
+		}
+	}
+	db, _ := openTemp(t, nil)
+	update(t, db, func(tx *Txn) {
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if _, err := tx.Insert([]string{"idx", k}, nil, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	sorted := slices.Compact(slices.Sorted(slices.Values(keys)))
+	probes := slices.Clone(sorted)
+	for _, k := range sorted {
+		probes = append(probes, k+"\x00", k+"~", "/product/"+k)
+		if k != "" {
+			probes = append(probes, k[:len(k)-1])
+		}
+	}
+	current(t, db, func(s Snapshot) {
+		if err := s.Verify(nil); err != nil {
+			t.Fatal(err)
+		}
+		ix, ok, err := s.LookupIndex("idx")
+		if err != nil || !ok || ix.Len() != len(sorted) {
+			t.Fatalf("index of %d keys: %v %v", ix.Len(), ok, err)
+		}
+		for _, p := range probes {
+			want, wantFound := slices.BinarySearch(sorted, p)
+			pos, found, err := ix.Search(p)
+			if err != nil || pos != want || found != wantFound {
+				t.Fatalf("Search(%q) = %d %v %v, want %d %v", p, pos, found, err, want, wantFound)
+			}
 		}
 	})
 }

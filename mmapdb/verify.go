@@ -106,6 +106,9 @@ func (w *verifier) index(ix Index, path []string) error {
 	if ix.Len() == 0 && len(path) > 0 {
 		return corruptf("empty index at %d under %q", ix.off, path)
 	}
+	if err := verifyPrefixLevels(ix); err != nil {
+		return err
+	}
 	var prev []byte
 	for i := range ix.Len() {
 		k, err := ix.Key(i)
@@ -116,7 +119,7 @@ func (w *verifier) index(ix Index, path []string) error {
 			return corruptf("index at %d: keys not strictly ascending at %d", ix.off, i)
 		}
 		prev = k
-		if p := binary.BigEndian.Uint64(ix.p[4+i*indexEntryLen:]); p != keyPrefix(k) {
+		if ix.prefix(i) != keyPrefix(k) {
 			return corruptf("index at %d: key prefix of entry %d does not match its key", ix.off, i)
 		}
 		n, err := ix.Child(i)
@@ -177,6 +180,30 @@ func (w *verifier) leaf(l Leaf, path []string) error {
 		if w.progress != nil && w.count%65536 == 0 {
 			w.progress(w.count, w.total)
 		}
+	}
+	return nil
+}
+
+// verifyPrefixLevels checks that every prefix level above level 0 holds
+// every 8th prefix of the level below.
+func verifyPrefixLevels(ix Index) error {
+	var sizes [maxLevels]int
+	levels, total := prefixLevels(ix.n, &sizes)
+	pfx := ix.p[indexHeadLen:ix.ent]
+	at := func(i int) uint64 { return binary.BigEndian.Uint64(pfx[8*i:]) }
+	base0 := total - ix.n // level 0 is stored last
+	start, step := 0, 1
+	for range levels - 1 {
+		step *= fanout
+	}
+	for l := levels - 1; l >= 1; l-- {
+		for j := range sizes[l] {
+			if at(start+j) != at(base0+j*step) {
+				return corruptf("index at %d: prefix level %d disagrees with the keys at %d", ix.off, l, j)
+			}
+		}
+		start += sizes[l]
+		step /= fanout
 	}
 	return nil
 }
