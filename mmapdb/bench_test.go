@@ -3,8 +3,8 @@ package mmapdb
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
