@@ -69,6 +69,24 @@ func (s Snapshot) Generation() uint64 { return s.s.Generation() }
 // FileSize returns the size of the version's database file in bytes.
 func (s Snapshot) FileSize() int64 { return s.s.Size() }
 
+// Checksum returns the body checksum recorded in the version's header.
+// Together with Generation it identifies the version's file, for
+// instance as an HTTP entity tag.
+func (s Snapshot) Checksum() uint32 { return s.s.Checksum() }
+
+// Bytes returns the version's whole database file as mapped, for
+// streaming a copy. The slice aliases the mapping: it is valid only
+// until Release and must not be written to. A committer may clear the
+// file's valid flag in it at any time (see Superseded); every other byte
+// is immutable.
+func (s Snapshot) Bytes() []byte { return s.s.Bytes() }
+
+// Superseded reports whether a commit has replaced this version. The
+// snapshot stays readable; the next Snapshot of the provider moves on.
+// A copy of Bytes made while Superseded was false is a file whose valid
+// flag is set, since the flag is only ever cleared.
+func (s Snapshot) Superseded() bool { return s.s.Superseded() }
+
 // Fetch returns the block list of key and uri ordered by block and
 // order, each element with its action and ID and, if withNotes, the note
 // stored with the same block and order ("" when there is none). Nothing
