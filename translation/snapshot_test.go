@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"testing"
-
 )
 
 func TestSnapshotBytesAreTheFileOfItsVersion(t *testing.T) {
