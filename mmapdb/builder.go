@@ -25,7 +25,9 @@ type builder struct {
 	records uint64
 	ids     []idEntry
 	levels  [][]indexEntry // entries of the open index at each depth
-	recOffs []uint64       // record offsets of the leaf being written
+	leafRecs []byte   // records of the leaf being built
+	recPos   []int    // their positions in leafRecs
+	recIDs   []uint64 // their IDs
 }
 
 type indexEntry struct {
@@ -71,29 +73,40 @@ func (b *builder) rawPath(enc []byte) (uint64, error) {
 	return off, b.emit(enc)
 }
 
-// record writes one record of the leaf being built.
-func (b *builder) record(pathOff uint64, sort, data []byte, id uint64) error {
-	off := b.off
-	b.scratch = appendRecord(b.scratch[:0], pathOff, sort, data, id)
-	b.recOffs = append(b.recOffs, off)
-	b.ids = append(b.ids, idEntry{id, off})
+// record adds a record to the leaf being built.
+func (b *builder) record(pathOff uint64, sort, data []byte, id uint64) {
+	b.recPos = append(b.recPos, len(b.leafRecs))
+	b.recIDs = append(b.recIDs, id)
+	b.leafRecs = appendRecord(b.leafRecs, pathOff, sort, data, id)
 	b.records++
-	return b.emit(b.scratch)
 }
 
-// leaf writes the leaf of the records written since the last leaf.
+// leaf writes the leaf of the records added since the last leaf, the
+// records inside it, right after their offset table: one contiguous run
+// of bytes for a lookup to read.
 func (b *builder) leaf(pathOff uint64) (uint64, error) {
 	off := b.off
-	n := len(b.recOffs)
-	p := appendExtHeader(b.scratch[:0], extLeaf, leafHeadLen+8*n)
+	n := len(b.recPos)
+	head := leafHeadLen + 4*n
+	size := head + len(b.leafRecs)
+	if size > maxExtPayload {
+		return 0, fmt.Errorf("mmapdb: the records of one key path exceed %d bytes", maxExtPayload)
+	}
+	p := appendExtHeader(b.scratch[:0], extLeaf, size)
 	p = binary.BigEndian.AppendUint64(p, pathOff)
 	p = binary.BigEndian.AppendUint32(p, uint32(n))
-	for _, r := range b.recOffs {
-		p = binary.BigEndian.AppendUint64(p, r)
+	base := off + extHeaderLen + uint64(head)
+	for i, pos := range b.recPos {
+		p = binary.BigEndian.AppendUint32(p, uint32(head+pos))
+		b.ids = append(b.ids, idEntry{b.recIDs[i], base + uint64(pos)})
 	}
 	b.scratch = p
-	b.recOffs = b.recOffs[:0]
-	return off, b.emit(p)
+	err := b.emit(p)
+	if err == nil {
+		err = b.emit(b.leafRecs)
+	}
+	b.leafRecs, b.recPos, b.recIDs = b.leafRecs[:0], b.recPos[:0], b.recIDs[:0]
+	return off, err
 }
 
 // index writes an index node of sorted entries.

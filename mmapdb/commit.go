@@ -198,12 +198,13 @@ func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (uint64, bool, error
 		return 0, false, err
 	}
 	err = t.mergeLeaf(old, recs, func(r Record) error {
-		return b.record(pathOff, r.Sort, r.Data, r.ID)
+		b.record(pathOff, r.Sort, r.Data, r.ID)
+		return nil
 	})
 	if err != nil {
 		return 0, false, err
 	}
-	if len(b.recOffs) == 0 {
+	if len(b.recPos) == 0 {
 		// Every record was deleted: the key path stays as dead bytes.
 		return 0, false, nil
 	}

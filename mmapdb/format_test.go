@@ -65,28 +65,35 @@ func TestFileIsAStreamOfMsgpackValues(t *testing.T) {
 	}
 	records, values := 0, 1
 	for {
-		code, err := dec.PeekCode()
+		raw, err := dec.DecodeRaw()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("value %d: %v", values, err)
 		}
 		values++
-		if code == 0x94 {
-			v, err := dec.DecodeInterface()
+		if raw[0] != mpExt32 || raw[5] != extLeaf {
+			continue
+		}
+		// A leaf: path offset, count, record offsets, then the records,
+		// each a msgpack array of four.
+		payload := raw[extHeaderLen:]
+		n := int(binary.BigEndian.Uint32(payload[8:]))
+		rd := msgpack.NewDecoder(bytes.NewReader(payload[leafHeadLen+4*n:]))
+		for range n {
+			v, err := rd.DecodeInterface()
 			if err != nil {
 				t.Fatal(err)
 			}
-			rec := v.([]any)
+			rec, ok := v.([]any)
+			if !ok || len(rec) != 4 {
+				t.Fatalf("record decodes to %#v", v)
+			}
 			if _, ok := rec[2].([]byte); !ok {
 				t.Fatalf("record data is %T", rec[2])
 			}
 			records++
-			continue
-		}
-		if err := dec.Skip(); err != nil {
-			t.Fatalf("value %d: %v", values, err)
 		}
 	}
 	if records != 4 {

@@ -105,6 +105,14 @@ func (ix Index) prefix(i int) uint64 {
 // level l+1 holds every 8th prefix of level l, so the count c at level
 // l+1 says that the answer at level l lies in block c-1.
 func (ix Index) countLess(t uint64) int {
+	if ix.n <= fanout { // one level: the common small node
+		pfx := ix.p[indexHeadLen:ix.ent]
+		k := 0
+		for k < ix.n && binary.BigEndian.Uint64(pfx[8*k:]) < t {
+			k++
+		}
+		return k
+	}
 	var sizes [maxLevels]int
 	levels, _ := prefixLevels(ix.n, &sizes)
 	pfx := ix.p[indexHeadLen:ix.ent]

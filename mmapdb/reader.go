@@ -151,8 +151,12 @@ func (s Snapshot) Lookup(keys ...string) (Leaf, error) {
 	if len(keys) == 0 {
 		return Leaf{}, nil
 	}
+	return s.lookupFrom(s.v.h.root, keys)
+}
+
+// lookupFrom walks keys down from the index at off to a leaf.
+func (s Snapshot) lookupFrom(off uint64, keys []string) (Leaf, error) {
 	b := s.v.data
-	off := s.v.h.root
 	for i, k := range keys {
 		ix, err := indexAt(b, off)
 		if err != nil {
@@ -359,8 +363,8 @@ func leafAt(b []byte, off uint64) (Leaf, error) {
 	}
 	pathOff := binary.BigEndian.Uint64(p)
 	n := uint64(binary.BigEndian.Uint32(p[8:]))
-	if leafHeadLen+n*8 != uint64(len(p)) {
-		return Leaf{}, corruptf("leaf at %d: %d records do not match %d bytes", off, n, len(p))
+	if leafHeadLen+n*4 > uint64(len(p)) {
+		return Leaf{}, corruptf("leaf at %d: %d records do not fit %d bytes", off, n, len(p))
 	}
 	if pathOff >= off {
 		return Leaf{}, corruptf("leaf at %d: key path at %d", off, pathOff)
@@ -377,13 +381,14 @@ func (l Leaf) At(i int) (Record, error) {
 	if i < 0 || i >= l.n {
 		return Record{}, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, l.n)
 	}
-	off := binary.BigEndian.Uint64(l.p[leafHeadLen+i*8:])
-	if off >= l.off {
-		return Record{}, corruptf("leaf at %d: record %d at %d", l.off, i, off)
+	rel := uint64(binary.BigEndian.Uint32(l.p[leafHeadLen+4*i:]))
+	if rel < leafHeadLen+4*uint64(l.n) || rel >= uint64(len(l.p)) {
+		return Record{}, corruptf("leaf at %d: record %d at %d", l.off, i, rel)
 	}
-	r, err := recordAt(l.b[:l.off], off)
+	start := l.off + extHeaderLen
+	r, err := recordAt(l.b[:start+uint64(len(l.p))], start+rel)
 	if err == nil && r.pathOff != l.pathOff {
-		err = corruptf("record at %d: key path %d, its leaf says %d", off, r.pathOff, l.pathOff)
+		err = corruptf("record at %d: key path %d, its leaf says %d", r.off, r.pathOff, l.pathOff)
 	}
 	return r, err
 }

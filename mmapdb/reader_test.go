@@ -305,3 +305,58 @@ func TestSearchLargeIndexWithSharedPrefixes(t *testing.T) {
 		}
 	})
 }
+
+func TestLookupUnderPrefixFollowsVersions(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	pfx := NewPrefix("trans", "db", "actn")
+	under := func(key, uri string) []string {
+		var out []string
+		current(t, db, func(s Snapshot) {
+			l, err := s.LookupUnder(pfx, key, uri)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := s.Lookup("trans", "db", "actn", key, uri)
+			if err != nil || full.Len() != l.Len() {
+				t.Fatalf("LookupUnder found %d, Lookup %d (%v)", l.Len(), full.Len(), err)
+			}
+			for i := range l.Len() {
+				r, _ := l.At(i)
+				out = append(out, string(r.Data))
+			}
+		})
+		return out
+	}
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "other/x", "", "o") })
+	if got := under("k", "u"); got != nil {
+		t.Fatalf("prefix that leads nowhere: %q", got)
+	}
+	update(t, db, func(tx *Txn) {
+		mustInsert(t, tx, "trans/db/actn/k/u", "1", "v1")
+		mustInsert(t, tx, "aaa/before", "", "moves the offsets")
+	})
+	if got := under("k", "u"); !slices.Equal(got, []string{"v1"}) {
+		t.Fatalf("after the first commit: %q", got)
+	}
+	update(t, db, func(tx *Txn) { mustInsert(t, tx, "trans/db/actn/k/u", "2", "v2") })
+	if got := under("k", "u"); !slices.Equal(got, []string{"v1", "v2"}) {
+		t.Fatalf("after the second commit: %q", got)
+	}
+	if got := under("nope", "u"); got != nil {
+		t.Fatalf("missing key below the prefix: %q", got)
+	}
+	leafPfx := NewPrefix("other", "x")
+	current(t, db, func(s Snapshot) {
+		if l, err := s.LookupUnder(leafPfx, "y"); err != nil || l.Len() != 0 {
+			t.Fatalf("prefix that leads to a leaf: %d %v", l.Len(), err)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			if l, err := s.LookupUnder(pfx, "k", "u"); err != nil || l.Len() != 2 {
+				t.Fatal(l.Len(), err)
+			}
+		})
+		if allocs != 0 {
+			t.Fatalf("LookupUnder allocates %.1f times once resolved", allocs)
+		}
+	})
+}
