@@ -52,8 +52,7 @@ func (s Snapshot) Iterator() iter.Seq2[Record, error] { return s.filtered(Filter
 
 func (s Snapshot) filtered(f Filter) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
-		var buf [pathBufLen]string
-		notes, hasNotes, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchNotes)...)
+		notes, hasNotes, err := s.s.PrefixIndex(s.p.notes)
 		if err != nil {
 			yield(Record{}, wrapErr("iterate", err))
 			return

@@ -75,6 +75,8 @@ type Options struct {
 type Provider struct {
 	path          string
 	baseKey       []string
+	actions       *mmapdb.Prefix // BASEKEY..., "actn": resolved once per version
+	notes         *mmapdb.Prefix // BASEKEY..., "note"
 	readOnly      bool
 	noLock        bool
 	checkInterval time.Duration
@@ -111,6 +113,8 @@ func New(opts Options) (*Provider, error) {
 		noLock:        opts.NoLock,
 		checkInterval: opts.CheckInterval,
 	}
+	p.actions = mmapdb.NewPrefix(keyPath(nil, p.baseKey, branchActions)...)
+	p.notes = mmapdb.NewPrefix(keyPath(nil, p.baseKey, branchNotes)...)
 	s, err := acquireDB(p.dbKey(), p.checkInterval)
 	if err != nil {
 		return nil, err

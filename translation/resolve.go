@@ -62,8 +62,7 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 		return Resolution{}, fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
 	}
 	// All lookups are below the key: find its uri index once.
-	var buf [pathBufLen]string
-	uris, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions, key)...)
+	uris, found, err := s.uriIndex(key)
 	if err != nil {
 		return Resolution{}, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
 	}
@@ -121,4 +120,19 @@ func collapseSlashes(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// uriIndex returns the index of the uris of key, found through the
+// provider's prepared action prefix.
+func (s Snapshot) uriIndex(key string) (mmapdb.Index, bool, error) {
+	keys, found, err := s.s.PrefixIndex(s.p.actions)
+	if err != nil || !found {
+		return mmapdb.Index{}, false, err
+	}
+	n, found, err := keys.Get(key)
+	if err != nil || !found || n.IsLeaf() {
+		return mmapdb.Index{}, false, err
+	}
+	uris, err := n.Index()
+	return uris, err == nil, err
 }

@@ -103,14 +103,13 @@ func (s Snapshot) Fetch(key, uri string, withNotes bool) ([]Record, error) {
 }
 
 func (s Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
-	var buf [pathBufLen]string
-	actions, err := s.s.Lookup(keyPath(buf[:0], s.p.baseKey, branchActions, key, uri)...)
+	actions, err := s.s.LookupUnder(s.p.actions, key, uri)
 	if err != nil {
 		return nil, fmt.Errorf("translation: fetch %q %q: %w", key, uri, err)
 	}
 	var notes mmapdb.Leaf
 	if withNotes && actions.Len() > 0 {
-		notes, err = s.s.Lookup(keyPath(buf[:0], s.p.baseKey, branchNotes, key, uri)...)
+		notes, err = s.s.LookupUnder(s.p.notes, key, uri)
 		if err != nil {
 			return nil, fmt.Errorf("translation: fetch notes of %q %q: %w", key, uri, err)
 		}
@@ -176,8 +175,7 @@ func readLeaf(list []Record, key, uri string, actions, notes mmapdb.Leaf) error 
 
 // ListKeys returns the keys of the table, sorted bytewise.
 func (s Snapshot) ListKeys() ([]string, error) {
-	var buf [pathBufLen]string
-	ix, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions)...)
+	ix, found, err := s.s.PrefixIndex(s.p.actions)
 	if err != nil || !found {
 		return []string{}, wrapErr("list keys", err)
 	}
@@ -244,8 +242,7 @@ type recordCount struct {
 // walk calls fn for every (key, uri) pair that matches f, with the
 // pair's action leaf, in key order. The key and uri strings are copies.
 func (s Snapshot) walk(f Filter, fn func(key, uri string, actions mmapdb.Leaf) error) error {
-	var buf [pathBufLen]string
-	top, found, err := s.s.LookupIndex(keyPath(buf[:0], s.p.baseKey, branchActions)...)
+	top, found, err := s.s.PrefixIndex(s.p.actions)
 	if err != nil || !found {
 		return wrapErr("walk", err)
 	}
