@@ -22,12 +22,12 @@ type builder struct {
 	crc     uint32 // CRC-32C of the body so far
 	scratch []byte
 
-	records uint64
-	ids     []idEntry
-	levels  [][]indexEntry // entries of the open index at each depth
-	leafRecs []byte   // records of the leaf being built
-	recPos   []int    // their positions in leafRecs
-	recIDs   []uint64 // their IDs
+	records  uint64
+	ids      []idEntry
+	levels   [][]indexEntry // entries of the open index at each depth
+	leafRecs []byte         // records of the leaf being built
+	recPos   []int          // their positions in leafRecs
+	recIDs   []uint64       // their IDs
 }
 
 type indexEntry struct {
