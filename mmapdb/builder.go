@@ -133,9 +133,7 @@ func (b *builder) level(d int) []indexEntry {
 // finish writes the ID index and seals the file. The caller sets the
 // generation and next ID of h.
 func (b *builder) finish(h *header, root uint64) error {
-	if !slices.IsSortedFunc(b.ids, cmpIDEntry) {
-		slices.SortFunc(b.ids, cmpIDEntry)
-	}
+	sortIDs(b.ids)
 	idsOff := b.off
 	if len(b.ids)*idEntryLen > maxExtPayload {
 		return fmt.Errorf("mmapdb: %d records are too many for one file", len(b.ids))
@@ -185,3 +183,36 @@ func (b *builder) seal(h *header) error {
 }
 
 func cmpIDEntry(a, b idEntry) int { return cmp.Compare(a.id, b.id) }
+
+// sortIDs sorts the ID index entries. IDs are mostly dense: when they span
+// a range not much wider than their number, each is placed directly at
+// its slot (linear time); otherwise they are sorted.
+func sortIDs(ids []idEntry) {
+	if len(ids) < 2 || slices.IsSortedFunc(ids, cmpIDEntry) {
+		return
+	}
+	lo, hi := ids[0].id, ids[0].id
+	for _, e := range ids {
+		lo, hi = min(lo, e.id), max(hi, e.id)
+	}
+	span := hi - lo + 1
+	if span > 4*uint64(len(ids)) {
+		slices.SortFunc(ids, cmpIDEntry)
+		return
+	}
+	slots := make([]uint64, span) // record offset + 1; 0: no record
+	for _, e := range ids {
+		if slots[e.id-lo] != 0 { // a duplicate: let the caller see it sorted
+			slices.SortFunc(ids, cmpIDEntry)
+			return
+		}
+		slots[e.id-lo] = e.off + 1
+	}
+	i := 0
+	for j, off := range slots {
+		if off != 0 {
+			ids[i] = idEntry{lo + uint64(j), off - 1}
+			i++
+		}
+	}
+}

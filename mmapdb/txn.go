@@ -33,7 +33,9 @@ type Txn struct {
 	live       uint64 // records the new version will hold
 	nInserted  uint64
 	nDeleted   uint64
-	chunk      []prec // allocation chunk for prec values
+	lastKeys   []string // key path of the last insert
+	lastLeaf   *pnode   // its leaf
+	chunk      []prec   // allocation chunk for prec values
 	arena      []byte // allocation chunk for sort and data bytes
 	insInOrder bool   // ins is sorted by ID
 }
@@ -164,22 +166,23 @@ func (t *Txn) Base() Snapshot { return t.base }
 // to the lowest free ID. Sort and data are copied. A key path that would
 // mix records and sub-indices fails with ErrMixed.
 func (t *Txn) Insert(keys []string, sort, data []byte) (uint64, error) {
-	if err := t.checkInsert(keys); err != nil {
+	leaf, err := t.leafFor(keys)
+	if err != nil {
 		return 0, err
 	}
 	id, err := t.allocID()
 	if err != nil {
 		return 0, err
 	}
-	t.add(keys, sort, data, id)
+	t.add(leaf, keys, sort, data, id)
 	return id, nil
 }
 
 // InsertID is Insert with a caller-chosen ID; it fails with ErrDuplicateID
 // when the ID is in use and with an error when it is 0 or above MaxID.
 func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
-	if err := t.checkInsert(keys); err != nil {
-		return err
+	if t.done {
+		return ErrNoTxn
 	}
 	if id == 0 || id > t.db.opts.MaxID {
 		return fmt.Errorf("mmapdb: record id %d outside 1..%d", id, t.db.opts.MaxID)
@@ -187,42 +190,82 @@ func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
 	if t.used(id) {
 		return fmt.Errorf("%w: %d", ErrDuplicateID, id)
 	}
-	t.add(keys, sort, data, id)
+	leaf, err := t.leafFor(keys)
+	if err != nil {
+		return err
+	}
+	t.add(leaf, keys, sort, data, id)
 	if id >= t.nextID {
 		t.nextID = id + 1
 	}
 	return nil
 }
 
-func (t *Txn) checkInsert(keys []string) error {
+// leafFor returns the leaf of inserted records at the key path, creating
+// it (and the indices above it) after checking that the path mixes records
+// and sub-indices neither among the inserted records nor in the base
+// version. Consecutive inserts under one key path, as loads make them,
+// find the leaf without walking the tree.
+func (t *Txn) leafFor(keys []string) (*pnode, error) {
 	if t.done {
-		return ErrNoTxn
+		return nil, ErrNoTxn
+	}
+	if t.lastLeaf != nil && slices.Equal(keys, t.lastKeys) {
+		return t.lastLeaf, nil
 	}
 	if len(keys) == 0 {
-		return fmt.Errorf("%w: a record needs at least one key", ErrMixed)
+		return nil, fmt.Errorf("%w: a record needs at least one key", ErrMixed)
 	}
 	if len(keys) > maxKeys {
-		return fmt.Errorf("mmapdb: key path of %d keys, at most %d", len(keys), maxKeys)
+		return nil, fmt.Errorf("mmapdb: key path of %d keys, at most %d", len(keys), maxKeys)
 	}
 	// Against the inserted records.
-	n := t.root
-	for i, k := range keys {
-		if n == nil {
+	if t.root == nil {
+		t.root = &pnode{}
+	}
+	n, depth := t.root, 0
+	for ; depth < len(keys); depth++ {
+		if n.leaf {
+			return nil, fmt.Errorf("%w: %q holds records", ErrMixed, keys[:depth])
+		}
+		c := n.children[keys[depth]]
+		if c == nil {
 			break
 		}
-		if n.leaf {
-			return fmt.Errorf("%w: %q holds records", ErrMixed, keys[:i])
+		n = c
+	}
+	if depth == len(keys) {
+		if !n.leaf {
+			return nil, fmt.Errorf("%w: %q is an index", ErrMixed, keys)
 		}
-		n = n.children[k]
+	} else {
+		// A new key path: check it against the base version, then make it.
+		if err := t.checkBase(keys); err != nil {
+			return nil, err
+		}
+		for ; depth < len(keys); depth++ {
+			if n.children == nil {
+				n.children = make(map[string]*pnode)
+			}
+			c := &pnode{}
+			n.children[keys[depth]] = c
+			n = c
+		}
+		n.leaf = true
 	}
-	if n != nil && !n.leaf {
-		return fmt.Errorf("%w: %q is an index", ErrMixed, keys)
-	}
-	if t.cleared {
+	t.lastKeys = append(t.lastKeys[:0], keys...)
+	t.lastLeaf = n
+	return n, nil
+}
+
+// checkBase checks a key path against the base version: no prefix of it
+// may hold records and it may not lead to a sub-index. A conflict with
+// base records that this transaction deletes is resolved at commit, which
+// checks exactly.
+func (t *Txn) checkBase(keys []string) error {
+	if t.cleared || t.base.Len() == 0 {
 		return nil
 	}
-	// Against the base version. A conflict with base records that this
-	// transaction deletes is resolved at commit, which checks exactly.
 	ix, err := t.base.Root()
 	if err != nil {
 		return err
@@ -232,26 +275,19 @@ func (t *Txn) checkInsert(keys []string) error {
 		if err != nil || !found {
 			return err
 		}
-		if node.IsLeaf() {
-			if i == len(keys)-1 {
-				return nil
-			}
-			if live, err := t.liveNode(node); err != nil || live {
-				if err == nil {
-					err = fmt.Errorf("%w: %q holds records", ErrMixed, keys[:i+1])
-				}
-				return err
-			}
+		last := i == len(keys)-1
+		if node.IsLeaf() && last {
 			return nil
 		}
-		if i == len(keys)-1 {
-			if live, err := t.liveNode(node); err != nil || live {
-				if err == nil {
-					err = fmt.Errorf("%w: %q is an index", ErrMixed, keys)
-				}
+		if node.IsLeaf() || last {
+			live, err := t.liveNode(node)
+			if err != nil || !live {
 				return err
 			}
-			return nil
+			if last {
+				return fmt.Errorf("%w: %q is an index", ErrMixed, keys)
+			}
+			return fmt.Errorf("%w: %q holds records", ErrMixed, keys[:i+1])
 		}
 		if ix, err = node.Index(); err != nil {
 			return err
@@ -302,24 +338,9 @@ func (t *Txn) liveInLeaf(l Leaf) (bool, error) {
 	return false, nil
 }
 
-// add records an insert; the caller has checked keys and ID.
-func (t *Txn) add(keys []string, sort, data []byte, id uint64) {
-	if t.root == nil {
-		t.root = &pnode{}
-	}
-	n := t.root
-	for _, k := range keys {
-		if n.children == nil {
-			n.children = make(map[string]*pnode)
-		}
-		c := n.children[k]
-		if c == nil {
-			c = &pnode{}
-			n.children[k] = c
-		}
-		n = c
-	}
-	n.leaf = true
+// add records an insert into a leaf from leafFor; the caller has checked
+// the ID.
+func (t *Txn) add(n *pnode, keys []string, sort, data []byte, id uint64) {
 	if len(t.chunk) == cap(t.chunk) {
 		t.chunk = make([]prec, 0, 1024)
 	}
@@ -535,6 +556,7 @@ func (t *Txn) Clear() error {
 	t.cleared = true
 	t.deleted = nil
 	t.root, t.ins, t.byID = nil, nil, nil
+	t.lastKeys, t.lastLeaf = nil, nil
 	t.insInOrder = true
 	t.live = 0
 	t.nInserted = 0
