@@ -24,6 +24,7 @@ type builder struct {
 
 	records  uint64
 	ids      []idEntry
+	copies   []copyRange    // runs of bytes copied from the base version
 	levels   [][]indexEntry // entries of the open index at each depth
 	leafRecs []byte         // records of the leaf being built
 	recPos   []int          // their positions in leafRecs
@@ -32,7 +33,15 @@ type builder struct {
 
 type indexEntry struct {
 	key   string
-	child uint64
+	child uint64 // offset of the child node
+	start uint64 // offset where the child's subtree starts
+}
+
+// copyRange is a run of the base version's body copied as it is: every
+// reference inside a subtree is relative, so a subtree that did not change
+// is copied without decoding.
+type copyRange struct {
+	oldStart, oldEnd, newStart uint64
 }
 
 type idEntry struct {
@@ -73,12 +82,28 @@ func (b *builder) rawPath(enc []byte) (uint64, error) {
 	return off, b.emit(enc)
 }
 
-// record adds a record to the leaf being built.
-func (b *builder) record(pathOff uint64, sort, data []byte, id uint64) {
+// record adds a record to the leaf being built; leaf fills in its
+// reference to the key path.
+func (b *builder) record(sort, data []byte, id uint64) {
 	b.recPos = append(b.recPos, len(b.leafRecs))
 	b.recIDs = append(b.recIDs, id)
-	b.leafRecs = appendRecord(b.leafRecs, pathOff, sort, data, id)
+	b.leafRecs = appendRecord(b.leafRecs, 0, sort, data, id)
 	b.records++
+}
+
+// copy writes the bytes [start, end) of the base version's file as they
+// are and returns where they start in the new file.
+func (b *builder) copy(old []byte, start, end uint64) (uint64, error) {
+	newStart := b.off
+	if n := len(b.copies); n > 0 {
+		last := &b.copies[n-1]
+		if last.oldEnd == start && last.newStart+(last.oldEnd-last.oldStart) == newStart {
+			last.oldEnd = end
+			return newStart, b.emit(old[start:end])
+		}
+	}
+	b.copies = append(b.copies, copyRange{start, end, newStart})
+	return newStart, b.emit(old[start:end])
 }
 
 // leaf writes the leaf of the records added since the last leaf, the
@@ -93,12 +118,15 @@ func (b *builder) leaf(pathOff uint64) (uint64, error) {
 		return 0, fmt.Errorf("mmapdb: the records of one key path exceed %d bytes", maxExtPayload)
 	}
 	p := appendExtHeader(b.scratch[:0], extLeaf, size)
-	p = binary.BigEndian.AppendUint64(p, pathOff)
+	p = binary.BigEndian.AppendUint64(p, off-pathOff)
 	p = binary.BigEndian.AppendUint32(p, uint32(n))
 	base := off + extHeaderLen + uint64(head)
 	for i, pos := range b.recPos {
 		p = binary.BigEndian.AppendUint32(p, uint32(head+pos))
-		b.ids = append(b.ids, idEntry{b.recIDs[i], base + uint64(pos)})
+		recOff := base + uint64(pos)
+		b.ids = append(b.ids, idEntry{b.recIDs[i], recOff})
+		// Now that the record's place is known: its distance to the path.
+		binary.BigEndian.PutUint64(b.leafRecs[pos+2:], recOff-pathOff)
 	}
 	b.scratch = p
 	err := b.emit(p)
@@ -117,7 +145,7 @@ func (b *builder) index(entries []indexEntry) (uint64, error) {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}
 	p := appendExtHeader(b.scratch[:0], extIndex, size)
-	p = appendIndexPayload(p, entries)
+	p = appendIndexPayload(p, off, entries)
 	b.scratch = p
 	return off, b.emit(p)
 }
@@ -131,20 +159,29 @@ func (b *builder) level(d int) []indexEntry {
 }
 
 // finish writes the ID index and seals the file. The caller sets the
-// generation and next ID of h.
-func (b *builder) finish(h *header, root uint64) error {
+// generation and next ID of h. base is the version whose bytes were
+// copied, if any: its ID index gives the IDs of the copied records.
+func (b *builder) finish(h *header, root uint64, base *Snapshot) error {
 	sortIDs(b.ids)
-	idsOff := b.off
-	if len(b.ids)*idEntryLen > maxExtPayload {
-		return fmt.Errorf("mmapdb: %d records are too many for one file", len(b.ids))
+	ids := b.ids
+	if base != nil && len(b.copies) > 0 {
+		copied, err := b.copiedIDs(*base)
+		if err != nil {
+			return err
+		}
+		ids = mergeIDs(copied, b.ids)
 	}
-	p := appendExtHeader(b.scratch[:0], extIDIndex, len(b.ids)*idEntryLen)
+	idsOff := b.off
+	if len(ids)*idEntryLen > maxExtPayload {
+		return fmt.Errorf("mmapdb: %d records are too many for one file", len(ids))
+	}
+	p := appendExtHeader(b.scratch[:0], extIDIndex, len(ids)*idEntryLen)
 	if err := b.emit(p); err != nil {
 		return err
 	}
 	buf := make([]byte, 0, 64<<10)
-	for i, e := range b.ids {
-		if i > 0 && e.id == b.ids[i-1].id {
+	for i, e := range ids {
+		if i > 0 && e.id == ids[i-1].id {
 			return fmt.Errorf("%w: %d", ErrDuplicateID, e.id)
 		}
 		buf = binary.BigEndian.AppendUint64(buf, e.id)
@@ -159,10 +196,58 @@ func (b *builder) finish(h *header, root uint64) error {
 	if err := b.emit(buf); err != nil {
 		return err
 	}
-	h.records = b.records
+	h.records = uint64(len(ids))
 	h.root = root
 	h.ids = idsOff
 	return b.seal(h)
+}
+
+// copiedIDs returns the ID index entries of the records inside the copied
+// ranges, moved to their new offsets, in ID order: the base's ID index
+// filtered and shifted, without reading the records.
+func (b *builder) copiedIDs(base Snapshot) ([]idEntry, error) {
+	x, err := base.idIndex()
+	if err != nil {
+		return nil, err
+	}
+	ranges := slices.Clone(b.copies)
+	slices.SortFunc(ranges, func(a, b copyRange) int { return cmp.Compare(a.oldStart, b.oldStart) })
+	out := make([]idEntry, 0, x.n)
+	for i := range x.n {
+		id := x.id(i)
+		off := binary.BigEndian.Uint64(x.p[i*idEntryLen+8:])
+		// The last range starting at or before off.
+		j, _ := slices.BinarySearchFunc(ranges, off, func(r copyRange, off uint64) int {
+			if r.oldStart <= off {
+				return -1
+			}
+			return 1
+		})
+		if j == 0 {
+			continue
+		}
+		if r := ranges[j-1]; off < r.oldEnd {
+			out = append(out, idEntry{id, r.newStart + (off - r.oldStart)})
+		}
+	}
+	return out, nil
+}
+
+// mergeIDs merges two ID-sorted entry lists.
+func mergeIDs(a, b []idEntry) []idEntry {
+	out := make([]idEntry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i].id <= b[j].id {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 // seal flushes the body, writes the header at offset 0 and syncs the

@@ -65,11 +65,16 @@ func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error)
 	return err
 }
 
+// written is where a merged child ended up in the new file.
+type written struct {
+	off, start uint64 // the node, and the start of its subtree
+	ok         bool   // false: nothing was left to write
+}
+
 // writeIndex writes the merge of a base index (nil: none) and an index of
-// inserted records (nil: none) at depth d, children first. It returns the
-// offset of the written node and whether it has entries; empty indices
+// inserted records (nil: none) at depth d, children first. Empty indices
 // other than the root are not written.
-func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (off uint64, nonEmpty bool, err error) {
+func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (written, error) {
 	var newKeys []string
 	if pn != nil {
 		newKeys = slices.Sorted(maps.Keys(pn.children))
@@ -85,11 +90,12 @@ func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (off uint64, 
 			key      string
 			oldChild *Node
 			newChild *pnode
+			ok       []byte
+			err      error
 		)
-		var ok []byte
 		if oi < oldLen {
 			if ok, err = old.Key(oi); err != nil {
-				return 0, false, err
+				return written{}, err
 			}
 		}
 		if oi < oldLen && (ni == len(newKeys) || bstr(ok) <= newKeys[ni]) {
@@ -100,7 +106,7 @@ func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (off uint64, 
 		if oi < oldLen && bstr(ok) == key {
 			n, err := old.Child(oi)
 			if err != nil {
-				return 0, false, err
+				return written{}, err
 			}
 			oldChild = &n
 			oi++
@@ -109,33 +115,48 @@ func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (off uint64, 
 			newChild = pn.children[key]
 			ni++
 		}
-		childOff, written, err := t.writeChild(b, d, key, oldChild, newChild)
+		w, err := t.writeChild(b, d, key, oldChild, newChild)
 		if err != nil {
-			return 0, false, err
+			return written{}, err
 		}
-		if written {
-			entries = append(entries, indexEntry{key: key, child: childOff})
+		if w.ok {
+			entries = append(entries, indexEntry{key: key, child: w.off, start: w.start})
 		}
 	}
 	b.levels[d] = entries
 	if len(entries) == 0 && d > 0 {
-		return 0, false, nil
+		return written{}, nil
 	}
-	off, err = b.index(entries)
-	return off, len(entries) > 0, err
+	start := b.off
+	if len(entries) > 0 {
+		start = entries[0].start
+	}
+	off, err := b.index(entries)
+	return written{off: off, start: start, ok: true}, err
 }
 
 // writeChild writes the merge of one base child and one inserted child
-// under the same key; either may be nil.
-func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (uint64, bool, error) {
+// under the same key; either may be nil. A base subtree that the
+// transaction does not touch is copied as it is.
+func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (written, error) {
+	if old != nil && pn == nil {
+		start, end, err := old.extent()
+		if err != nil {
+			return written{}, err
+		}
+		if !t.deletesIn(start, end) {
+			newStart, err := b.copy(t.base.v.data, start, end)
+			return written{off: newStart + (old.off - start), start: newStart, ok: true}, err
+		}
+	}
 	oldLeaf := old != nil && old.IsLeaf()
 	if old != nil && pn != nil && oldLeaf != pn.leaf {
 		live, err := t.liveNode(*old)
 		if err != nil {
-			return 0, false, err
+			return written{}, err
 		}
 		if live {
-			return 0, false, fmt.Errorf("%w: key %q at depth %d", ErrMixed, key, d)
+			return written{}, fmt.Errorf("%w: key %q at depth %d", ErrMixed, key, d)
 		}
 		old = nil
 	}
@@ -148,7 +169,7 @@ func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (u
 		if old != nil {
 			var err error
 			if l, err = old.Leaf(); err != nil {
-				return 0, false, err
+				return written{}, err
 			}
 		}
 		var recs []*prec
@@ -161,17 +182,30 @@ func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (u
 	if old != nil {
 		ix, err := old.Index()
 		if err != nil {
-			return 0, false, err
+			return written{}, err
 		}
 		oldIx = &ix
 	}
 	return t.writeIndex(b, d+1, oldIx, pn)
 }
 
-// writeLeaf writes the key path, the records and the leaf of a base leaf
-// merged with inserted records. Leaves left without records are not
+// deletesIn reports whether a base record deleted by the transaction lies
+// in the bytes [start, end) of the base file.
+func (t *Txn) deletesIn(start, end uint64) bool {
+	if len(t.deletedOffs) == 0 {
+		return false
+	}
+	if !slices.IsSorted(t.deletedOffs) {
+		slices.Sort(t.deletedOffs)
+	}
+	i, _ := slices.BinarySearch(t.deletedOffs, start)
+	return i < len(t.deletedOffs) && t.deletedOffs[i] < end
+}
+
+// writeLeaf writes the key path and the leaf with the records of a base
+// leaf merged with inserted records. Leaves left without records are not
 // written.
-func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (uint64, bool, error) {
+func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (written, error) {
 	var keys []string
 	for _, p := range recs {
 		if !p.deleted {
@@ -186,28 +220,28 @@ func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (uint64, bool, error
 	} else {
 		live, err := t.liveInLeaf(old)
 		if err != nil || !live {
-			return 0, false, err
+			return written{}, err
 		}
 		raw, err := old.pathBytes()
 		if err != nil {
-			return 0, false, err
+			return written{}, err
 		}
 		pathOff, err = b.rawPath(raw)
 	}
 	if err != nil {
-		return 0, false, err
+		return written{}, err
 	}
 	err = t.mergeLeaf(old, recs, func(r Record) error {
-		b.record(pathOff, r.Sort, r.Data, r.ID)
+		b.record(r.Sort, r.Data, r.ID)
 		return nil
 	})
 	if err != nil {
-		return 0, false, err
+		return written{}, err
 	}
 	if len(b.recPos) == 0 {
 		// Every record was deleted: the key path stays as dead bytes.
-		return 0, false, nil
+		return written{}, nil
 	}
 	off, err := b.leaf(pathOff)
-	return off, true, err
+	return written{off: off, start: pathOff, ok: err == nil}, err
 }

@@ -298,9 +298,10 @@ func appendExtHeader(dst []byte, typ int8, n int) []byte {
 	return append(binary.BigEndian.AppendUint32(append(dst, mpExt32), uint32(n)), byte(typ))
 }
 
-// appendRecord appends a record: [path offset, sort, data, id].
-func appendRecord(dst []byte, pathOff uint64, sort, data []byte, id uint64) []byte {
-	dst = binary.BigEndian.AppendUint64(append(dst, 0x94, mpUint64), pathOff)
+// appendRecord appends a record: [distance back to the key path, sort,
+// data, id].
+func appendRecord(dst []byte, pathRel uint64, sort, data []byte, id uint64) []byte {
+	dst = binary.BigEndian.AppendUint64(append(dst, 0x94, mpUint64), pathRel)
 	dst = appendBin(dst, sort)
 	dst = appendBin(dst, data)
 	return binary.BigEndian.AppendUint64(append(dst, mpUint64), id)

@@ -9,8 +9,9 @@ import (
 // An index node's payload (FORMAT.md has the byte layout):
 //
 //	count           uint32
+//	span            uint64: distance back from the node to its subtree's start
 //	prefix levels   uint64 each, the top level first
-//	entries         count × (key offset uint32, key length uint32, child uint64)
+//	entries         count × (key offset uint32, key length uint32, child distance uint64)
 //	key bytes
 //
 // Level 0 of the prefixes holds the first 8 bytes of every key, in key
@@ -25,7 +26,7 @@ const (
 	fanout        = 8  // prefixes per block: one 64-byte cache line
 	maxLevels     = 12 // fanout^11 > 2^32 keys
 	entryLen      = 16 // key offset, key length, child offset
-	indexHeadLen  = 4  // count
+	indexHeadLen  = 12 // count, subtree span
 	shortKeyBytes = 8  // keys this short are decided by prefix and length
 )
 
@@ -220,12 +221,14 @@ func (ix Index) Child(i int) (Node, error) {
 
 // child returns the offset and kind of the node under the i-th key.
 func (ix Index) child(i int) (off uint64, leaf bool, err error) {
-	off = binary.BigEndian.Uint64(ix.p[ix.ent+i*entryLen+8:])
-	// Children are written before their parents: a child offset at or
-	// after the parent is corrupt (and would allow cycles).
-	if off >= ix.off || off+extHeaderLen > uint64(len(ix.b)) {
-		return 0, false, corruptf("index at %d: child %d at %d", ix.off, i, off)
+	rel := binary.BigEndian.Uint64(ix.p[ix.ent+i*entryLen+8:])
+	// Children are written before their parents, and references are
+	// distances back from the parent: zero, or one reaching before the
+	// body, is corrupt (and a forward one could make cycles).
+	if rel == 0 || rel > ix.off-uint64(headerLen) {
+		return 0, false, corruptf("index at %d: child %d at distance %d", ix.off, i, rel)
 	}
+	off = ix.off - rel
 	t := int8(ix.b[off+5])
 	if ix.b[off] != mpExt32 || (t != extIndex && t != extLeaf) {
 		return 0, false, corruptf("index at %d: child %d at %d is not a node", ix.off, i, off)
@@ -258,13 +261,18 @@ func (ix Index) Entries(from int) iter.Seq2[IndexEntry, error] {
 	}
 }
 
-// appendIndexPayload appends the payload of an index node of sorted
-// entries.
-func appendIndexPayload(p []byte, entries []indexEntry) []byte {
+// appendIndexPayload appends the payload of an index node at off with
+// sorted entries.
+func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
 	n := len(entries)
 	var sizes [maxLevels]int
 	levels, total := prefixLevels(n, &sizes)
 	p = binary.BigEndian.AppendUint32(p, uint32(n))
+	span := uint64(0)
+	if n > 0 {
+		span = off - entries[0].start
+	}
+	p = binary.BigEndian.AppendUint64(p, span)
 	for l := levels - 1; l >= 0; l-- {
 		step := 1
 		for range l {
@@ -278,7 +286,7 @@ func appendIndexPayload(p []byte, entries []indexEntry) []byte {
 	for _, e := range entries {
 		p = binary.BigEndian.AppendUint32(p, uint32(ko))
 		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
-		p = binary.BigEndian.AppendUint64(p, e.child)
+		p = binary.BigEndian.AppendUint64(p, off-e.child)
 		ko += len(e.key)
 	}
 	for _, e := range entries {

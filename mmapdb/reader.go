@@ -326,6 +326,30 @@ type Node struct {
 // IsLeaf reports whether the node is a leaf (holds records).
 func (n Node) IsLeaf() bool { return n.leaf }
 
+// extent returns where the node's subtree starts and where the node ends:
+// the subtree (its key paths, leaves, sub-indices and the node itself) is
+// one contiguous run of bytes.
+func (n Node) extent() (start, end uint64, err error) {
+	var p []byte
+	if n.leaf {
+		l, err := leafAt(n.b, n.off)
+		if err != nil {
+			return 0, 0, err
+		}
+		return l.pathOff, l.off + extHeaderLen + uint64(len(l.p)), nil
+	}
+	ix, err := indexAt(n.b, n.off)
+	if err != nil {
+		return 0, 0, err
+	}
+	p = ix.p
+	span := binary.BigEndian.Uint64(p[4:])
+	if span > n.off-uint64(headerLen) {
+		return 0, 0, corruptf("index at %d: subtree span %d", n.off, span)
+	}
+	return n.off - span, n.off + extHeaderLen + uint64(len(p)), nil
+}
+
 // Index returns the node as an index.
 func (n Node) Index() (Index, error) {
 	if n.leaf {
@@ -361,15 +385,15 @@ func leafAt(b []byte, off uint64) (Leaf, error) {
 	if len(p) < leafHeadLen {
 		return Leaf{}, corruptf("leaf at %d: payload of %d bytes", off, len(p))
 	}
-	pathOff := binary.BigEndian.Uint64(p)
+	pathRel := binary.BigEndian.Uint64(p)
 	n := uint64(binary.BigEndian.Uint32(p[8:]))
 	if leafHeadLen+n*4 > uint64(len(p)) {
 		return Leaf{}, corruptf("leaf at %d: %d records do not fit %d bytes", off, n, len(p))
 	}
-	if pathOff >= off {
-		return Leaf{}, corruptf("leaf at %d: key path at %d", off, pathOff)
+	if pathRel == 0 || pathRel > off-uint64(headerLen) {
+		return Leaf{}, corruptf("leaf at %d: key path at distance %d", off, pathRel)
 	}
-	return Leaf{b: b, off: off, p: p, n: int(n), pathOff: pathOff}, nil
+	return Leaf{b: b, off: off, p: p, n: int(n), pathOff: off - pathRel}, nil
 }
 
 // Len returns the number of records.
@@ -432,14 +456,15 @@ func (r Record) Keys() ([]string, error) {
 // take a fast path that checks the fixed layout in one go.
 func recordAt(b []byte, off uint64) (Record, error) {
 	n := uint64(len(b))
-	if off < n && n-off >= 12 && b[off] == 0x94 && b[off+1] == mpUint64 && b[off+10] == mpBin8 {
-		pathOff := binary.BigEndian.Uint64(b[off+2:])
+	if off < n && off >= uint64(headerLen) && n-off >= 12 && b[off] == 0x94 && b[off+1] == mpUint64 && b[off+10] == mpBin8 {
+		pathRel := binary.BigEndian.Uint64(b[off+2:])
 		s0 := off + 12
 		s1 := s0 + uint64(b[off+11])
 		if s1+2 <= n && b[s1] == mpBin8 {
 			d0 := s1 + 2
 			d1 := d0 + uint64(b[s1+1])
-			if d1+9 <= n && b[d1] == mpUint64 && pathOff < off {
+			if d1+9 <= n && b[d1] == mpUint64 && pathRel-1 < off-uint64(headerLen) {
+				pathOff := off - pathRel
 				return Record{
 					Sort:    b[s0:s1:s1],
 					Data:    b[d0:d1:d1],
@@ -458,13 +483,17 @@ func recordAtSlow(b []byte, off uint64) (Record, error) {
 	if off+recordFixedLen+4 > uint64(len(b)) || b[off] != 0x94 {
 		return Record{}, corruptf("no record at %d", off)
 	}
-	pathOff, next, err := readUint64(b, off+1)
+	if off < uint64(headerLen) {
+		return Record{}, corruptf("no record at %d", off)
+	}
+	pathRel, next, err := readUint64(b, off+1)
 	if err != nil {
 		return Record{}, err
 	}
-	if pathOff >= off {
-		return Record{}, corruptf("record at %d: key path at %d", off, pathOff)
+	if pathRel == 0 || pathRel > off-uint64(headerLen) {
+		return Record{}, corruptf("record at %d: key path at distance %d", off, pathRel)
 	}
+	pathOff := off - pathRel
 	sort, next, err := readBin(b, next)
 	if err != nil {
 		return Record{}, err

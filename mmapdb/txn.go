@@ -22,11 +22,12 @@ type Txn struct {
 	wf   *os.File     // the base file opened for writing its valid flag
 	done bool
 
-	root    *pnode              // inserted records by key path
-	ins     []*prec             // inserted records in insertion order
-	byID    map[uint64]*prec    // built when ins is not in ID order
-	deleted map[uint64]struct{} // deleted records of the base version
-	cleared bool                // every base record is deleted
+	root        *pnode              // inserted records by key path
+	ins         []*prec             // inserted records in insertion order
+	byID        map[uint64]*prec    // built when ins is not in ID order
+	deleted     map[uint64]struct{} // deleted records of the base version
+	deletedOffs []uint64            // their offsets in the base file
+	cleared     bool                // every base record is deleted
 
 	nextID     uint64 // next ID to try
 	baseMaxID  uint64 // highest ID in the base version
@@ -36,8 +37,8 @@ type Txn struct {
 	lastKeys   []string // key path of the last insert
 	lastLeaf   *pnode   // its leaf
 	chunk      []prec   // allocation chunk for prec values
-	arena      []byte // allocation chunk for sort and data bytes
-	insInOrder bool   // ins is sorted by ID
+	arena      []byte   // allocation chunk for sort and data bytes
+	insInOrder bool     // ins is sorted by ID
 }
 
 // pnode is a node of the tree of inserted records: an index (children) or
@@ -153,7 +154,7 @@ func (db *DB) create() error {
 			return err
 		}
 		h.nextID = 1
-		return b.finish(h, root)
+		return b.finish(h, root, nil)
 	})
 }
 
@@ -492,6 +493,7 @@ func (t *Txn) Delete(id uint64) (rec Record, found bool, err error) {
 		t.deleted = make(map[uint64]struct{})
 	}
 	t.deleted[id] = struct{}{}
+	t.deletedOffs = append(t.deletedOffs, rec.off)
 	t.live--
 	t.nDeleted++
 	return rec, true, nil
@@ -554,7 +556,7 @@ func (t *Txn) Clear() error {
 	}
 	t.nDeleted += t.live - t.nInserted
 	t.cleared = true
-	t.deleted = nil
+	t.deleted, t.deletedOffs = nil, nil
 	t.root, t.ins, t.byID = nil, nil, nil
 	t.lastKeys, t.lastLeaf = nil, nil
 	t.insInOrder = true
@@ -586,13 +588,13 @@ func (t *Txn) Rollback() error {
 
 func (t *Txn) commit(keepOld bool) error {
 	return t.finish(keepOld, func(b *builder, h *header) error {
-		root, _, err := t.writeIndex(b, 0, t.oldRoot(), t.root)
+		root, err := t.writeIndex(b, 0, t.oldRoot(), t.root)
 		if err != nil {
 			return err
 		}
 		h.generation = t.base.Generation() + 1
 		h.nextID = t.nextID
-		return b.finish(h, root)
+		return b.finish(h, root.off, &t.base)
 	})
 }
 
