@@ -1,0 +1,120 @@
+// Package httpprovider serves the HTTP API of transdbd: lookups in
+// translation tables for reverse proxies, and their administration.
+//
+// New takes the translation providers of a configuration and returns a
+// Server, an http.Handler to mount at the root of an http.Server:
+//
+//	srv, err := httpprovider.New(httpprovider.Options{
+//		Providers:  []*translation.Provider{p},
+//		AdminToken: token,
+//		Flush:      true,
+//	})
+//	...
+//	http.ListenAndServe(addr, srv)
+//
+// A daemon calls Rotate and Recheck on SIGHUP, and Close after the
+// http.Server has shut down.
+//
+// # Reading
+//
+// GET /v1/fetch?key=K&uri=U[&notes=1] returns the block list of K and U
+// (see WriteFetch), GET /v1/resolve?key=K&uri=U the lookups of one
+// request (see WriteResolution), GET /v1/keys {"keys":[...]}, GET
+// /v1/uris[?key=K] {"pairs":[["key","uri"],...]}, GET
+// /v1/dump[?format=text|file|jsonl] the table in a text format of package
+// translation, streamed, GET /v1/snapshot the database file itself, with
+// an ETag ("GENERATION-CHECKSUM") that If-None-Match turns into 304 Not
+// Modified, and GET /v1/stats the numbers of WriteStats. GET /healthz is
+// 200 while the process serves; GET /readyz is 200 when every provider
+// has a database mapped and 503 otherwise, for instance while the file
+// of a read-only provider does not exist yet (its lookups are 503 then
+// too). GET /metrics has the Prometheus metrics: requests and their
+// latency by endpoint and status, and per database file and provider the
+// generation, size, records, lookups, commits and reloads.
+//
+// Each lookup works on one version of the database from start to end,
+// and the header X-Transdb-Generation (HeaderGeneration), which every
+// response carries, is that version's generation, equal to the body's
+// "generation". Without TranslationKey, the key parameter is required.
+// Keys and uris must be valid UTF-8 without white space; a parameter
+// given twice is an error.
+//
+// A request selects a provider with the basekey parameter, repeated per
+// level (basekey=trans&basekey=db), matched exactly against the
+// providers' base keys; without it the first provider serves. A single
+// empty basekey= selects a provider without base key.
+//
+// # Writing
+//
+// Writes need the header "Authorization: Bearer <AdminToken>". Without
+// an AdminToken they are disabled (403), as they are on read-only
+// providers.
+//
+// POST /v1/txn applies a list of operations in one transaction, all or
+// nothing:
+//
+//	{"basekey": ["trans", "db"], "ops": [
+//		{"op": "insert", "key": "front", "uri": "/", "block": 0, "order": 0, "action": "...", "note": "..."},
+//		{"op": "update", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}, "new": {... as insert ...}},
+//		{"op": "delete", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}},
+//		{"op": "clear"}
+//	]}
+//
+// The body is decoded strictly: unknown, repeated, missing, null and
+// mistyped fields, block or order outside 0..4294967295, an id that is
+// not a positive integer, white space in a key or uri and unknown ops
+// are 400, naming the field (ops[2].old.block). An old record (whose
+// action and note may be given but are not compared) that does not
+// match the stored one is 409. Nothing is committed then. The answer
+// is {"generation": G, "results": [...]}, one result per op:
+// {"id": N} with the new record's id for insert and update, {"deleted":
+// N} with the number of records deleted for delete (1) and clear.
+//
+// POST /v1/load?format=text|file|jsonl[&clear=1][&generation=G] inserts
+// the table in the body in one transaction, after deleting the table
+// first with clear=1. With generation=G it is refused with 409 when the
+// database is no longer at generation G (it was dumped from G and edited
+// offline meanwhile). A malformed table is 400 naming the line. The
+// answer is {"generation": G, "records": N}.
+//
+// POST /v1/rotate is Rotate. It needs the token when an AdminToken is
+// configured, and nothing otherwise: it only reopens log files.
+//
+// Transactions of one database file are serialised in the process: a
+// request waits for the one before it. A request body is read and
+// checked before its transaction begins.
+//
+// # Errors
+//
+// Every error is a JSON object {"error": "..."}: 400 for a malformed
+// request, 401 for a missing or wrong token, 403 when writes are
+// disabled or the provider is read-only, 404 for an unknown path or
+// basekey, 405 for a wrong method (with Allow), 409 for a conflict, 413
+// for a body beyond MaxBodySize, and 503 while there is no database. A
+// request, however malformed, never causes a 5xx.
+//
+// # Logs
+//
+// With Options.AccessLog, each request is written as a line
+//
+//	time|remote|method|path|key|uri|status|blocks|microseconds
+//
+// to access_<pid>.log in that directory, one file per process as
+// Kamailio's db_flatstore keeps them. Every commit is journaled in
+// <database file>.journal, a line per change:
+//
+//	time|generation|op|id|key|uri|block|order|action
+//
+// with op insert, delete or clear; an update is a delete followed by an
+// insert, a delete line has no action, notes are not journaled, and the
+// lines do not name the base key. Time is UTC with microseconds, in the
+// layout 2006-01-02T15:04:05.000000Z. In every field a backslash, "|",
+// newline and carriage return are escaped as \\, \|, \n and \r. With
+// Options.Flush each line is written to its file at once, otherwise
+// when a buffer is full, on Rotate and on Close. Rotate closes the
+// files; the next line opens a file under the original name again, so
+// logrotate renames a file away and then has the server rotate.
+//
+// After every commit, Options.OnChange runs in the background as
+// "sh -c" with TRANSDB_GENERATION and TRANSDB_FILE in its environment.
+package httpprovider

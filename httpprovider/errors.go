@@ -1,0 +1,66 @@
+package httpprovider
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+
+	"transdb/mmapdb"
+	"transdb/translation"
+)
+
+// An httpError is an error with the status it is answered with.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// errorf returns an error answered with status and the formatted message.
+func errorf(status int, format string, args ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// tooLarge is the error of a body beyond the limit.
+func tooLarge(limit int64) error {
+	return errorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", limit)
+}
+
+// statusOf returns the status and message that answer err. Errors of
+// the request are 4xx and say what is wrong; errors of the database
+// state are 403, 409 or 503; anything else is 500 with a message that
+// does not reveal the server's internals (the server logs the error).
+func statusOf(err error) (int, string) {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status, he.msg
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, tooLarge(mbe.Limit).Error()
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return http.StatusServiceUnavailable, "no database yet"
+	case errors.Is(err, translation.ErrStopped), errors.Is(err, mmapdb.ErrClosed):
+		return http.StatusServiceUnavailable, "database is closed"
+	case errors.Is(err, mmapdb.ErrLockFailed):
+		return http.StatusServiceUnavailable, "cannot lock the database"
+	case errors.Is(err, translation.ErrReadOnly):
+		return http.StatusForbidden, "the database is read-only"
+	case errors.Is(err, translation.ErrGenerationMismatch):
+		return http.StatusConflict, err.Error()
+	case errors.Is(err, translation.ErrTxnActive):
+		return http.StatusConflict, "another transaction of this process is active on the database"
+	case errors.Is(err, mmapdb.ErrIDsExhausted):
+		return http.StatusInsufficientStorage, "no more record ids"
+	case errors.Is(err, translation.ErrBadURI),
+		errors.Is(err, translation.ErrInvalidRecord),
+		errors.Is(err, translation.ErrFormat),
+		errors.Is(err, translation.ErrUnknownFormat):
+		return http.StatusBadRequest, err.Error()
+	}
+	return http.StatusInternalServerError, "internal error"
+}

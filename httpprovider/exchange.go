@@ -1,0 +1,180 @@
+package httpprovider
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// An exchange is one request and its response. It is the
+// http.ResponseWriter the handlers write to: it records the status for
+// the metrics and the access log, and adds HeaderGeneration to a
+// response whose handler did not set it.
+type exchange struct {
+	s *Server
+	w http.ResponseWriter
+	r *http.Request
+
+	query url.Values // parsed by params
+	prov  *provider  // the selected provider, once known
+
+	wrote   bool
+	status  int
+	aborted bool // failed after the response had started
+
+	// For the access log.
+	key, uri string
+	blocks   int  // blocks a lookup found
+	lookup   bool // blocks is meaningful
+}
+
+// Header returns the response header map.
+func (x *exchange) Header() http.Header { return x.w.Header() }
+
+// WriteHeader sends the response header with HeaderGeneration.
+func (x *exchange) WriteHeader(status int) {
+	if x.wrote {
+		return
+	}
+	x.wrote, x.status = true, status
+	h := x.w.Header()
+	if _, ok := h[HeaderGeneration]; !ok {
+		h[HeaderGeneration] = []string{strconv.FormatUint(x.s.generation(x.prov), 10)}
+	}
+	x.w.WriteHeader(status)
+}
+
+// Write writes body bytes, sending the header first if needed.
+func (x *exchange) Write(b []byte) (int, error) {
+	if !x.wrote {
+		x.WriteHeader(http.StatusOK)
+	}
+	return x.w.Write(b)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
+
+// setGeneration sets HeaderGeneration to the generation of the version
+// the response is made from.
+func (x *exchange) setGeneration(g uint64) {
+	x.w.Header()[HeaderGeneration] = []string{strconv.FormatUint(g, 10)}
+}
+
+// fail answers err as a JSON error, or, when the response is already
+// under way, marks the exchange aborted.
+func (x *exchange) fail(err error) {
+	status, msg := statusOf(err)
+	if status >= http.StatusInternalServerError {
+		x.s.log.Error("httpprovider: request failed", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "err", err)
+	}
+	if x.wrote {
+		if status < http.StatusInternalServerError {
+			x.s.log.Error("httpprovider: response failed after it started", "method", x.r.Method, "path", x.r.URL.Path, "err", err)
+		}
+		x.aborted = true
+		return
+	}
+	h := x.w.Header()
+	for _, k := range []string{"Content-Length", "Content-Disposition", "Etag", "Content-Encoding"} {
+		delete(h, k)
+	}
+	h.Set("Content-Type", contentTypeJSON)
+	h.Set("Cache-Control", "no-store")
+	x.WriteHeader(status)
+	_ = writeJSON(x, func(j *jsonWriter) {
+		j.raw(`{"error":`)
+		j.str(msg)
+		j.raw("}\n")
+	})
+}
+
+// params parses the query string. A malformed one is 400, not ignored
+// as url.URL.Query would.
+func (x *exchange) params() (url.Values, error) {
+	if x.query != nil {
+		return x.query, nil
+	}
+	q, err := url.ParseQuery(x.r.URL.RawQuery)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "malformed query string: %v", err)
+	}
+	x.query = q
+	return q, nil
+}
+
+// selectProvider selects the provider named by the basekey parameters.
+func (x *exchange) selectProvider() (*provider, error) {
+	q, err := x.params()
+	if err != nil {
+		return nil, err
+	}
+	keys, given := q["basekey"]
+	pr, err := x.s.selectProvider(keys, given)
+	if err != nil {
+		return nil, err
+	}
+	x.prov = pr
+	return pr, nil
+}
+
+// single returns the only value of the parameter name and whether there
+// is one; a repeated parameter is 400.
+func single(q url.Values, name string) (string, bool, error) {
+	v := q[name]
+	switch len(v) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return v[0], true, nil
+	}
+	return "", false, errorf(http.StatusBadRequest, "parameter %s given %d times", name, len(v))
+}
+
+// keyURIParam returns the key or uri parameter name, checked as
+// translation.ValidateKeyURI checks stored keys and uris, and also for
+// valid UTF-8. A missing one is 400 unless it has a default.
+func keyURIParam(q url.Values, name, def string, hasDef bool) (string, error) {
+	v, ok, err := single(q, name)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		if hasDef {
+			return def, nil
+		}
+		return "", errorf(http.StatusBadRequest, "missing parameter %s", name)
+	}
+	return v, checkKeyURI(name, v)
+}
+
+// checkKeyURI reports a key or uri that cannot be stored: empty, not
+// valid UTF-8 or containing white space.
+func checkKeyURI(name, v string) error {
+	switch {
+	case v == "":
+		return errorf(http.StatusBadRequest, "empty %s", name)
+	case !utf8.ValidString(v):
+		return errorf(http.StatusBadRequest, "%s is not valid UTF-8", name)
+	case strings.IndexFunc(v, unicode.IsSpace) >= 0:
+		return errorf(http.StatusBadRequest, "%s %q contains white space", name, v)
+	}
+	return nil
+}
+
+// boolParam returns the boolean parameter name (1, t, true, 0, f, false
+// and the other spellings of strconv.ParseBool); absent is false.
+func boolParam(q url.Values, name string) (bool, error) {
+	v, ok, err := single(q, name)
+	if err != nil || !ok {
+		return false, err
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errorf(http.StatusBadRequest, "parameter %s: %q is not a boolean (use 1 or 0)", name, v)
+	}
+	return b, nil
+}

@@ -1,0 +1,223 @@
+package httpprovider
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"transdb/translation"
+)
+
+// The JSON bodies are written by hand, straight from the records into a
+// pooled bufio.Writer on the response: no intermediate structures, no
+// reflection. Strings are escaped exactly as encoding/json escapes them
+// (with its default HTML escaping), so that any JSON reader, and a
+// browser showing a response, is safe.
+
+const contentTypeJSON = "application/json"
+
+// writerPool holds bufio.Writers for the responses.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+
+// A jsonWriter appends JSON pieces to a buffered writer. Write errors
+// are sticky in the bufio.Writer and reported by writeJSON.
+type jsonWriter struct{ bw *bufio.Writer }
+
+// raw writes s as it is: punctuation and field names.
+func (j *jsonWriter) raw(s string) { j.bw.WriteString(s) }
+
+// str writes s as a JSON string.
+func (j *jsonWriter) str(s string) { j.bw.Write(appendString(j.bw.AvailableBuffer(), s)) }
+
+// uint writes n as a JSON number.
+func (j *jsonWriter) uint(n uint64) { j.bw.Write(strconv.AppendUint(j.bw.AvailableBuffer(), n, 10)) }
+
+// writeJSON runs fn on a pooled jsonWriter over w and flushes it.
+func writeJSON(w io.Writer, fn func(j *jsonWriter)) error {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	fn(&jsonWriter{bw})
+	err := bw.Flush()
+	bw.Reset(nil)
+	writerPool.Put(bw)
+	return err
+}
+
+// blocks writes a block list as a JSON array; a record without a note
+// has no "note" field.
+func (j *jsonWriter) blocks(list []translation.Record) {
+	j.raw("[")
+	for i := range list {
+		r := &list[i]
+		if i > 0 {
+			j.raw(",")
+		}
+		j.raw(`{"block":`)
+		j.uint(uint64(r.Block))
+		j.raw(`,"order":`)
+		j.uint(uint64(r.Order))
+		j.raw(`,"action":`)
+		j.str(r.Action)
+		j.raw(`,"id":`)
+		j.uint(r.ID)
+		if r.Note != "" {
+			j.raw(`,"note":`)
+			j.str(r.Note)
+		}
+		j.raw("}")
+	}
+	j.raw("]")
+}
+
+// WriteFetch writes the body of GET /v1/fetch, followed by a newline:
+//
+//	{"key":K,"uri":U,"generation":G,"blocks":[{"block":B,"order":O,"action":A,"id":I,"note":N},...]}
+//
+// blocks is always an array; "note" is left out for a record without
+// one. Strings are escaped as encoding/json escapes them, and bytes of
+// an action or note that are not valid UTF-8 become U+FFFD, as
+// encoding/json does. transdbd fetch prints the same.
+func WriteFetch(w io.Writer, key, uri string, generation uint64, blocks []translation.Record) error {
+	return writeJSON(w, func(j *jsonWriter) {
+		j.raw(`{"key":`)
+		j.str(key)
+		j.raw(`,"uri":`)
+		j.str(uri)
+		j.raw(`,"generation":`)
+		j.uint(generation)
+		j.raw(`,"blocks":`)
+		j.blocks(blocks)
+		j.raw("}\n")
+	})
+}
+
+// WriteResolution writes the body of GET /v1/resolve, followed by a
+// newline:
+//
+//	{"key":K,"uri":U,"generation":G,"pre":[BLOCK...],"matches":[{"uri":U,"path_info":P,"blocks":[BLOCK...]},...]}
+//
+// with the blocks as in WriteFetch; pre, matches and blocks are always
+// arrays. transdbd resolve prints the same.
+func WriteResolution(w io.Writer, res translation.Resolution) error {
+	return writeJSON(w, func(j *jsonWriter) {
+		j.raw(`{"key":`)
+		j.str(res.Key)
+		j.raw(`,"uri":`)
+		j.str(res.URI)
+		j.raw(`,"generation":`)
+		j.uint(res.Generation)
+		j.raw(`,"pre":`)
+		j.blocks(res.Pre)
+		j.raw(`,"matches":[`)
+		for i, m := range res.Matches {
+			if i > 0 {
+				j.raw(",")
+			}
+			j.raw(`{"uri":`)
+			j.str(m.URI)
+			j.raw(`,"path_info":`)
+			j.str(m.PathInfo)
+			j.raw(`,"blocks":`)
+			j.blocks(m.Blocks)
+			j.raw("}")
+		}
+		j.raw("]}\n")
+	})
+}
+
+// WriteStats writes the body of GET /v1/stats, followed by a newline:
+//
+//	{"generation":G,"records":N,"file_bytes":N,"reads":N,"writes":N,"creates":N,"deletes":N,"reloads":N}
+//
+// records is the number of actions in the table, reads the lookups the
+// provider served, and writes, creates, deletes and reloads are the
+// counters of the database file in this process (commits, records
+// inserted and deleted by them, versions switched to); see
+// translation.Stats. transdbd stats prints the same.
+func WriteStats(w io.Writer, st translation.Stats) error {
+	return writeJSON(w, func(j *jsonWriter) {
+		j.raw(`{"generation":`)
+		j.uint(st.Generation)
+		j.raw(`,"records":`)
+		j.uint(uint64(st.Records))
+		j.raw(`,"file_bytes":`)
+		j.uint(uint64(st.FileSize))
+		j.raw(`,"reads":`)
+		j.uint(st.Reads)
+		j.raw(`,"writes":`)
+		j.uint(st.Commits)
+		j.raw(`,"creates":`)
+		j.uint(st.Inserts)
+		j.raw(`,"deletes":`)
+		j.uint(st.Deletes)
+		j.raw(`,"reloads":`)
+		j.uint(st.Reloads)
+		j.raw("}\n")
+	})
+}
+
+// htmlSafe[c] is true for the ASCII bytes that stand for themselves in a
+// JSON string escaped as encoding/json escapes it.
+var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s to b as a JSON string, escaped as encoding/json
+// escapes it: \" \\ \b \f \n \r \t, other control characters and < > &
+// as \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and every byte that
+// is not part of valid UTF-8 as \ufffd.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if htmlSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

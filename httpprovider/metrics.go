@@ -1,0 +1,123 @@
+package httpprovider
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the Prometheus metrics of a Server, in a registry of its
+// own, so that several servers in one process do not collide.
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	handler  http.Handler
+}
+
+// newMetrics registers the metrics of s: request counts and latencies
+// by endpoint and status, the state of every database file and
+// provider, and the Go runtime and process collectors.
+func newMetrics(s *Server) *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "transdb_http_requests_total",
+			Help: "HTTP requests served, by endpoint and status code.",
+		}, []string{"endpoint", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "transdb_http_request_duration_seconds",
+			Help:    "Time to serve HTTP requests, by endpoint and status code.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"endpoint", "code"}),
+	}
+	reg.MustRegister(m.requests, m.duration, dbCollector{s},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}})
+	return m
+}
+
+// observe counts a served request.
+func (m *metrics) observe(endpoint string, status int, d time.Duration) {
+	code := strconv.Itoa(status)
+	m.requests.WithLabelValues(endpoint, code).Inc()
+	m.duration.WithLabelValues(endpoint, code).Observe(d.Seconds())
+}
+
+// slogPrinter passes the errors of the metrics handler to the logger.
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) {
+	p.s.log.Error("httpprovider: metrics", "err", v)
+}
+
+// The metrics of the databases, read at every scrape.
+var (
+	descReady = prometheus.NewDesc("transdb_database_ready",
+		"1 when the database file is mapped and served, 0 when it is not (yet).", []string{"file"}, nil)
+	descGeneration = prometheus.NewDesc("transdb_generation",
+		"Generation of the newest version of the database file.", []string{"file"}, nil)
+	descFileBytes = prometheus.NewDesc("transdb_file_bytes",
+		"Size of the newest version of the database file.", []string{"file"}, nil)
+	descCommits = prometheus.NewDesc("transdb_commits_total",
+		"Commits to the database file by this process.", []string{"file"}, nil)
+	descReloads = prometheus.NewDesc("transdb_reloads_total",
+		"Versions of the database file switched to by this process.", []string{"file"}, nil)
+	descInserts = prometheus.NewDesc("transdb_records_inserted_total",
+		"Records (actions and notes) inserted by the commits of this process.", []string{"file"}, nil)
+	descDeletes = prometheus.NewDesc("transdb_records_deleted_total",
+		"Records (actions and notes) deleted by the commits of this process.", []string{"file"}, nil)
+	descRecords = prometheus.NewDesc("transdb_records",
+		"Actions in the translation table of a provider.", []string{"file", "basekey"}, nil)
+	descLookups = prometheus.NewDesc("transdb_lookups_total",
+		"Lookups (fetch and resolve) served by a provider.", []string{"file", "basekey"}, nil)
+)
+
+// dbCollector reports the state of a server's databases.
+type dbCollector struct{ s *Server }
+
+func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descCommits,
+		descReloads, descInserts, descDeletes, descRecords, descLookups} {
+		ch <- d
+	}
+}
+
+func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
+	done := map[*dbFile]bool{}
+	seen := map[[2]string]bool{} // two providers with one base key on one file count once
+	for _, pr := range c.s.providers {
+		if id := [2]string{pr.file.path, pr.name}; seen[id] {
+			continue
+		} else {
+			seen[id] = true
+		}
+		st, err := pr.p.Stats()
+		file := pr.file.path
+		first := !done[pr.file]
+		done[pr.file] = true
+		if first {
+			ready := 0.0
+			if err == nil {
+				ready = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready, file)
+		}
+		if err != nil {
+			continue
+		}
+		if first {
+			ch <- prometheus.MustNewConstMetric(descGeneration, prometheus.GaugeValue, float64(st.Generation), file)
+			ch <- prometheus.MustNewConstMetric(descFileBytes, prometheus.GaugeValue, float64(st.FileSize), file)
+			ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits), file)
+			ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.Reloads), file)
+			ch <- prometheus.MustNewConstMetric(descInserts, prometheus.CounterValue, float64(st.Inserts), file)
+			ch <- prometheus.MustNewConstMetric(descDeletes, prometheus.CounterValue, float64(st.Deletes), file)
+		}
+		ch <- prometheus.MustNewConstMetric(descRecords, prometheus.GaugeValue, float64(st.Records), file, pr.name)
+		ch <- prometheus.MustNewConstMetric(descLookups, prometheus.CounterValue, float64(st.Reads), file, pr.name)
+	}
+}

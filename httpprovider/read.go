@@ -1,0 +1,247 @@
+package httpprovider
+
+import (
+	"errors"
+	"net/http"
+
+	"transdb/translation"
+)
+
+// The read endpoints. Each lookup pins one snapshot, so that the body
+// and HeaderGeneration describe one version, however many commits
+// happen while the response is written.
+
+// snapshot selects the request's provider and pins its newest version.
+func (x *exchange) snapshot() (translation.Snapshot, error) {
+	pr, err := x.selectProvider()
+	if err != nil {
+		return translation.Snapshot{}, err
+	}
+	snap, err := pr.p.Snapshot()
+	if err != nil {
+		return translation.Snapshot{}, err
+	}
+	x.setGeneration(snap.Generation())
+	return snap, nil
+}
+
+// lookupParams returns the key and uri of a lookup.
+func (x *exchange) lookupParams() (key, uri string, err error) {
+	q, err := x.params()
+	if err != nil {
+		return "", "", err
+	}
+	if key, err = keyURIParam(q, "key", x.s.defKey, x.s.hasDefKey); err != nil {
+		return "", "", err
+	}
+	x.key = key
+	if uri, err = keyURIParam(q, "uri", "", false); err != nil {
+		return "", "", err
+	}
+	x.uri = uri
+	return key, uri, nil
+}
+
+// handleFetch serves GET /v1/fetch?key=K&uri=U[&notes=1].
+func (s *Server) handleFetch(x *exchange) error {
+	key, uri, err := x.lookupParams()
+	if err != nil {
+		return err
+	}
+	q, _ := x.params()
+	notes, err := boolParam(q, "notes")
+	if err != nil {
+		return err
+	}
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	blocks, err := snap.Fetch(key, uri, notes)
+	if err != nil {
+		return err
+	}
+	x.lookup, x.blocks = true, len(blocks)
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return WriteFetch(x, key, uri, snap.Generation(), blocks)
+}
+
+// handleResolve serves GET /v1/resolve?key=K&uri=U.
+func (s *Server) handleResolve(x *exchange) error {
+	key, uri, err := x.lookupParams()
+	if err != nil {
+		return err
+	}
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	res, err := snap.Resolve(key, uri)
+	if err != nil {
+		return err
+	}
+	x.lookup, x.blocks = true, len(res.Pre)
+	for _, m := range res.Matches {
+		x.blocks += len(m.Blocks)
+	}
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return WriteResolution(x, res)
+}
+
+// handleKeys serves GET /v1/keys: {"keys":[...]}.
+func (s *Server) handleKeys(x *exchange) error {
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	keys, err := snap.ListKeys()
+	if err != nil {
+		return err
+	}
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) {
+		j.raw(`{"keys":[`)
+		for i, k := range keys {
+			if i > 0 {
+				j.raw(",")
+			}
+			j.str(k)
+		}
+		j.raw("]}\n")
+	})
+}
+
+// handleURIs serves GET /v1/uris[?key=K]: {"pairs":[["key","uri"],...]}.
+func (s *Server) handleURIs(x *exchange) error {
+	q, err := x.params()
+	if err != nil {
+		return err
+	}
+	key, ok, err := single(q, "key")
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := checkKeyURI("key", key); err != nil {
+			return err
+		}
+		x.key = key
+	}
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	pairs, err := snap.ListKeysAndURIs(key)
+	if err != nil {
+		return err
+	}
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) {
+		j.raw(`{"pairs":[`)
+		for i, p := range pairs {
+			if i > 0 {
+				j.raw(",")
+			}
+			j.raw("[")
+			j.str(p[0])
+			j.raw(",")
+			j.str(p[1])
+			j.raw("]")
+		}
+		j.raw("]}\n")
+	})
+}
+
+// dumpContentTypes are the media types of the dump formats.
+var dumpContentTypes = map[translation.Format]string{
+	translation.FormatText:  "text/plain; charset=utf-8",
+	translation.FormatFile:  "text/plain; charset=utf-8",
+	translation.FormatJSONL: "application/jsonl; charset=utf-8",
+}
+
+// formatParam returns the format parameter; absent means text.
+func formatParam(x *exchange) (translation.Format, error) {
+	q, err := x.params()
+	if err != nil {
+		return "", err
+	}
+	name, _, err := single(q, "format")
+	if err != nil {
+		return "", err
+	}
+	f, err := translation.ParseFormat(name)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "unknown format %q (want text, file or jsonl)", name)
+	}
+	return f, nil
+}
+
+// handleDump serves GET /v1/dump[?format=text|file|jsonl]: the table,
+// streamed in the format, from one version.
+func (s *Server) handleDump(x *exchange) error {
+	f, err := formatParam(x)
+	if err != nil {
+		return err
+	}
+	snap, err := x.snapshot()
+	if err != nil {
+		return err
+	}
+	defer snap.Release()
+	x.Header().Set("Content-Type", dumpContentTypes[f])
+	err = snap.Dump(x, f)
+	if errors.Is(err, translation.ErrInvalidRecord) && !x.wrote {
+		// Only jsonl refuses records: their bytes are not UTF-8.
+		return errorf(http.StatusConflict, "the table cannot be dumped as %s: %v; use format=text", f, err)
+	}
+	return err
+}
+
+// handleStats serves GET /v1/stats.
+func (s *Server) handleStats(x *exchange) error {
+	pr, err := x.selectProvider()
+	if err != nil {
+		return err
+	}
+	st, err := pr.p.Stats()
+	if err != nil {
+		return err
+	}
+	x.setGeneration(st.Generation)
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return WriteStats(x, st)
+}
+
+// handleHealthz serves GET /healthz: the process is alive and serving.
+func (s *Server) handleHealthz(x *exchange) error {
+	x.Header().Set("Content-Type", contentTypeJSON)
+	x.Header().Set("Cache-Control", "no-store")
+	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"ok"}` + "\n") })
+}
+
+// handleReadyz serves GET /readyz: 200 when every provider has a mapped,
+// valid version of its database, 503 naming the first that has none.
+func (s *Server) handleReadyz(x *exchange) error {
+	x.Header().Set("Cache-Control", "no-store")
+	for _, pr := range s.providers {
+		snap, err := pr.p.Snapshot()
+		if err != nil {
+			x.prov = pr
+			_, msg := statusOf(err)
+			return errorf(http.StatusServiceUnavailable, "not ready: basekey %s: %s", pr.name, msg)
+		}
+		snap.Release()
+	}
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"ready"}` + "\n") })
+}
+
+// handleMetrics serves GET /metrics in the Prometheus text format.
+func (s *Server) handleMetrics(x *exchange) error {
+	s.metrics.handler.ServeHTTP(x, x.r)
+	return nil
+}

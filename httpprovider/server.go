@@ -1,0 +1,399 @@
+package httpprovider
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"transdb/translation"
+)
+
+// DefaultMaxBodySize is the request body limit when Options.MaxBodySize
+// is 0: 64 MiB.
+const DefaultMaxBodySize int64 = 64 << 20
+
+// HeaderGeneration is the response header that carries the generation of
+// the database version a response was made from, in decimal. Every
+// response has it: for a lookup it equals the body's "generation"; for
+// an error or a response without a version of its own it is the current
+// generation of the provider concerned (the first one when none is
+// selected), or 0 when there is no database yet.
+const HeaderGeneration = "X-Transdb-Generation"
+
+// Options configure a Server. They are the top-level directives of a
+// transdbd configuration together with its providers.
+type Options struct {
+	// Providers are the translation tables served, in configuration
+	// order. A request selects one by its base key (the repeated
+	// basekey parameter, or the basekey array of a txn body), matched
+	// exactly against Provider.BaseKey; a request without basekey gets
+	// the first. At least one is required. The Server does not own them:
+	// New starts them, but stopping them after Close is the caller's
+	// business.
+	Providers []*translation.Provider
+
+	// TranslationKey is the key of a lookup whose request has no key
+	// parameter, when HasTranslationKey is true.
+	TranslationKey string
+
+	// HasTranslationKey makes TranslationKey the default key. When it is
+	// false, a lookup without a key parameter is 400 Bad Request.
+	HasTranslationKey bool
+
+	// AdminToken is the bearer token that write requests must present
+	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn
+	// and /v1/load answer 403 Forbidden. Do not leave it empty and rely
+	// on a firewall if anybody else can reach the port: it is the only
+	// protection of the write endpoints.
+	AdminToken string
+
+	// MaxBodySize limits every request body, in bytes; a larger one is
+	// 413 Request Entity Too Large. 0 means DefaultMaxBodySize. Raise it
+	// for loads of big tables: a load is parsed completely before it is
+	// applied, so it holds the table in memory.
+	MaxBodySize int64
+
+	// AccessLog is a directory in which the server appends one line per
+	// request to access_<pid>.log (see the package documentation for the
+	// format). The directory must exist. Empty means no access log.
+	AccessLog string
+
+	// Flush writes every access log and journal line to its file at
+	// once, in one write call. Without it the lines are buffered and
+	// reach the file when the buffer is full, on Rotate and on Close:
+	// cheaper, but the last lines are lost if the process dies. The
+	// configuration default is on.
+	Flush bool
+
+	// OnChange is a shell command that the server runs with "sh -c"
+	// after each commit it makes (a txn or a load), with
+	// TRANSDB_GENERATION (the new generation) and TRANSDB_FILE (the
+	// database file) added to its environment. It runs in the
+	// background; a failure is logged. Commits of other processes do not
+	// run it. Empty means none.
+	OnChange string
+
+	// Logger receives the server's own messages: failures of log files,
+	// of OnChange commands and of requests that fail on the server's
+	// side. nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server serves the HTTP API of transdbd over a list of translation
+// providers. It implements http.Handler; mount it at the root of an
+// http.Server. A Server is safe for concurrent use.
+type Server struct {
+	providers []*provider
+	files     []*dbFile
+	token     []byte   // AdminToken; nil when writes are disabled
+	tokenHash [32]byte // SHA-256 of token, for the comparison
+	defKey    string
+	hasDefKey bool
+	maxBody   int64
+	flush     bool
+	log       *slog.Logger
+	mux       *http.ServeMux
+	access    *logFile // nil without AccessLog
+	onChange  *commandRunner
+	metrics   *metrics
+}
+
+// provider is one configured translation table.
+type provider struct {
+	p       *translation.Provider
+	baseKey []string
+	name    string // FormatBaseKey(baseKey), for messages and metrics
+	file    *dbFile
+}
+
+// dbFile is one database file: the providers on it share its
+// transaction lock and its journal.
+type dbFile struct {
+	path    string
+	mu      sync.Mutex // serialises this server's transactions on the file
+	journal *logFile
+}
+
+// New returns a Server for the providers of opts and starts them: it
+// maps the newest version of every file and creates the missing file of
+// a writable provider. A read-only provider whose file does not exist
+// yet is not an error: the server answers 503 for it until the file
+// appears. New fails on invalid options, on a writable provider that
+// cannot be started, and when the access log cannot be opened.
+func New(opts Options) (*Server, error) {
+	if len(opts.Providers) == 0 {
+		return nil, errors.New("httpprovider: no providers")
+	}
+	if opts.MaxBodySize < 0 {
+		return nil, fmt.Errorf("httpprovider: negative MaxBodySize %d", opts.MaxBodySize)
+	}
+	s := &Server{
+		defKey:    opts.TranslationKey,
+		hasDefKey: opts.HasTranslationKey,
+		maxBody:   opts.MaxBodySize,
+		flush:     opts.Flush,
+		log:       opts.Logger,
+	}
+	if s.maxBody == 0 {
+		s.maxBody = DefaultMaxBodySize
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if opts.AdminToken != "" {
+		s.token = []byte(opts.AdminToken)
+		s.tokenHash = sha256.Sum256(s.token)
+	}
+	files := map[string]*dbFile{}
+	for i, p := range opts.Providers {
+		if p == nil {
+			return nil, fmt.Errorf("httpprovider: provider %d is nil", i)
+		}
+		f := files[p.Path()]
+		if f == nil {
+			f = &dbFile{path: p.Path()}
+			f.journal = newLogFile(p.Path()+".journal", s.flush, s.log)
+			files[p.Path()] = f
+			s.files = append(s.files, f)
+		}
+		bk := p.BaseKey()
+		s.providers = append(s.providers, &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f})
+	}
+	for _, pr := range s.providers {
+		if err := pr.p.Start(); err != nil {
+			if !pr.p.ReadOnly() {
+				return nil, fmt.Errorf("httpprovider: start %s: %w", pr.p.Path(), err)
+			}
+			s.logStartError(pr, err)
+		}
+	}
+	if opts.AccessLog != "" {
+		fi, err := os.Stat(opts.AccessLog)
+		if err != nil {
+			return nil, fmt.Errorf("httpprovider: access log: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("httpprovider: access log %s is not a directory", opts.AccessLog)
+		}
+		name := filepath.Join(opts.AccessLog, "access_"+strconv.Itoa(os.Getpid())+".log")
+		s.access = newLogFile(name, s.flush, s.log)
+		if err := s.access.open(); err != nil {
+			return nil, fmt.Errorf("httpprovider: access log: %w", err)
+		}
+	}
+	if opts.OnChange != "" {
+		s.onChange = &commandRunner{command: opts.OnChange, log: s.log}
+	}
+	s.metrics = newMetrics(s)
+	s.routes()
+	return s, nil
+}
+
+// logStartError reports a provider that could not be started; for a
+// read-only provider still waiting for its file that is expected.
+func (s *Server) logStartError(pr *provider, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		s.log.Info("httpprovider: database file does not exist yet", "file", pr.p.Path(), "basekey", pr.name)
+		return
+	}
+	s.log.Warn("httpprovider: cannot start provider", "file", pr.p.Path(), "basekey", pr.name, "err", err)
+}
+
+// Rotate closes the access log and the journals, so that they can be
+// renamed away (by logrotate, say) before or after the call; each is
+// opened again under its own name when its next line is written, as the
+// log files of Kamailio's db_flatstore are. Lines buffered without Flush
+// are written first. POST /v1/rotate calls it; a daemon calls it on
+// SIGHUP. It returns the errors of writing and closing the files.
+func (s *Server) Rotate() error {
+	var errs []error
+	if s.access != nil {
+		errs = append(errs, s.access.rotate())
+	}
+	for _, f := range s.files {
+		errs = append(errs, f.journal.rotate())
+	}
+	return errors.Join(errs...)
+}
+
+// Recheck starts every provider again (see translation.Provider.Start):
+// each maps the newest version of its file now instead of within its
+// CheckInterval, and a read-only provider whose file has appeared starts
+// serving it. Failures are logged. A daemon calls it on SIGHUP. It waits
+// for running transactions of the server on the same file.
+func (s *Server) Recheck() {
+	for _, pr := range s.providers {
+		pr.file.mu.Lock()
+		err := pr.p.Start()
+		pr.file.mu.Unlock()
+		if err != nil {
+			s.logStartError(pr, err)
+		}
+	}
+}
+
+// Close flushes and closes the access log and the journals and waits for
+// running OnChange commands; commits after Close run none. It does not
+// stop the providers. Call it after the http.Server has shut down, when
+// no request is served any more: lines of later requests are dropped.
+func (s *Server) Close() error {
+	var errs []error
+	if s.access != nil {
+		errs = append(errs, s.access.close())
+	}
+	for _, f := range s.files {
+		errs = append(errs, f.journal.close())
+	}
+	if s.onChange != nil {
+		s.onChange.close()
+	}
+	return errors.Join(errs...)
+}
+
+// A route is one endpoint: a handler that reports failure as an error,
+// which the server turns into a JSON error response.
+type route struct {
+	s        *Server
+	endpoint string // the path; the metrics label
+	serve    func(x *exchange) error
+}
+
+// ServeHTTP serves a request of the route, as Server.ServeHTTP does
+// after looking the route up.
+func (rt *route) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.s.serve(rt, w, r) }
+
+// routes registers the endpoints. Every path also gets a route that
+// answers other methods with 405, and "/" answers everything else with
+// 404, so that the mux itself never writes a plain-text error.
+func (s *Server) routes() {
+	s.mux = http.NewServeMux()
+	allowed := map[string][]string{}
+	var paths []string
+	handle := func(method, path string, serve func(*exchange) error) {
+		s.mux.Handle(method+" "+path, &route{s: s, endpoint: path, serve: serve})
+		if allowed[path] == nil {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
+		if method == http.MethodGet {
+			allowed[path] = append(allowed[path], http.MethodHead)
+		}
+	}
+	handle(http.MethodGet, "/v1/fetch", s.handleFetch)
+	handle(http.MethodGet, "/v1/resolve", s.handleResolve)
+	handle(http.MethodGet, "/v1/keys", s.handleKeys)
+	handle(http.MethodGet, "/v1/uris", s.handleURIs)
+	handle(http.MethodGet, "/v1/dump", s.handleDump)
+	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot)
+	handle(http.MethodGet, "/v1/stats", s.handleStats)
+	handle(http.MethodGet, "/healthz", s.handleHealthz)
+	handle(http.MethodGet, "/readyz", s.handleReadyz)
+	handle(http.MethodGet, "/metrics", s.handleMetrics)
+	handle(http.MethodPost, "/v1/txn", s.handleTxn)
+	handle(http.MethodPost, "/v1/load", s.handleLoad)
+	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
+	for _, path := range paths {
+		allow := strings.Join(allowed[path], ", ")
+		s.mux.Handle(path, &route{s: s, endpoint: path, serve: func(x *exchange) error {
+			x.Header().Set("Allow", allow)
+			return errorf(http.StatusMethodNotAllowed, "method %s not allowed for %s (allowed: %s)", x.r.Method, path, allow)
+		}})
+	}
+	s.mux.Handle("/", &route{s: s, endpoint: "other", serve: func(x *exchange) error {
+		return errorf(http.StatusNotFound, "no such endpoint: %s", x.r.URL.Path)
+	}})
+}
+
+// ServeHTTP serves one request of the API. Requests outside it get a
+// JSON 404; every response carries HeaderGeneration, and every request
+// is counted in the metrics and written to the access log.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rt, ok := h.(*route)
+	if !ok {
+		// The mux redirects to a cleaned path itself.
+		rt = &route{s: s, endpoint: "other", serve: func(x *exchange) error {
+			h.ServeHTTP(x, x.r)
+			return nil
+		}}
+	}
+	s.serve(rt, w, r)
+}
+
+// serve runs a route's handler with the body limit, the error response,
+// the metrics and the access log around it.
+func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	x := &exchange{s: s, w: w, r: r}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	}
+	var err error
+	if r.ContentLength > s.maxBody {
+		err = tooLarge(s.maxBody)
+	} else {
+		err = rt.serve(x)
+	}
+	if err != nil {
+		x.fail(err)
+	}
+	s.finish(x, rt.endpoint, time.Since(start))
+	if x.aborted {
+		// The response was under way: end the connection so that the
+		// client sees it incomplete.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// finish counts a served request and writes its access log line.
+func (s *Server) finish(x *exchange, endpoint string, d time.Duration) {
+	status := x.status
+	if !x.wrote {
+		status = http.StatusOK
+	}
+	s.metrics.observe(endpoint, status, d)
+	if s.access != nil {
+		s.access.writeAccess(time.Now(), x, status, d)
+	}
+}
+
+// selectProvider returns the provider whose base key is keys, exactly;
+// no keys select the first provider, and one empty key selects the
+// provider without base key.
+func (s *Server) selectProvider(keys []string, given bool) (*provider, error) {
+	if !given {
+		return s.providers[0], nil
+	}
+	if len(keys) == 1 && keys[0] == "" {
+		keys = nil
+	}
+	for _, pr := range s.providers {
+		if slices.Equal(pr.baseKey, keys) {
+			return pr, nil
+		}
+	}
+	return nil, errorf(http.StatusNotFound, "unknown basekey %s", translation.FormatBaseKey(keys))
+}
+
+// generation returns the current generation of pr's file, or of the
+// first provider's when pr is nil; 0 when there is no database.
+func (s *Server) generation(pr *provider) uint64 {
+	if pr == nil {
+		pr = s.providers[0]
+	}
+	g, err := pr.p.Generation()
+	if err != nil {
+		return 0
+	}
+	return g
+}

@@ -1,0 +1,382 @@
+package httpprovider
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"transdb/translation"
+)
+
+// The write endpoints. Every change runs in one transaction, under the
+// mutex of its database file: the file allows one transaction per
+// process, so concurrent requests queue for it instead of failing. The
+// request body is read and checked completely before the transaction
+// begins, so a slow or malformed upload never holds the lock of the
+// file, which the writers of other processes wait for too.
+
+// checkToken reports a request without the admin token: 401 with a
+// WWW-Authenticate challenge. The token is compared in constant time,
+// through hashes of equal length.
+func (s *Server) checkToken(x *exchange) error {
+	fail := func(msg string) error {
+		x.Header().Set("WWW-Authenticate", `Bearer realm="transdb"`)
+		return errorf(http.StatusUnauthorized, "%s", msg)
+	}
+	auth := x.r.Header.Values("Authorization")
+	if len(auth) == 0 {
+		return fail("missing Authorization: Bearer token")
+	}
+	scheme, token, ok := strings.Cut(auth[0], " ")
+	if len(auth) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return fail("malformed Authorization header (want one: Bearer <token>)")
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
+		return fail("wrong token")
+	}
+	return nil
+}
+
+// writable returns the provider a write request selects, after checking
+// that writes are enabled, the token and that the provider is writable.
+func (s *Server) writable(x *exchange, keys []string, given bool) (*provider, error) {
+	pr, err := s.selectProvider(keys, given)
+	if err != nil {
+		return nil, err
+	}
+	x.prov = pr
+	if pr.p.ReadOnly() {
+		return nil, errorf(http.StatusForbidden, "basekey %s is read-only", pr.name)
+	}
+	return pr, nil
+}
+
+// authorize checks that writes are enabled and the request has the token.
+func (s *Server) authorize(x *exchange) error {
+	if s.token == nil {
+		return errorf(http.StatusForbidden, "writes are disabled: no AdminToken is configured")
+	}
+	return s.checkToken(x)
+}
+
+// A change is one committed change, for the journal.
+type change struct {
+	op  string // insert, delete or clear
+	rec translation.Record
+}
+
+// A txn is a transaction of the server on one provider: it records the
+// changes for the journal and counts records for the result of clear.
+type txn struct {
+	p       *translation.Provider
+	changes []change
+	base    int  // records in the table when the transaction began
+	counted bool // base is known
+	net     int  // records inserted minus records deleted since
+}
+
+func (t *txn) insert(rec translation.Record) (uint64, error) {
+	id, err := t.p.Insert(rec)
+	if err != nil {
+		return 0, err
+	}
+	rec.ID = id
+	t.changes = append(t.changes, change{"insert", rec})
+	t.net++
+	return id, nil
+}
+
+func (t *txn) delete(old translation.Record) (int, error) {
+	n, err := t.p.Delete(old)
+	if n == 1 {
+		old.Action, old.Note = "", ""
+		t.changes = append(t.changes, change{"delete", old})
+		t.net--
+	}
+	return n, err
+}
+
+func (t *txn) update(old, new translation.Record) (int, uint64, error) {
+	n, id, err := t.p.Update(old, new)
+	if n == 1 {
+		old.Action, old.Note = "", ""
+		new.ID = id
+		t.changes = append(t.changes, change{"delete", old}, change{"insert", new})
+	}
+	return n, id, err
+}
+
+// clear clears the table and returns the number of records it held.
+func (t *txn) clear() (int, error) {
+	if !t.counted {
+		// Under the transaction's lock the newest version is its base.
+		snap, err := t.p.Snapshot()
+		if err != nil {
+			return 0, err
+		}
+		t.base, err = snap.Records()
+		snap.Release()
+		if err != nil {
+			return 0, err
+		}
+		t.counted = true
+	}
+	if err := t.p.Clear(); err != nil {
+		return 0, err
+	}
+	n := t.base + t.net
+	t.base, t.net = 0, 0
+	t.changes = append(t.changes, change{op: "clear"})
+	return n, nil
+}
+
+// commit runs apply in a transaction on pr and commits it: under the
+// mutex of the file, after checking that the database still has the
+// generation *expect if expect is set. Then it journals the changes and
+// starts the OnChange command. On any error nothing is committed.
+func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) (uint64, error) {
+	f := pr.file
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := pr.p.Begin(); err != nil {
+		return 0, err
+	}
+	t := &txn{p: pr.p}
+	err := func() error {
+		if expect != nil {
+			// Under the transaction's lock the newest version is its base.
+			g, err := pr.p.Generation()
+			if err != nil {
+				return err
+			}
+			if g != *expect {
+				return errorf(http.StatusConflict, "the database is at generation %d, not %d: it has changed", g, *expect)
+			}
+		}
+		return apply(t)
+	}()
+	if err != nil {
+		if rerr := pr.p.Rollback(); rerr != nil {
+			s.log.Error("httpprovider: rollback failed", "file", f.path, "err", rerr)
+		}
+		return 0, err
+	}
+	gen, err := pr.p.Commit()
+	if err != nil {
+		return 0, err
+	}
+	f.journal.writeChanges(time.Now(), gen, t.changes)
+	if s.onChange != nil {
+		s.onChange.run(gen, f.path)
+	}
+	return gen, nil
+}
+
+// readBody reads the whole request body, within MaxBodySize.
+func readBody(x *exchange) ([]byte, error) {
+	if x.r.Body == nil {
+		return nil, nil
+	}
+	return io.ReadAll(x.r.Body)
+}
+
+// An opResult is the result of one op of a txn: the new record's id
+// (insert, update) or the number of records deleted (delete, clear).
+type opResult struct {
+	id      uint64
+	deleted int
+	isID    bool
+}
+
+// handleTxn serves POST /v1/txn.
+func (s *Server) handleTxn(x *exchange) error {
+	if err := s.authorize(x); err != nil {
+		return err
+	}
+	q, err := x.params()
+	if err != nil {
+		return err
+	}
+	body, err := readBody(x)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return errorf(http.StatusBadRequest, "empty body: want a JSON object with ops")
+	}
+	if !utf8.Valid(body) {
+		return errorf(http.StatusBadRequest, "body is not valid UTF-8")
+	}
+	req, err := decodeTxn(body)
+	if err != nil {
+		return err
+	}
+	keys, given := q["basekey"]
+	if req.hasBaseKey {
+		if given && !slices.Equal(keys, req.baseKey) {
+			return errorf(http.StatusBadRequest, "basekey of the query and of the body differ")
+		}
+		keys, given = req.baseKey, true
+	}
+	pr, err := s.writable(x, keys, given)
+	if err != nil {
+		return err
+	}
+	results := make([]opResult, len(req.ops))
+	gen, err := s.commit(pr, nil, func(t *txn) error {
+		for i, op := range req.ops {
+			var n int
+			var err error
+			r := &results[i]
+			switch op.kind {
+			case "insert":
+				r.id, err = t.insert(op.new)
+				r.isID, n = true, 1
+			case "update":
+				n, r.id, err = t.update(op.old, op.new)
+				r.isID = true
+			case "delete":
+				n, err = t.delete(op.old)
+				r.deleted = n
+			case "clear":
+				r.deleted, err = t.clear()
+				n = 1
+			}
+			if err != nil {
+				return fmt.Errorf("ops[%d]: %w", i, err)
+			}
+			if n == 0 {
+				o := op.old
+				return errorf(http.StatusConflict, "ops[%d]: no record %d with key %q, uri %q, block %d, order %d: nothing committed",
+					i, o.ID, o.Key, o.URI, o.Block, o.Order)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.setGeneration(gen)
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) {
+		j.raw(`{"generation":`)
+		j.uint(gen)
+		j.raw(`,"results":[`)
+		for i, r := range results {
+			if i > 0 {
+				j.raw(",")
+			}
+			if r.isID {
+				j.raw(`{"id":`)
+				j.uint(r.id)
+			} else {
+				j.raw(`{"deleted":`)
+				j.uint(uint64(r.deleted))
+			}
+			j.raw("}")
+		}
+		j.raw("]}\n")
+	})
+}
+
+// handleLoad serves POST /v1/load?format=F[&clear=1][&generation=G].
+func (s *Server) handleLoad(x *exchange) error {
+	if err := s.authorize(x); err != nil {
+		return err
+	}
+	q, err := x.params()
+	if err != nil {
+		return err
+	}
+	keys, given := q["basekey"]
+	pr, err := s.writable(x, keys, given)
+	if err != nil {
+		return err
+	}
+	f, err := formatParam(x)
+	if err != nil {
+		return err
+	}
+	clear, err := boolParam(q, "clear")
+	if err != nil {
+		return err
+	}
+	var expect *uint64
+	if v, ok, err := single(q, "generation"); err != nil {
+		return err
+	} else if ok {
+		g, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "parameter generation: %q is not a generation number", v)
+		}
+		expect = &g
+	}
+	var body io.Reader = http.NoBody
+	if x.r.Body != nil {
+		body = x.r.Body
+	}
+	rd, err := translation.NewReader(body, f)
+	if err != nil {
+		return err
+	}
+	var recs []translation.Record
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	gen, err := s.commit(pr, expect, func(t *txn) error {
+		if clear {
+			if _, err := t.clear(); err != nil {
+				return err
+			}
+		}
+		for _, rec := range recs {
+			if _, err := t.insert(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	x.setGeneration(gen)
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) {
+		j.raw(`{"generation":`)
+		j.uint(gen)
+		j.raw(`,"records":`)
+		j.uint(uint64(len(recs)))
+		j.raw("}\n")
+	})
+}
+
+// handleRotate serves POST /v1/rotate: Rotate. It needs the admin token
+// when one is configured; without one it is open to all, as it changes
+// nothing but which files the logs are written to.
+func (s *Server) handleRotate(x *exchange) error {
+	if s.token != nil {
+		if err := s.checkToken(x); err != nil {
+			return err
+		}
+	}
+	if err := s.Rotate(); err != nil {
+		return err
+	}
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"rotated"}` + "\n") })
+}
