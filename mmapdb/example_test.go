@@ -1,0 +1,87 @@
+package mmapdb_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"transdb/mmapdb"
+)
+
+// A write transaction, then lock-free lookups in a snapshot.
+func Example() {
+	dir, err := os.MkdirTemp("", "mmapdb-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	db, err := mmapdb.Open(filepath.Join(dir, "example.mmdb"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	tx, err := db.Begin() // creates the file, takes example.mmdb.lock
+	if err != nil {
+		log.Fatal(err)
+	}
+	tx.Insert([]string{"fruit", "red"}, []byte("2"), []byte("cherry"))
+	tx.Insert([]string{"fruit", "red"}, []byte("1"), []byte("apple"))
+	tx.Insert([]string{"fruit", "yellow"}, []byte("1"), []byte("banana"))
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+
+	s, err := db.Snapshot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Release() // the views below are valid until then
+	leaf, err := s.Lookup("fruit", "red")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range leaf.Len() {
+		r, err := leaf.At(i)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s %s id=%d\n", r.Sort, r.Data, r.ID)
+	}
+	fmt.Println("generation", s.Generation(), "records", s.Len())
+	// Output:
+	// 1 apple id=2
+	// 2 cherry id=1
+	// generation 1 records 3
+}
+
+// LookupPosition finds where a key is or would be, and Entries lists the
+// index from there on, as MMapDB's index_lookup_position does.
+func ExampleSnapshot_LookupPosition() {
+	dir, _ := os.MkdirTemp("", "mmapdb-example")
+	defer os.RemoveAll(dir)
+	db, _ := mmapdb.Open(filepath.Join(dir, "example.mmdb"), nil)
+	defer db.Close()
+	tx, _ := db.Begin()
+	for _, k := range []string{"alpha", "charlie", "delta"} {
+		tx.Insert([]string{"names", k}, nil, []byte(k))
+	}
+	tx.Commit()
+
+	s, _ := db.Snapshot()
+	defer s.Release()
+	ix, pos, found, _ := s.LookupPosition("names", "bravo")
+	fmt.Println("bravo at", pos, "found", found)
+	for e, err := range ix.Entries(pos) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(string(e.Key))
+	}
+	// Output:
+	// bravo at 1 found false
+	// charlie
+	// delta
+}
