@@ -70,7 +70,7 @@ func (b *builder) path(keys []string) (uint64, error) {
 	off := b.off
 	p := appendArrayHeader(b.scratch[:0], len(keys))
 	for _, k := range keys {
-		p = appendBinString(p, k)
+		p = appendBin(p, k)
 	}
 	b.scratch = p
 	return off, b.emit(p)

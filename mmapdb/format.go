@@ -256,7 +256,7 @@ func decodeHeader(b []byte) (*header, error) {
 func (h *header) createdTime() time.Time { return time.Unix(0, h.created) }
 
 // appendBin appends b as a msgpack bin value.
-func appendBin(dst, b []byte) []byte {
+func appendBin[S string | []byte](dst []byte, b S) []byte {
 	switch n := len(b); {
 	case n < 1<<8:
 		dst = append(dst, mpBin8, byte(n))
@@ -266,19 +266,6 @@ func appendBin(dst, b []byte) []byte {
 		dst = binary.BigEndian.AppendUint32(append(dst, mpBin32), uint32(n))
 	}
 	return append(dst, b...)
-}
-
-// appendBinString is appendBin for a string.
-func appendBinString(dst []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 1<<8:
-		dst = append(dst, mpBin8, byte(n))
-	case n < 1<<16:
-		dst = binary.BigEndian.AppendUint16(append(dst, mpBin16), uint16(n))
-	default:
-		dst = binary.BigEndian.AppendUint32(append(dst, mpBin32), uint32(n))
-	}
-	return append(dst, s...)
 }
 
 // appendArrayHeader appends a msgpack array header for n elements.
