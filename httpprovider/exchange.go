@@ -68,15 +68,13 @@ func (x *exchange) setGeneration(g uint64) {
 // under way, marks the exchange aborted.
 func (x *exchange) fail(err error) {
 	status, msg := statusOf(err)
-	if status >= http.StatusInternalServerError {
-		x.s.log.Error("httpprovider: request failed", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "err", err)
-	}
 	if x.wrote {
-		if status < http.StatusInternalServerError {
-			x.s.log.Error("httpprovider: response failed after it started", "method", x.r.Method, "path", x.r.URL.Path, "err", err)
-		}
+		x.s.log.Error("httpprovider: response failed after it started", "method", x.r.Method, "path", x.r.URL.Path, "err", err)
 		x.aborted = true
 		return
+	}
+	if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable {
+		x.s.log.Error("httpprovider: request failed", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "err", err)
 	}
 	h := x.w.Header()
 	for _, k := range []string{"Content-Length", "Content-Disposition", "Etag", "Content-Encoding"} {

@@ -344,11 +344,11 @@ func (r *jsonReader) op(path string) (txnOp, error) {
 		return txnOp{}, err
 	}
 	for _, part := range []struct {
-		name               string
-		f                  *recordFields
-		want               bool
-		required, allowed  int
-		dst                *translation.Record
+		name              string
+		f                 *recordFields
+		want              bool
+		required, allowed int
+		dst               *translation.Record
 	}{
 		{"old", old, want.old, oldRequired, oldAllowed, &op.old},
 		{"new", new, want.new, newRequired, newAllowed, &op.new},
