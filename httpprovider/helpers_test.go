@@ -51,14 +51,19 @@ func serve(t testing.TB, opts httpprovider.Options) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
-		hs.Close()
 		if err := srv.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
 	})
-	return &testServer{t: t, srv: srv, url: hs.URL, p: opts.Providers[0]}
+	return &testServer{t: t, srv: srv, url: newHTTPServer(t, srv), p: opts.Providers[0]}
+}
+
+// newHTTPServer serves h until the end of the test and returns its URL.
+func newHTTPServer(t testing.TB, h http.Handler) string {
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	return hs.URL
 }
 
 // serveNew serves a new writable database with base key ["trans","db"],
