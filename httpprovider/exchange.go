@@ -69,7 +69,8 @@ func (x *exchange) setGeneration(g uint64) {
 func (x *exchange) fail(err error) {
 	status, msg := statusOf(err)
 	if x.wrote {
-		x.s.log.Error("httpprovider: response failed after it started", "method", x.r.Method, "path", x.r.URL.Path, "err", err)
+		// Mostly a client that went away during a long response.
+		x.s.log.Warn("httpprovider: response failed after it started", "method", x.r.Method, "path", x.r.URL.Path, "err", err)
 		x.aborted = true
 		return
 	}
