@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -439,4 +440,47 @@ func TestBasekeySelectsTheProvider(t *testing.T) {
 	if !slices.Equal(keys.Keys, []string{"k"}) {
 		t.Errorf("keys of other: %v", keys.Keys)
 	}
+}
+
+func TestNewRejectsInvalidOptions(t *testing.T) {
+	path := dbPath(t)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := filepath.Join(t.TempDir(), "corrupt.mmdb")
+	for _, tt := range []struct {
+		name string
+		opts func() httpprovider.Options
+	}{
+		{"no providers", func() httpprovider.Options { return httpprovider.Options{} }},
+		{"nil provider", func() httpprovider.Options {
+			return httpprovider.Options{Providers: []*translation.Provider{nil}}
+		}},
+		{"negative MaxBodySize", func() httpprovider.Options {
+			return httpprovider.Options{Providers: []*translation.Provider{newProvider(t, path, false)}, MaxBodySize: -1}
+		}},
+		{"missing AccessLog directory", func() httpprovider.Options {
+			return httpprovider.Options{Providers: []*translation.Provider{newProvider(t, path, false)}, AccessLog: file + ".missing"}
+		}},
+		{"AccessLog that is a file", func() httpprovider.Options {
+			return httpprovider.Options{Providers: []*translation.Provider{newProvider(t, path, false)}, AccessLog: file}
+		}},
+	} {
+		if _, err := httpprovider.New(tt.opts()); err == nil {
+			t.Errorf("%s: New succeeded", tt.name)
+		}
+	}
+
+	// A file that turns out not to be a database: a writable provider
+	// cannot start, a read-only one is served as not ready.
+	rw, ro := newProvider(t, corrupt, false, "rw"), newProvider(t, corrupt, true, "ro")
+	if err := os.WriteFile(corrupt, []byte("not a database"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := httpprovider.New(httpprovider.Options{Providers: []*translation.Provider{rw}}); err == nil {
+		t.Error("New with a writable provider on a corrupt file succeeded")
+	}
+	s := serve(t, httpprovider.Options{Providers: []*translation.Provider{ro}})
+	s.wantError(s.get("/readyz"), http.StatusServiceUnavailable)
 }

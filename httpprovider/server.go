@@ -169,6 +169,13 @@ func New(opts Options) (*Server, error) {
 		bk := p.BaseKey()
 		s.providers = append(s.providers, &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f})
 	}
+	if opts.AccessLog != "" {
+		if fi, err := os.Stat(opts.AccessLog); err != nil {
+			return nil, fmt.Errorf("httpprovider: access log: %w", err)
+		} else if !fi.IsDir() {
+			return nil, fmt.Errorf("httpprovider: access log %s is not a directory", opts.AccessLog)
+		}
+	}
 	for _, pr := range s.providers {
 		if err := pr.p.Start(); err != nil {
 			if !pr.p.ReadOnly() {
@@ -178,13 +185,6 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	if opts.AccessLog != "" {
-		fi, err := os.Stat(opts.AccessLog)
-		if err != nil {
-			return nil, fmt.Errorf("httpprovider: access log: %w", err)
-		}
-		if !fi.IsDir() {
-			return nil, fmt.Errorf("httpprovider: access log %s is not a directory", opts.AccessLog)
-		}
 		name := filepath.Join(opts.AccessLog, "access_"+strconv.Itoa(os.Getpid())+".log")
 		s.access = newLogFile(name, s.flush, s.log)
 		if err := s.access.open(); err != nil {
