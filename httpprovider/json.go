@@ -34,6 +34,12 @@ func (j *jsonWriter) str(s string) { j.bw.Write(appendString(j.bw.AvailableBuffe
 // uint writes n as a JSON number.
 func (j *jsonWriter) uint(n uint64) { j.bw.Write(strconv.AppendUint(j.bw.AvailableBuffer(), n, 10)) }
 
+// respondJSON sends a 200 response with a JSON body written by fn.
+func (x *exchange) respondJSON(fn func(j *jsonWriter)) error {
+	x.Header().Set("Content-Type", contentTypeJSON)
+	return writeJSON(x, fn)
+}
+
 // writeJSON runs fn on a pooled jsonWriter over w and flushes it.
 func writeJSON(w io.Writer, fn func(j *jsonWriter)) error {
 	bw := writerPool.Get().(*bufio.Writer)
@@ -45,15 +51,23 @@ func writeJSON(w io.Writer, fn func(j *jsonWriter)) error {
 	return err
 }
 
-// blocks writes a block list as a JSON array; a record without a note
-// has no "note" field.
-func (j *jsonWriter) blocks(list []translation.Record) {
+// array writes a JSON array of n elements, each written by elem.
+func (j *jsonWriter) array(n int, elem func(i int)) {
 	j.raw("[")
-	for i := range list {
-		r := &list[i]
+	for i := range n {
 		if i > 0 {
 			j.raw(",")
 		}
+		elem(i)
+	}
+	j.raw("]")
+}
+
+// blocks writes a block list as a JSON array; a record without a note
+// has no "note" field.
+func (j *jsonWriter) blocks(list []translation.Record) {
+	j.array(len(list), func(i int) {
+		r := &list[i]
 		j.raw(`{"block":`)
 		j.uint(uint64(r.Block))
 		j.raw(`,"order":`)
@@ -67,8 +81,7 @@ func (j *jsonWriter) blocks(list []translation.Record) {
 			j.str(r.Note)
 		}
 		j.raw("}")
-	}
-	j.raw("]")
+	})
 }
 
 // WriteFetch writes the body of GET /v1/fetch, followed by a newline:
@@ -110,11 +123,9 @@ func WriteResolution(w io.Writer, res translation.Resolution) error {
 		j.uint(res.Generation)
 		j.raw(`,"pre":`)
 		j.blocks(res.Pre)
-		j.raw(`,"matches":[`)
-		for i, m := range res.Matches {
-			if i > 0 {
-				j.raw(",")
-			}
+		j.raw(`,"matches":`)
+		j.array(len(res.Matches), func(i int) {
+			m := &res.Matches[i]
 			j.raw(`{"uri":`)
 			j.str(m.URI)
 			j.raw(`,"path_info":`)
@@ -122,8 +133,8 @@ func WriteResolution(w io.Writer, res translation.Resolution) error {
 			j.raw(`,"blocks":`)
 			j.blocks(m.Blocks)
 			j.raw("}")
-		}
-		j.raw("]}\n")
+		})
+		j.raw("}\n")
 	})
 }
 

@@ -101,16 +101,10 @@ func (s *Server) handleKeys(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) {
-		j.raw(`{"keys":[`)
-		for i, k := range keys {
-			if i > 0 {
-				j.raw(",")
-			}
-			j.str(k)
-		}
-		j.raw("]}\n")
+	return x.respondJSON(func(j *jsonWriter) {
+		j.raw(`{"keys":`)
+		j.array(len(keys), func(i int) { j.str(keys[i]) })
+		j.raw("}\n")
 	})
 }
 
@@ -139,20 +133,16 @@ func (s *Server) handleURIs(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) {
-		j.raw(`{"pairs":[`)
-		for i, p := range pairs {
-			if i > 0 {
-				j.raw(",")
-			}
+	return x.respondJSON(func(j *jsonWriter) {
+		j.raw(`{"pairs":`)
+		j.array(len(pairs), func(i int) {
 			j.raw("[")
-			j.str(p[0])
+			j.str(pairs[i][0])
 			j.raw(",")
-			j.str(p[1])
+			j.str(pairs[i][1])
 			j.raw("]")
-		}
-		j.raw("]}\n")
+		})
+		j.raw("}\n")
 	})
 }
 
@@ -218,9 +208,8 @@ func (s *Server) handleStats(x *exchange) error {
 
 // handleHealthz serves GET /healthz: the process is alive and serving.
 func (s *Server) handleHealthz(x *exchange) error {
-	x.Header().Set("Content-Type", contentTypeJSON)
 	x.Header().Set("Cache-Control", "no-store")
-	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"ok"}` + "\n") })
+	return x.respondJSON(func(j *jsonWriter) { j.raw(`{"status":"ok"}` + "\n") })
 }
 
 // handleReadyz serves GET /readyz: 200 when every provider has a mapped,
@@ -236,8 +225,7 @@ func (s *Server) handleReadyz(x *exchange) error {
 		}
 		snap.Release()
 	}
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"ready"}` + "\n") })
+	return x.respondJSON(func(j *jsonWriter) { j.raw(`{"status":"ready"}` + "\n") })
 }
 
 // handleMetrics serves GET /metrics in the Prometheus text format.

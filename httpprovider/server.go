@@ -217,13 +217,22 @@ func (s *Server) logStartError(pr *provider, err error) {
 // SIGHUP. It returns the errors of writing and closing the files.
 func (s *Server) Rotate() error {
 	var errs []error
-	if s.access != nil {
-		errs = append(errs, s.access.rotate())
-	}
-	for _, f := range s.files {
-		errs = append(errs, f.journal.rotate())
+	for _, l := range s.logs() {
+		errs = append(errs, l.rotate())
 	}
 	return errors.Join(errs...)
+}
+
+// logs returns the access log, if any, and the journals.
+func (s *Server) logs() []*logFile {
+	var logs []*logFile
+	if s.access != nil {
+		logs = append(logs, s.access)
+	}
+	for _, f := range s.files {
+		logs = append(logs, f.journal)
+	}
+	return logs
 }
 
 // Recheck starts every provider again (see translation.Provider.Start):
@@ -248,11 +257,8 @@ func (s *Server) Recheck() {
 // no request is served any more: lines of later requests are dropped.
 func (s *Server) Close() error {
 	var errs []error
-	if s.access != nil {
-		errs = append(errs, s.access.close())
-	}
-	for _, f := range s.files {
-		errs = append(errs, f.journal.close())
+	for _, l := range s.logs() {
+		errs = append(errs, l.close())
 	}
 	if s.onChange != nil {
 		s.onChange.close()

@@ -265,16 +265,12 @@ func (s *Server) handleTxn(x *exchange) error {
 		return err
 	}
 	x.setGeneration(gen)
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) {
+	return x.respondJSON(func(j *jsonWriter) {
 		j.raw(`{"generation":`)
 		j.uint(gen)
-		j.raw(`,"results":[`)
-		for i, r := range results {
-			if i > 0 {
-				j.raw(",")
-			}
-			if r.isID {
+		j.raw(`,"results":`)
+		j.array(len(results), func(i int) {
+			if r := &results[i]; r.isID {
 				j.raw(`{"id":`)
 				j.uint(r.id)
 			} else {
@@ -282,8 +278,8 @@ func (s *Server) handleTxn(x *exchange) error {
 				j.uint(uint64(r.deleted))
 			}
 			j.raw("}")
-		}
-		j.raw("]}\n")
+		})
+		j.raw("}\n")
 	})
 }
 
@@ -355,8 +351,7 @@ func (s *Server) handleLoad(x *exchange) error {
 		return err
 	}
 	x.setGeneration(gen)
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) {
+	return x.respondJSON(func(j *jsonWriter) {
 		j.raw(`{"generation":`)
 		j.uint(gen)
 		j.raw(`,"records":`)
@@ -377,6 +372,5 @@ func (s *Server) handleRotate(x *exchange) error {
 	if err := s.Rotate(); err != nil {
 		return err
 	}
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return writeJSON(x, func(j *jsonWriter) { j.raw(`{"status":"rotated"}` + "\n") })
+	return x.respondJSON(func(j *jsonWriter) { j.raw(`{"status":"rotated"}` + "\n") })
 }
