@@ -180,14 +180,6 @@ func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) 
 	return gen, nil
 }
 
-// readBody reads the whole request body, within MaxBodySize.
-func readBody(x *exchange) ([]byte, error) {
-	if x.r.Body == nil {
-		return nil, nil
-	}
-	return io.ReadAll(x.r.Body)
-}
-
 // An opResult is the result of one op of a txn: the new record's id
 // (insert, update) or the number of records deleted (delete, clear).
 type opResult struct {
@@ -205,7 +197,7 @@ func (s *Server) handleTxn(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	body, err := readBody(x)
+	body, err := io.ReadAll(x.r.Body) // within MaxBodySize
 	if err != nil {
 		return err
 	}
@@ -315,11 +307,7 @@ func (s *Server) handleLoad(x *exchange) error {
 		}
 		expect = &g
 	}
-	var body io.Reader = http.NoBody
-	if x.r.Body != nil {
-		body = x.r.Body
-	}
-	rd, err := translation.NewReader(body, f)
+	rd, err := translation.NewReader(x.r.Body, f)
 	if err != nil {
 		return err
 	}
