@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"transdb/translation"
 )
@@ -23,7 +24,18 @@ var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 409
 
 // A jsonWriter appends JSON pieces to a buffered writer. Write errors
 // are sticky in the bufio.Writer and reported by writeJSON.
-type jsonWriter struct{ bw *bufio.Writer }
+type jsonWriter struct {
+	bw  *bufio.Writer
+	err error // set by fail
+}
+
+// fail abandons the body: writeJSON discards what is still buffered and
+// returns err.
+func (j *jsonWriter) fail(err error) {
+	if j.err == nil {
+		j.err = err
+	}
+}
 
 // raw writes s as it is: punctuation and field names.
 func (j *jsonWriter) raw(s string) { j.bw.WriteString(s) }
@@ -40,16 +52,27 @@ func (x *exchange) respondJSON(fn func(j *jsonWriter)) error {
 	return writeJSON(x, fn)
 }
 
-// writeJSON runs fn on a pooled jsonWriter over w and flushes it.
+// writeJSON runs fn on a pooled jsonWriter over w and flushes it, unless
+// fn failed: then it returns that error, and what fn wrote reaches w
+// only if it filled the buffer.
 func writeJSON(w io.Writer, fn func(j *jsonWriter)) error {
 	bw := writerPool.Get().(*bufio.Writer)
 	bw.Reset(w)
-	fn(&jsonWriter{bw})
-	err := bw.Flush()
+	j := jsonWriter{bw: bw}
+	fn(&j)
+	err := j.err
+	if err == nil {
+		err = bw.Flush()
+	}
 	bw.Reset(nil)
 	writerPool.Put(bw)
 	return err
 }
+
+// inPlace returns b as a string without copying it. The string aliases
+// b: it is only for reading while b is valid and unchanged, as the
+// blocks of a pinned snapshot are while a response is written.
+func inPlace(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // array writes a JSON array of n elements, each written by elem.
 func (j *jsonWriter) array(n int, elem func(i int)) {
@@ -63,25 +86,41 @@ func (j *jsonWriter) array(n int, elem func(i int)) {
 	j.raw("]")
 }
 
-// blocks writes a block list as a JSON array; a record without a note
-// has no "note" field.
+// block writes one element of a block list as a JSON object; an empty
+// note is left out.
+func (j *jsonWriter) block(block, order uint32, id uint64, action, note string) {
+	j.raw(`{"block":`)
+	j.uint(uint64(block))
+	j.raw(`,"order":`)
+	j.uint(uint64(order))
+	j.raw(`,"action":`)
+	j.str(action)
+	j.raw(`,"id":`)
+	j.uint(id)
+	if note != "" {
+		j.raw(`,"note":`)
+		j.str(note)
+	}
+	j.raw("}")
+}
+
+// blocks writes a block list as a JSON array.
 func (j *jsonWriter) blocks(list []translation.Record) {
 	j.array(len(list), func(i int) {
 		r := &list[i]
-		j.raw(`{"block":`)
-		j.uint(uint64(r.Block))
-		j.raw(`,"order":`)
-		j.uint(uint64(r.Order))
-		j.raw(`,"action":`)
-		j.str(r.Action)
-		j.raw(`,"id":`)
-		j.uint(r.ID)
-		if r.Note != "" {
-			j.raw(`,"note":`)
-			j.str(r.Note)
-		}
-		j.raw("}")
+		j.block(r.Block, r.Order, r.ID, r.Action, r.Note)
 	})
+}
+
+// fetchHead writes the start of a fetch body, up to the blocks.
+func (j *jsonWriter) fetchHead(key, uri string, generation uint64) {
+	j.raw(`{"key":`)
+	j.str(key)
+	j.raw(`,"uri":`)
+	j.str(uri)
+	j.raw(`,"generation":`)
+	j.uint(generation)
+	j.raw(`,"blocks":`)
 }
 
 // WriteFetch writes the body of GET /v1/fetch, followed by a newline:
@@ -94,13 +133,7 @@ func (j *jsonWriter) blocks(list []translation.Record) {
 // encoding/json does. transdbd fetch prints the same.
 func WriteFetch(w io.Writer, key, uri string, generation uint64, blocks []translation.Record) error {
 	return writeJSON(w, func(j *jsonWriter) {
-		j.raw(`{"key":`)
-		j.str(key)
-		j.raw(`,"uri":`)
-		j.str(uri)
-		j.raw(`,"generation":`)
-		j.uint(generation)
-		j.raw(`,"blocks":`)
+		j.fetchHead(key, uri, generation)
 		j.blocks(blocks)
 		j.raw("}\n")
 	})

@@ -58,13 +58,24 @@ func (s *Server) handleFetch(x *exchange) error {
 		return err
 	}
 	defer snap.Release()
-	blocks, err := snap.Fetch(key, uri, notes)
-	if err != nil {
-		return err
-	}
-	x.lookup, x.blocks = true, len(blocks)
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return WriteFetch(x, key, uri, snap.Generation(), blocks)
+	// The body of WriteFetch, written straight from the mapping.
+	return x.respondJSON(func(j *jsonWriter) {
+		j.fetchHead(key, uri, snap.Generation())
+		j.raw("[")
+		n := 0
+		err := snap.FetchBlocks(key, uri, notes, func(b translation.Block) error {
+			if n++; n > 1 {
+				j.raw(",")
+			}
+			j.block(b.Block, b.Order, b.ID, inPlace(b.Action), inPlace(b.Note))
+			return nil
+		})
+		if err != nil {
+			j.fail(err)
+		}
+		x.lookup, x.blocks = true, n
+		j.raw("]}\n")
+	})
 }
 
 // handleResolve serves GET /v1/resolve?key=K&uri=U.

@@ -484,3 +484,28 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 	s := serve(t, httpprovider.Options{Providers: []*translation.Provider{ro}})
 	s.wantError(s.get("/readyz"), http.StatusServiceUnavailable)
 }
+
+// TestFetchBodyIsThatOfWriteFetch checks that the body written from the
+// mapping is the one WriteFetch writes from the records.
+func TestFetchBodyIsThatOfWriteFetch(t *testing.T) {
+	s := serveNew(t)
+	s.loadExample()
+	s.txn(`{"ops":[{"op":"insert","key":"front","uri":"/","block":0,"order":1,"action":"<\"\\\u2028>","note":"a\nnote"}]}`)
+	for _, tt := range []struct {
+		uri   string
+		notes bool
+	}{{":PRE:", false}, {"/", true}, {"/", false}, {"/static", true}, {"/none", true}} {
+		r := s.get("/v1/fetch?key=front&uri=" + tt.uri + "&notes=" + strconv.FormatBool(tt.notes))
+		blocks, err := s.p.Fetch("front", tt.uri, tt.notes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want strings.Builder
+		if err := httpprovider.WriteFetch(&want, "front", tt.uri, r.generation(t), blocks); err != nil {
+			t.Fatal(err)
+		}
+		if string(r.body) != want.String() {
+			t.Errorf("fetch %s notes=%v:\n%s\nWriteFetch:\n%s", tt.uri, tt.notes, r.body, want.String())
+		}
+	}
+}
