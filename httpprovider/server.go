@@ -52,9 +52,9 @@ type Options struct {
 
 	// AdminToken is the bearer token that write requests must present
 	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn
-	// and /v1/load answer 403 Forbidden. Do not leave it empty and rely
-	// on a firewall if anybody else can reach the port: it is the only
-	// protection of the write endpoints.
+	// and /v1/load answer 403 Forbidden. Use a long random token, and
+	// keep the port away from untrusted networks if it is sent in
+	// clear: it is the only protection of the write endpoints.
 	AdminToken string
 
 	// MaxBodySize limits every request body, in bytes; a larger one is
@@ -68,11 +68,11 @@ type Options struct {
 	// format). The directory must exist. Empty means no access log.
 	AccessLog string
 
-	// Flush writes every access log and journal line to its file at
-	// once, in one write call. Without it the lines are buffered and
-	// reach the file when the buffer is full, on Rotate and on Close:
-	// cheaper, but the last lines are lost if the process dies. The
-	// configuration default is on.
+	// Flush writes every access log line, and the journal lines of every
+	// commit, to the file at once, whole lines per write call. Without
+	// it the lines are buffered and reach the file when the buffer is
+	// full, on Rotate and on Close: cheaper, but the last lines are lost
+	// if the process dies. The configuration default is on.
 	Flush bool
 
 	// OnChange is a shell command that the server runs with "sh -c"
@@ -209,10 +209,10 @@ func (s *Server) logStartError(pr *provider, err error) {
 	s.log.Warn("httpprovider: cannot start provider", "file", pr.p.Path(), "basekey", pr.name, "err", err)
 }
 
-// Rotate closes the access log and the journals, so that they can be
-// renamed away (by logrotate, say) before or after the call; each is
-// opened again under its own name when its next line is written, as the
-// log files of Kamailio's db_flatstore are. Lines buffered without Flush
+// Rotate closes the access log and the journals, letting go of files
+// that were renamed away (by logrotate, say); each is opened again under
+// its own name when its next line is written, as the log files of
+// Kamailio's db_flatstore are. Lines buffered without Flush
 // are written first. POST /v1/rotate calls it; a daemon calls it on
 // SIGHUP. It returns the errors of writing and closing the files.
 func (s *Server) Rotate() error {
