@@ -1,0 +1,94 @@
+package main
+
+import (
+	"transdb/httpprovider"
+)
+
+// The commands that print what the HTTP API answers: the same JSON, from
+// the same encoder, for one database file.
+
+func runFetch(e *env, args []string) int {
+	c := newCLI(e, "fetch", "-db FILE [-basekey ...] [-notes] KEY URI", `
+Prints the block list of KEY and URI as GET /v1/fetch answers it: a JSON
+object with key, uri, generation and blocks, each block with its block,
+order, action and id and, with -notes, its note. Nothing found is an empty
+list and exit status 0.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	notes := c.fs.Bool("notes", false, "include the notes")
+	pos, code, ok := c.parse(args, 2, 2)
+	if !ok {
+		return code
+	}
+	p, err := openProvider(*db, bk.keys(), false)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer p.Stop()
+	s, err := p.Snapshot()
+	if err != nil {
+		return c.fail(err)
+	}
+	defer s.Release()
+	blocks, err := s.Fetch(pos[0], pos[1], *notes)
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := httpprovider.WriteFetch(e.stdout, pos[0], pos[1], s.Generation(), blocks); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func runResolve(e *env, args []string) int {
+	c := newCLI(e, "resolve", "-db FILE [-basekey ...] KEY URI", `
+Prints what a request of URI under KEY resolves to, as GET /v1/resolve
+answers it: a JSON object with key, uri, generation, the :PRE: blocks (pre)
+and, longest first, every prefix of URI that has blocks (matches, each
+with its uri, path_info and blocks). URI must start with / or be *.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	pos, code, ok := c.parse(args, 2, 2)
+	if !ok {
+		return code
+	}
+	p, err := openProvider(*db, bk.keys(), false)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer p.Stop()
+	res, err := p.Resolve(pos[0], pos[1])
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := httpprovider.WriteResolution(e.stdout, res); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func runStats(e *env, args []string) int {
+	c := newCLI(e, "stats", "-db FILE [-basekey ...]", `
+Prints the numbers of the table as GET /v1/stats answers them: generation,
+records (the actions of the table), file_bytes, and the counters reads,
+writes, creates, deletes and reloads, which count what this command did
+(nothing) as the daemon's count what it served since it started.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	if _, code, ok := c.parse(args, 0, 0); !ok {
+		return code
+	}
+	p, err := openProvider(*db, bk.keys(), false)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer p.Stop()
+	st, err := p.Stats()
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := httpprovider.WriteStats(e.stdout, st); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"transdb/conf"
+	"transdb/httpprovider"
+	"transdb/translation"
+)
+
+// Limits of the HTTP server. Every connection is served by a goroutine of
+// its own, so a slow client holds up no other; these bound how long it
+// may hold its connection and how much it may send.
+const (
+	// readHeaderTimeout bounds the time to send the request headers.
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds the time to send a whole request, body included:
+	// a MaxBodySize load has to arrive within it.
+	readTimeout = 2 * time.Minute
+	// writeTimeout bounds the time from the start of a request to the
+	// end of its response, except for the streamed responses of
+	// /v1/dump and /v1/snapshot, whose length is that of the table.
+	writeTimeout = 5 * time.Minute
+	// idleTimeout closes keep-alive connections idle for that long.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes limits the request line and headers.
+	maxHeaderBytes = 64 << 10
+)
+
+func runServe(e *env, args []string) int {
+	c := newCLI(e, "serve", "-config FILE", `
+Serves the translation providers of the configuration FILE over HTTP until
+SIGTERM or SIGINT, on which it stops accepting connections, lets the
+requests in flight finish (a long dump included) and exits 0; a second
+signal cuts them off and exits 1. SIGHUP reopens the log files and
+re-checks the database files.
+
+A writable provider whose database file is missing creates it; a read-only
+one starts without it, answers 503 until it appears and then serves it.
+Errors in FILE are reported with its name and the line, and exit 1.
+
+It logs to standard error, starting with the address it listens on
+("Listen 127.0.0.1:0" picks a free port).`)
+	path := c.fs.String("config", "", "the configuration `FILE` (required)")
+	c.required = append(c.required, "config")
+	if _, code, ok := c.parse(args, 0, 0); !ok {
+		return code
+	}
+	cfg, err := conf.Load(*path)
+	if err != nil {
+		return c.fail(err)
+	}
+	return serve(e, c.prog, cfg, *path, serveHooks{})
+}
+
+// serveHooks let the default mode add to serve.
+type serveHooks struct {
+	// started is called with the providers once the handler has started
+	// them, before the server listens; an error ends serve.
+	started func(providers []*translation.Provider) error
+	// listening is called with the address once the server listens.
+	listening func(addr net.Addr)
+}
+
+// serve serves cfg, read from the file named cfgName, until a signal
+// stops it, and returns the exit status.
+func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHooks) int {
+	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	// Signals are caught from the start, so that one arriving while the
+	// databases are opened is not lost.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
+	providers, err := newProviders(cfg, cfgName)
+	if err != nil {
+		return failure(e, prog, err)
+	}
+	defer stopProviders(providers, logger)
+	// New starts the providers: a writable one creates its missing file,
+	// a read-only one may wait for its file.
+	h, err := httpprovider.New(httpprovider.Options{
+		Providers:         providers,
+		TranslationKey:    cfg.TranslationKey,
+		HasTranslationKey: cfg.HasTranslationKey,
+		AdminToken:        cfg.AdminToken,
+		MaxBodySize:       cfg.MaxBodySize,
+		AccessLog:         cfg.AccessLog,
+		Flush:             cfg.Flush,
+		OnChange:          cfg.OnChange,
+		Logger:            logger,
+	})
+	if err != nil {
+		return failure(e, prog, err)
+	}
+	defer func() {
+		if err := h.Close(); err != nil {
+			logger.Error("closing the logs", "err", err)
+		}
+	}()
+	if hooks.started != nil {
+		if err := hooks.started(providers); err != nil {
+			return failure(e, prog, err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return failure(e, prog, err)
+	}
+	srv := newHTTPServer(h, logger)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "config", cfgName, "providers", len(providers))
+	if hooks.listening != nil {
+		hooks.listening(ln.Addr())
+	}
+
+	for {
+		select {
+		case err := <-served:
+			// Serve returns only on a failure of the listener here.
+			return failure(e, prog, err)
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				logger.Info("SIGHUP: reopening the logs and re-checking the databases")
+				if err := h.Rotate(); err != nil {
+					logger.Error("reopening the logs", "err", err)
+				}
+				h.Recheck()
+				continue
+			}
+			return shutdown(srv, sigs, sig, logger)
+		}
+	}
+}
+
+// shutdown stops srv after the signal sig: it closes the listener and
+// waits for the requests in flight, until they are done (exit 0) or a
+// second signal other than SIGHUP cuts them off (exit 1).
+func shutdown(srv *http.Server, sigs <-chan os.Signal, sig os.Signal, logger *slog.Logger) int {
+	logger.Info("shutting down: finishing the requests in flight", "signal", sig.String())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				logger.Error("shutdown", "err", err)
+				return exitFailure
+			}
+			logger.Info("stopped")
+			return exitOK
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				continue
+			}
+			logger.Warn("second signal: closing the connections in flight", "signal", sig.String())
+			cancel()
+			srv.Close()
+			<-done
+			return exitFailure
+		}
+	}
+}
+
+// newHTTPServer returns the server for h with the limits above.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           withDeadlines(h),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// withDeadlines sets the write deadline of each response: writeTimeout
+// from now, except for the streamed /v1/dump and /v1/snapshot, which get
+// neither a write deadline nor the read deadline of ReadTimeout (which
+// would otherwise cancel their context once it passes).
+func withDeadlines(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if r.Method == http.MethodGet && (r.URL.Path == "/v1/dump" || r.URL.Path == "/v1/snapshot") {
+			_ = rc.SetReadDeadline(time.Time{})
+			_ = rc.SetWriteDeadline(time.Time{})
+		} else {
+			_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// newProviders creates the providers of cfg, read from the file named
+// cfgName.
+func newProviders(cfg *conf.Config, cfgName string) ([]*translation.Provider, error) {
+	var providers []*translation.Provider
+	for _, cp := range cfg.Providers {
+		p, err := newProvider(cfg, cp)
+		if err != nil {
+			for _, p := range providers {
+				p.Stop()
+			}
+			return nil, fmt.Errorf("%s:%d: %w", cfgName, cp.Line, err)
+		}
+		providers = append(providers, p)
+	}
+	return providers, nil
+}
+
+// newProvider creates the provider cp of cfg.
+func newProvider(cfg *conf.Config, cp conf.Provider) (*translation.Provider, error) {
+	baseKey, err := translation.ParseBaseKey(cp.BaseKey)
+	if err != nil {
+		return nil, fmt.Errorf("BaseKey: %w", err)
+	}
+	return translation.New(translation.Options{
+		FileName:      cp.FileName,
+		Root:          cp.Root,
+		ReadOnly:      cp.ReadOnly,
+		BaseKey:       baseKey,
+		NoLock:        cp.NoLock,
+		CheckInterval: cfg.CheckInterval,
+	})
+}
+
+// stopProviders stops the providers, logging what fails.
+func stopProviders(providers []*translation.Provider, logger *slog.Logger) {
+	for _, p := range providers {
+		if err := p.Stop(); err != nil {
+			logger.Error("stopping the provider", "file", p.Path(), "err", err)
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"transdb/mmapdb"
+	"transdb/translation"
+)
+
+// formatFlag defines -format, checked by translation.ParseFormat.
+func (c *cli) formatFlag(usage string) *translation.Format {
+	f := translation.FormatText
+	c.fs.Func("format", usage+": text, file or jsonl (default text)", func(s string) error {
+		var err error
+		f, err = translation.ParseFormat(s)
+		return err
+	})
+	return &f
+}
+
+func runDump(e *env, args []string) int {
+	c := newCLI(e, "dump", "-db FILE [-basekey ...] [-format text|file|jsonl]", `
+Writes the table of the newest version of FILE to standard output, ordered
+by key, uri, block and order. The text format (the default) and jsonl keep
+everything, so "transdbd load" takes their output back unchanged; the file
+format is that of Apache2::Translation::File and has no notes. The text and
+file formats start with "# transdb dump generation=G records=N": load such a
+dump with -generation G to refuse it when the database has moved on.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	format := c.formatFlag("output format")
+	if _, code, ok := c.parse(args, 0, 0); !ok {
+		return code
+	}
+	p, err := openProvider(*db, bk.keys(), false)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer p.Stop()
+	if err := p.Dump(e.stdout, *format); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func runLoad(e *env, args []string) int {
+	c := newCLI(e, "load", "-db FILE [-basekey ...] [-format text|file|jsonl] [-clear] [-generation G] INPUT|-", `
+Loads the table in INPUT (- for standard input) into FILE in one
+transaction: all records or, on any error, none. The records get new IDs;
+IDs in the input are ignored. Without -clear the records are added to the
+table; with it they replace it. FILE is created when it does not exist.
+
+-generation G refuses the load when the database is no longer at generation
+G, as when a dump of generation G was edited while someone else committed.
+On success it prints the number of records loaded and the new generation.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	format := c.formatFlag("input format")
+	clear := c.fs.Bool("clear", false, "replace the table instead of adding to it")
+	var generation *uint64
+	c.fs.Func("generation", "load only if the database is at generation `G`", func(s string) error {
+		g, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return errors.New("not a generation number")
+		}
+		generation = &g
+		return nil
+	})
+	pos, code, ok := c.parse(args, 1, 1)
+	if !ok {
+		return code
+	}
+	in, total, err := openInput(e, pos[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	defer in.Close()
+	p, err := openProvider(*db, bk.keys(), true)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer p.Stop()
+	prog := newProgress(e, "loading")
+	gen, n, err := p.Load(&countingReader{r: in, total: total, p: prog}, translation.LoadOptions{
+		Format:           *format,
+		Clear:            *clear,
+		ExpectGeneration: generation,
+	})
+	prog.done()
+	if err != nil {
+		return c.fail(err)
+	}
+	fmt.Fprintf(e.stdout, "loaded records=%d generation=%d\n", n, gen)
+	return exitOK
+}
+
+// openInput opens the table at name, standard input for "-", and returns
+// its size when known (-1 otherwise).
+func openInput(e *env, name string) (io.ReadCloser, int64, error) {
+	if name == "-" {
+		return io.NopCloser(e.stdin), -1, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	return f, size, nil
+}
+
+func runDiff(e *env, args []string) int {
+	c := newCLI(e, "diff", "-db FILE [-basekey ...] [-format text|file|jsonl] OTHER [-key K] [-uri U]", `
+Compares the table in FILE with OTHER: another database file (its table
+under the same base key) or a table in a text format (- for standard
+input), such as an edited dump. It prints one line per record that differs,
+"- " for a record only in FILE and "+ " for one only in OTHER, followed by
+the record as jsonl without its id:
+
+  - {"key":"front","uri":"/old","block":0,"order":0,"action":"..."}
+  + {"key":"front","uri":"/new","block":0,"order":0,"action":"..."}
+
+Key, uri, block, order, action and note are compared; IDs are not.
+Exit status: 0 when there is no difference, 1 when there is one, 2 on an
+error.`)
+	db := c.dbFlag()
+	bk := c.baseKeyFlag()
+	format := c.formatFlag("format of OTHER when it is a table")
+	key := c.fs.String("key", "", "compare only the records of key `K`")
+	uri := c.fs.String("uri", "", "compare only the records of uri `U`")
+	pos, code, ok := c.parse(args, 1, 1)
+	if !ok {
+		return code
+	}
+	// Every error is exit status 2 here, as in diff(1).
+	fail := func(err error) int {
+		c.fail(err)
+		return exitUsage
+	}
+	p, err := openProvider(*db, bk.keys(), false)
+	if err != nil {
+		return fail(err)
+	}
+	defer p.Stop()
+	other, closeOther, err := openSource(e, pos[0], bk.keys(), *format)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeOther()
+	changes, err := p.Diff(other, translation.Filter{Key: *key, URI: *uri})
+	if err != nil {
+		return fail(err)
+	}
+	out := bufio.NewWriter(e.stdout)
+	for _, ch := range changes {
+		line, err := diffLine(ch)
+		if err != nil {
+			return fail(err)
+		}
+		out.Write(line)
+	}
+	if err := out.Flush(); err != nil {
+		return fail(err)
+	}
+	if len(changes) > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// openSource opens name for diff: the table under baseKey when it is a
+// database file, else a table in format f ("-" is standard input).
+func openSource(e *env, name string, baseKey []string, f translation.Format) (translation.Source, func(), error) {
+	if name != "-" {
+		isDB, err := isDatabaseFile(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if isDB {
+			p, err := openProvider(name, baseKey, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			return p, func() { p.Stop() }, nil
+		}
+	}
+	in, _, err := openInput(e, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := translation.NewReader(in, f)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return translation.ReaderSource(rd), func() { in.Close() }, nil
+}
+
+// isDatabaseFile reports whether the file at path starts like an mmapdb
+// file: a msgpack map (whose tag is a byte >= 0x80, which no text table
+// starts with) holding the magic string among its first bytes.
+func isDatabaseFile(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, 32)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	head = head[:n]
+	return n > 0 && head[0] >= 0x80 && bytes.Contains(head, []byte(mmapdb.Magic)), nil
+}
+
+// diffLine formats one change: "- " or "+ " and the record as the jsonl
+// writer writes it, without the id field. The jsonl writer puts the id
+// last, so the line is its output with that field cut off.
+func diffLine(ch translation.Change) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte(ch.Op)
+	buf.WriteByte(' ')
+	w, err := translation.NewWriter(&buf, translation.FormatJSONL, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	rec := ch.Record
+	rec.ID = 0
+	if err := w.Write(rec); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	line, ok := bytes.CutSuffix(buf.Bytes(), []byte(`,"id":0}`+"\n"))
+	if !ok {
+		return nil, fmt.Errorf("diff: unexpected jsonl record %q", buf.Bytes())
+	}
+	return append(line, "}\n"...), nil
+}
