@@ -88,6 +88,8 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 		{"txn with a basekey string", "POST", "/v1/txn", strings.NewReader(`{"basekey":"trans","ops":[{"op":"clear"}]}`), auth, 400, "basekey"},
 		{"txn with an unknown op", "POST", "/v1/txn", strings.NewReader(`{"ops":[{"op":"clear"},{"op":"drop"}]}`), auth, 400, "ops[1].op"},
 		{"txn op without op", "POST", "/v1/txn", strings.NewReader(`{"ops":[{` + valid + `}]}`), auth, 400, "ops[0].op"},
+		{"txn of deeply nested arrays", "POST", "/v1/txn", strings.NewReader(`{"ops":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`), auth, 400, "ops[0]"},
+		{"HEAD of txn", "HEAD", "/v1/txn", nil, auth, 405, ""},
 		{"txn op that is a string", "POST", "/v1/txn", strings.NewReader(`{"ops":["clear"]}`), auth, 400, "ops[0]"},
 		{"insert without action", "POST", "/v1/txn", strings.NewReader(insert(`"key":"k","uri":"/u","block":0,"order":0`)), auth, 400, "ops[0].action"},
 		{"insert with null action", "POST", "/v1/txn", strings.NewReader(insert(valid[:len(valid)-3] + `null`)), auth, 400, "ops[0].action"},
@@ -149,7 +151,11 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
 			}
 			r.generation(t)
-			if tt.status >= 400 {
+			if tt.method == "HEAD" {
+				if len(r.body) != 0 || r.header.Get("Allow") == "" {
+					t.Errorf("HEAD: body %q, Allow %q", r.body, r.header.Get("Allow"))
+				}
+			} else if tt.status >= 400 {
 				if msg := s.wantError(r, tt.status); !strings.Contains(msg, tt.inMsg) {
 					t.Errorf("error %q does not mention %q", msg, tt.inMsg)
 				}
