@@ -17,7 +17,8 @@
 //     Private_Dirty is the private memory the lookups cost;
 //   - correctness: every probe must return the generated block list
 //     (record count and a checksum over block, order and action);
-//   - hit and miss lookups: testing.Benchmark, ns/op and allocs/op;
+//   - hit and miss lookups: testing.Benchmark, the median ns/op of -count
+//     runs and the most allocs/op of any run;
 //   - open, warm: the median of -reps opens with the file in the page cache;
 //   - open, cold: the median of -reps opens after fsync and
 //     fadvise(DONTNEED) dropped the file from the page cache (checked with
@@ -52,6 +53,7 @@ type options struct {
 	lookups   int
 	probes    int
 	benchtime time.Duration
+	count     int
 }
 
 func main() {
@@ -64,15 +66,16 @@ func main() {
 	fs.IntVar(&o.reps, "reps", 9, "repetitions of each open and commit measurement (the median is reported)")
 	fs.IntVar(&o.lookups, "lookups", 1_000_000, "lookups made before the second memory reading")
 	fs.IntVar(&o.probes, "probes", 1<<16, "distinct hit and miss probes, each (a power of two)")
-	fs.DurationVar(&o.benchtime, "benchtime", time.Second, "run time of each lookup benchmark")
+	fs.DurationVar(&o.benchtime, "benchtime", 500*time.Millisecond, "run time of each lookup benchmark")
+	fs.IntVar(&o.count, "count", 3, "runs of each lookup benchmark (the median is reported)")
 	var c childSpec
 	fs.StringVar(&c.store, "child", "", "internal: measure this store in a child process")
 	fs.StringVar(&c.path, "child-db", "", "internal: database of the child")
 	fs.StringVar(&c.probes, "child-probes", "", "internal: probe file of the child")
 	fs.Parse(os.Args[1:])
 
-	if o.reps < 1 || o.lookups < 1 || o.probes < 1 || o.probes&(o.probes-1) != 0 {
-		fmt.Fprintln(os.Stderr, "storebench: -reps and -lookups must be positive, -probes a power of two")
+	if o.reps < 1 || o.count < 1 || o.lookups < 1 || o.probes < 1 || o.probes&(o.probes-1) != 0 {
+		fmt.Fprintln(os.Stderr, "storebench: -reps, -count and -lookups must be positive, -probes a power of two")
 		os.Exit(2)
 	}
 	if c.store != "" {
@@ -188,6 +191,7 @@ func measure(self, dir string, s bench.Store, rows []transgen.Row, probePath str
 		"-lookups", strconv.Itoa(o.lookups),
 		"-probes", strconv.Itoa(o.probes),
 		"-benchtime", o.benchtime.String(),
+		"-count", strconv.Itoa(o.count),
 	)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()

@@ -16,8 +16,8 @@ import (
 func printReport(w io.Writer, results []result, o options, loadStart, loadEnd string) {
 	fmt.Fprintf(w, "Machine: %s. %s %s/%s, GOMAXPROCS %d. Load average (1 min) %s at the start, %s at the end.\n",
 		machine(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), loadStart, loadEnd)
-	fmt.Fprintf(w, "Seed %d; %d hit and %d miss probes; medians of %d opens and of %d commits; memory growth over %d hit lookups.\n\n",
-		o.seed, o.probes, o.probes, o.reps, o.reps, o.lookups)
+	fmt.Fprintf(w, "Seed %d; %d hit and %d miss probes; lookups: median of %d runs of %s; medians of %d opens and of %d commits; memory growth over %d hit lookups.\n\n",
+		o.seed, o.probes, o.probes, o.count, o.benchtime, o.reps, o.reps, o.lookups)
 
 	fmt.Fprintln(w, "| store | records | build | file | open warm | open cold | 1st hit cold | hit ns/op | hit allocs | miss ns/op | miss allocs | anon growth | private dirty growth | commit 1 record |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
