@@ -382,3 +382,19 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagsMayFollowArgumentsUntilDoubleDash(t *testing.T) {
+	db, _ := exampleDB(t)
+	before := ok(t, "", "fetch", "-db", db, "-notes", "front", "/static")
+	if after := ok(t, "", "fetch", "front", "/static", "-notes", "-db", db); after != before {
+		t.Errorf("flags after the arguments: %s, want %s", after, before)
+	}
+	if mixed := ok(t, "", "fetch", "front", "-db", db, "/static", "-notes"); mixed != before {
+		t.Errorf("flags between the arguments: %s, want %s", mixed, before)
+	}
+	// After --, everything is an argument: here the uri "-notes".
+	out := ok(t, "", "fetch", "-db", db, "--", "front", "-notes")
+	if out != `{"key":"front","uri":"-notes","generation":1,"blocks":[]}`+"\n" {
+		t.Errorf("fetch -- front -notes: %s", out)
+	}
+}

@@ -35,7 +35,11 @@ func runDefault(e *env, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(e.stdout, "transdbd: data directory %s (%s; set TRANSDB_DATA to choose another)\n", dir, from)
+	hint := ""
+	if from != fromEnv {
+		hint = "; set TRANSDB_DATA to choose another"
+	}
+	fmt.Fprintf(e.stdout, "transdbd: data directory %s (%s%s)\n", dir, from, hint)
 	if err := os.Setenv("TRANSDB_DATA", dir); err != nil {
 		return c.fail(err)
 	}
@@ -80,6 +84,10 @@ differ, 2 on error.`)
 	return b.String()
 }
 
+// fromEnv is where dataDir says a directory named by $TRANSDB_DATA came
+// from.
+const fromEnv = "from $TRANSDB_DATA"
+
 // dataDir picks the demo's data directory and creates it: $TRANSDB_DATA,
 // else $XDG_DATA_HOME/transdb, else ~/.local/share/transdb, else a new
 // temporary directory. It returns the directory, made absolute, and where
@@ -90,7 +98,7 @@ func dataDir() (dir, from string, err error) {
 			return "", "", err
 		}
 		d, err := filepath.Abs(d)
-		return d, "from $TRANSDB_DATA", err
+		return d, fromEnv, err
 	}
 	var candidates [][2]string
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {

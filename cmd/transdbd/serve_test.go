@@ -190,6 +190,9 @@ func TestServeAnswersTheAPIAsTheCLIDoes(t *testing.T) {
 		config(t, db, false, "AdminToken ${TRANSDB_ADMIN_TOKEN}"))
 
 	// The writable daemon created the database.
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("the database file was not created: %v", err)
+	}
 	if code, body := d.get(t, "/readyz"); code != 200 {
 		t.Fatalf("readyz: %d %s", code, body)
 	}
@@ -450,7 +453,7 @@ func TestDefaultServesTheExampleAndPrintsRequests(t *testing.T) {
 	d.stdout.waitFor(t, regexp.MustCompile(`/v1/stats'\n`))
 	out := d.stdout.String()
 	for _, want := range []string{
-		"transdbd: data directory " + data + " (from $TRANSDB_DATA",
+		"transdbd: data directory " + data + " (from $TRANSDB_DATA)\n",
 		"transdbd: created the demo database " + filepath.Join(data, "transdb-demo.mmdb") + " from the example table (generation 1, 13 records)",
 	} {
 		if !strings.Contains(out, want) {
