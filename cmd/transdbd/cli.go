@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -26,27 +27,23 @@ type cli struct {
 	required []string // names of flags that must be given
 }
 
-// newCLI returns the parser of the subcommand name.
+// newCLI returns the parser of the subcommand name ("" for transdbd
+// without a command).
 func newCLI(e *env, name, synopsis, about string) *cli {
+	prog := strings.TrimSpace("transdbd " + name)
 	c := &cli{
 		e:        e,
-		prog:     "transdbd " + name,
+		prog:     prog,
 		synopsis: synopsis,
 		about:    about,
-		fs:       flag.NewFlagSet("transdbd "+name, flag.ContinueOnError),
+		fs:       flag.NewFlagSet(prog, flag.ContinueOnError),
 	}
 	// Parse errors are reported by parse, in one line; the usage is
 	// printed only when asked for.
-	c.fs.SetOutput(discard{})
+	c.fs.SetOutput(io.Discard)
 	c.fs.Usage = func() {}
 	return c
 }
-
-// discard is an io.Writer that drops everything, for the FlagSet's own
-// messages.
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // dbFlag defines the required flag -db FILE.
 func (c *cli) dbFlag() *string {
@@ -57,7 +54,7 @@ func (c *cli) dbFlag() *string {
 // baseKeyFlag defines -basekey, which may be repeated.
 func (c *cli) baseKeyFlag() *baseKeyFlag {
 	b := new(baseKeyFlag)
-	c.fs.Var(b, "basekey", "base key of the table: repeat it per level (-basekey trans -basekey db) or give it\n"+
+	c.fs.Var(b, "basekey", "base `KEY` of the table: repeat it per level (-basekey trans -basekey db) or give it\n"+
 		"once in a BaseKey form ('[qw/trans db/]'); '' is the top of the file (default trans db)")
 	return b
 }
@@ -110,7 +107,7 @@ func (c *cli) usage() {
 		fmt.Fprint(w, "\nFlags:\n")
 		c.fs.SetOutput(w)
 		c.fs.PrintDefaults()
-		c.fs.SetOutput(discard{})
+		c.fs.SetOutput(io.Discard)
 	}
 }
 

@@ -26,7 +26,6 @@ var exampleTable []byte
 // the first start.
 func runDefault(e *env, args []string) int {
 	c := newCLI(e, "", "[-listen ADDR]\n       transdbd COMMAND [flags]", overview())
-	c.prog = "transdbd"
 	listen := c.fs.String("listen", "", "serve on `ADDR` instead of "+conf.DefaultListen+" (127.0.0.1:0 picks a free port)")
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code

@@ -13,10 +13,11 @@ import (
 	"transdb/translation"
 )
 
-// formatFlag defines -format, checked by translation.ParseFormat.
-func (c *cli) formatFlag(usage string) *translation.Format {
+// formatFlag defines -format, checked by translation.ParseFormat; of says
+// what it is the format of.
+func (c *cli) formatFlag(of string) *translation.Format {
 	f := translation.FormatText
-	c.fs.Func("format", usage+": text, file or jsonl (default text)", func(s string) error {
+	c.fs.Func("format", "`FORMAT` "+of+": text, file or jsonl (default text)", func(s string) error {
 		var err error
 		f, err = translation.ParseFormat(s)
 		return err
@@ -34,7 +35,7 @@ file formats start with "# transdb dump generation=G records=N": load such a
 dump with -generation G to refuse it when the database has moved on.`)
 	db := c.dbFlag()
 	bk := c.baseKeyFlag()
-	format := c.formatFlag("output format")
+	format := c.formatFlag("of the output")
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code
 	}
@@ -61,7 +62,7 @@ G, as when a dump of generation G was edited while someone else committed.
 On success it prints the number of records loaded and the new generation.`)
 	db := c.dbFlag()
 	bk := c.baseKeyFlag()
-	format := c.formatFlag("input format")
+	format := c.formatFlag("of the input")
 	clear := c.fs.Bool("clear", false, "replace the table instead of adding to it")
 	var generation *uint64
 	c.fs.Func("generation", "load only if the database is at generation `G`", func(s string) error {
@@ -133,7 +134,7 @@ Exit status: 0 when there is no difference, 1 when there is one, 2 on an
 error.`)
 	db := c.dbFlag()
 	bk := c.baseKeyFlag()
-	format := c.formatFlag("format of OTHER when it is a table")
+	format := c.formatFlag("of OTHER when it is a table")
 	key := c.fs.String("key", "", "compare only the records of key `K`")
 	uri := c.fs.String("uri", "", "compare only the records of uri `U`")
 	pos, code, ok := c.parse(args, 1, 1)
