@@ -130,11 +130,11 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 			return failure(e, prog, err)
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				logger.Info("SIGHUP: reopening the logs and re-checking the databases")
 				if err := h.Rotate(); err != nil {
-					logger.Error("reopening the logs", "err", err)
+					logger.Error("SIGHUP: closing the logs", "err", err)
 				}
 				h.Recheck()
+				logger.Info("SIGHUP: logs closed, to be reopened by their next line; databases re-checked")
 				continue
 			}
 			return shutdown(srv, sigs, sig, logger)

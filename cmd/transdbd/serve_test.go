@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -376,7 +377,8 @@ func TestSIGHUPReopensLogsAndKeepsServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.signal(t, syscall.SIGHUP)
-	d.stderr.waitFor(t, regexp.MustCompile(`SIGHUP`))
+	// The daemon logs the SIGHUP once it has closed the logs.
+	d.stderr.waitFor(t, regexp.MustCompile(`SIGHUP: logs closed`))
 	if code, _ := d.get(t, "/v1/fetch?uri=/after"); code != 200 {
 		t.Errorf("fetch after SIGHUP: %d", code)
 	}
@@ -397,18 +399,29 @@ func TestSIGHUPReopensLogsAndKeepsServing(t *testing.T) {
 func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "big.mmdb")
-	// A table of some 16 MiB: more than the socket buffers hold, so the
-	// dump is still being written when the signal comes.
-	var table strings.Builder
+	// The client's receive buffer is small and fixed, so the dump must be
+	// larger than the server's send buffer at most to be still in flight
+	// when the signal comes: 16 MiB, or twice that buffer.
+	const recvBuffer = 32 << 10
 	action := strings.Repeat("x", 1000)
-	const records = 16000
+	records := max(16000, 2*int(maxSendBuffer(t))/len(action))
+	var table strings.Builder
 	for i := range records {
 		fmt.Fprintf(&table, "{\"key\":\"k\",\"uri\":\"/u%d\",\"block\":0,\"order\":0,\"action\":\"%s\"}\n", i, action)
 	}
 	ok(t, table.String(), "load", "-db", db, "-format", "jsonl", "-")
 	d := startDaemon(t, nil, "serve", "-config", config(t, db, true))
 
-	resp, err := http.Get(d.base + "/v1/dump?format=jsonl")
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := new(net.Dialer).DialContext(ctx, network, addr)
+			if err == nil {
+				err = c.(*net.TCPConn).SetReadBuffer(recvBuffer)
+			}
+			return c, err
+		},
+	}}
+	resp, err := client.Get(d.base + "/v1/dump?format=jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,6 +457,19 @@ func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
 	if code := d.wait(t); code != 0 {
 		t.Errorf("exit status after SIGTERM: %d\n%s", code, d.stderr)
 	}
+}
+
+// maxSendBuffer returns the largest TCP send buffer of the system.
+func maxSendBuffer(t *testing.T) int64 {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem")
+	if err != nil {
+		return 4 << 20
+	}
+	var min, def, max int64
+	if _, err := fmt.Sscan(string(b), &min, &def, &max); err != nil {
+		t.Fatalf("tcp_wmem %q: %v", b, err)
+	}
+	return max
 }
 
 func TestDefaultServesTheExampleAndPrintsRequests(t *testing.T) {
