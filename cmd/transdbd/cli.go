@@ -61,10 +61,10 @@ func (c *cli) baseKeyFlag() *baseKeyFlag {
 
 // parse parses args, in which flags and positional arguments may be
 // interleaved ("diff -db a b -key k"); "--" ends the flags. It returns the
-// positional arguments, between min and max of them (max < 0: any
-// number). When ok is false the command is over with exit status code:
+// positional arguments, between minArgs and maxArgs of them (maxArgs < 0:
+// any number). When ok is false the command is over with exit status code:
 // 0 after -h, 2 after a usage error.
-func (c *cli) parse(args []string, min, max int) (pos []string, code int, ok bool) {
+func (c *cli) parse(args []string, minArgs, maxArgs int) (pos []string, code int, ok bool) {
 	for {
 		err := c.fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
@@ -91,10 +91,10 @@ func (c *cli) parse(args []string, min, max int) (pos []string, code int, ok boo
 		}
 	}
 	switch {
-	case len(pos) < min:
+	case len(pos) < minArgs:
 		return nil, c.usageError(fmt.Errorf("missing arguments: usage: %s %s", c.prog, c.synopsis)), false
-	case max >= 0 && len(pos) > max:
-		return nil, c.usageError(fmt.Errorf("too many arguments: %q", pos[max:])), false
+	case maxArgs >= 0 && len(pos) > maxArgs:
+		return nil, c.usageError(fmt.Errorf("too many arguments: %q", pos[maxArgs:])), false
 	}
 	return pos, 0, true
 }

@@ -40,8 +40,8 @@ const (
 	exitUsage   = 2
 )
 
-// env is what a command runs with: its arguments and standard streams.
-// Commands write their results to stdout and nothing else there.
+// env is what a command runs with: the standard streams. Commands write
+// their results to stdout and nothing else there; messages go to stderr.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer

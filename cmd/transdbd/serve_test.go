@@ -465,11 +465,11 @@ func maxSendBuffer(t *testing.T) int64 {
 	if err != nil {
 		return 4 << 20
 	}
-	var min, def, max int64
-	if _, err := fmt.Sscan(string(b), &min, &def, &max); err != nil {
+	var least, initial, most int64
+	if _, err := fmt.Sscan(string(b), &least, &initial, &most); err != nil {
 		t.Fatalf("tcp_wmem %q: %v", b, err)
 	}
-	return max
+	return most
 }
 
 func TestDefaultServesTheExampleAndPrintsRequests(t *testing.T) {
