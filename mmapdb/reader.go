@@ -47,6 +47,10 @@ func openVersion(path string) (*version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
+	// Lookups touch a few scattered pages; read-ahead would pull in
+	// megabytes the lookup never needs, starting with the header's fault
+	// below, so advise before touching anything.
+	adviseRandom(mm)
 	v := &version{data: mm, mm: mm}
 	v.dev, v.ino = fileIdentity(fi)
 	h, err := decodeHeader(v.data)
@@ -58,9 +62,6 @@ func openVersion(path string) (*version, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	v.h = h
-	// Lookups touch a few scattered pages; read-ahead would pull in
-	// megabytes the lookup never needs.
-	adviseRandom(v.data)
 	v.refs.Store(1)
 	return v, nil
 }
