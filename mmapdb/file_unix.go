@@ -25,6 +25,12 @@ func adviseRandom(b []byte) {
 	_ = unix.Madvise(b, unix.MADV_RANDOM)
 }
 
+// adviseSequential tells the kernel that the mapping is read front to
+// back, as Verify does.
+func adviseSequential(b []byte) {
+	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
+}
+
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
