@@ -1,0 +1,303 @@
+// Command httpbench measures transdbd over HTTP: its throughput and
+// latency beside a bare net/http handler, its answers while another
+// process commits new versions, and its memory.
+//
+// Usage:
+//
+//	httpbench [-parts throughput,switch,memory] [-sizes 100000,1000000] [-conns 32] ...
+//
+// It builds transdbd from the parent module (go build -o into a
+// temporary directory), builds the databases from the generated
+// translation-shaped data of transdb/translation/transgen through package
+// translation, and runs every server as a child process: transdbd serve
+// with a configuration in the temporary directory, and the bare handler
+// (this program run again as "httpbench bare ..."). The load generator is
+// this process: -conns keep-alive connections in a closed loop
+// (internal/httpload), each request sent when the answer to the last one
+// has been read, every answer checked.
+//
+// The parts:
+//
+//   - throughput: for every size, the same random existing (key, uri)
+//     pairs as /v1/fetch and as /v1/resolve targets; per endpoint a
+//     warm-up round for each server, then -rounds rounds of -round each,
+//     alternating between transdbd and the bare handler (ABBA order).
+//     Every transdbd answer is compared byte for byte with the one checked
+//     against the generated table before the rounds; every bare answer
+//     with its constant body. It prints requests per second, p50 and p99
+//     for each and the ratio.
+//   - switch: the fetch load on the -switch-size table, with a fetch or a
+//     resolve of a switch marker every 8th request, first without
+//     commits, then while a committer process (this program run as
+//     "httpbench commit ...") commits a one-record change every
+//     -switch-every for -switch-for, then without commits again. The
+//     marker's action names the generation of its commit, so that every
+//     answer is checked to come from exactly one committed version; there
+//     must be no failure at all.
+//   - memory: the private memory of a transdbd serving the -memory-size
+//     table after a warm-up and after -memory-lookups lookups, from
+//     /proc/PID/smaps_rollup; then -procs transdbd processes serving the
+//     same file, each after the same lookups, with their Rss and Pss and
+//     those of the database mapping, from /proc/PID/smaps.
+//
+// It prints markdown tables on stdout and its progress on stderr, and
+// exits 1 when an answer was wrong.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"transdb/bench"
+)
+
+// options are the settings of a run.
+type options struct {
+	parts    map[string]bool
+	sizes    []int
+	conns    int
+	rounds   int
+	round    time.Duration
+	warmup   time.Duration
+	probes   int
+	seed     int64
+	dir      string
+	maxLoad  float64
+	loadWait time.Duration
+	profiles string
+
+	switchSize  int
+	switchEvery time.Duration
+	switchFor   time.Duration
+
+	memorySize    int
+	memoryLookups int64
+	memoryWarmup  int64
+	procs         int
+	procLookups   int64
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "bare":
+			if len(os.Args) != 5 {
+				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY GENERATION, got %q", os.Args[2:]))
+			}
+			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4]))
+		case "commit":
+			if len(os.Args) != 5 {
+				childErr("commit", fmt.Errorf("want DB EVERY DURATION, got %q", os.Args[2:]))
+			}
+			if err := runCommitter(os.Args[2], os.Args[3], os.Args[4]); err != nil {
+				childErr("commit", err)
+			}
+			return
+		}
+	}
+	o, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "httpbench:", err)
+		os.Exit(2)
+	}
+	ok, err := run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "httpbench:", err)
+		os.Exit(1)
+	}
+	if !ok {
+		fmt.Fprintln(os.Stderr, "httpbench: some answers were wrong (see above)")
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
+	parts := fs.String("parts", "throughput,switch,memory", "comma-separated parts to run: throughput, switch, memory")
+	sizes := fs.String("sizes", "100000,1000000", "comma-separated record counts of the throughput part")
+	var o options
+	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections of the load")
+	fs.IntVar(&o.rounds, "rounds", 3, "measured rounds per server and endpoint")
+	fs.DurationVar(&o.round, "round", 5*time.Second, "duration of a round")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "duration of the warm-up round of each server and endpoint")
+	fs.IntVar(&o.probes, "probes", 1<<16, "random existing (key, uri) pairs requested")
+	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
+	fs.StringVar(&o.dir, "dir", "", "directory for the temporary files (default: the system's)")
+	fs.StringVar(&o.profiles, "cpuprofile", "", "directory where every transdbd writes a CPU profile (transdbd serve -cpuprofile), NAME.pprof")
+	fs.Float64Var(&o.maxLoad, "max-load", 1, "before each part, wait until the 1-minute load average is below this (0: do not wait)")
+	fs.DurationVar(&o.loadWait, "load-wait", 5*time.Minute, "longest wait for -max-load; then measure anyway, and say so")
+	fs.IntVar(&o.switchSize, "switch-size", 100_000, "record count of the switch part")
+	fs.DurationVar(&o.switchEvery, "switch-every", 50*time.Millisecond, "interval of the commits of the switch part")
+	fs.DurationVar(&o.switchFor, "switch-for", 60*time.Second, "duration of the commits of the switch part (a multiple of -round is measured)")
+	fs.IntVar(&o.memorySize, "memory-size", 1_000_000, "record count of the memory part")
+	fs.Int64Var(&o.memoryLookups, "memory-lookups", 1_000_000, "HTTP lookups between the two memory readings")
+	fs.Int64Var(&o.memoryWarmup, "memory-warmup", 10_000, "HTTP lookups before the first memory reading")
+	fs.IntVar(&o.procs, "procs", 4, "transdbd processes serving one file, for the PSS figures")
+	fs.Int64Var(&o.procLookups, "proc-lookups", 100_000, "HTTP lookups made through each of the -procs processes")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	o.parts = map[string]bool{}
+	for _, p := range strings.Split(*parts, ",") {
+		p = strings.TrimSpace(p)
+		if p != "throughput" && p != "switch" && p != "memory" {
+			return o, fmt.Errorf("unknown part %q", p)
+		}
+		o.parts[p] = true
+	}
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 {
+			return o, fmt.Errorf("bad size %q (at least 100 records)", f)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.conns < 1 || o.rounds < 1 || o.round <= 0 || o.probes < 1 || o.switchSize < 100 || o.memorySize < 100 ||
+		o.switchEvery <= 0 || o.switchFor < o.round || o.memoryLookups < 1 || o.procs < 1 || o.procLookups < 1 {
+		return o, fmt.Errorf("-conns, -rounds, -round, -probes, -procs and the lookups must be positive, the sizes at least 100, -switch-for at least -round")
+	}
+	return o, nil
+}
+
+// childCommand returns the command that runs this program in a child
+// mode.
+func childCommand(self string, mode string, args ...string) *exec.Cmd {
+	return exec.Command(self, append([]string{mode}, args...)...)
+}
+
+// env is the state of a run: the temporary directory, the transdbd
+// binary and the datasets built so far.
+type env struct {
+	o        options
+	dir      string
+	self     string
+	transdbd string
+	data     map[int]*dataset
+	ok       bool // no wrong answer so far
+}
+
+// run runs the parts of o and prints their tables. It reports false when
+// an answer was wrong.
+func run(o options) (bool, error) {
+	dir, err := os.MkdirTemp(o.dir, "httpbench-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(dir)
+	e := &env{o: o, dir: dir, data: map[int]*dataset{}, ok: true}
+	if e.self, err = os.Executable(); err != nil {
+		return false, err
+	}
+	progress("building transdbd")
+	if e.transdbd, err = buildTransdbd(dir); err != nil {
+		return false, err
+	}
+	printMachine(o)
+	start := time.Now()
+	if o.parts["throughput"] {
+		for _, n := range o.sizes {
+			if err := e.throughput(n); err != nil {
+				return false, err
+			}
+		}
+	}
+	if o.parts["switch"] {
+		if err := e.switching(); err != nil {
+			return false, err
+		}
+	}
+	if o.parts["memory"] {
+		if err := e.memory(); err != nil {
+			return false, err
+		}
+	}
+	fmt.Printf("Finished in %s; load average at the end: %s.\n", time.Since(start).Round(time.Second), loadAverage())
+	return e.ok, nil
+}
+
+// dataset returns the dataset of n records, building it on first use.
+func (e *env) dataset(n int) (*dataset, error) {
+	if d := e.data[n]; d != nil {
+		return d, nil
+	}
+	progress("%s: generating and building the database", bench.SizeLabel(n))
+	d, err := newDataset(e.dir, n, e.o.seed, e.o.probes)
+	if err != nil {
+		return nil, err
+	}
+	e.data[n] = d
+	runtime.GC()
+	return d, nil
+}
+
+// progress reports what the run does, on stderr.
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s httpbench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// loadAverage returns the 1-minute load average, as /proc/loadavg has it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// waitQuiet waits, up to o.loadWait, until the 1-minute load average is
+// below o.maxLoad, so that the machine's other work does not disturb the
+// figures; it says what it found.
+func (e *env) waitQuiet(part string) {
+	if e.o.maxLoad <= 0 {
+		return
+	}
+	deadline := time.Now().Add(e.o.loadWait)
+	for {
+		l, err := strconv.ParseFloat(loadAverage(), 64)
+		if err != nil || l < e.o.maxLoad {
+			progress("%s: load average %s", part, loadAverage())
+			return
+		}
+		if time.Now().After(deadline) {
+			progress("%s: load average still %s after %s: measuring anyway", part, loadAverage(), e.o.loadWait)
+			fmt.Printf("(The load average was %s at the start of this part: the figures may be disturbed.)\n\n", loadAverage())
+			return
+		}
+		progress("%s: load average %s, waiting for it to fall below %g", part, loadAverage(), e.o.maxLoad)
+		time.Sleep(15 * time.Second)
+	}
+}
+
+// printMachine prints what the figures were measured on.
+func printMachine(o options) {
+	model := "?"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				model = strings.TrimSpace(value)
+				break
+			}
+		}
+	}
+	kernel := "?"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	fmt.Printf("Machine: %s, %d cores (GOMAXPROCS %d in every process), Linux %s, %s.\n",
+		model, runtime.NumCPU(), runtime.GOMAXPROCS(0), kernel, runtime.Version())
+	fmt.Printf("Load: %d keep-alive connections, closed loop, from this process; rounds of %s after a warm-up of %s; load average at the start: %s.\n\n",
+		o.conns, o.round, o.warmup, loadAverage())
+}
