@@ -80,4 +80,3 @@ func runCommitter(db, interval, duration string) error {
 func commitArgs(db string, every, total time.Duration) []string {
 	return []string{"commit", db, every.String(), total.String()}
 }
-
