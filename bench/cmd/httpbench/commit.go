@@ -75,8 +75,3 @@ func runCommitter(db, interval, duration string) error {
 	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
-
-// commitArgs are the arguments of the committer child.
-func commitArgs(db string, every, total time.Duration) []string {
-	return []string{"commit", db, every.String(), total.String()}
-}

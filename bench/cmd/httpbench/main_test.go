@@ -1,0 +1,122 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseSmapsAddsTheEntriesOfOneFile(t *testing.T) {
+	smaps := `00400000-00500000 r-xp 00000000 fd:00 12 /usr/bin/transdbd
+Rss:                 100 kB
+Pss:                  50 kB
+Anonymous:             0 kB
+VmFlags: rd ex mr mw me
+7f0000000000-7f0000100000 r--s 00000000 fd:00 34 /tmp/trans db.mmdb
+Rss:                 400 kB
+Pss:                 100 kB
+Shared_Clean:        400 kB
+Private_Clean:         0 kB
+Private_Dirty:         0 kB
+7f0000200000-7f0000300000 rw-p 00000000 00:00 0
+Rss:                  80 kB
+Anonymous:            80 kB
+7f0000400000-7f0000500000 r--s 00000000 fd:00 35 /tmp/trans db.mmdb
+Rss:                   8 kB
+Pss:                   2 kB
+Shared_Clean:          8 kB
+`
+	var m memory
+	if err := parseSmaps(strings.NewReader(smaps), func(name string) bool { return name == "/tmp/trans db.mmdb" }, &m); err != nil {
+		t.Fatal(err)
+	}
+	if want := (memory{Rss: 408, Pss: 102, SharedClean: 408}); m != want {
+		t.Errorf("mapping %+v, want %+v", m, want)
+	}
+	var none memory
+	if err := parseSmaps(strings.NewReader(smaps), func(name string) bool { return name == "/other" }, &none); err == nil {
+		t.Error("no error for a file that is not mapped")
+	}
+}
+
+func TestReadsThisProcess(t *testing.T) {
+	m, err := readRollup(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rss <= 0 || m.Pss <= 0 || m.Anonymous <= 0 {
+		t.Errorf("smaps_rollup of this process: %+v", m)
+	}
+	cpu, err := processCPU(0)
+	if err != nil || cpu < 0 {
+		t.Errorf("processCPU: %v, %v", cpu, err)
+	}
+	if other, err := processCPU(os.Getpid()); err != nil || other < cpu {
+		t.Errorf("processCPU(pid): %v, %v; before %v", other, err, cpu)
+	}
+}
+
+func TestFormats(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{count(0), "0"}, {count(999), "999"}, {count(1000), "1,000"}, {count(1234567), "1,234,567"},
+		{ms(812 * time.Microsecond), "0.81 ms"}, {ms(12340 * time.Microsecond), "12.3 ms"}, {ms(207 * time.Millisecond), "207 ms"},
+		{kib(1234, true), "+1,234 KiB"}, {kib(-12, true), "-12 KiB"}, {kib(5, false), "5 KiB"},
+		{perRequest(3*time.Millisecond, 1000), "3.0 µs"}, {mib(3 << 20), "3.0 MiB"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+func TestParseFlagsRejectsNonsense(t *testing.T) {
+	for _, args := range [][]string{
+		{"-parts", "throughput,speed"},
+		{"-sizes", "10"},
+		{"-conns", "0"},
+		{"-switch-for", "1s", "-round", "5s"},
+		{"extra"},
+	} {
+		if _, err := parseFlags(args); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+	o, err := parseFlags(nil)
+	if err != nil || !o.parts["throughput"] || !o.parts["switch"] || !o.parts["memory"] || o.conns != 32 {
+		t.Errorf("defaults %+v, %v", o, err)
+	}
+}
+
+// TestRunsEveryPartOnASmallTable runs the whole program on small tables
+// with short rounds: transdbd and the bare handler serve, the committer
+// commits, every answer is right, and the tables come out.
+func TestRunsEveryPartOnASmallTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds transdbd and serves for some seconds")
+	}
+	bin := filepath.Join(t.TempDir(), "httpbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-sizes", "2000", "-switch-size", "2000", "-memory-size", "2000",
+		"-rounds", "1", "-round", "300ms", "-warmup", "100ms", "-switch-every", "20ms", "-switch-for", "600ms",
+		"-memory-warmup", "100", "-memory-lookups", "2000", "-proc-lookups", "500", "-procs", "2",
+		"-probes", "200", "-conns", "4", "-max-load", "0", "-dir", t.TempDir())
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("httpbench: %v\n%s\n%s", err, out, stderr.String())
+	}
+	for _, want := range []string{
+		"| 2k | /v1/fetch | transdbd |", "| 2k | /v1/fetch | bare net/http |", "| 2k | /v1/resolve | **transdbd / bare net/http** |",
+		"| a commit every 20ms | 2 |", "| after the warm-up |", "| **all 2** |",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("no %q in the output:\n%s", want, out)
+		}
+	}
+}
