@@ -89,9 +89,10 @@
 // Every error is a JSON object {"error": "..."}: 400 for a malformed
 // request, 401 for a missing or wrong token, 403 when writes are
 // disabled or the provider is read-only, 404 for an unknown path or
-// basekey, 405 for a wrong method (with Allow), 409 for a conflict, 413
+// basekey, 405 for a wrong method (with Allow), 408 for a body that did
+// not arrive within the server's read timeout, 409 for a conflict, 413
 // for a body beyond MaxBodySize, and 503 while there is no database. A
-// request, however malformed, never causes a 5xx.
+// request, however malformed or incomplete, never causes a 5xx.
 //
 // # Logs
 //

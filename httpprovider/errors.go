@@ -3,8 +3,10 @@ package httpprovider
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
+	"os"
 
 	"transdb/mmapdb"
 	"transdb/translation"
@@ -28,6 +30,24 @@ func tooLarge(limit int64) error {
 	return errorf(http.StatusRequestEntityTooLarge, "request body larger than %d bytes", limit)
 }
 
+// A bodyError is an error reading the request body: the client's doing,
+// as it sent less than it announced, or too slowly.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// bodyReader turns the errors of reading a request body into bodyErrors.
+type bodyReader struct{ io.ReadCloser }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}
+
 // statusOf returns the status and message that answer err. Errors of
 // the request are 4xx and say what is wrong; errors of the database
 // state are 403, 409 or 503; anything else is 500 with a message that
@@ -40,6 +60,13 @@ func statusOf(err error) (int, string) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return http.StatusRequestEntityTooLarge, tooLarge(mbe.Limit).Error()
+	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		if errors.Is(be.err, os.ErrDeadlineExceeded) {
+			return http.StatusRequestTimeout, "the request body did not arrive in time"
+		}
+		return http.StatusBadRequest, be.Error()
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

@@ -342,7 +342,7 @@ func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	x := &exchange{s: s, w: w, r: r}
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		r.Body = bodyReader{http.MaxBytesReader(w, r.Body, s.maxBody)}
 	}
 	var err error
 	if r.ContentLength > s.maxBody {
