@@ -2,7 +2,6 @@ package httpprovider
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,8 +17,9 @@ type exchange struct {
 	w http.ResponseWriter
 	r *http.Request
 
-	query url.Values // parsed by params
-	prov  *provider  // the selected provider, once known
+	query  query     // parsed by params
+	parsed bool      // query is parsed
+	prov   *provider // the selected provider, once known
 
 	wrote   bool
 	status  int
@@ -42,7 +42,7 @@ func (x *exchange) WriteHeader(status int) {
 	x.wrote, x.status = true, status
 	h := x.w.Header()
 	if _, ok := h[HeaderGeneration]; !ok {
-		h[HeaderGeneration] = []string{strconv.FormatUint(x.s.generation(x.prov), 10)}
+		h[HeaderGeneration] = x.s.generationHeader(x.s.generation(x.prov))
 	}
 	x.w.WriteHeader(status)
 }
@@ -61,7 +61,26 @@ func (x *exchange) Unwrap() http.ResponseWriter { return x.w }
 // setGeneration sets HeaderGeneration to the generation of the version
 // the response is made from.
 func (x *exchange) setGeneration(g uint64) {
-	x.w.Header()[HeaderGeneration] = []string{strconv.FormatUint(g, 10)}
+	x.w.Header()[HeaderGeneration] = x.s.generationHeader(g)
+}
+
+// generationText is the header value of one generation.
+type generationText struct {
+	g     uint64
+	value []string
+}
+
+// generationHeader returns the HeaderGeneration value of generation g.
+// The value of the newest generation asked for is kept, so that the
+// responses of one version share one, allocated once. It is never
+// modified: net/http only reads header values, and replaces them.
+func (s *Server) generationHeader(g uint64) []string {
+	if t := s.genText.Load(); t != nil && t.g == g {
+		return t.value
+	}
+	t := &generationText{g: g, value: []string{strconv.FormatUint(g, 10)}}
+	s.genText.Store(t)
+	return t.value
 }
 
 // fail answers err as a JSON error, or, when the response is already
@@ -93,16 +112,14 @@ func (x *exchange) fail(err error) {
 
 // params parses the query string. A malformed one is 400, not ignored
 // as url.URL.Query would.
-func (x *exchange) params() (url.Values, error) {
-	if x.query != nil {
-		return x.query, nil
+func (x *exchange) params() (*query, error) {
+	if !x.parsed {
+		if err := x.query.parse(x.r.URL.RawQuery); err != nil {
+			return nil, errorf(http.StatusBadRequest, "malformed query string: %v", err)
+		}
+		x.parsed = true
 	}
-	q, err := url.ParseQuery(x.r.URL.RawQuery)
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "malformed query string: %v", err)
-	}
-	x.query = q
-	return q, nil
+	return &x.query, nil
 }
 
 // selectProvider selects the provider named by the basekey parameters.
@@ -111,8 +128,8 @@ func (x *exchange) selectProvider() (*provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, given := q["basekey"]
-	pr, err := x.s.selectProvider(keys, given)
+	keys := q.get("basekey")
+	pr, err := x.s.selectProvider(keys, keys != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +139,8 @@ func (x *exchange) selectProvider() (*provider, error) {
 
 // single returns the only value of the parameter name and whether there
 // is one; a repeated parameter is 400.
-func single(q url.Values, name string) (string, bool, error) {
-	v := q[name]
+func single(q *query, name string) (string, bool, error) {
+	v := q.get(name)
 	switch len(v) {
 	case 0:
 		return "", false, nil
@@ -136,7 +153,7 @@ func single(q url.Values, name string) (string, bool, error) {
 // keyURIParam returns the key or uri parameter name, checked as
 // translation.ValidateKeyURI checks stored keys and uris, and also for
 // valid UTF-8. A missing one is 400 unless it has a default.
-func keyURIParam(q url.Values, name, def string, hasDef bool) (string, error) {
+func keyURIParam(q *query, name, def string, hasDef bool) (string, error) {
 	v, ok, err := single(q, name)
 	if err != nil {
 		return "", err
@@ -166,7 +183,7 @@ func checkKeyURI(name, v string) error {
 
 // boolParam returns the boolean parameter name (1, t, true, 0, f, false
 // and the other spellings of strconv.ParseBool); absent is false.
-func boolParam(q url.Values, name string) (bool, error) {
+func boolParam(q *query, name string) (bool, error) {
 	v, ok, err := single(q, name)
 	if err != nil || !ok {
 		return false, err

@@ -19,8 +19,14 @@ import (
 
 const contentTypeJSON = "application/json"
 
-// writerPool holds bufio.Writers for the responses.
-var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4096) }}
+// contentTypeJSONValue is the Content-Type header value of JSON
+// responses, shared by all of them: net/http only reads header values,
+// and replaces them.
+var contentTypeJSONValue = []string{contentTypeJSON}
+
+// writerPool holds jsonWriters, each with its bufio.Writer, for the
+// responses.
+var writerPool = sync.Pool{New: func() any { return &jsonWriter{bw: bufio.NewWriterSize(nil, 4096)} }}
 
 // A jsonWriter appends JSON pieces to a buffered writer. Write errors
 // are sticky in the bufio.Writer and reported by writeJSON.
@@ -48,7 +54,7 @@ func (j *jsonWriter) uint(n uint64) { j.bw.Write(strconv.AppendUint(j.bw.Availab
 
 // respondJSON sends a 200 response with a JSON body written by fn.
 func (x *exchange) respondJSON(fn func(j *jsonWriter)) error {
-	x.Header().Set("Content-Type", contentTypeJSON)
+	x.Header()["Content-Type"] = contentTypeJSONValue
 	return writeJSON(x, fn)
 }
 
@@ -56,16 +62,17 @@ func (x *exchange) respondJSON(fn func(j *jsonWriter)) error {
 // fn failed: then it returns that error, and what fn wrote reaches w
 // only if it filled the buffer.
 func writeJSON(w io.Writer, fn func(j *jsonWriter)) error {
-	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(w)
-	j := jsonWriter{bw: bw}
-	fn(&j)
+	j := writerPool.Get().(*jsonWriter)
+	j.bw.Reset(w)
+	j.err = nil
+	fn(j)
 	err := j.err
 	if err == nil {
-		err = bw.Flush()
+		err = j.bw.Flush()
 	}
-	bw.Reset(nil)
-	writerPool.Put(bw)
+	j.bw.Reset(nil)
+	j.err = nil
+	writerPool.Put(j)
 	return err
 }
 

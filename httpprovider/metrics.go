@@ -40,11 +40,32 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
-// observe counts a served request.
-func (m *metrics) observe(endpoint string, status int, d time.Duration) {
+// routeMetrics are the metrics of one endpoint and status.
+type routeMetrics struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// of returns the metrics of endpoint and status.
+func (m *metrics) of(endpoint string, status int) *routeMetrics {
 	code := strconv.Itoa(status)
-	m.requests.WithLabelValues(endpoint, code).Inc()
-	m.duration.WithLabelValues(endpoint, code).Observe(d.Seconds())
+	return &routeMetrics{m.requests.WithLabelValues(endpoint, code), m.duration.WithLabelValues(endpoint, code)}
+}
+
+// observe counts a served request of rt. The metrics of its 200
+// answers, the common case, are looked up once and kept in rt.
+func (m *metrics) observe(rt *route, status int, d time.Duration) {
+	var rm *routeMetrics
+	if status == http.StatusOK {
+		if rm = rt.ok.Load(); rm == nil {
+			rm = m.of(rt.endpoint, status)
+			rt.ok.Store(rm)
+		}
+	} else {
+		rm = m.of(rt.endpoint, status)
+	}
+	rm.requests.Inc()
+	rm.duration.Observe(d.Seconds())
 }
 
 // slogPrinter passes the errors of the metrics handler to the logger.

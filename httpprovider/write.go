@@ -211,7 +211,8 @@ func (s *Server) handleTxn(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	keys, given := q["basekey"]
+	keys := q.get("basekey")
+	given := keys != nil
 	if req.hasBaseKey {
 		if given && !slices.Equal(keys, req.baseKey) {
 			return errorf(http.StatusBadRequest, "basekey of the query and of the body differ")
@@ -284,8 +285,8 @@ func (s *Server) handleLoad(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	keys, given := q["basekey"]
-	pr, err := s.writable(x, keys, given)
+	keys := q.get("basekey")
+	pr, err := s.writable(x, keys, keys != nil)
 	if err != nil {
 		return err
 	}
