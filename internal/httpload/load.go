@@ -11,10 +11,14 @@ import (
 )
 
 // A Round is one measurement: Conns connections to Addr, each sending
-// GET requests for Targets one after the other (a closed loop: a
-// connection sends its next request when it has read the response to
-// the last), until Duration has passed or Requests requests have been
-// sent, whichever comes first.
+// GET requests for Targets one after the other, until Duration has
+// passed or Requests requests have been sent, whichever comes first.
+// Without Rate, a connection sends its next request as soon as it has
+// read the answer to the last (a closed loop: the server's pace sets
+// the rate). With Rate, the requests are due on a fixed schedule, and a
+// request's latency counts from the moment it was due, so that a server
+// that falls behind shows the wait of the requests queued behind a slow
+// one (no coordinated omission).
 type Round struct {
 	Addr  string // host:port
 	Conns int    // number of keep-alive connections, at least 1
@@ -23,6 +27,10 @@ type Round struct {
 	// Requests bounds the round in requests, all connections together;
 	// 0 means no bound. At least one of Duration and Requests is set.
 	Requests int64
+	// Rate is the requests per second of all connections together, each
+	// connection sending Rate/Conns per second on its own schedule; 0
+	// means a closed loop.
+	Rate float64
 	// Targets are the request targets ("/v1/fetch?key=..."). Connection
 	// c starts at Targets[c*len(Targets)/Conns] and walks the list in
 	// order, round and round, so that the connections spread over it.
@@ -145,6 +153,10 @@ func Run(ctx context.Context, r Round) (Result, error) {
 		deadline = start.Add(r.Duration)
 	}
 	results := make([]connResult, len(conns))
+	var interval time.Duration // between the requests of one connection, with Rate
+	if r.Rate > 0 {
+		interval = time.Duration(float64(len(conns)) / r.Rate * float64(time.Second))
+	}
 	var wg sync.WaitGroup
 	for ci, c := range conns {
 		wg.Go(func() {
@@ -153,16 +165,30 @@ func Run(ctx context.Context, r Round) (Result, error) {
 			res.latencies = make([]time.Duration, 0, 1<<14)
 			var last uint64
 			i := ci * len(r.Targets) / len(conns)
+			// With Rate, the connections' schedules are spread over
+			// one interval.
+			due := start.Add(interval * time.Duration(ci) / time.Duration(len(conns)))
 			for now := time.Now(); ; {
+				if interval > 0 {
+					if wait := due.Sub(now); wait > 0 {
+						time.Sleep(wait)
+						now = time.Now()
+					}
+				}
 				if (!deadline.IsZero() && !now.Before(deadline)) || ctx.Err() != nil {
 					return
 				}
 				if r.Requests > 0 && tickets.Add(1) > r.Requests {
 					return
 				}
+				sent := now
+				if interval > 0 {
+					sent = due
+					due = due.Add(interval)
+				}
 				resp, err := c.Get(r.Targets[i])
 				end := time.Now()
-				res.latencies = append(res.latencies, end.Sub(now))
+				res.latencies = append(res.latencies, end.Sub(sent))
 				res.requests++
 				if err == nil && resp.Generation != nil {
 					g, ok := parseUint(resp.Generation)

@@ -115,3 +115,19 @@ func TestRunRefusesAnEmptyRound(t *testing.T) {
 		}
 	}
 }
+
+func TestRunAtARateSendsOnSchedule(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	res, err := Run(context.Background(), Round{
+		Addr: srv.Listener.Addr().String(), Conns: 2, Duration: 500 * time.Millisecond, Rate: 200, Targets: []string{"/"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 200 per second for half a second: 100 requests, give or take the
+	// ones at the edges.
+	if res.Requests < 90 || res.Requests > 102 || res.Failures != 0 {
+		t.Errorf("%d requests, %d failures; want about 100", res.Requests, res.Failures)
+	}
+}

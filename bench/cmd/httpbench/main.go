@@ -59,18 +59,20 @@ import (
 
 // options are the settings of a run.
 type options struct {
-	parts    map[string]bool
-	sizes    []int
-	conns    int
-	rounds   int
-	round    time.Duration
-	warmup   time.Duration
-	probes   int
-	seed     int64
-	dir      string
-	maxLoad  float64
-	loadWait time.Duration
-	profiles string
+	parts     map[string]bool
+	endpoints map[string]bool
+	sizes     []int
+	conns     int
+	rounds    int
+	round     time.Duration
+	warmup    time.Duration
+	probes    int
+	rate      float64
+	seed      int64
+	dir       string
+	maxLoad   float64
+	loadWait  time.Duration
+	profiles  string
 
 	switchSize  int
 	switchEvery time.Duration
@@ -121,11 +123,13 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	parts := fs.String("parts", "throughput,switch,memory", "comma-separated parts to run: throughput, switch, memory")
 	sizes := fs.String("sizes", "100000,1000000", "comma-separated record counts of the throughput part")
+	endpoints := fs.String("endpoints", "fetch,resolve", "comma-separated endpoints of the throughput part: fetch, resolve")
 	var o options
 	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections of the load")
-	fs.IntVar(&o.rounds, "rounds", 3, "measured rounds per server and endpoint")
+	fs.IntVar(&o.rounds, "rounds", 4, "measured rounds per server and endpoint")
 	fs.DurationVar(&o.round, "round", 5*time.Second, "duration of a round")
-	fs.DurationVar(&o.warmup, "warmup", time.Second, "duration of the warm-up round of each server and endpoint")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "duration of the warm-up round of each server and endpoint")
+	fs.Float64Var(&o.rate, "rate", 20000, "requests per second of the fixed-rate rounds of /v1/fetch, for the latency below saturation (0: none)")
 	fs.IntVar(&o.probes, "probes", 1<<16, "random existing (key, uri) pairs requested")
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
 	fs.StringVar(&o.dir, "dir", "", "directory for the temporary files (default: the system's)")
@@ -154,6 +158,14 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.parts[p] = true
 	}
+	o.endpoints = map[string]bool{}
+	for _, p := range strings.Split(*endpoints, ",") {
+		p = strings.TrimSpace(p)
+		if p != "fetch" && p != "resolve" {
+			return o, fmt.Errorf("unknown endpoint %q", p)
+		}
+		o.endpoints[p] = true
+	}
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 100 {
@@ -162,7 +174,7 @@ func parseFlags(args []string) (options, error) {
 		o.sizes = append(o.sizes, n)
 	}
 	if o.conns < 1 || o.rounds < 1 || o.round <= 0 || o.probes < 1 || o.switchSize < 100 || o.memorySize < 100 ||
-		o.switchEvery <= 0 || o.switchFor < o.round || o.memoryLookups < 1 || o.procs < 1 || o.procLookups < 1 {
+		o.switchEvery <= 0 || o.switchFor < o.round || o.rate < 0 || o.memoryLookups < 1 || o.procs < 1 || o.procLookups < 1 {
 		return o, fmt.Errorf("-conns, -rounds, -round, -probes, -procs and the lookups must be positive, the sizes at least 100, -switch-for at least -round")
 	}
 	return o, nil

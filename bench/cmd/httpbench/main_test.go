@@ -104,7 +104,7 @@ func TestRunsEveryPartOnASmallTable(t *testing.T) {
 	cmd := exec.Command(bin, "-sizes", "2000", "-switch-size", "2000", "-memory-size", "2000",
 		"-rounds", "1", "-round", "300ms", "-warmup", "100ms", "-switch-every", "20ms", "-switch-for", "600ms",
 		"-memory-warmup", "100", "-memory-lookups", "2000", "-proc-lookups", "500", "-procs", "2",
-		"-probes", "200", "-conns", "4", "-max-load", "0", "-dir", t.TempDir())
+		"-probes", "200", "-conns", "4", "-rate", "500", "-max-load", "0", "-dir", t.TempDir())
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -112,7 +112,7 @@ func TestRunsEveryPartOnASmallTable(t *testing.T) {
 		t.Fatalf("httpbench: %v\n%s\n%s", err, out, stderr.String())
 	}
 	for _, want := range []string{
-		"| 2k | /v1/fetch | transdbd |", "| 2k | /v1/fetch | bare net/http |", "| 2k | /v1/resolve | **transdbd / bare net/http** |",
+		"| 2k | /v1/fetch | closed loop | transdbd |", "| 2k | /v1/fetch | 500 req/s | bare net/http |", "| 2k | /v1/resolve | closed loop | **transdbd / bare net/http** |",
 		"| a commit every 20ms | 2 |", "| after the warm-up |", "| **all 2** |",
 	} {
 		if !strings.Contains(string(out), want) {

@@ -16,17 +16,11 @@ func (e *env) memory() error {
 	if err != nil {
 		return err
 	}
-	t, err := startTransdbd(e.transdbd, e.dir, "transdbd-memory-"+d.label, d.path, e.o.profiles)
+	t, err := e.checkedTransdbd(d, "transdbd-memory-"+d.label, true)
 	if err != nil {
 		return err
 	}
 	defer t.stop()
-	if err := d.checkAnswers(t.addr); err != nil {
-		return err
-	}
-	// checkAnswers ran on another transdbd when the dataset was measured
-	// before; this one starts fresh either way: the warm-up is its
-	// first load.
 	check := func(i int, r httpload.Response) error { return d.fetchExp[i].Check(r) }
 	e.waitQuiet("memory " + d.label)
 

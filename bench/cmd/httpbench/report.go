@@ -9,24 +9,24 @@ import (
 
 // printComparisonHead prints the head of the throughput table.
 func printComparisonHead() {
-	fmt.Println("| records | endpoint | server | req/s | req/s of each round | p50 | p99 | server CPU/req | load CPU/req | answers | failed |")
-	fmt.Println("|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|")
+	fmt.Println("| records | endpoint | load | server | req/s | req/s of each round | p50 | p99 | server CPU/req | load CPU/req | answers | failed |")
+	fmt.Println("|---|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|")
 }
 
 // printComparison prints the rows of one endpoint: one per contender,
 // then the ratio of the first's rate to the second's.
-func printComparison(label, endpoint string, cs []contender, res []comparison) {
+func printComparison(label, endpoint, load string, cs []contender, res []comparison) {
 	for k, c := range cs {
 		r := &res[k].total
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
-			label, endpoint, c.name, count(int64(r.Rate())), rates(res[k].rates),
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+			label, endpoint, load, c.name, count(int64(r.Rate())), rates(res[k].rates),
 			ms(r.Percentile(0.50)), ms(r.Percentile(0.99)),
 			perRequest(res[k].serverCPU, r.Requests), perRequest(res[k].clientCPU, r.Requests),
 			count(r.Requests), r.Failures)
 	}
 	if len(cs) == 2 {
-		fmt.Printf("| %s | %s | **%s / %s** | **%.2fx** | | | | | | | |\n",
-			label, endpoint, cs[0].name, cs[1].name, res[0].total.Rate()/res[1].total.Rate())
+		fmt.Printf("| %s | %s | %s | **%s / %s** | **%.2fx** | | | | | | | |\n",
+			label, endpoint, load, cs[0].name, cs[1].name, res[0].total.Rate()/res[1].total.Rate())
 	}
 }
 

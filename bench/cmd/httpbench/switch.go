@@ -32,14 +32,11 @@ func (e *env) switching() error {
 	if err != nil {
 		return err
 	}
-	t, err := startTransdbd(e.transdbd, e.dir, "transdbd-switch-"+d.label, d.path, e.o.profiles)
+	t, err := e.checkedTransdbd(d, "transdbd-switch-"+d.label, false)
 	if err != nil {
 		return err
 	}
 	defer t.stop()
-	if err := d.checkAnswers(t.addr); err != nil {
-		return err
-	}
 	targets, check := httpload.WithMarker(d.fetch, d.fetchExp, markerEvery)
 	stats0, err := daemonStats(t.addr)
 	if err != nil {
@@ -70,7 +67,7 @@ func (e *env) switching() error {
 		}
 		c := contender{name: "transdbd", srv: t, check: check}
 		for range rounds {
-			got, server, client, err := e.measuredRound(c, targets, e.o.round)
+			got, server, client, err := e.measuredRound(c, targets, e.o.round, 0)
 			if err != nil {
 				return err
 			}

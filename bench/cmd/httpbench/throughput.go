@@ -26,14 +26,11 @@ func (e *env) throughput(n int) error {
 	if err != nil {
 		return err
 	}
-	t, err := startTransdbd(e.transdbd, e.dir, "transdbd-"+d.label, d.path, e.o.profiles)
+	t, err := e.checkedTransdbd(d, "transdbd-"+d.label, false)
 	if err != nil {
 		return err
 	}
 	defer t.stop()
-	if err := d.checkAnswers(t.addr); err != nil {
-		return err
-	}
 	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.checkedGen)
 	if err != nil {
 		return err
@@ -54,17 +51,31 @@ func (e *env) throughput(n int) error {
 		{"/v1/fetch", d.fetch, d.fetchExp, d.fetchBody},
 		{"/v1/resolve", d.resolve, d.resolveExp, d.resolveBody},
 	} {
+		if !e.o.endpoints[ep.name[len("/v1/"):]] {
+			continue
+		}
 		progress("%s: %s: %d rounds of %s per server", d.label, ep.name, e.o.rounds, e.o.round)
 		cs := []contender{
 			{"transdbd", t, func(i int, r httpload.Response) error { return ep.exp[i].Check(r) }},
 			{"bare net/http", b, constantCheck(ep.body)},
 		}
-		res, err := e.compare(cs, ep.targets)
+		res, err := e.compare(cs, ep.targets, 0, e.o.warmup)
 		if err != nil {
 			return err
 		}
-		printComparison(d.label, ep.name, cs, res)
+		printComparison(d.label, ep.name, "closed loop", cs, res)
 		failed = append(failed, res...)
+		if ep.name == "/v1/fetch" && e.o.rate > 0 {
+			// The latency below saturation: the same load at a fixed
+			// rate, the servers warm.
+			progress("%s: %s: %d rounds of %s per server at %.0f req/s", d.label, ep.name, e.o.rounds, e.o.round, e.o.rate)
+			res, err := e.compare(cs, ep.targets, e.o.rate, 0)
+			if err != nil {
+				return err
+			}
+			printComparison(d.label, ep.name, count(int64(e.o.rate))+" req/s", cs, res)
+			failed = append(failed, res...)
+		}
 	}
 	fmt.Println()
 	for _, c := range failed {
@@ -74,6 +85,36 @@ func (e *env) throughput(n int) error {
 		return err
 	}
 	return b.stop()
+}
+
+// checkedTransdbd starts a transdbd on the file of d, named name, once
+// the answers of d are checked. The check runs on the same transdbd,
+// unless fresh is set or transdbd is profiled: then on one of its own,
+// so that the transdbd returned has served nothing yet and its profile
+// shows the load only.
+func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*server, error) {
+	if d.fetchExp == nil && (fresh || e.o.profiles != "") {
+		t, err := startTransdbd(e.transdbd, e.dir, name+"-check", d.path, "")
+		if err != nil {
+			return nil, err
+		}
+		err = d.checkAnswers(t.addr)
+		if serr := t.stop(); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	t, err := startTransdbd(e.transdbd, e.dir, name, d.path, e.o.profiles)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.checkAnswers(t.addr); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
 }
 
 // constantCheck accepts a 200 answer with the body.
@@ -95,13 +136,17 @@ type comparison struct {
 	serverCPU, clientCPU time.Duration
 }
 
-// compare runs a warm-up round for each contender, then e.o.rounds rounds
-// each, alternating in ABBA order, so that a drift of the machine touches
-// both alike.
-func (e *env) compare(cs []contender, targets []string) ([]comparison, error) {
+// compare runs a warm-up round for each contender (unless warmup is 0),
+// then e.o.rounds rounds each, alternating in ABBA order, so that a drift
+// of the machine touches both alike; at rate requests per second, or in
+// a closed loop when rate is 0.
+func (e *env) compare(cs []contender, targets []string, rate float64, warmup time.Duration) ([]comparison, error) {
 	res := make([]comparison, len(cs))
 	for _, c := range cs {
-		if _, err := e.round(c, targets, e.o.warmup); err != nil {
+		if warmup <= 0 {
+			break
+		}
+		if _, err := e.round(c, targets, warmup, rate); err != nil {
 			return nil, err
 		}
 	}
@@ -110,7 +155,7 @@ func (e *env) compare(cs []contender, targets []string) ([]comparison, error) {
 			if r%2 == 1 {
 				k = len(cs) - 1 - k
 			}
-			got, server, client, err := e.measuredRound(cs[k], targets, e.o.round)
+			got, server, client, err := e.measuredRound(cs[k], targets, e.o.round, rate)
 			if err != nil {
 				return nil, err
 			}
@@ -123,12 +168,14 @@ func (e *env) compare(cs []contender, targets []string) ([]comparison, error) {
 	return res, nil
 }
 
-// round runs one round of the load against c.
-func (e *env) round(c contender, targets []string, d time.Duration) (httpload.Result, error) {
+// round runs one round of the load against c, at rate requests per
+// second or in a closed loop.
+func (e *env) round(c contender, targets []string, d time.Duration, rate float64) (httpload.Result, error) {
 	return httpload.Run(context.Background(), httpload.Round{
 		Addr:     c.srv.addr,
 		Conns:    e.o.conns,
 		Duration: d,
+		Rate:     rate,
 		Targets:  targets,
 		Check:    c.check,
 	})
@@ -136,10 +183,10 @@ func (e *env) round(c contender, targets []string, d time.Duration) (httpload.Re
 
 // measuredRound is round, and the CPU time the server and this process
 // used meanwhile.
-func (e *env) measuredRound(c contender, targets []string, d time.Duration) (res httpload.Result, server, client time.Duration, err error) {
+func (e *env) measuredRound(c contender, targets []string, d time.Duration, rate float64) (res httpload.Result, server, client time.Duration, err error) {
 	s0, err1 := processCPU(c.srv.pid())
 	c0, err2 := processCPU(0)
-	if res, err = e.round(c, targets, d); err != nil {
+	if res, err = e.round(c, targets, d, rate); err != nil {
 		return res, 0, 0, err
 	}
 	s1, err3 := processCPU(c.srv.pid())
