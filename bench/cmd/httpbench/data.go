@@ -42,6 +42,7 @@ type dataset struct {
 	// size. Set by checkAnswers.
 	fetchExp, resolveExp   []httpload.Expected
 	fetchBody, resolveBody []byte
+	fetchMean, resolveMean int    // the mean size of the answers
 	checkedGen             uint64 // the generation they were checked at
 }
 
@@ -106,38 +107,39 @@ func newDataset(dir string, n int, seed int64, probes int) (*dataset, error) {
 
 // expectations fetches every target once from the server at addr, checks
 // each answer with check (given the generation of its header), and
-// returns the Expected of each, and the answer of median size (the body
-// of the bare handler).
-func (d *dataset) expectations(addr string, targets []string, check func(i int, body []byte, gen uint64) error) ([]httpload.Expected, []byte, uint64, error) {
+// returns the Expected of each, the answer of median size (the body of
+// the bare handler), the mean size and the generation of the answers.
+func (d *dataset) expectations(addr string, targets []string, check func(i int, body []byte, gen uint64) error) (exp []httpload.Expected, median []byte, mean int, gen uint64, err error) {
 	c, err := httpload.Dial(addr)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	defer c.Close()
-	exp := make([]httpload.Expected, len(targets))
+	exp = make([]httpload.Expected, len(targets))
 	bodies := make([][]byte, 0, len(targets))
-	var gen uint64
+	total := 0
 	for i, t := range targets {
 		r, err := c.Get(t)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, 0, err
 		}
 		if r.Status != 200 {
-			return nil, nil, 0, fmt.Errorf("GET %s: status %d: %s", t, r.Status, r.Body)
+			return nil, nil, 0, 0, fmt.Errorf("GET %s: status %d: %s", t, r.Status, r.Body)
 		}
 		if gen, err = strconv.ParseUint(string(r.Generation), 10, 64); err != nil {
-			return nil, nil, 0, fmt.Errorf("GET %s: X-Transdb-Generation %q", t, r.Generation)
+			return nil, nil, 0, 0, fmt.Errorf("GET %s: X-Transdb-Generation %q", t, r.Generation)
 		}
 		if err := check(i, r.Body, gen); err != nil {
-			return nil, nil, 0, fmt.Errorf("GET %s: %w", t, err)
+			return nil, nil, 0, 0, fmt.Errorf("GET %s: %w", t, err)
 		}
 		if exp[i], err = httpload.CutGeneration(r.Body); err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, 0, err
 		}
 		bodies = append(bodies, slices.Clone(r.Body))
+		total += len(r.Body)
 	}
 	slices.SortFunc(bodies, func(a, b []byte) int { return len(a) - len(b) })
-	return exp, bodies[len(bodies)/2], gen, nil
+	return exp, bodies[len(bodies)/2], total / len(bodies), gen, nil
 }
 
 // checkAnswers fetches and resolves every target once from the
@@ -149,13 +151,13 @@ func (d *dataset) checkAnswers(addr string) error {
 	}
 	progress("%s: checking every answer of transdbd against the generated table", d.label)
 	var err error
-	d.fetchExp, d.fetchBody, d.checkedGen, err = d.expectations(addr, d.fetch, func(i int, body []byte, gen uint64) error {
+	d.fetchExp, d.fetchBody, d.fetchMean, d.checkedGen, err = d.expectations(addr, d.fetch, func(i int, body []byte, gen uint64) error {
 		return d.table.CheckFetch(body, d.pairs[i][0], d.pairs[i][1], gen)
 	})
 	if err != nil {
 		return err
 	}
-	d.resolveExp, d.resolveBody, _, err = d.expectations(addr, d.resolve, func(i int, body []byte, gen uint64) error {
+	d.resolveExp, d.resolveBody, d.resolveMean, _, err = d.expectations(addr, d.resolve, func(i int, body []byte, gen uint64) error {
 		return d.table.CheckResolve(body, d.pairs[i][0], d.resolveURI[i], gen)
 	})
 	return err

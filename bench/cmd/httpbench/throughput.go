@@ -39,7 +39,8 @@ func (e *env) throughput(n int) error {
 
 	e.waitQuiet("throughput " + d.label)
 	fmt.Printf("### %s records (file %s, built in %s)\n\n", d.label, mib(d.size), d.build.Round(1e6))
-	fmt.Printf("Bare handler bodies: /v1/fetch %d bytes, /v1/resolve %d bytes (the median transdbd answers).\n\n", len(d.fetchBody), len(d.resolveBody))
+	fmt.Printf("Bare handler bodies: /v1/fetch %d bytes, /v1/resolve %d bytes: the transdbd answers of median size (mean sizes %d and %d bytes).\n\n",
+		len(d.fetchBody), len(d.resolveBody), d.fetchMean, d.resolveMean)
 	printComparisonHead()
 	var failed []comparison
 	for _, ep := range []struct {
