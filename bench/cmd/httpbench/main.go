@@ -68,6 +68,7 @@ type options struct {
 	warmup    time.Duration
 	probes    int
 	rate      float64
+	wrk       bool
 	seed      int64
 	dir       string
 	maxLoad   float64
@@ -129,6 +130,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 4, "measured rounds per server and endpoint")
 	fs.DurationVar(&o.round, "round", 5*time.Second, "duration of a round")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "duration of the warm-up round of each server and endpoint")
+	fs.BoolVar(&o.wrk, "wrk", false, "repeat the closed-loop rounds of /v1/fetch with wrk, which must be installed")
 	fs.Float64Var(&o.rate, "rate", 20000, "requests per second of the fixed-rate rounds of /v1/fetch, for the latency below saturation (0: none)")
 	fs.IntVar(&o.probes, "probes", 1<<16, "random existing (key, uri) pairs requested")
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
@@ -176,6 +178,11 @@ func parseFlags(args []string) (options, error) {
 	if o.conns < 1 || o.rounds < 1 || o.round <= 0 || o.probes < 1 || o.switchSize < 100 || o.memorySize < 100 ||
 		o.switchEvery <= 0 || o.switchFor < o.round || o.rate < 0 || o.memoryLookups < 1 || o.procs < 1 || o.procLookups < 1 {
 		return o, fmt.Errorf("-conns, -rounds, -round, -probes, -procs and the lookups must be positive, the sizes at least 100, -switch-for at least -round")
+	}
+	if o.wrk {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			return o, fmt.Errorf("-wrk: %w", err)
+		}
 	}
 	return o, nil
 }

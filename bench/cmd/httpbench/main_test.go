@@ -120,3 +120,33 @@ func TestRunsEveryPartOnASmallTable(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWrkReadsRateLatencyAndErrors(t *testing.T) {
+	out := `Running 5s test @ http://127.0.0.1:40000
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   520.11us    1.02ms  30.49ms   95.12%
+    Req/Sec    33.07k     2.11k   37.30k    71.00%
+  Latency Distribution
+     50%  380.00us
+     75%  510.00us
+     90%  700.00us
+     99%    4.21ms
+  329012 requests in 5.00s, 229.45MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:  65790.12
+Transfer/sec:     45.88MB
+`
+	r, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wrkResult{rate: 65790.12, p50: 380 * time.Microsecond, p99: 4210 * time.Microsecond, requests: 329012, errors: 7}
+	if r != want {
+		t.Errorf("parsed %+v, want %+v", r, want)
+	}
+	if _, err := parseWrk("wrk: connection refused\n"); err == nil {
+		t.Error("no error for output without figures")
+	}
+}

@@ -66,6 +66,16 @@ func (e *env) throughput(n int) error {
 		}
 		printComparison(d.label, ep.name, "closed loop", cs, res)
 		failed = append(failed, res...)
+		if ep.name == "/v1/fetch" && e.o.wrk {
+			progress("%s: %s: %d rounds of %s per server with wrk", d.label, ep.name, e.o.rounds, e.o.round)
+			script, err := writeWrkScript(e.dir, "fetch-"+d.label, ep.targets)
+			if err != nil {
+				return err
+			}
+			if err := e.compareWrk(d.label, ep.name, cs, script); err != nil {
+				return err
+			}
+		}
 		if ep.name == "/v1/fetch" && e.o.rate > 0 {
 			// The latency below saturation: the same load at a fixed
 			// rate, the servers warm.
