@@ -15,6 +15,10 @@ fi
 go vet ./...
 go test -race -count=1 ./...
 
+# The benchmark module (its own go.mod, for the peers' dependencies):
+# vetted and its tests run, so the benchmarks cannot rot.
+(cd bench && go vet ./... && go test -count=1 ./...)
+
 # Each fuzz target runs briefly; the seed corpus runs in the suite above too.
 for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
