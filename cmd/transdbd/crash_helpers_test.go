@@ -267,6 +267,16 @@ func verifiedDump(t *testing.T, db string) (uint64, []byte) {
 	return s.Generation(), buf.Bytes()
 }
 
+// cliVerifies checks with transdbd verify that the database file db
+// verifies at generation gen.
+func cliVerifies(t *testing.T, db string, gen uint64) {
+	t.Helper()
+	out := ok(t, "", "verify", "-db", db)
+	if want := fmt.Sprintf("%s: ok, format=%d generation=%d ", db, mmapdb.FormatVersion, gen); !strings.HasPrefix(out, want) {
+		t.Errorf("transdbd verify: %q, want %q...", out, want)
+	}
+}
+
 // sameDump fails the test unless the dump got equals want, the dump of
 // generation gen, naming the first line that differs.
 func sameDump(t *testing.T, gen uint64, got, want []byte) {

@@ -36,6 +36,7 @@ type normalClient struct {
 	mu         sync.Mutex
 	errs       []string
 	stop, done chan struct{}
+	once       sync.Once
 }
 
 func newNormalClient(d *daemon) *normalClient {
@@ -76,9 +77,11 @@ func (c *normalClient) mustLookup(t *testing.T) {
 	}
 }
 
-// start makes lookups one after the other until finish.
-func (c *normalClient) start() {
+// start makes lookups one after the other until finish, or the end of
+// the test.
+func (c *normalClient) start(t *testing.T) {
 	c.stop, c.done = make(chan struct{}), make(chan struct{})
+	t.Cleanup(c.halt)
 	go func() {
 		defer close(c.done)
 		for {
@@ -96,13 +99,18 @@ func (c *normalClient) start() {
 	}()
 }
 
+// halt stops the lookups.
+func (c *normalClient) halt() {
+	c.once.Do(func() { close(c.stop) })
+	<-c.done
+	c.keepAlive.CloseIdleConnections()
+}
+
 // finish stops the lookups and fails the test if any failed or none was
 // made.
 func (c *normalClient) finish(t *testing.T) {
 	t.Helper()
-	close(c.stop)
-	<-c.done
-	c.keepAlive.CloseIdleConnections()
+	c.halt()
 	for i, e := range c.errs {
 		if i == 5 {
 			t.Errorf("... and %d more", len(c.errs)-i)
@@ -171,7 +179,7 @@ func TestSlowHeadersHoldUpNoOtherClientAndTimeOut(t *testing.T) {
 		}
 	}()
 
-	normal.start()
+	normal.start(t)
 	if testing.Short() {
 		time.Sleep(2 * time.Second)
 		normal.finish(t)
@@ -228,7 +236,7 @@ func TestTrickledBodyHoldsUpNoOtherClient(t *testing.T) {
 
 	// Meanwhile the others read, and write: the file's lock is not held
 	// while a body is being received.
-	normal.start()
+	normal.start(t)
 	time.Sleep(200 * time.Millisecond)
 	other := `{"ops":[{"op":"insert","key":"front","uri":"/other","block":0,"order":0,"action":"meanwhile"}]}`
 	if code, body := request(t, "POST", d.base+"/v1/txn", "tok", other); code != 200 || !strings.Contains(body, `"generation":2`) {
