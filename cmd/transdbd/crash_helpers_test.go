@@ -44,7 +44,7 @@ func newCrashPlan(t *testing.T, share int, stream uint64) *crashPlan {
 	total := 200
 	size := 10000
 	if raceEnabled {
-		total, size = 120, 3000
+		total, size = 100, 3000
 	}
 	if testing.Short() {
 		total = 40
