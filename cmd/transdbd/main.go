@@ -9,7 +9,7 @@
 // With a subcommand it serves a configuration file or works on one
 // database file:
 //
-//	transdbd serve   -config FILE
+//	transdbd serve   -config FILE [-cpuprofile FILE]
 //	transdbd fetch   -db FILE [-basekey ...] [-notes] KEY URI
 //	transdbd resolve -db FILE [-basekey ...] KEY URI
 //	transdbd dump    -db FILE [-basekey ...] [-format text|file|jsonl]

@@ -12,9 +12,10 @@
 // translation, and runs every server as a child process: transdbd serve
 // with a configuration in the temporary directory, and the bare handler
 // (this program run again as "httpbench bare ..."). The load generator is
-// this process: -conns keep-alive connections in a closed loop
-// (internal/httpload), each request sent when the answer to the last one
-// has been read, every answer checked.
+// this process: -conns keep-alive connections (internal/httpload), in a
+// closed loop (each request sent when the answer to the last one has been
+// read) or at a fixed rate, every answer checked. With -cpuprofile DIR
+// every transdbd writes a CPU profile into DIR when it stops.
 //
 // The parts:
 //
@@ -25,9 +26,11 @@
 //     Every transdbd answer is compared byte for byte with the one checked
 //     against the generated table before the rounds; every bare answer
 //     with its constant body. It prints requests per second, p50 and p99
-//     for each and the ratio.
+//     for each and the ratio. /v1/fetch is then measured again at the
+//     fixed rate -rate (latency below saturation) and, with -wrk, in a
+//     closed loop driven by wrk.
 //   - switch: the fetch load on the -switch-size table, with a fetch or a
-//     resolve of a switch marker every 8th request, first without
+//     resolve of a switch marker every 16th request, first without
 //     commits, then while a committer process (this program run as
 //     "httpbench commit ...") commits a one-record change every
 //     -switch-every for -switch-for, then without commits again. The
