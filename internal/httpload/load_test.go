@@ -126,8 +126,9 @@ func TestRunAtARateSendsOnSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 200 per second for half a second: 100 requests, give or take the
-	// ones at the edges.
-	if res.Requests < 90 || res.Requests > 102 || res.Failures != 0 {
-		t.Errorf("%d requests, %d failures; want about 100", res.Requests, res.Failures)
+	// ones at the edges; never more, however fast the server, and fewer
+	// only when a busy machine delays the client or the server.
+	if res.Requests < 50 || res.Requests > 102 || res.Failures != 0 {
+		t.Errorf("%d requests, %d failures; want about 100 and no more", res.Requests, res.Failures)
 	}
 }
