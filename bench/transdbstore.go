@@ -85,12 +85,12 @@ func (r *transdbReader) Lookup(key, uri string) (n int, sum uint64) {
 	leaf, err := snap.Lookup(key, uri)
 	if err == nil {
 		for i := range leaf.Len() {
-			rec, err := leaf.At(i)
+			sort, data, _, err := leaf.Fields(i)
 			if err != nil {
 				break
 			}
 			n++
-			sum += touchSort(rec.Sort, rec.Data)
+			sum += touchSort(sort, data)
 		}
 	}
 	snap.Release()

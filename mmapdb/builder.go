@@ -35,6 +35,16 @@ type indexEntry struct {
 	key   string
 	child uint64 // offset of the child node
 	start uint64 // offset where the child's subtree starts
+	leaf  bool   // the child is a leaf: its subtree starts with its key path
+}
+
+// slotTarget returns the offset a hash slot names for the entry: the key
+// path of a leaf, which the leaf directly follows, or an index node.
+func (e indexEntry) slotTarget() uint64 {
+	if e.leaf {
+		return e.start
+	}
+	return e.child
 }
 
 // copyRange is a run of the base version's body copied as it is: every
@@ -144,7 +154,7 @@ func (b *builder) index(entries []indexEntry) (uint64, error) {
 	if size > maxExtPayload || len(entries) > 1<<32-1 {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}
-	p := appendExtHeader(b.scratch[:0], extIndex, size)
+	p := appendExtHeader(b.scratch[:0], indexType(len(entries)), size)
 	p = appendIndexPayload(p, off, entries)
 	b.scratch = p
 	return off, b.emit(p)

@@ -68,6 +68,7 @@ func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error)
 // written is where a merged child ended up in the new file.
 type written struct {
 	off, start uint64 // the node, and the start of its subtree
+	leaf       bool   // the node is a leaf (its subtree starts with its key path)
 	ok         bool   // false: nothing was left to write
 }
 
@@ -120,7 +121,7 @@ func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (written, err
 			return written{}, err
 		}
 		if w.ok {
-			entries = append(entries, indexEntry{key: key, child: w.off, start: w.start})
+			entries = append(entries, indexEntry{key: key, child: w.off, start: w.start, leaf: w.leaf})
 		}
 	}
 	b.levels[d] = entries
@@ -146,7 +147,7 @@ func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (w
 		}
 		if !t.deletesIn(start, end) {
 			newStart, err := b.copy(t.base.v.data, start, end)
-			return written{off: newStart + (old.off - start), start: newStart, ok: true}, err
+			return written{off: newStart + (old.off - start), start: newStart, leaf: old.IsLeaf(), ok: true}, err
 		}
 	}
 	oldLeaf := old != nil && old.IsLeaf()
@@ -243,5 +244,5 @@ func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (written, error) {
 		return written{}, nil
 	}
 	off, err := b.leaf(pathOff)
-	return written{off: off, start: pathOff, ok: err == nil}, err
+	return written{off: off, start: pathOff, leaf: true, ok: err == nil}, err
 }

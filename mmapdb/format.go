@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 	"time"
 )
 
@@ -18,14 +19,16 @@ import (
 // Magic is the value of the header's "magic" entry.
 const Magic = "transdb-mmapdb"
 
-// FormatVersion is the format version this package writes.
-const FormatVersion = 1
+// FormatVersion is the format version this package writes. It reads every
+// version from 1 on.
+const FormatVersion = 2
 
 // Node type codes, used as the msgpack ext type of each node.
 const (
-	extIndex   = 1 // an index: sorted keys -> child node offsets
-	extLeaf    = 2 // a leaf: the key path and the offsets of its records
-	extIDIndex = 3 // the ID index: (id, record offset) sorted by id
+	extIndex     = 1 // an index: sorted keys -> child node offsets
+	extLeaf      = 2 // a leaf: the key path and the offsets of its records
+	extIDIndex   = 3 // the ID index: (id, record offset) sorted by id
+	extHashIndex = 4 // an index with a hash table of its keys (version 2)
 )
 
 // msgpack type bytes used by the format.
@@ -208,7 +211,7 @@ func decodeHeader(b []byte) (*header, error) {
 		return nil, fmt.Errorf("%w: version is not a uint16", ErrCorrupt)
 	}
 	version := binary.BigEndian.Uint16(b[versionOff+1:])
-	if version != FormatVersion {
+	if version < 1 || version > FormatVersion {
 		return nil, fmt.Errorf("%w: file has format version %d, this reader knows 1..%d", ErrVersion, version, FormatVersion)
 	}
 	if len(b) < headerLen {
@@ -358,21 +361,86 @@ func readArrayHeader(b []byte, off uint64) (n, next uint64, err error) {
 // readExt decodes the ext32 header at off, checks its type, and returns
 // the payload (a view into b).
 func readExt(b []byte, off uint64, typ int8) ([]byte, error) {
+	p, t, err := readNode(b, off)
+	if err == nil && t != typ {
+		err = corruptf("node at %d has type %d, want %d", off, t, typ)
+	}
+	return p, err
+}
+
+// readNode decodes the ext32 header at off and returns the payload (a view
+// into b) and the node type.
+func readNode(b []byte, off uint64) ([]byte, int8, error) {
 	if off+extHeaderLen > uint64(len(b)) || off+extHeaderLen < off {
-		return nil, corruptf("node at %d outside the file", off)
+		return nil, 0, corruptf("node at %d outside the file", off)
 	}
 	if b[off] != mpExt32 {
-		return nil, corruptf("type byte %#x at %d, want ext32 node", b[off], off)
+		return nil, 0, corruptf("type byte %#x at %d, want ext32 node", b[off], off)
 	}
 	n := uint64(binary.BigEndian.Uint32(b[off+1:]))
-	if t := int8(b[off+5]); t != typ {
-		return nil, corruptf("node at %d has type %d, want %d", off, t, typ)
-	}
 	start := off + extHeaderLen
 	if start+n > uint64(len(b)) {
-		return nil, corruptf("node at %d of %d bytes runs past the end", off, n)
+		return nil, 0, corruptf("node at %d of %d bytes runs past the end", off, n)
 	}
-	return b[start : start+n : start+n], nil
+	return b[start : start+n : start+n], int8(b[off+5]), nil
+}
+
+// hashKey is the hash of an index key for the hash slots of version 2
+// (FORMAT.md defines it): 8-byte little-endian words folded in with a
+// 64x64->128-bit multiply whose halves are xored, a multiply for the
+// zero-padded tail, and one more to finish. Keys are read 8 bytes at a
+// time; a URI of 20 bytes costs four multiplies.
+func hashKey[S string | []byte](k S) uint64 {
+	h := hashSeed ^ uint64(len(k))*hashLen
+	for len(k) >= 8 {
+		w := uint64(k[0]) | uint64(k[1])<<8 | uint64(k[2])<<16 | uint64(k[3])<<24 |
+			uint64(k[4])<<32 | uint64(k[5])<<40 | uint64(k[6])<<48 | uint64(k[7])<<56
+		h = hashMix(h^w, hashWord)
+		k = k[8:]
+	}
+	if len(k) > 0 {
+		var w uint64
+		for i := 0; i < len(k); i++ {
+			w |= uint64(k[i]) << (8 * i)
+		}
+		h = hashMix(h^w, hashTail)
+	}
+	return hashMix(h, hashFinal)
+}
+
+// Constants of hashKey: odd 64-bit numbers with mixed bits.
+const (
+	hashSeed  = 0x9e3779b97f4a7c15
+	hashLen   = 0xa0761d6478bd642f
+	hashWord  = 0xe7037ed1a0b428db
+	hashTail  = 0x8ebc6af09c88c6e3
+	hashFinal = 0x589965cc75374cc3
+)
+
+func hashMix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hashHome returns the first slot to probe for hash h in a table of ns
+// slots: the high 32 bits of h scaled to [0, ns). The low 32 bits are the
+// slot's tag.
+func hashHome(h, ns uint64) uint64 { return (h >> 32) * ns >> 32 }
+
+// putSlot enters a key with hash h, position pos and child distance rel
+// into the first free slot from its home on.
+func putSlot(slots []byte, h uint64, pos uint32, rel uint64) {
+	ns := uint64(len(slots) / slotLen)
+	s := hashHome(h, ns)
+	for binary.BigEndian.Uint64(slots[s*slotLen:]) != 0 {
+		if s++; s == ns {
+			s = 0
+		}
+	}
+	e := slots[s*slotLen:]
+	binary.BigEndian.PutUint64(e, rel)
+	binary.BigEndian.PutUint32(e[8:], uint32(h))
+	binary.BigEndian.PutUint32(e[12:], pos)
 }
 
 // keyPrefix returns the first 8 bytes of a key as a big-endian integer,

@@ -59,7 +59,7 @@ func TestFileIsAStreamOfMsgpackValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hdr["magic"] != Magic || fmt.Sprint(hdr["version"]) != "1" || hdr["valid"] != true ||
+	if hdr["magic"] != Magic || fmt.Sprint(hdr["version"]) != fmt.Sprint(FormatVersion) || hdr["valid"] != true ||
 		fmt.Sprint(hdr["records"]) != "4" || fmt.Sprint(hdr["length"]) != fmt.Sprint(len(b)) {
 		t.Fatalf("header decodes to %v", hdr)
 	}
@@ -143,9 +143,12 @@ func TestCommitChangesOnlyTheValidFlagOfTheOldFile(t *testing.T) {
 
 func TestOpenRejectsBadFiles(t *testing.T) {
 	good := smallDBBytes(t)
-	version2 := bytes.Clone(good)
-	binary.BigEndian.PutUint16(version2[versionOff+1:], 2)
-	fixChecksums(version2)
+	future := bytes.Clone(good)
+	binary.BigEndian.PutUint16(future[versionOff+1:], FormatVersion+1)
+	fixChecksums(future)
+	zero := bytes.Clone(good)
+	binary.BigEndian.PutUint16(zero[versionOff+1:], 0)
+	fixChecksums(zero)
 	badHeaderCRC := bytes.Clone(good)
 	badHeaderCRC[fieldOff["generation"]+8] ^= 1
 	cases := []struct {
@@ -162,7 +165,8 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 		{"truncated in header", good[:100], ErrCorrupt, "shorter"},
 		{"truncated in body", good[:len(good)-7], ErrCorrupt, "header says"},
 		{"trailing bytes", append(bytes.Clone(good), 0), ErrCorrupt, "header says"},
-		{"future version", version2, ErrVersion, "version 2"},
+		{"future version", future, ErrVersion, fmt.Sprintf("version %d", FormatVersion+1)},
+		{"version 0", zero, ErrVersion, "version 0"},
 		{"header checksum", badHeaderCRC, ErrCorrupt, "header checksum"},
 	}
 	dir := t.TempDir()
@@ -284,6 +288,17 @@ func walkEverything(s Snapshot) {
 		}
 		_, _, _, _ = s.LookupPosition(string(e.Key), "x")
 		_, _ = s.Lookup(string(e.Key))
+		_, _ = s.Lookup(string(e.Key) + "x")
+		if sub, err := e.Node.Index(); err == nil {
+			for se, err := range sub.Entries(0) {
+				if err != nil {
+					break
+				}
+				_, _ = s.Lookup(string(e.Key), string(se.Key))
+				_, _ = s.Lookup(string(e.Key), string(se.Key)+"x")
+				_, _, _ = s.LookupIndex(string(e.Key), string(se.Key))
+			}
+		}
 		if e.Node.IsLeaf() {
 			l, err := e.Node.Leaf()
 			if err == nil && l.Len() > 0 {

@@ -3,6 +3,8 @@ package mmapdb
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 )
 
@@ -30,6 +32,19 @@ func FuzzOpenVerifyWalk(f *testing.F) {
 	mangled[len(mangled)-20] ^= 0x40
 	f.Add(mangled)
 	f.Add([]byte("not a database"))
+	f.Add(mustRead(f, filepath.Join("testdata", "format-v1.mmdb")))
+	hashed := func() []byte {
+		db, path := openTemp(f, nil)
+		update(f, db, func(tx *Txn) {
+			for i, k := range hashKeys(12) {
+				if _, err := tx.Insert([]string{"idx", k}, nil, fmt.Append(nil, i)); err != nil {
+					f.Fatal(err)
+				}
+			}
+		})
+		return mustRead(f, path)
+	}()
+	f.Add(hashed)
 
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -10,8 +10,10 @@ import (
 //
 //	count           uint32
 //	span            uint64: distance back from the node to its subtree's start
+//	slot count      uint32, in hashed nodes (ext type 4) only
 //	prefix levels   uint64 each, the top level first
 //	entries         count × (key offset uint32, key length uint32, child distance uint64)
+//	hash slots      slot count × (child distance uint64, tag uint32, position uint32)
 //	key bytes
 //
 // Level 0 of the prefixes holds the first 8 bytes of every key, in key
@@ -21,13 +23,23 @@ import (
 // lines whatever the node size, where a plain binary search over a large
 // node touches a new line at nearly every probe. Key bytes are read only
 // when prefixes tie.
+//
+// A node of more than 8 keys also has a hash table (linear probing, load
+// at most 2/3) whose slots hold the child distances, for exact lookups: a
+// hit reads one slot, usually one cache line, and then the child, where a
+// search reads a line per prefix level, an entry and the key bytes. A leaf
+// child confirms the key with the last key of its key path, which lies
+// just before it, so that a hit in a big node costs about two cache misses.
 
 const (
-	fanout        = 8  // prefixes per block: one 64-byte cache line
-	maxLevels     = 12 // fanout^11 > 2^32 keys
-	entryLen      = 16 // key offset, key length, child offset
-	indexHeadLen  = 12 // count, subtree span
-	shortKeyBytes = 8  // keys this short are decided by prefix and length
+	fanout           = 8   // prefixes per block: one 64-byte cache line
+	maxLevels        = 12  // fanout^11 > 2^32 keys
+	entryLen         = 16  // key offset, key length, child offset
+	slotLen          = 16  // child distance, hash tag, position
+	indexHeadLen     = 12  // count, subtree span
+	hashIndexHeadLen = 16  // count, subtree span, slot count
+	shortKeyBytes    = 8   // keys this short are decided by prefix and length
+	leafPrefetch     = 512 // bytes of a leaf's path, head and records to prefetch
 )
 
 // prefixLevels computes the level sizes for n keys, level 0 first, and
@@ -44,6 +56,16 @@ func prefixLevels(n int, sizes *[maxLevels]int) (levels, total int) {
 	return levels, total
 }
 
+// hashSlotCount returns the number of hash slots a writer gives a node of
+// n keys: none up to 8 keys, which one block of prefixes decides, else
+// 3n/2 rounded up, a load of at most 2/3.
+func hashSlotCount(n int) int {
+	if n <= fanout {
+		return 0
+	}
+	return n + (n+1)/2
+}
+
 // Index is one index node: sorted keys, each leading to a sub-index or a
 // leaf. Keys are arbitrary byte strings compared bytewise.
 type Index struct {
@@ -51,28 +73,47 @@ type Index struct {
 	off uint64 // offset of the node
 	p   []byte // payload
 	n   int
+	lv  int // offset of the prefix levels in p
 	ent int // offset of the entry table in p
+	hs  int // offset of the hash slots in p
+	ns  int // number of hash slots, 0 for a node without hash table
 }
 
 func indexAt(b []byte, off uint64) (Index, error) {
-	p, err := readExt(b, off, extIndex)
+	p, typ, err := readNode(b, off)
 	if err != nil {
 		return Index{}, err
 	}
-	if len(p) < indexHeadLen {
+	head := uint64(indexHeadLen)
+	switch typ {
+	case extIndex:
+	case extHashIndex:
+		head = hashIndexHeadLen
+	default:
+		return Index{}, corruptf("node at %d has type %d, want an index", off, typ)
+	}
+	if uint64(len(p)) < head {
 		return Index{}, corruptf("index at %d: payload of %d bytes", off, len(p))
 	}
 	n := uint64(binary.BigEndian.Uint32(p))
 	if n > uint64(len(p)) { // each key needs more than a byte: cheap bound first
 		return Index{}, corruptf("index at %d: %d entries do not fit %d bytes", off, n, len(p))
 	}
+	var ns uint64
+	if typ == extHashIndex {
+		// At least one free slot, so that a probe for a missing key ends.
+		if ns = uint64(binary.BigEndian.Uint32(p[12:])); ns <= n {
+			return Index{}, corruptf("index at %d: %d hash slots for %d keys", off, ns, n)
+		}
+	}
 	var sizes [maxLevels]int
 	_, total := prefixLevels(int(n), &sizes)
-	ent := indexHeadLen + 8*uint64(total)
-	if ent+n*entryLen > uint64(len(p)) {
-		return Index{}, corruptf("index at %d: %d entries do not fit %d bytes", off, n, len(p))
+	ent := head + 8*uint64(total)
+	hs := ent + n*entryLen
+	if hs+ns*slotLen > uint64(len(p)) {
+		return Index{}, corruptf("index at %d: %d entries and %d hash slots do not fit %d bytes", off, n, ns, len(p))
 	}
-	return Index{b: b, off: off, p: p, n: int(n), ent: int(ent)}, nil
+	return Index{b: b, off: off, p: p, n: int(n), lv: int(head), ent: int(ent), hs: int(hs), ns: int(ns)}, nil
 }
 
 // Len returns the number of keys.
@@ -107,7 +148,7 @@ func (ix Index) prefix(i int) uint64 {
 // l+1 says that the answer at level l lies in block c-1.
 func (ix Index) countLess(t uint64) int {
 	if ix.n <= fanout { // one level: the common small node
-		pfx := ix.p[indexHeadLen:ix.ent]
+		pfx := ix.p[ix.lv:ix.ent]
 		k := 0
 		for k < ix.n && binary.BigEndian.Uint64(pfx[8*k:]) < t {
 			k++
@@ -116,7 +157,7 @@ func (ix Index) countLess(t uint64) int {
 	}
 	var sizes [maxLevels]int
 	levels, _ := prefixLevels(ix.n, &sizes)
-	pfx := ix.p[indexHeadLen:ix.ent]
+	pfx := ix.p[ix.lv:ix.ent]
 	start := 0 // index of the current level's first prefix
 	c := -1    // the count at the level above; -1 at the top
 	for l := levels - 1; l >= 0; l-- {
@@ -202,12 +243,97 @@ func (ix Index) Search(key string) (pos int, found bool, err error) {
 
 // Get returns the node under key.
 func (ix Index) Get(key string) (n Node, found bool, err error) {
-	pos, found, err := ix.Search(key)
+	off, leaf, found, err := ix.lookup(key)
 	if err != nil || !found {
 		return Node{}, false, err
 	}
-	n, err = ix.Child(pos)
-	return n, err == nil, err
+	return Node{b: ix.b, off: off, leaf: leaf}, true, nil
+}
+
+// lookup returns the offset and kind of the node under key: through the
+// hash table when the node has one, else by Search.
+func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
+	if ix.ns == 0 {
+		pos, found, err := ix.Search(key)
+		if err != nil || !found {
+			return 0, false, false, err
+		}
+		off, leaf, err = ix.child(pos)
+		return off, leaf, err == nil, err
+	}
+	h := hashKey(key)
+	ns := uint64(ix.ns)
+	slots := ix.p[ix.hs : ix.hs+ix.ns*slotLen]
+	for i, s := uint64(0), hashHome(h, ns); i < ns; i++ {
+		e := slots[s*slotLen : s*slotLen+slotLen]
+		rel := binary.BigEndian.Uint64(e)
+		if rel == 0 { // a free slot ends the probe sequence
+			return 0, false, false, nil
+		}
+		if binary.BigEndian.Uint32(e[8:]) == uint32(h) {
+			off, leaf, found, err = ix.slotChild(rel, binary.BigEndian.Uint32(e[12:]), key)
+			if err != nil || found {
+				return off, leaf, found, err
+			}
+		}
+		if s++; s == ns {
+			s = 0
+		}
+	}
+	return 0, false, false, nil
+}
+
+// keyIs reports whether the i-th key is key.
+func (ix Index) keyIs(i uint32, key string) (bool, error) {
+	if uint64(i) >= uint64(ix.n) {
+		return false, corruptf("index at %d: hash slot names position %d of %d", ix.off, i, ix.n)
+	}
+	k, err := ix.key(int(i))
+	return bstr(k) == key, err
+}
+
+// slotChild follows a hash slot whose tag matched: its target at distance
+// rel is an index node, whose key is confirmed by the entry at pos, or the
+// key path of a leaf, whose last key is the leaf's key and which the leaf
+// directly follows. Confirming the key on the path reads the bytes the
+// lookup goes on with: path, leaf and records are one run of bytes.
+func (ix Index) slotChild(rel uint64, pos uint32, key string) (off uint64, leaf, found bool, err error) {
+	if rel == 0 || rel > ix.off-uint64(headerLen) {
+		return 0, false, false, corruptf("index at %d: hash slot target at distance %d", ix.off, rel)
+	}
+	at := ix.off - rel
+	if ix.b[at] == mpExt32 {
+		if t := int8(ix.b[at+5]); t != extIndex && t != extHashIndex {
+			return 0, false, false, corruptf("index at %d: hash slot target at %d is not an index or a key path", ix.off, at)
+		}
+		found, err = ix.keyIs(pos, key)
+		return at, false, found, err
+	}
+	b := ix.b[:ix.off] // path and leaf lie before the index
+	// Path, leaf and records are one run of bytes: ask for its first lines
+	// at once rather than one cache miss after the other.
+	prefetch(&b[at], uintptr(min(leafPrefetch, ix.off-at)))
+	n, next, err := readArrayHeader(b, at)
+	if err != nil {
+		return 0, false, false, err
+	}
+	if n == 0 || n > maxKeys {
+		return 0, false, false, corruptf("key path at %d has %d keys", at, n)
+	}
+	for range n - 1 {
+		if _, next, err = readBin(b, next); err != nil {
+			return 0, false, false, err
+		}
+	}
+	k, off, err := readBin(b, next)
+	if err != nil || bstr(k) != key {
+		return 0, false, false, err
+	}
+	if off+extHeaderLen+8 > uint64(len(b)) || b[off] != mpExt32 || int8(b[off+5]) != extLeaf ||
+		binary.BigEndian.Uint64(b[off+extHeaderLen:]) != off-at {
+		return 0, false, false, corruptf("index at %d: no leaf follows the key path at %d", ix.off, at)
+	}
+	return off, true, true, nil
 }
 
 // Child returns the node under the i-th key.
@@ -221,17 +347,21 @@ func (ix Index) Child(i int) (Node, error) {
 
 // child returns the offset and kind of the node under the i-th key.
 func (ix Index) child(i int) (off uint64, leaf bool, err error) {
-	rel := binary.BigEndian.Uint64(ix.p[ix.ent+i*entryLen+8:])
+	return ix.childAt(binary.BigEndian.Uint64(ix.p[ix.ent+i*entryLen+8:]))
+}
+
+// childAt returns the offset and kind of the child at distance rel.
+func (ix Index) childAt(rel uint64) (off uint64, leaf bool, err error) {
 	// Children are written before their parents, and references are
 	// distances back from the parent: zero, or one reaching before the
 	// body, is corrupt (and a forward one could make cycles).
 	if rel == 0 || rel > ix.off-uint64(headerLen) {
-		return 0, false, corruptf("index at %d: child %d at distance %d", ix.off, i, rel)
+		return 0, false, corruptf("index at %d: child at distance %d", ix.off, rel)
 	}
 	off = ix.off - rel
 	t := int8(ix.b[off+5])
-	if ix.b[off] != mpExt32 || (t != extIndex && t != extLeaf) {
-		return 0, false, corruptf("index at %d: child %d at %d is not a node", ix.off, i, off)
+	if ix.b[off] != mpExt32 || (t != extIndex && t != extHashIndex && t != extLeaf) {
+		return 0, false, corruptf("index at %d: child at %d is not a node", ix.off, off)
 	}
 	return off, t == extLeaf, nil
 }
@@ -262,17 +392,24 @@ func (ix Index) Entries(from int) iter.Seq2[IndexEntry, error] {
 }
 
 // appendIndexPayload appends the payload of an index node at off with
-// sorted entries.
+// sorted entries: with hash slots when hashSlotCount gives the node some,
+// which makes it a node of type extHashIndex.
 func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
 	n := len(entries)
+	ns := hashSlotCount(n)
 	var sizes [maxLevels]int
 	levels, total := prefixLevels(n, &sizes)
+	head := indexHeadLen
 	p = binary.BigEndian.AppendUint32(p, uint32(n))
 	span := uint64(0)
 	if n > 0 {
 		span = off - entries[0].start
 	}
 	p = binary.BigEndian.AppendUint64(p, span)
+	if ns > 0 {
+		head = hashIndexHeadLen
+		p = binary.BigEndian.AppendUint32(p, uint32(ns))
+	}
 	for l := levels - 1; l >= 0; l-- {
 		step := 1
 		for range l {
@@ -282,12 +419,20 @@ func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
 			p = binary.BigEndian.AppendUint64(p, keyPrefix(entries[i].key))
 		}
 	}
-	ko := indexHeadLen + 8*total + entryLen*n
+	ko := head + 8*total + entryLen*n + slotLen*ns
 	for _, e := range entries {
 		p = binary.BigEndian.AppendUint32(p, uint32(ko))
 		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
 		p = binary.BigEndian.AppendUint64(p, off-e.child)
 		ko += len(e.key)
+	}
+	if ns > 0 {
+		start := len(p)
+		p = append(p, make([]byte, ns*slotLen)...)
+		slots := p[start:]
+		for i, e := range entries {
+			putSlot(slots, hashKey(e.key), uint32(i), off-e.slotTarget())
+		}
 	}
 	for _, e := range entries {
 		p = append(p, e.key...)
@@ -300,8 +445,19 @@ func indexPayloadLen(entries []indexEntry) int {
 	var sizes [maxLevels]int
 	_, total := prefixLevels(len(entries), &sizes)
 	size := indexHeadLen + 8*total + entryLen*len(entries)
+	if ns := hashSlotCount(len(entries)); ns > 0 {
+		size += hashIndexHeadLen - indexHeadLen + slotLen*ns
+	}
 	for _, e := range entries {
 		size += len(e.key)
 	}
 	return size
+}
+
+// indexType returns the node type of an index of n keys.
+func indexType(n int) int8 {
+	if hashSlotCount(n) > 0 {
+		return extHashIndex
+	}
+	return extIndex
 }

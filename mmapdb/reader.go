@@ -146,8 +146,8 @@ func (s Snapshot) Root() (Index, error) {
 
 // Lookup returns the leaf at the key path. A path that leads nowhere, or to
 // an index rather than to records, yields an empty Leaf and no error. It
-// does one binary search per key over the mapped bytes and allocates
-// nothing.
+// does one search per key over the mapped bytes (a hash probe in a node of
+// more than 8 keys) and allocates nothing.
 func (s Snapshot) Lookup(keys ...string) (Leaf, error) {
 	if len(keys) == 0 {
 		return Leaf{}, nil
@@ -163,12 +163,8 @@ func (s Snapshot) lookupFrom(off uint64, keys []string) (Leaf, error) {
 		if err != nil {
 			return Leaf{}, err
 		}
-		pos, found, err := ix.Search(k)
-		if err != nil || !found {
-			return Leaf{}, err
-		}
-		var leaf bool
-		if off, leaf, err = ix.child(pos); err != nil {
+		var leaf, found bool
+		if off, leaf, found, err = ix.lookup(k); err != nil || !found {
 			return Leaf{}, err
 		}
 		// Records must be at the end of the path, indices before it.
@@ -416,6 +412,36 @@ func (l Leaf) At(i int) (Record, error) {
 		err = corruptf("record at %d: key path %d, its leaf says %d", r.off, r.pathOff, l.pathOff)
 	}
 	return r, err
+}
+
+// Fields returns the sort field, the data and the ID of the i-th record:
+// what At returns, views into the mapping as there, without the rest of a
+// Record. It is the form for loops over block lists: its results travel
+// in registers, where a Record is copied through memory. It checks the
+// record's encoding but, unlike At, not its reference to the key path,
+// which it does not use (Verify checks it).
+func (l Leaf) Fields(i int) (sort, data []byte, id uint64, err error) {
+	if uint(i) >= uint(l.n) {
+		return nil, nil, 0, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, l.n)
+	}
+	// The fast path of recordAt, within the payload: sort and data
+	// shorter than 256 bytes.
+	p := l.p
+	n := uint64(len(p))
+	r := uint64(binary.BigEndian.Uint32(p[leafHeadLen+4*i:]))
+	if r >= leafHeadLen+4*uint64(l.n) && r < n && n-r >= 12 && p[r] == 0x94 && p[r+1] == mpUint64 && p[r+10] == mpBin8 {
+		s0 := r + 12
+		s1 := s0 + uint64(p[r+11])
+		if s1+2 <= n && p[s1] == mpBin8 {
+			d0 := s1 + 2
+			d1 := d0 + uint64(p[s1+1])
+			if d1+9 <= n && p[d1] == mpUint64 {
+				return p[s0:s1:s1], p[d0:d1:d1], binary.BigEndian.Uint64(p[d1+1:]), nil
+			}
+		}
+	}
+	rec, err := l.At(i)
+	return rec.Sort, rec.Data, rec.ID, err
 }
 
 // Keys returns the key path of the leaf, copied out of the mapping.

@@ -111,6 +111,9 @@ func (w *verifier) index(ix Index, path []string) error {
 	if err := verifyPrefixLevels(ix); err != nil {
 		return err
 	}
+	if err := verifyHashSlots(ix); err != nil {
+		return err
+	}
 	var prev []byte
 	for i := range ix.Len() {
 		k, err := ix.Key(i)
@@ -191,7 +194,7 @@ func (w *verifier) leaf(l Leaf, path []string) error {
 func verifyPrefixLevels(ix Index) error {
 	var sizes [maxLevels]int
 	levels, total := prefixLevels(ix.n, &sizes)
-	pfx := ix.p[indexHeadLen:ix.ent]
+	pfx := ix.p[ix.lv:ix.ent]
 	at := func(i int) uint64 { return binary.BigEndian.Uint64(pfx[8*i:]) }
 	base0 := total - ix.n // level 0 is stored last
 	start, step := 0, 1
@@ -206,6 +209,52 @@ func verifyPrefixLevels(ix Index) error {
 		}
 		start += sizes[l]
 		step /= fanout
+	}
+	return nil
+}
+
+// verifyHashSlots checks a hashed node's slots: they must be exactly what
+// a writer enters for the node's keys and children, in entry order, into a
+// table of the node's slot count, so that every key is found by its hash
+// and no slot leads anywhere else. A leaf child's slot names its key path,
+// which the leaf must directly follow.
+func verifyHashSlots(ix Index) error {
+	if ix.ns == 0 {
+		return nil
+	}
+	want := make([]byte, ix.ns*slotLen)
+	for i := range ix.n {
+		k, err := ix.key(i)
+		if err != nil {
+			return err
+		}
+		n, err := ix.Child(i)
+		if err != nil {
+			return err
+		}
+		target := n.off
+		if n.IsLeaf() {
+			l, err := n.Leaf()
+			if err != nil {
+				return err
+			}
+			path, err := l.pathBytes()
+			if err != nil {
+				return err
+			}
+			if l.pathOff+uint64(len(path)) != l.off {
+				return corruptf("leaf at %d does not directly follow its key path at %d", l.off, l.pathOff)
+			}
+			target = l.pathOff
+		}
+		putSlot(want, hashKey(k), uint32(i), ix.off-target)
+	}
+	if got := ix.p[ix.hs : ix.hs+len(want)]; !bytes.Equal(got, want) {
+		for s := 0; s < len(want); s += slotLen {
+			if !bytes.Equal(got[s:s+slotLen], want[s:s+slotLen]) {
+				return corruptf("index at %d: hash slot %d disagrees with the keys", ix.off, s/slotLen)
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,306 @@
+package mmapdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// hashKeys returns n distinct keys that stress the hash table and the
+// prefix levels alike: the empty key, keys that are prefixes of others,
+// keys sharing their first 8 bytes, bytes 0x00 and 0xff, long keys.
+func hashKeys(n int) []string {
+	keys := []string{"", "a", "a\x00", "ab", "\xff\xff\xff\xff\xff\xff\xff\xff", "\xff\xff\xff\xff\xff\xff\xff\xff\x00"}
+	for i := 0; len(keys) < n; i++ {
+		switch i % 4 {
+		case 0:
+			keys = append(keys, fmt.Sprintf("/api/v2/items/%d", i))
+		case 1:
+			keys = append(keys, fmt.Sprintf("k%d", i))
+		case 2:
+			keys = append(keys, fmt.Sprintf("%s/%d", bytes.Repeat([]byte("long"), 20), i))
+		default:
+			keys = append(keys, string(binary.BigEndian.AppendUint32(nil, uint32(i)*2654435761)))
+		}
+	}
+	return keys[:n]
+}
+
+// missingKeys returns keys near the stored ones that are not stored.
+func missingKeys(keys []string) []string {
+	var miss []string
+	for _, k := range keys {
+		for _, m := range []string{k + "\x00", k + "x", "x" + k} {
+			if !slices.Contains(keys, m) {
+				miss = append(miss, m)
+			}
+		}
+	}
+	return miss
+}
+
+// TestHashedIndexLookups checks that lookups through nodes of every size,
+// with and without hash table, find every key and nothing else, for leaf
+// children (confirmed by the leaf's key path) and for index children
+// (confirmed by the entry's key).
+func TestHashedIndexLookups(t *testing.T) {
+	sizes := []int{1, 2, 7, 8, 9, 10, 16, 17, 64, 300}
+	db, _ := openTemp(t, nil)
+	update(t, db, func(tx *Txn) {
+		for _, n := range sizes {
+			for _, k := range hashKeys(n) {
+				g := fmt.Sprint("leaves", n)
+				if _, err := tx.Insert([]string{g, k}, nil, []byte(g+"="+k)); err != nil {
+					t.Fatal(err)
+				}
+				g = fmt.Sprint("indices", n)
+				if _, err := tx.Insert([]string{g, k, "leaf"}, nil, []byte(g+"="+k)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+	if err := db.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	current(t, db, func(s Snapshot) {
+		for _, n := range sizes {
+			keys := hashKeys(n)
+			for _, g := range []string{fmt.Sprint("leaves", n), fmt.Sprint("indices", n)} {
+				ix, found, err := s.LookupIndex(g)
+				if err != nil || !found {
+					t.Fatalf("LookupIndex(%q) = %v, %v", g, found, err)
+				}
+				if hashed := ix.ns > 0; hashed != (n > fanout) {
+					t.Fatalf("%s: node of %d keys has %d hash slots", g, n, ix.ns)
+				}
+				for _, k := range keys {
+					path := []string{g, k}
+					if g[0] == 'i' {
+						path = append(path, "leaf")
+					}
+					l, err := s.Lookup(path...)
+					if err != nil || l.Len() != 1 {
+						t.Fatalf("Lookup(%q) = %d records, %v", path, l.Len(), err)
+					}
+					if r, err := l.At(0); err != nil || string(r.Data) != g+"="+k {
+						t.Fatalf("Lookup(%q) = %q, %v", path, r.Data, err)
+					}
+					pos, found, err := ix.Search(k)
+					node, ok, gerr := ix.Get(k)
+					child, cerr := ix.Child(pos)
+					if err != nil || !found || gerr != nil || !ok || cerr != nil || node.off != child.off || node.leaf != child.leaf {
+						t.Fatalf("%s: Get(%q) = %v %v %v, Search gives %d %v %v", g, k, node, ok, gerr, pos, found, err)
+					}
+				}
+				for _, k := range missingKeys(keys) {
+					if l, err := s.Lookup(g, k); err != nil || l.Len() != 0 {
+						t.Fatalf("Lookup(%q, %q) of a missing key = %d records, %v", g, k, l.Len(), err)
+					}
+					if _, ok, err := ix.Get(k); ok || err != nil {
+						t.Fatalf("%s: Get(%q) of a missing key = %v, %v", g, k, ok, err)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestHashKeyIsStable pins the hash function: files written by one build
+// are read by every other, so its values are part of the format. The
+// expected values were computed by a separate implementation of the
+// definition in FORMAT.md.
+func TestHashKeyIsStable(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		want uint64
+	}{
+		{"", 0x2b898861975edacc},
+		{"a", 0xe0970d418b5931fb},
+		{"/api/v2/items", 0x6fc3cc8da45f6fa0},
+		{"site0042.example.com", 0x64cd7b8c62090ac8},
+	} {
+		if got := hashKey(c.key); got != c.want {
+			t.Errorf("hashKey(%q) = %#016x, want %#016x", c.key, got, c.want)
+		}
+		if got := hashKey([]byte(c.key)); got != hashKey(c.key) {
+			t.Errorf("hashKey of %q differs between string and []byte", c.key)
+		}
+	}
+}
+
+// TestReadsFormatVersion1 opens a file written in format version 1 (no
+// hash tables), reads and verifies it, and commits on top of it: the new
+// file is version 2 and holds the old subtrees as they were, next to new
+// nodes with hash tables.
+func TestReadsFormatVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v1.mmdb")
+	copyFile(t, filepath.Join("testdata", "format-v1.mmdb"), path)
+	db, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	check := func(version int, uris int) {
+		t.Helper()
+		if err := db.Verify(); err != nil {
+			t.Fatal(err)
+		}
+		current(t, db, func(s Snapshot) {
+			if s.FormatVersion() != version {
+				t.Fatalf("format version %d, want %d", s.FormatVersion(), version)
+			}
+			for s0 := range 3 {
+				site := fmt.Sprintf("site%d.example.com", s0)
+				n := 2
+				if s0 == 0 {
+					n = uris
+				}
+				for u := range n {
+					l, err := s.Lookup("actn", site, fmt.Sprintf("/path/%02d", u))
+					if err != nil || l.Len() != 2 {
+						t.Fatalf("%s /path/%02d: %d records, %v", site, u, l.Len(), err)
+					}
+					r, err := l.At(1)
+					if want := fmt.Sprintf("Proxy: http://b%d/%d/1", s0, u); err != nil || string(r.Data) != want {
+						t.Fatalf("%s /path/%02d: record 1 = %q, %v; want %q", site, u, r.Data, err, want)
+					}
+				}
+				if l, err := s.Lookup("actn", site, "/path/99"); err != nil || l.Len() != 0 {
+					t.Fatalf("%s /path/99: %d records, %v", site, l.Len(), err)
+				}
+			}
+		})
+	}
+	check(1, 20)
+	update(t, db, func(tx *Txn) {
+		for r := range 2 {
+			if _, err := tx.Insert([]string{"actn", "site0.example.com", "/path/20"}, []byte{0, 0, 0, byte(r), 0, 0, 0, 0}, fmt.Appendf(nil, "Proxy: http://b0/20/%d", r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	check(FormatVersion, 21)
+	current(t, db, func(s Snapshot) {
+		for site, hashed := range map[string]bool{"site0.example.com": true, "site1.example.com": false} {
+			ix, found, err := s.LookupIndex("actn", site)
+			if err != nil || !found || (ix.ns > 0) != hashed {
+				t.Fatalf("%s: %v %v, %d hash slots", site, found, err, ix.ns)
+			}
+		}
+	})
+}
+
+// TestHostileHashSlots patches the hash table of a node (with consistent
+// checksums, as a file written by a broken writer would have them):
+// lookups give ErrCorrupt or a miss, never a panic, a hang or another
+// key's records, and Verify names the slot.
+func TestHostileHashSlots(t *testing.T) {
+	db, path := openTemp(t, nil)
+	keys := hashKeys(40)
+	update(t, db, func(tx *Txn) {
+		for _, k := range keys {
+			if _, err := tx.Insert([]string{k}, nil, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	good := mustRead(t, path)
+	h, err := decodeHeader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := indexAt(good, h.root)
+	if err != nil || root.ns == 0 {
+		t.Fatalf("root: %d hash slots, %v", root.ns, err)
+	}
+	payload := int(h.root) + extHeaderLen
+	slots := payload + root.hs
+	// The slot the first key lives in.
+	var s0 int
+	for s := 0; s < root.ns; s++ {
+		if binary.BigEndian.Uint32(good[slots+s*slotLen+12:]) == 0 && binary.BigEndian.Uint64(good[slots+s*slotLen:]) != 0 {
+			s0 = slots + s*slotLen
+		}
+	}
+	cases := []struct {
+		name  string
+		patch func(b []byte)
+	}{
+		{"too few slots", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], uint32(root.n)) }},
+		{"slots past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], 1<<31) }},
+		{"every slot taken", func(b []byte) {
+			for s := range root.ns {
+				e := b[slots+s*slotLen:]
+				if binary.BigEndian.Uint64(e) == 0 {
+					binary.BigEndian.PutUint64(e, 1)
+				}
+			}
+		}},
+		{"child after parent", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], h.root+1) }},
+		{"child at a record", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], binary.BigEndian.Uint64(b[s0:])-extHeaderLen-20) }},
+		{"wrong tag", func(b []byte) { b[s0+11] ^= 1 }},
+		{"another key's child", func(b []byte) {
+			binary.BigEndian.PutUint64(b[s0:], binary.BigEndian.Uint64(good[payload+root.ent+5*entryLen+8:]))
+		}},
+		{"zeroed table", func(b []byte) { clear(b[slots : slots+root.ns*slotLen]) }},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := bytes.Clone(good)
+			c.patch(b)
+			fixChecksums(b)
+			v, err := openVersion(writeFile(t, dir, b))
+			if err != nil {
+				t.Fatalf("open: %v", err) // open reads the header only
+			}
+			defer v.release()
+			if err := verifyVersion(v); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Verify = %v, want ErrCorrupt", err)
+			}
+			s := Snapshot{v: v}
+			for _, k := range keys {
+				l, err := s.Lookup(k)
+				if err != nil {
+					if !errors.Is(err, ErrCorrupt) {
+						t.Fatalf("Lookup(%q): %v is not ErrCorrupt", k, err)
+					}
+					continue
+				}
+				if l.Len() == 0 {
+					continue // a miss: the table no longer leads there
+				}
+				if r, err := l.At(0); err == nil && string(r.Data) != k {
+					t.Fatalf("Lookup(%q) found the records of %q", k, r.Data)
+				}
+			}
+			walkEverything(s)
+		})
+	}
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
