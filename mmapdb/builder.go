@@ -147,15 +147,19 @@ func (b *builder) leaf(pathOff uint64) (uint64, error) {
 	return off, err
 }
 
-// index writes an index node of sorted entries.
-func (b *builder) index(entries []indexEntry) (uint64, error) {
+// index writes an index node of sorted entries; key is the key its
+// parent has for it (empty for the root).
+func (b *builder) index(key string, entries []indexEntry) (uint64, error) {
 	off := b.off
-	size := indexPayloadLen(entries)
+	size := indexPayloadLen(key, entries)
 	if size > maxExtPayload || len(entries) > 1<<32-1 {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}
-	p := appendExtHeader(b.scratch[:0], indexType(len(entries)), size)
-	p = appendIndexPayload(p, off, entries)
+	p := appendExtHeader(b.scratch[:0], extIndex2, size)
+	p, err := appendIndexPayload(p, off, key, entries)
+	if err != nil {
+		return 0, err
+	}
 	b.scratch = p
 	return off, b.emit(p)
 }

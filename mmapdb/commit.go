@@ -73,9 +73,9 @@ type written struct {
 }
 
 // writeIndex writes the merge of a base index (nil: none) and an index of
-// inserted records (nil: none) at depth d, children first. Empty indices
-// other than the root are not written.
-func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (written, error) {
+// inserted records (nil: none) at depth d, children first; own is the key
+// the parent has for it. Empty indices other than the root are not written.
+func (t *Txn) writeIndex(b *builder, d int, own string, old *Index, pn *pnode) (written, error) {
 	var newKeys []string
 	if pn != nil {
 		newKeys = slices.Sorted(maps.Keys(pn.children))
@@ -132,7 +132,7 @@ func (t *Txn) writeIndex(b *builder, d int, old *Index, pn *pnode) (written, err
 	if len(entries) > 0 {
 		start = entries[0].start
 	}
-	off, err := b.index(entries)
+	off, err := b.index(own, entries)
 	return written{off: off, start: start, ok: true}, err
 }
 
@@ -187,7 +187,7 @@ func (t *Txn) writeChild(b *builder, d int, key string, old *Node, pn *pnode) (w
 		}
 		oldIx = &ix
 	}
-	return t.writeIndex(b, d+1, oldIx, pn)
+	return t.writeIndex(b, d+1, key, oldIx, pn)
 }
 
 // deletesIn reports whether a base record deleted by the transaction lies

@@ -28,7 +28,7 @@ const (
 	extIndex     = 1 // an index: sorted keys -> child node offsets
 	extLeaf      = 2 // a leaf: the key path and the offsets of its records
 	extIDIndex   = 3 // the ID index: (id, record offset) sorted by id
-	extHashIndex = 4 // an index with a hash table of its keys (version 2)
+	extIndex2    = 4 // an index of version 2: its own key, a hash table of its keys
 )
 
 // msgpack type bytes used by the format.
@@ -423,13 +423,22 @@ func hashMix(a, b uint64) uint64 {
 }
 
 // hashHome returns the first slot to probe for hash h in a table of ns
-// slots: the high 32 bits of h scaled to [0, ns). The low 32 bits are the
-// slot's tag.
+// slots: the high 32 bits of h scaled to [0, ns).
 func hashHome(h, ns uint64) uint64 { return (h >> 32) * ns >> 32 }
 
-// putSlot enters a key with hash h, position pos and child distance rel
-// into the first free slot from its home on.
-func putSlot(slots []byte, h uint64, pos uint32, rel uint64) {
+// A hash slot is a uint64: the tag (the low 16 bits of the key's hash) in
+// the top 16 bits, the distance back to the child in the low 48. Zero is a
+// free slot.
+const (
+	slotDistBits = 48
+	slotDistMask = 1<<slotDistBits - 1
+)
+
+func slotTag(h uint64) uint64 { return h & 0xffff }
+
+// putSlot enters a key with hash h and slot target distance rel into the
+// first free slot from its home on.
+func putSlot(slots []byte, h, rel uint64) {
 	ns := uint64(len(slots) / slotLen)
 	s := hashHome(h, ns)
 	for binary.BigEndian.Uint64(slots[s*slotLen:]) != 0 {
@@ -437,10 +446,7 @@ func putSlot(slots []byte, h uint64, pos uint32, rel uint64) {
 			s = 0
 		}
 	}
-	e := slots[s*slotLen:]
-	binary.BigEndian.PutUint64(e, rel)
-	binary.BigEndian.PutUint32(e[8:], uint32(h))
-	binary.BigEndian.PutUint32(e[12:], pos)
+	binary.BigEndian.PutUint64(slots[s*slotLen:], slotTag(h)<<slotDistBits|rel)
 }
 
 // keyPrefix returns the first 8 bytes of a key as a big-endian integer,

@@ -135,10 +135,14 @@ func TestHashKeyIsStable(t *testing.T) {
 	}
 }
 
-// TestReadsFormatVersion1 opens a file written in format version 1 (no
-// hash tables), reads and verifies it, and commits on top of it: the new
-// file is version 2 and holds the old subtrees as they were, next to new
-// nodes with hash tables.
+// TestReadsFormatVersion1 opens a file written in format version 1 (by
+// commit 3a11bc3: under "actn", 12 sites site0.example.com ..
+// site11.example.com, site0 with the 20 URIs /path/00 .. /path/19, the
+// others with 2, each URI with 2 records "Proxy: http://b<site>/<uri>/<n>"
+// of sort field pack("N2", n, 0)), reads and verifies it, and commits on
+// top of it. The new file is version 2 and holds the untouched subtrees
+// as they were: version 1 index nodes below a version 2 index with a hash
+// table, whose slots cannot confirm their keys with an own key.
 func TestReadsFormatVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.mmdb")
 	copyFile(t, filepath.Join("testdata", "format-v1.mmdb"), path)
@@ -147,6 +151,7 @@ func TestReadsFormatVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	const sites = 12
 	check := func(version int, uris int) {
 		t.Helper()
 		if err := db.Verify(); err != nil {
@@ -156,7 +161,7 @@ func TestReadsFormatVersion1(t *testing.T) {
 			if s.FormatVersion() != version {
 				t.Fatalf("format version %d, want %d", s.FormatVersion(), version)
 			}
-			for s0 := range 3 {
+			for s0 := range sites {
 				site := fmt.Sprintf("site%d.example.com", s0)
 				n := 2
 				if s0 == 0 {
@@ -167,14 +172,17 @@ func TestReadsFormatVersion1(t *testing.T) {
 					if err != nil || l.Len() != 2 {
 						t.Fatalf("%s /path/%02d: %d records, %v", site, u, l.Len(), err)
 					}
-					r, err := l.At(1)
-					if want := fmt.Sprintf("Proxy: http://b%d/%d/1", s0, u); err != nil || string(r.Data) != want {
-						t.Fatalf("%s /path/%02d: record 1 = %q, %v; want %q", site, u, r.Data, err, want)
+					_, data, _, err := l.Fields(1)
+					if want := fmt.Sprintf("Proxy: http://b%d/%d/1", s0, u); err != nil || string(data) != want {
+						t.Fatalf("%s /path/%02d: record 1 = %q, %v; want %q", site, u, data, err, want)
 					}
 				}
 				if l, err := s.Lookup("actn", site, "/path/99"); err != nil || l.Len() != 0 {
 					t.Fatalf("%s /path/99: %d records, %v", site, l.Len(), err)
 				}
+			}
+			if l, err := s.Lookup("actn", "site99.example.com", "/path/00"); err != nil || l.Len() != 0 {
+				t.Fatalf("site99: %d records, %v", l.Len(), err)
 			}
 		})
 	}
@@ -188,10 +196,14 @@ func TestReadsFormatVersion1(t *testing.T) {
 	})
 	check(FormatVersion, 21)
 	current(t, db, func(s Snapshot) {
-		for site, hashed := range map[string]bool{"site0.example.com": true, "site1.example.com": false} {
+		sitesIx, found, err := s.LookupIndex("actn")
+		if err != nil || !found || sitesIx.ns == 0 {
+			t.Fatalf("actn: %v %v, %d hash slots", found, err, sitesIx.ns)
+		}
+		for site, v1 := range map[string]bool{"site0.example.com": false, "site1.example.com": true} {
 			ix, found, err := s.LookupIndex("actn", site)
-			if err != nil || !found || (ix.ns > 0) != hashed {
-				t.Fatalf("%s: %v %v, %d hash slots", site, found, err, ix.ns)
+			if _, own := ix.ownKey(); err != nil || !found || own == v1 {
+				t.Fatalf("%s: %v %v, own key recorded: %v", site, found, err, own)
 			}
 		}
 	})
@@ -200,13 +212,16 @@ func TestReadsFormatVersion1(t *testing.T) {
 // TestHostileHashSlots patches the hash table of a node (with consistent
 // checksums, as a file written by a broken writer would have them):
 // lookups give ErrCorrupt or a miss, never a panic, a hang or another
-// key's records, and Verify names the slot.
+// key's records, and Verify finds the damage.
 func TestHostileHashSlots(t *testing.T) {
 	db, path := openTemp(t, nil)
 	keys := hashKeys(40)
 	update(t, db, func(tx *Txn) {
 		for _, k := range keys {
-			if _, err := tx.Insert([]string{k}, nil, []byte(k)); err != nil {
+			if _, err := tx.Insert([]string{"leaves", k}, nil, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Insert([]string{"indices", k, "x"}, nil, []byte(k)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -216,41 +231,80 @@ func TestHostileHashSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := indexAt(good, h.root)
-	if err != nil || root.ns == 0 {
-		t.Fatalf("root: %d hash slots, %v", root.ns, err)
-	}
-	payload := int(h.root) + extHeaderLen
-	slots := payload + root.hs
-	// The slot the first key lives in.
-	var s0 int
-	for s := 0; s < root.ns; s++ {
-		if binary.BigEndian.Uint32(good[slots+s*slotLen+12:]) == 0 && binary.BigEndian.Uint64(good[slots+s*slotLen:]) != 0 {
-			s0 = slots + s*slotLen
+	s := Snapshot{v: &version{data: good, h: h}}
+	node := func(group string) (Index, int, int) {
+		ix, found, err := s.LookupIndex(group)
+		if err != nil || !found || ix.ns == 0 {
+			t.Fatalf("%s: %v %v, %d hash slots", group, found, err, ix.ns)
 		}
+		payload := int(ix.off) + extHeaderLen
+		return ix, payload, payload + ix.hs
 	}
-	cases := []struct {
-		name  string
-		patch func(b []byte)
-	}{
-		{"too few slots", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], uint32(root.n)) }},
-		{"slots past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], 1<<31) }},
-		{"every slot taken", func(b []byte) {
-			for s := range root.ns {
-				e := b[slots+s*slotLen:]
-				if binary.BigEndian.Uint64(e) == 0 {
-					binary.BigEndian.PutUint64(e, 1)
+	// slotOf returns the offset of the slot that holds keys[0].
+	slotOf := func(ix Index, slots int) int {
+		hk := hashKey(keys[0])
+		for i, sl := 0, int(hashHome(hk, uint64(ix.ns))); i < ix.ns; i++ {
+			e := binary.BigEndian.Uint64(good[slots+sl*slotLen:])
+			if e>>slotDistBits == slotTag(hk) {
+				if _, _, found, _ := ix.slotChild(e&slotDistMask, keys[0]); found {
+					return slots + sl*slotLen
 				}
 			}
-		}},
-		{"child after parent", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], h.root+1) }},
-		{"child at a record", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], binary.BigEndian.Uint64(b[s0:])-extHeaderLen-20) }},
-		{"wrong tag", func(b []byte) { b[s0+11] ^= 1 }},
-		{"another key's child", func(b []byte) {
-			binary.BigEndian.PutUint64(b[s0:], binary.BigEndian.Uint64(good[payload+root.ent+5*entryLen+8:]))
-		}},
-		{"zeroed table", func(b []byte) { clear(b[slots : slots+root.ns*slotLen]) }},
+			if sl++; sl == ix.ns {
+				sl = 0
+			}
+		}
+		t.Fatal("no slot holds the first key")
+		return 0
 	}
+	type patch struct {
+		name  string
+		patch func(b []byte)
+	}
+	var cases []patch
+	for _, group := range []string{"leaves", "indices"} {
+		ix, payload, slots := node(group)
+		s0 := slotOf(ix, slots)
+		e0 := binary.BigEndian.Uint64(good[s0:])
+		var other uint64 // another key's slot
+		for sl := 0; sl < ix.ns; sl++ {
+			if e := binary.BigEndian.Uint64(good[slots+sl*slotLen:]); e != 0 && slots+sl*slotLen != s0 {
+				other = e
+				break
+			}
+		}
+		cases = append(cases,
+			patch{group + ": too few slots", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], uint32(ix.n)) }},
+			patch{group + ": slots past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], 1<<31) }},
+			patch{group + ": own key past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+16:], 1<<31) }},
+			patch{group + ": every slot taken", func(b []byte) {
+				for sl := range ix.ns {
+					if binary.BigEndian.Uint64(b[slots+sl*slotLen:]) == 0 {
+						binary.BigEndian.PutUint64(b[slots+sl*slotLen:], 1)
+					}
+				}
+			}},
+			patch{group + ": target after the parent", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0|slotDistMask) }},
+			patch{group + ": target inside other bytes", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0+3) }},
+			patch{group + ": wrong tag", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0^1<<slotDistBits) }},
+			patch{group + ": another key's target", func(b []byte) {
+				binary.BigEndian.PutUint64(b[s0:], e0&^slotDistMask|other&slotDistMask)
+			}},
+			patch{group + ": zeroed table", func(b []byte) { clear(b[slots : slots+ix.ns*slotLen]) }},
+		)
+	}
+	ix, _, _ := node("indices")
+	k, err := ix.Key(1) // the first key is "", whose own key has no byte to flip
+	if err != nil || len(k) == 0 {
+		t.Fatalf("key 1 of indices: %q, %v", k, err)
+	}
+	child, err := ix.Child(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, patch{"indices: wrong own key", func(b []byte) {
+		b[child.off+extHeaderLen+index2HeadLen] ^= 1
+	}})
 	dir := t.TempDir()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -267,18 +321,20 @@ func TestHostileHashSlots(t *testing.T) {
 			}
 			s := Snapshot{v: v}
 			for _, k := range keys {
-				l, err := s.Lookup(k)
-				if err != nil {
-					if !errors.Is(err, ErrCorrupt) {
-						t.Fatalf("Lookup(%q): %v is not ErrCorrupt", k, err)
+				for _, path := range [][]string{{"leaves", k}, {"indices", k, "x"}} {
+					l, err := s.Lookup(path...)
+					if err != nil {
+						if !errors.Is(err, ErrCorrupt) {
+							t.Fatalf("Lookup(%q): %v is not ErrCorrupt", path, err)
+						}
+						continue
 					}
-					continue
-				}
-				if l.Len() == 0 {
-					continue // a miss: the table no longer leads there
-				}
-				if r, err := l.At(0); err == nil && string(r.Data) != k {
-					t.Fatalf("Lookup(%q) found the records of %q", k, r.Data)
+					if l.Len() == 0 {
+						continue // a miss: the table no longer leads there
+					}
+					if _, data, _, err := l.Fields(0); err == nil && string(data) != k {
+						t.Fatalf("Lookup(%q) found the records of %q", path, data)
+					}
 				}
 			}
 			walkEverything(s)

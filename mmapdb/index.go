@@ -6,15 +6,20 @@ import (
 	"iter"
 )
 
-// An index node's payload (FORMAT.md has the byte layout):
+// An index node's payload (FORMAT.md has the byte layout). Version 2
+// (ext type 4):
 //
 //	count           uint32
 //	span            uint64: distance back from the node to its subtree's start
-//	slot count      uint32, in hashed nodes (ext type 4) only
+//	slot count      uint32: 0 for a node without hash table
+//	own key         uint32 length, then the bytes: the key the parent has for this node
 //	prefix levels   uint64 each, the top level first
 //	entries         count × (key offset uint32, key length uint32, child distance uint64)
-//	hash slots      slot count × (child distance uint64, tag uint32, position uint32)
+//	hash slots      slot count × uint64 (tag 16 bits, distance 48 bits)
 //	key bytes
+//
+// Version 1 (ext type 1) has count, span, prefix levels, entries and key
+// bytes only.
 //
 // Level 0 of the prefixes holds the first 8 bytes of every key, in key
 // order, as big-endian integers; each level above holds every 8th prefix
@@ -25,21 +30,22 @@ import (
 // when prefixes tie.
 //
 // A node of more than 8 keys also has a hash table (linear probing, load
-// at most 2/3) whose slots hold the child distances, for exact lookups: a
-// hit reads one slot, usually one cache line, and then the child, where a
-// search reads a line per prefix level, an entry and the key bytes. A leaf
-// child confirms the key with the last key of its key path, which lies
-// just before it, so that a hit in a big node costs about two cache misses.
+// at most 2/3) for exact lookups. A slot leads straight to the child's
+// first bytes, which confirm the key: a leaf's key path (which the leaf
+// directly follows) ends with it, an index node begins with its own key.
+// So a hit in a big node reads one slot, 8 bytes, and then the bytes the
+// lookup goes on with, where a search reads a line per prefix level, an
+// entry and the key bytes.
 
 const (
-	fanout           = 8   // prefixes per block: one 64-byte cache line
-	maxLevels        = 12  // fanout^11 > 2^32 keys
-	entryLen         = 16  // key offset, key length, child offset
-	slotLen          = 16  // child distance, hash tag, position
-	indexHeadLen     = 12  // count, subtree span
-	hashIndexHeadLen = 16  // count, subtree span, slot count
-	shortKeyBytes    = 8   // keys this short are decided by prefix and length
-	leafPrefetch     = 512 // bytes of a leaf's path, head and records to prefetch
+	fanout        = 8   // prefixes per block: one 64-byte cache line
+	maxLevels     = 12  // fanout^11 > 2^32 keys
+	entryLen      = 16  // key offset, key length, child offset
+	slotLen       = 8   // tag and distance
+	indexHeadLen  = 12  // count, subtree span (version 1)
+	index2HeadLen = 20  // count, subtree span, slot count, own key length
+	shortKeyBytes = 8   // keys this short are decided by prefix and length
+	leafPrefetch  = 512 // bytes of a leaf's path, head and records to prefetch
 )
 
 // prefixLevels computes the level sizes for n keys, level 0 first, and
@@ -85,26 +91,28 @@ func indexAt(b []byte, off uint64) (Index, error) {
 		return Index{}, err
 	}
 	head := uint64(indexHeadLen)
+	var ns uint64
 	switch typ {
 	case extIndex:
-	case extHashIndex:
-		head = hashIndexHeadLen
+		if len(p) < indexHeadLen {
+			return Index{}, corruptf("index at %d: payload of %d bytes", off, len(p))
+		}
+	case extIndex2:
+		if len(p) < index2HeadLen {
+			return Index{}, corruptf("index at %d: payload of %d bytes", off, len(p))
+		}
+		ns = uint64(binary.BigEndian.Uint32(p[12:]))
+		head = index2HeadLen + uint64(binary.BigEndian.Uint32(p[16:]))
 	default:
 		return Index{}, corruptf("node at %d has type %d, want an index", off, typ)
-	}
-	if uint64(len(p)) < head {
-		return Index{}, corruptf("index at %d: payload of %d bytes", off, len(p))
 	}
 	n := uint64(binary.BigEndian.Uint32(p))
 	if n > uint64(len(p)) { // each key needs more than a byte: cheap bound first
 		return Index{}, corruptf("index at %d: %d entries do not fit %d bytes", off, n, len(p))
 	}
-	var ns uint64
-	if typ == extHashIndex {
-		// At least one free slot, so that a probe for a missing key ends.
-		if ns = uint64(binary.BigEndian.Uint32(p[12:])); ns <= n {
-			return Index{}, corruptf("index at %d: %d hash slots for %d keys", off, ns, n)
-		}
+	// At least one free slot, so that a probe for a missing key ends.
+	if ns != 0 && ns <= n {
+		return Index{}, corruptf("index at %d: %d hash slots for %d keys", off, ns, n)
 	}
 	var sizes [maxLevels]int
 	_, total := prefixLevels(int(n), &sizes)
@@ -114,6 +122,16 @@ func indexAt(b []byte, off uint64) (Index, error) {
 		return Index{}, corruptf("index at %d: %d entries and %d hash slots do not fit %d bytes", off, n, ns, len(p))
 	}
 	return Index{b: b, off: off, p: p, n: int(n), lv: int(head), ent: int(ent), hs: int(hs), ns: int(ns)}, nil
+}
+
+// ownKey returns the key a version 2 index node has for itself, the key
+// its parent has for it (empty for the root); ok is false for a node of
+// version 1, which does not record it.
+func (ix Index) ownKey() (key []byte, ok bool) {
+	if ix.lv == indexHeadLen {
+		return nil, false
+	}
+	return ix.p[index2HeadLen:ix.lv], true
 }
 
 // Len returns the number of keys.
@@ -263,15 +281,15 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 	}
 	h := hashKey(key)
 	ns := uint64(ix.ns)
+	tag := slotTag(h)
 	slots := ix.p[ix.hs : ix.hs+ix.ns*slotLen]
 	for i, s := uint64(0), hashHome(h, ns); i < ns; i++ {
-		e := slots[s*slotLen : s*slotLen+slotLen]
-		rel := binary.BigEndian.Uint64(e)
-		if rel == 0 { // a free slot ends the probe sequence
+		e := binary.BigEndian.Uint64(slots[s*slotLen:])
+		if e == 0 { // a free slot ends the probe sequence
 			return 0, false, false, nil
 		}
-		if binary.BigEndian.Uint32(e[8:]) == uint32(h) {
-			off, leaf, found, err = ix.slotChild(rel, binary.BigEndian.Uint32(e[12:]), key)
+		if e>>slotDistBits == tag {
+			off, leaf, found, err = ix.slotChild(e&slotDistMask, key)
 			if err != nil || found {
 				return off, leaf, found, err
 			}
@@ -283,33 +301,21 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 	return 0, false, false, nil
 }
 
-// keyIs reports whether the i-th key is key.
-func (ix Index) keyIs(i uint32, key string) (bool, error) {
-	if uint64(i) >= uint64(ix.n) {
-		return false, corruptf("index at %d: hash slot names position %d of %d", ix.off, i, ix.n)
-	}
-	k, err := ix.key(int(i))
-	return bstr(k) == key, err
-}
-
-// slotChild follows a hash slot whose tag matched: its target at distance
-// rel is an index node, whose key is confirmed by the entry at pos, or the
-// key path of a leaf, whose last key is the leaf's key and which the leaf
-// directly follows. Confirming the key on the path reads the bytes the
-// lookup goes on with: path, leaf and records are one run of bytes.
-func (ix Index) slotChild(rel uint64, pos uint32, key string) (off uint64, leaf, found bool, err error) {
+// slotChild follows a hash slot whose tag matched to its target at
+// distance rel and confirms the key there: the target is the key path of a
+// leaf, whose last key is the leaf's and which the leaf directly follows,
+// or an index node, which begins with its own key (an index of version 1,
+// copied from an older file, does not: Search confirms it). The bytes that
+// confirm the key are those the lookup reads next anyway.
+func (ix Index) slotChild(rel uint64, key string) (off uint64, leaf, found bool, err error) {
 	if rel == 0 || rel > ix.off-uint64(headerLen) {
 		return 0, false, false, corruptf("index at %d: hash slot target at distance %d", ix.off, rel)
 	}
 	at := ix.off - rel
-	if ix.b[at] == mpExt32 {
-		if t := int8(ix.b[at+5]); t != extIndex && t != extHashIndex {
-			return 0, false, false, corruptf("index at %d: hash slot target at %d is not an index or a key path", ix.off, at)
-		}
-		found, err = ix.keyIs(pos, key)
-		return at, false, found, err
+	b := ix.b[:ix.off] // children lie before their parent
+	if b[at] == mpExt32 {
+		return ix.slotIndex(b, at, key)
 	}
-	b := ix.b[:ix.off] // path and leaf lie before the index
 	// Path, leaf and records are one run of bytes: ask for its first lines
 	// at once rather than one cache miss after the other.
 	prefetch(&b[at], uintptr(min(leafPrefetch, ix.off-at)))
@@ -336,6 +342,32 @@ func (ix Index) slotChild(rel uint64, pos uint32, key string) (off uint64, leaf,
 	return off, true, true, nil
 }
 
+// slotIndex confirms key for a hash slot that leads to the index node at
+// at; b ends where the parent begins.
+func (ix Index) slotIndex(b []byte, at uint64, key string) (off uint64, leaf, found bool, err error) {
+	if at+extHeaderLen+index2HeadLen > uint64(len(b)) {
+		return 0, false, false, corruptf("index at %d: hash slot target at %d is not a node", ix.off, at)
+	}
+	switch int8(b[at+5]) {
+	case extIndex2:
+		p := at + extHeaderLen
+		kl := uint64(binary.BigEndian.Uint32(b[p+16:]))
+		k0 := p + index2HeadLen
+		if k0+kl > uint64(len(b)) {
+			return 0, false, false, corruptf("index at %d: own key of %d bytes runs past the node", at, kl)
+		}
+		return at, false, bstr(b[k0:k0+kl]) == key, nil
+	case extIndex:
+		pos, found, err := ix.Search(key)
+		if err != nil || !found {
+			return 0, false, false, err
+		}
+		off, _, err := ix.child(pos)
+		return at, false, err == nil && off == at, err
+	}
+	return 0, false, false, corruptf("index at %d: hash slot target at %d is not an index or a key path", ix.off, at)
+}
+
 // Child returns the node under the i-th key.
 func (ix Index) Child(i int) (Node, error) {
 	if i < 0 || i >= ix.n {
@@ -360,7 +392,7 @@ func (ix Index) childAt(rel uint64) (off uint64, leaf bool, err error) {
 	}
 	off = ix.off - rel
 	t := int8(ix.b[off+5])
-	if ix.b[off] != mpExt32 || (t != extIndex && t != extHashIndex && t != extLeaf) {
+	if ix.b[off] != mpExt32 || (t != extIndex && t != extIndex2 && t != extLeaf) {
 		return 0, false, corruptf("index at %d: child at %d is not a node", ix.off, off)
 	}
 	return off, t == extLeaf, nil
@@ -391,25 +423,22 @@ func (ix Index) Entries(from int) iter.Seq2[IndexEntry, error] {
 	}
 }
 
-// appendIndexPayload appends the payload of an index node at off with
-// sorted entries: with hash slots when hashSlotCount gives the node some,
-// which makes it a node of type extHashIndex.
-func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
+// appendIndexPayload appends the payload of an index node of version 2
+// at off with sorted entries; key is the node's own key.
+func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) ([]byte, error) {
 	n := len(entries)
 	ns := hashSlotCount(n)
 	var sizes [maxLevels]int
 	levels, total := prefixLevels(n, &sizes)
-	head := indexHeadLen
 	p = binary.BigEndian.AppendUint32(p, uint32(n))
 	span := uint64(0)
 	if n > 0 {
 		span = off - entries[0].start
 	}
 	p = binary.BigEndian.AppendUint64(p, span)
-	if ns > 0 {
-		head = hashIndexHeadLen
-		p = binary.BigEndian.AppendUint32(p, uint32(ns))
-	}
+	p = binary.BigEndian.AppendUint32(p, uint32(ns))
+	p = binary.BigEndian.AppendUint32(p, uint32(len(key)))
+	p = append(p, key...)
 	for l := levels - 1; l >= 0; l-- {
 		step := 1
 		for range l {
@@ -419,7 +448,7 @@ func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
 			p = binary.BigEndian.AppendUint64(p, keyPrefix(entries[i].key))
 		}
 	}
-	ko := head + 8*total + entryLen*n + slotLen*ns
+	ko := index2HeadLen + len(key) + 8*total + entryLen*n + slotLen*ns
 	for _, e := range entries {
 		p = binary.BigEndian.AppendUint32(p, uint32(ko))
 		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
@@ -430,34 +459,28 @@ func appendIndexPayload(p []byte, off uint64, entries []indexEntry) []byte {
 		start := len(p)
 		p = append(p, make([]byte, ns*slotLen)...)
 		slots := p[start:]
-		for i, e := range entries {
-			putSlot(slots, hashKey(e.key), uint32(i), off-e.slotTarget())
+		for _, e := range entries {
+			rel := off - e.slotTarget()
+			if rel > slotDistMask {
+				return nil, fmt.Errorf("mmapdb: index at %d: a child %d bytes back is too far for a hash slot", off, rel)
+			}
+			putSlot(slots, hashKey(e.key), rel)
 		}
 	}
 	for _, e := range entries {
 		p = append(p, e.key...)
 	}
-	return p
+	return p, nil
 }
 
-// indexPayloadLen returns the payload size of an index of the entries.
-func indexPayloadLen(entries []indexEntry) int {
+// indexPayloadLen returns the payload size of an index node of version 2
+// with own key key and the entries.
+func indexPayloadLen(key string, entries []indexEntry) int {
 	var sizes [maxLevels]int
 	_, total := prefixLevels(len(entries), &sizes)
-	size := indexHeadLen + 8*total + entryLen*len(entries)
-	if ns := hashSlotCount(len(entries)); ns > 0 {
-		size += hashIndexHeadLen - indexHeadLen + slotLen*ns
-	}
+	size := index2HeadLen + len(key) + 8*total + entryLen*len(entries) + slotLen*hashSlotCount(len(entries))
 	for _, e := range entries {
 		size += len(e.key)
 	}
 	return size
-}
-
-// indexType returns the node type of an index of n keys.
-func indexType(n int) int8 {
-	if hashSlotCount(n) > 0 {
-		return extHashIndex
-	}
-	return extIndex
 }

@@ -149,7 +149,7 @@ func (t *Txn) pinBase() error {
 // create writes an empty database (generation 0) at the path.
 func (db *DB) create() error {
 	return db.replace(nil, false, func(b *builder, h *header) error {
-		root, err := b.index(nil)
+		root, err := b.index("", nil)
 		if err != nil {
 			return err
 		}
@@ -588,7 +588,7 @@ func (t *Txn) Rollback() error {
 
 func (t *Txn) commit(keepOld bool) error {
 	return t.finish(keepOld, func(b *builder, h *header) error {
-		root, err := t.writeIndex(b, 0, t.oldRoot(), t.root)
+		root, err := t.writeIndex(b, 0, "", t.oldRoot(), t.root)
 		if err != nil {
 			return err
 		}

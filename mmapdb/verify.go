@@ -114,6 +114,15 @@ func (w *verifier) index(ix Index, path []string) error {
 	if err := verifyHashSlots(ix); err != nil {
 		return err
 	}
+	if own, ok := ix.ownKey(); ok {
+		want := ""
+		if len(path) > 0 {
+			want = path[len(path)-1]
+		}
+		if bstr(own) != want {
+			return corruptf("index at %d has own key %q, is reached by %q", ix.off, own, want)
+		}
+	}
 	var prev []byte
 	for i := range ix.Len() {
 		k, err := ix.Key(i)
@@ -247,7 +256,7 @@ func verifyHashSlots(ix Index) error {
 			}
 			target = l.pathOff
 		}
-		putSlot(want, hashKey(k), uint32(i), ix.off-target)
+		putSlot(want, hashKey(k), ix.off-target)
 	}
 	if got := ix.p[ix.hs : ix.hs+len(want)]; !bytes.Equal(got, want) {
 		for s := 0; s < len(want); s += slotLen {
