@@ -25,10 +25,10 @@ const FormatVersion = 2
 
 // Node type codes, used as the msgpack ext type of each node.
 const (
-	extIndex     = 1 // an index: sorted keys -> child node offsets
-	extLeaf      = 2 // a leaf: the key path and the offsets of its records
-	extIDIndex   = 3 // the ID index: (id, record offset) sorted by id
-	extIndex2    = 4 // an index of version 2: its own key, a hash table of its keys
+	extIndex   = 1 // an index: sorted keys -> child node offsets
+	extLeaf    = 2 // a leaf: the key path and the offsets of its records
+	extIDIndex = 3 // the ID index: (id, record offset) sorted by id
+	extIndex2  = 4 // an index of version 2: its own key, a hash table of its keys
 )
 
 // msgpack type bytes used by the format.
