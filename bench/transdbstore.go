@@ -9,9 +9,9 @@ import (
 
 // Transdb is the engine under test, transdb/mmapdb: records under the key
 // path [key, uri], sort field pack("N2", block, order), the action as
-// data. A lookup pins a snapshot, looks the leaf up (two binary searches
-// over the mapped bytes), walks its records (views into the mapping) and
-// releases the snapshot. Build inserts every row in one transaction; every
+// data. A lookup pins a snapshot, looks the leaf up (a hash probe per key
+// level over the mapped bytes), walks its records with Leaf.Fields (views
+// into the mapping) and releases the snapshot. Build inserts every row in one transaction; every
 // commit is Begin, Insert, Commit (which writes a complete new file).
 type Transdb struct{}
 

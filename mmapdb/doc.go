@@ -16,8 +16,8 @@
 //
 // Open maps the file read-only; it reads only the header, so it costs the
 // same for any file size. DB.Snapshot pins the current version: its
-// lookups are binary searches over the mapped bytes (one per key level),
-// allocate nothing, and return views into the mapping that stay valid
+// lookups are one hash probe or search per key level over the mapped
+// bytes, allocate nothing, and return views into the mapping that stay valid
 // until Snapshot.Release. A superseded mapping is unmapped only after its
 // last snapshot is released, so a reader sees exactly one version from
 // start to end. Lookups take no lock and make no system call: every
@@ -41,7 +41,8 @@
 //
 // The format is msgpack: a fixed-layout header map, then key paths and
 // records as msgpack arrays and index nodes as msgpack ext values whose
-// payload is a fixed-width table, binary-searchable in place. FORMAT.md
+// payload is searched in place: levels of key prefixes and, in nodes of
+// more than 8 keys, a hash table. FORMAT.md
 // in this directory describes it byte by byte. Every offset and length
 // read from a file is checked; a truncated, bit-flipped or foreign file
 // gives ErrCorrupt, ErrBadMagic or ErrVersion, never a panic. Verify

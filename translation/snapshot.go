@@ -93,7 +93,8 @@ func (s Snapshot) Superseded() bool { return s.s.Superseded() }
 // found is an empty list and no error.
 //
 // The lookup itself allocates nothing (for base keys of up to 13
-// levels): it is one binary search per key level over the mapped file.
+// levels): it is one search per key level over the mapped file, a hash
+// probe in a node of more than 8 keys.
 // The result costs one allocation for the list, one per action and,
 // with notes, one per note; Key and URI of every element are the
 // strings passed in.
