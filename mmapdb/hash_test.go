@@ -246,7 +246,7 @@ func TestHostileHashSlots(t *testing.T) {
 		for i, sl := 0, int(hashHome(hk, uint64(ix.ns))); i < ix.ns; i++ {
 			e := binary.BigEndian.Uint64(good[slots+sl*slotLen:])
 			if e>>slotDistBits == slotTag(hk) {
-				if _, _, found, _ := ix.slotChild(e&slotDistMask, keys[0]); found {
+				if _, _, found, _ := slotChild(ix.b, ix.off, e&slotDistMask, keys[0]); found {
 					return slots + sl*slotLen
 				}
 			}

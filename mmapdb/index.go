@@ -279,19 +279,51 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 		off, leaf, err = ix.child(pos)
 		return off, leaf, err == nil, err
 	}
+	return probe(ix.b, ix.off, ix.p[ix.hs:ix.hs+ix.ns*slotLen], key)
+}
+
+// step is lookup in the index node at off, for the walk down a key path:
+// a hashed node of version 2 is probed straight from its header, without
+// building an Index.
+func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err error) {
+	if off+extHeaderLen+index2HeadLen <= uint64(len(b)) && b[off] == mpExt32 && int8(b[off+5]) == extIndex2 {
+		p := off + extHeaderLen
+		end := p + uint64(binary.BigEndian.Uint32(b[off+1:]))
+		n := uint64(binary.BigEndian.Uint32(b[p:]))
+		ns := uint64(binary.BigEndian.Uint32(b[p+12:]))
+		if ns > n && n > 0 && end <= uint64(len(b)) {
+			levels := n
+			for s := n; s > fanout; {
+				s = (s + fanout - 1) / fanout
+				levels += s
+			}
+			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+16:])) + 8*levels + entryLen*n
+			if hs+ns*slotLen <= end {
+				return probe(b, off, b[hs:hs+ns*slotLen], key)
+			}
+		}
+	}
+	ix, err := indexAt(b, off)
+	if err != nil {
+		return 0, false, false, err
+	}
+	return ix.lookup(key)
+}
+
+// probe looks key up in the hash slots of the index node at off.
+func probe(b []byte, off uint64, slots []byte, key string) (child uint64, leaf, found bool, err error) {
 	h := hashKey(key)
-	ns := uint64(ix.ns)
+	ns := uint64(len(slots) / slotLen)
 	tag := slotTag(h)
-	slots := ix.p[ix.hs : ix.hs+ix.ns*slotLen]
 	for i, s := uint64(0), hashHome(h, ns); i < ns; i++ {
 		e := binary.BigEndian.Uint64(slots[s*slotLen:])
 		if e == 0 { // a free slot ends the probe sequence
 			return 0, false, false, nil
 		}
 		if e>>slotDistBits == tag {
-			off, leaf, found, err = ix.slotChild(e&slotDistMask, key)
+			child, leaf, found, err = slotChild(b, off, e&slotDistMask, key)
 			if err != nil || found {
-				return off, leaf, found, err
+				return child, leaf, found, err
 			}
 		}
 		if s++; s == ns {
@@ -301,24 +333,25 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 	return 0, false, false, nil
 }
 
-// slotChild follows a hash slot whose tag matched to its target at
-// distance rel and confirms the key there: the target is the key path of a
-// leaf, whose last key is the leaf's and which the leaf directly follows,
-// or an index node, which begins with its own key (an index of version 1,
-// copied from an older file, does not: Search confirms it). The bytes that
-// confirm the key are those the lookup reads next anyway.
-func (ix Index) slotChild(rel uint64, key string) (off uint64, leaf, found bool, err error) {
-	if rel == 0 || rel > ix.off-uint64(headerLen) {
-		return 0, false, false, corruptf("index at %d: hash slot target at distance %d", ix.off, rel)
+// slotChild follows a hash slot of the index node at parent whose tag
+// matched to its target at distance rel and confirms the key there: the
+// target is the key path of a leaf, whose last key is the leaf's and which
+// the leaf directly follows, or an index node, which begins with its own
+// key (an index of version 1, copied from an older file, does not: a
+// search in the parent confirms it). The bytes that confirm the key are
+// those the lookup reads next anyway.
+func slotChild(b []byte, parent, rel uint64, key string) (off uint64, leaf, found bool, err error) {
+	if rel == 0 || rel > parent-uint64(headerLen) {
+		return 0, false, false, corruptf("index at %d: hash slot target at distance %d", parent, rel)
 	}
-	at := ix.off - rel
-	b := ix.b[:ix.off] // children lie before their parent
+	at := parent - rel
 	if b[at] == mpExt32 {
-		return ix.slotIndex(b, at, key)
+		return slotIndex(b, parent, at, key)
 	}
+	b = b[:parent] // children lie before their parent
 	// Path, leaf and records are one run of bytes: ask for its first lines
 	// at once rather than one cache miss after the other.
-	prefetch(&b[at], uintptr(min(leafPrefetch, ix.off-at)))
+	prefetch(&b[at], uintptr(min(leafPrefetch, parent-at)))
 	n, next, err := readArrayHeader(b, at)
 	if err != nil {
 		return 0, false, false, err
@@ -337,16 +370,17 @@ func (ix Index) slotChild(rel uint64, key string) (off uint64, leaf, found bool,
 	}
 	if off+extHeaderLen+8 > uint64(len(b)) || b[off] != mpExt32 || int8(b[off+5]) != extLeaf ||
 		binary.BigEndian.Uint64(b[off+extHeaderLen:]) != off-at {
-		return 0, false, false, corruptf("index at %d: no leaf follows the key path at %d", ix.off, at)
+		return 0, false, false, corruptf("index at %d: no leaf follows the key path at %d", parent, at)
 	}
 	return off, true, true, nil
 }
 
-// slotIndex confirms key for a hash slot that leads to the index node at
-// at; b ends where the parent begins.
-func (ix Index) slotIndex(b []byte, at uint64, key string) (off uint64, leaf, found bool, err error) {
+// slotIndex confirms key for a hash slot of the index node at parent that
+// leads to the index node at at.
+func slotIndex(file []byte, parent, at uint64, key string) (off uint64, leaf, found bool, err error) {
+	b := file[:parent] // children lie before their parent
 	if at+extHeaderLen+index2HeadLen > uint64(len(b)) {
-		return 0, false, false, corruptf("index at %d: hash slot target at %d is not a node", ix.off, at)
+		return 0, false, false, corruptf("index at %d: hash slot target at %d is not a node", parent, at)
 	}
 	switch int8(b[at+5]) {
 	case extIndex2:
@@ -358,6 +392,10 @@ func (ix Index) slotIndex(b []byte, at uint64, key string) (off uint64, leaf, fo
 		}
 		return at, false, bstr(b[k0:k0+kl]) == key, nil
 	case extIndex:
+		ix, err := indexAt(file, parent)
+		if err != nil {
+			return 0, false, false, err
+		}
 		pos, found, err := ix.Search(key)
 		if err != nil || !found {
 			return 0, false, false, err
@@ -365,7 +403,7 @@ func (ix Index) slotIndex(b []byte, at uint64, key string) (off uint64, leaf, fo
 		off, _, err := ix.child(pos)
 		return at, false, err == nil && off == at, err
 	}
-	return 0, false, false, corruptf("index at %d: hash slot target at %d is not an index or a key path", ix.off, at)
+	return 0, false, false, corruptf("index at %d: hash slot target at %d is not an index or a key path", parent, at)
 }
 
 // Child returns the node under the i-th key.

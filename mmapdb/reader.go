@@ -159,12 +159,9 @@ func (s Snapshot) Lookup(keys ...string) (Leaf, error) {
 func (s Snapshot) lookupFrom(off uint64, keys []string) (Leaf, error) {
 	b := s.v.data
 	for i, k := range keys {
-		ix, err := indexAt(b, off)
-		if err != nil {
-			return Leaf{}, err
-		}
 		var leaf, found bool
-		if off, leaf, found, err = ix.lookup(k); err != nil || !found {
+		var err error
+		if off, leaf, found, err = step(b, off, k); err != nil || !found {
 			return Leaf{}, err
 		}
 		// Records must be at the end of the path, indices before it.

@@ -183,33 +183,33 @@ func readLeaf(list []Record, key, uri string, actions, notes mmapdb.Leaf) error 
 // prevent), their notes are paired with them in order.
 func eachBlock(key, uri string, actions, notes mmapdb.Leaf, fn func(Block) error) error {
 	j, nn := 0, notes.Len()
-	var note mmapdb.Record
+	var noteSort, noteData []byte
 	if nn > 0 {
 		var err error
-		if note, err = notes.At(0); err != nil {
+		if noteSort, noteData, _, err = notes.Fields(0); err != nil {
 			return fmt.Errorf("translation: notes of %q %q: %w", key, uri, err)
 		}
 	}
 	for i := range actions.Len() {
-		r, err := actions.At(i)
+		sort, data, id, err := actions.Fields(i)
 		if err != nil {
 			return fmt.Errorf("translation: actions of %q %q: %w", key, uri, err)
 		}
-		block, order, err := blockOrder(r.Sort, key, uri)
+		block, order, err := blockOrder(sort, key, uri)
 		if err != nil {
 			return err
 		}
-		b := Block{Block: block, Order: order, ID: r.ID, Action: r.Data}
+		b := Block{Block: block, Order: order, ID: id, Action: data}
 		for j < nn {
-			c := bytes.Compare(note.Sort, r.Sort)
+			c := bytes.Compare(noteSort, sort)
 			if c > 0 {
 				break
 			}
 			if c == 0 {
-				b.Note = note.Data
+				b.Note = noteData
 			}
 			if j++; j < nn {
-				if note, err = notes.At(j); err != nil {
+				if noteSort, noteData, _, err = notes.Fields(j); err != nil {
 					return fmt.Errorf("translation: notes of %q %q: %w", key, uri, err)
 				}
 			}
