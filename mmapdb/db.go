@@ -81,9 +81,9 @@ type DB struct {
 	txMu sync.Mutex
 	txn  *Txn
 
-	closed atomic.Bool
-	stop   chan struct{}
-	done   chan struct{}
+	closed  atomic.Bool
+	watchMu sync.Mutex  // serialises arming the identity check with Close
+	watch   *time.Timer // the identity check, every CheckInterval until Close
 
 	reloads, commits, inserts, deletes atomic.Uint64
 }
@@ -114,8 +114,9 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	if db.opts.CheckInterval > 0 {
-		db.stop, db.done = make(chan struct{}), make(chan struct{})
-		go db.watch()
+		// A timer, not a goroutine of its own: nothing runs between checks,
+		// and opening does not wait for a thread to start.
+		db.watch = time.AfterFunc(db.opts.CheckInterval, db.check)
 	}
 	return db, nil
 }
@@ -133,9 +134,10 @@ func (db *DB) Close() error {
 	if db.closed.Swap(true) {
 		return nil
 	}
-	if db.stop != nil {
-		close(db.stop)
-		<-db.done
+	if db.watch != nil {
+		db.watchMu.Lock()
+		db.watch.Stop()
+		db.watchMu.Unlock()
 	}
 	db.txMu.Lock()
 	t := db.txn
@@ -241,13 +243,14 @@ func (db *DB) refresh() (bool, error) {
 	}
 	cur := db.cur.Load()
 	for attempt := 0; ; attempt++ {
-		fi, err := os.Stat(db.path)
-		if err != nil {
-			return false, fmt.Errorf("mmapdb: %w", err)
-		}
-		dev, ino := fileIdentity(fi)
-		if cur != nil && cur.dev == dev && cur.ino == ino {
-			return false, nil
+		if cur != nil {
+			fi, err := os.Stat(db.path)
+			if err != nil {
+				return false, fmt.Errorf("mmapdb: %w", err)
+			}
+			if dev, ino := fileIdentity(fi); cur.dev == dev && cur.ino == ino {
+				return false, nil
+			}
 		}
 		v, err := openVersion(db.path)
 		if err != nil {
@@ -268,20 +271,15 @@ func (db *DB) refresh() (bool, error) {
 	}
 }
 
-// watch compares the file's identity with the mapped version every
-// CheckInterval until Close.
-func (db *DB) watch() {
-	defer close(db.done)
-	t := time.NewTicker(db.opts.CheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-db.stop:
-			return
-		case <-t.C:
-			// A missing or broken file keeps the current version serving;
-			// the next tick tries again.
-			_, _ = db.refresh()
-		}
+// check compares the file's identity with the mapped version and arms
+// the next check, until Close.
+func (db *DB) check() {
+	// A missing or broken file keeps the current version serving; the next
+	// check tries again. After Close, refresh does nothing.
+	_, _ = db.refresh()
+	db.watchMu.Lock()
+	if !db.closed.Load() {
+		db.watch.Reset(db.opts.CheckInterval)
 	}
+	db.watchMu.Unlock()
 }

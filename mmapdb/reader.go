@@ -43,7 +43,7 @@ func openVersion(path string) (*version, error) {
 	if int64(int(size)) != size {
 		return nil, fmt.Errorf("open %s: %w: file of %d bytes does not fit the address space", path, ErrCorrupt, size)
 	}
-	mm, err := mmap.Map(f, mmap.RDONLY, 0)
+	mm, err := mmap.MapRegion(f, int(size), mmap.RDONLY, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
