@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"transdb/mmapdb"
 )
 
 func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
@@ -310,7 +313,7 @@ func TestBackupAndRestore(t *testing.T) {
 func TestVerify(t *testing.T) {
 	db, _ := exampleDB(t)
 	out := ok(t, "", "verify", "-db", db)
-	if !strings.HasPrefix(out, db+": ok, format=1 generation=1 records=13 bytes=") {
+	if !strings.HasPrefix(out, db+fmt.Sprintf(": ok, format=%d generation=1 records=13 bytes=", mmapdb.FormatVersion)) {
 		t.Errorf("verify: %q", out)
 	}
 	// One byte flipped in the body: the checksum catches it.
