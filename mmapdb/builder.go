@@ -58,8 +58,29 @@ type idEntry struct {
 	id, off uint64
 }
 
+// writebackEvery is how many bytes a builder writes between requests to
+// the kernel to start writing them to the disk.
+const writebackEvery = 4 << 20
+
+// fileWriter writes the body to the file and starts its writeback every
+// writebackEvery bytes, so that the disk works while the rest is built.
+type fileWriter struct {
+	f       *os.File
+	n, sent int64 // bytes written; bytes whose writeback was started
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	if w.n-w.sent >= writebackEvery {
+		startWriteback(w.f, w.sent, w.n-w.sent)
+		w.sent = w.n
+	}
+	return n, err
+}
+
 func newBuilder(f *os.File) (*builder, error) {
-	b := &builder{f: f, w: bufio.NewWriterSize(f, 1<<20)}
+	b := &builder{f: f, w: bufio.NewWriterSize(&fileWriter{f: f}, 1<<20)}
 	if _, err := b.w.Write(make([]byte, headerLen)); err != nil {
 		return nil, err
 	}
