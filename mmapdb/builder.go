@@ -172,7 +172,7 @@ func (b *builder) leaf(pathOff uint64) (uint64, error) {
 // parent has for it (empty for the root).
 func (b *builder) index(key string, entries []indexEntry) (uint64, error) {
 	off := b.off
-	size := indexPayloadLen(key, entries)
+	size := indexPayloadLen(off, key, entries)
 	if size > maxExtPayload || len(entries) > 1<<32-1 {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}

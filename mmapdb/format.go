@@ -426,27 +426,48 @@ func hashMix(a, b uint64) uint64 {
 // slots: the high 32 bits of h scaled to [0, ns).
 func hashHome(h, ns uint64) uint64 { return (h >> 32) * ns >> 32 }
 
-// A hash slot is a uint64: the tag (the low 16 bits of the key's hash) in
-// the top 16 bits, the distance back to the child in the low 48. Zero is a
-// free slot.
-const (
-	slotDistBits = 48
-	slotDistMask = 1<<slotDistBits - 1
-)
+// A hash slot is a big-endian unsigned integer of w = 4 or 8 bytes (the
+// node says which): the tag, the low 2w bits of the key's hash, in its top
+// 2w bits, the distance back to the target in its low 6w bits (24 or 48).
+// Zero is a free slot. Writers use 4-byte slots when every distance fits,
+// so that the tables of the big nodes take half the cache.
+func slotTagBits(w int) uint { return 2 * uint(w) }
 
-func slotTag(h uint64) uint64 { return h & 0xffff }
+func slotDistBits(w int) uint { return 6 * uint(w) }
 
-// putSlot enters a key with hash h and slot target distance rel into the
-// first free slot from its home on.
-func putSlot(slots []byte, h, rel uint64) {
-	ns := uint64(len(slots) / slotLen)
+// slotAt returns slot s of a table of w-byte slots.
+func slotAt(slots []byte, s uint64, w int) uint64 {
+	if w == 4 {
+		return uint64(binary.BigEndian.Uint32(slots[s*4:]))
+	}
+	return binary.BigEndian.Uint64(slots[s*8:])
+}
+
+// slotWidth returns the slot width a writer uses for targets at most
+// maxRel bytes back.
+func slotWidth(maxRel uint64) int {
+	if maxRel < 1<<slotDistBits(4) {
+		return 4
+	}
+	return 8
+}
+
+// putSlot enters a key with hash h and target distance rel, which must
+// fit the width, into the first free slot from its home on.
+func putSlot(slots []byte, w int, h, rel uint64) {
+	ns := uint64(len(slots) / w)
 	s := hashHome(h, ns)
-	for binary.BigEndian.Uint64(slots[s*slotLen:]) != 0 {
+	for slotAt(slots, s, w) != 0 {
 		if s++; s == ns {
 			s = 0
 		}
 	}
-	binary.BigEndian.PutUint64(slots[s*slotLen:], slotTag(h)<<slotDistBits|rel)
+	e := (h&(1<<slotTagBits(w)-1))<<slotDistBits(w) | rel
+	if w == 4 {
+		binary.BigEndian.PutUint32(slots[s*4:], uint32(e))
+	} else {
+		binary.BigEndian.PutUint64(slots[s*8:], e)
+	}
 }
 
 // keyPrefix returns the first 8 bytes of a key as a big-endian integer,

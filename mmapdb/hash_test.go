@@ -212,8 +212,16 @@ func TestReadsFormatVersion1(t *testing.T) {
 // TestHostileHashSlots patches the hash table of a node (with consistent
 // checksums, as a file written by a broken writer would have them):
 // lookups give ErrCorrupt or a miss, never a panic, a hang or another
-// key's records, and Verify finds the damage.
+// key's records, and Verify finds the damage. It does so for nodes with
+// 4-byte slots and, with a record of 17 MiB that puts the leaves more
+// than 16 MiB before their index, for a node with 8-byte slots.
 func TestHostileHashSlots(t *testing.T) {
+	for _, big := range []bool{false, true} {
+		t.Run(fmt.Sprint("big=", big), func(t *testing.T) { hostileHashSlots(t, big) })
+	}
+}
+
+func hostileHashSlots(t *testing.T, big bool) {
 	db, path := openTemp(t, nil)
 	keys := hashKeys(40)
 	update(t, db, func(tx *Txn) {
@@ -222,6 +230,11 @@ func TestHostileHashSlots(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := tx.Insert([]string{"indices", k, "x"}, nil, []byte(k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if big {
+			if _, err := tx.Insert([]string{"leaves", "zzz"}, nil, make([]byte, 17<<20)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -240,14 +253,26 @@ func TestHostileHashSlots(t *testing.T) {
 		payload := int(ix.off) + extHeaderLen
 		return ix, payload, payload + ix.hs
 	}
+	if ix, _, _ := node("leaves"); big != (ix.sw == 8) {
+		t.Fatalf("leaves: slots of %d bytes with a big record: %v", ix.sw, big)
+	}
+	get := func(b []byte, at, w int) uint64 { return slotAt(b[at:], 0, w) }
+	set := func(b []byte, at, w int, v uint64) {
+		if w == 4 {
+			binary.BigEndian.PutUint32(b[at:], uint32(v))
+		} else {
+			binary.BigEndian.PutUint64(b[at:], v)
+		}
+	}
 	// slotOf returns the offset of the slot that holds keys[0].
 	slotOf := func(ix Index, slots int) int {
 		hk := hashKey(keys[0])
+		db := slotDistBits(ix.sw)
 		for i, sl := 0, int(hashHome(hk, uint64(ix.ns))); i < ix.ns; i++ {
-			e := binary.BigEndian.Uint64(good[slots+sl*slotLen:])
-			if e>>slotDistBits == slotTag(hk) {
-				if _, _, found, _ := slotChild(ix.b, ix.off, e&slotDistMask, keys[0]); found {
-					return slots + sl*slotLen
+			e := get(good, slots+sl*ix.sw, ix.sw)
+			if e>>db == hk&(1<<slotTagBits(ix.sw)-1) {
+				if _, _, found, _ := slotChild(ix.b, ix.off, e&(1<<db-1), keys[0]); found {
+					return slots + sl*ix.sw
 				}
 			}
 			if sl++; sl == ix.ns {
@@ -264,11 +289,13 @@ func TestHostileHashSlots(t *testing.T) {
 	var cases []patch
 	for _, group := range []string{"leaves", "indices"} {
 		ix, payload, slots := node(group)
+		w := ix.sw
+		mask := uint64(1)<<slotDistBits(w) - 1
 		s0 := slotOf(ix, slots)
-		e0 := binary.BigEndian.Uint64(good[s0:])
+		e0 := get(good, s0, w)
 		var other uint64 // another key's slot
 		for sl := 0; sl < ix.ns; sl++ {
-			if e := binary.BigEndian.Uint64(good[slots+sl*slotLen:]); e != 0 && slots+sl*slotLen != s0 {
+			if e := get(good, slots+sl*w, w); e != 0 && slots+sl*w != s0 {
 				other = e
 				break
 			}
@@ -276,21 +303,21 @@ func TestHostileHashSlots(t *testing.T) {
 		cases = append(cases,
 			patch{group + ": too few slots", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], uint32(ix.n)) }},
 			patch{group + ": slots past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+12:], 1<<31) }},
-			patch{group + ": own key past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+16:], 1<<31) }},
+			patch{group + ": slot width 5", func(b []byte) { b[payload+16] = 5 }},
+			patch{group + ": other slot width", func(b []byte) { b[payload+16] = byte(12 - w) }},
+			patch{group + ": own key past the node", func(b []byte) { binary.BigEndian.PutUint32(b[payload+17:], 1<<31) }},
 			patch{group + ": every slot taken", func(b []byte) {
 				for sl := range ix.ns {
-					if binary.BigEndian.Uint64(b[slots+sl*slotLen:]) == 0 {
-						binary.BigEndian.PutUint64(b[slots+sl*slotLen:], 1)
+					if get(b, slots+sl*w, w) == 0 {
+						set(b, slots+sl*w, w, 1)
 					}
 				}
 			}},
-			patch{group + ": target after the parent", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0|slotDistMask) }},
-			patch{group + ": target inside other bytes", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0+3) }},
-			patch{group + ": wrong tag", func(b []byte) { binary.BigEndian.PutUint64(b[s0:], e0^1<<slotDistBits) }},
-			patch{group + ": another key's target", func(b []byte) {
-				binary.BigEndian.PutUint64(b[s0:], e0&^slotDistMask|other&slotDistMask)
-			}},
-			patch{group + ": zeroed table", func(b []byte) { clear(b[slots : slots+ix.ns*slotLen]) }},
+			patch{group + ": target after the parent", func(b []byte) { set(b, s0, w, e0|mask) }},
+			patch{group + ": target inside other bytes", func(b []byte) { set(b, s0, w, e0+3) }},
+			patch{group + ": wrong tag", func(b []byte) { set(b, s0, w, e0^(mask+1)) }},
+			patch{group + ": another key's target", func(b []byte) { set(b, s0, w, e0&^mask|other&mask) }},
+			patch{group + ": zeroed table", func(b []byte) { clear(b[slots : slots+ix.ns*w]) }},
 		)
 	}
 	ix, _, _ := node("indices")

@@ -12,10 +12,11 @@ import (
 //	count           uint32
 //	span            uint64: distance back from the node to its subtree's start
 //	slot count      uint32: 0 for a node without hash table
+//	slot width      uint8: 4 or 8 bytes per slot
 //	own key         uint32 length, then the bytes: the key the parent has for this node
 //	prefix levels   uint64 each, the top level first
 //	entries         count × (key offset uint32, key length uint32, child distance uint64)
-//	hash slots      slot count × uint64 (tag 16 bits, distance 48 bits)
+//	hash slots      slot count × (tag, distance): uint32 (8 and 24 bits) or uint64 (16 and 48)
 //	key bytes
 //
 // Version 1 (ext type 1) has count, span, prefix levels, entries and key
@@ -33,7 +34,7 @@ import (
 // at most 2/3) for exact lookups. A slot leads straight to the child's
 // first bytes, which confirm the key: a leaf's key path (which the leaf
 // directly follows) ends with it, an index node begins with its own key.
-// So a hit in a big node reads one slot, 8 bytes, and then the bytes the
+// So a hit in a big node reads one slot, 4 bytes, and then the bytes the
 // lookup goes on with, where a search reads a line per prefix level, an
 // entry and the key bytes.
 
@@ -41,9 +42,8 @@ const (
 	fanout        = 8   // prefixes per block: one 64-byte cache line
 	maxLevels     = 12  // fanout^11 > 2^32 keys
 	entryLen      = 16  // key offset, key length, child offset
-	slotLen       = 8   // tag and distance
 	indexHeadLen  = 12  // count, subtree span (version 1)
-	index2HeadLen = 20  // count, subtree span, slot count, own key length
+	index2HeadLen = 21  // count, subtree span, slot count, slot width, own key length
 	shortKeyBytes = 8   // keys this short are decided by prefix and length
 	leafPrefetch  = 512 // bytes of a leaf's path, head and records to prefetch
 )
@@ -83,6 +83,7 @@ type Index struct {
 	ent int // offset of the entry table in p
 	hs  int // offset of the hash slots in p
 	ns  int // number of hash slots, 0 for a node without hash table
+	sw  int // bytes per hash slot, 4 or 8
 }
 
 func indexAt(b []byte, off uint64) (Index, error) {
@@ -92,6 +93,7 @@ func indexAt(b []byte, off uint64) (Index, error) {
 	}
 	head := uint64(indexHeadLen)
 	var ns uint64
+	var sw int
 	switch typ {
 	case extIndex:
 		if len(p) < indexHeadLen {
@@ -102,7 +104,10 @@ func indexAt(b []byte, off uint64) (Index, error) {
 			return Index{}, corruptf("index at %d: payload of %d bytes", off, len(p))
 		}
 		ns = uint64(binary.BigEndian.Uint32(p[12:]))
-		head = index2HeadLen + uint64(binary.BigEndian.Uint32(p[16:]))
+		if sw = int(p[16]); ns != 0 && sw != 4 && sw != 8 {
+			return Index{}, corruptf("index at %d: hash slots of %d bytes", off, sw)
+		}
+		head = index2HeadLen + uint64(binary.BigEndian.Uint32(p[17:]))
 	default:
 		return Index{}, corruptf("node at %d has type %d, want an index", off, typ)
 	}
@@ -118,10 +123,10 @@ func indexAt(b []byte, off uint64) (Index, error) {
 	_, total := prefixLevels(int(n), &sizes)
 	ent := head + 8*uint64(total)
 	hs := ent + n*entryLen
-	if hs+ns*slotLen > uint64(len(p)) {
+	if hs+ns*uint64(sw) > uint64(len(p)) {
 		return Index{}, corruptf("index at %d: %d entries and %d hash slots do not fit %d bytes", off, n, ns, len(p))
 	}
-	return Index{b: b, off: off, p: p, n: int(n), lv: int(head), ent: int(ent), hs: int(hs), ns: int(ns)}, nil
+	return Index{b: b, off: off, p: p, n: int(n), lv: int(head), ent: int(ent), hs: int(hs), ns: int(ns), sw: sw}, nil
 }
 
 // ownKey returns the key a version 2 index node has for itself, the key
@@ -279,7 +284,7 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 		off, leaf, err = ix.child(pos)
 		return off, leaf, err == nil, err
 	}
-	return probe(ix.b, ix.off, ix.p[ix.hs:ix.hs+ix.ns*slotLen], key)
+	return probe(ix.b, ix.off, ix.p[ix.hs:ix.hs+ix.ns*ix.sw], ix.sw, key)
 }
 
 // step is lookup in the index node at off, for the walk down a key path:
@@ -291,15 +296,16 @@ func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err
 		end := p + uint64(binary.BigEndian.Uint32(b[off+1:]))
 		n := uint64(binary.BigEndian.Uint32(b[p:]))
 		ns := uint64(binary.BigEndian.Uint32(b[p+12:]))
-		if ns > n && n > 0 && end <= uint64(len(b)) {
+		sw := uint64(b[p+16])
+		if ns > n && n > 0 && end <= uint64(len(b)) && (sw == 4 || sw == 8) {
 			levels := n
 			for s := n; s > fanout; {
 				s = (s + fanout - 1) / fanout
 				levels += s
 			}
-			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+16:])) + 8*levels + entryLen*n
-			if hs+ns*slotLen <= end {
-				return probe(b, off, b[hs:hs+ns*slotLen], key)
+			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+17:])) + 8*levels + entryLen*n
+			if hs+ns*sw <= end {
+				return probe(b, off, b[hs:hs+ns*sw], int(sw), key)
 			}
 		}
 	}
@@ -310,18 +316,20 @@ func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err
 	return ix.lookup(key)
 }
 
-// probe looks key up in the hash slots of the index node at off.
-func probe(b []byte, off uint64, slots []byte, key string) (child uint64, leaf, found bool, err error) {
+// probe looks key up in the hash slots, w bytes each, of the index node
+// at off.
+func probe(b []byte, off uint64, slots []byte, w int, key string) (child uint64, leaf, found bool, err error) {
 	h := hashKey(key)
-	ns := uint64(len(slots) / slotLen)
-	tag := slotTag(h)
+	ns := uint64(len(slots) / w)
+	distBits := slotDistBits(w)
+	tag := h & (1<<slotTagBits(w) - 1)
 	for i, s := uint64(0), hashHome(h, ns); i < ns; i++ {
-		e := binary.BigEndian.Uint64(slots[s*slotLen:])
+		e := slotAt(slots, s, w)
 		if e == 0 { // a free slot ends the probe sequence
 			return 0, false, false, nil
 		}
-		if e>>slotDistBits == tag {
-			child, leaf, found, err = slotChild(b, off, e&slotDistMask, key)
+		if e>>distBits == tag {
+			child, leaf, found, err = slotChild(b, off, e&(1<<distBits-1), key)
 			if err != nil || found {
 				return child, leaf, found, err
 			}
@@ -385,7 +393,7 @@ func slotIndex(file []byte, parent, at uint64, key string) (off uint64, leaf, fo
 	switch int8(b[at+5]) {
 	case extIndex2:
 		p := at + extHeaderLen
-		kl := uint64(binary.BigEndian.Uint32(b[p+16:]))
+		kl := uint64(binary.BigEndian.Uint32(b[p+17:]))
 		k0 := p + index2HeadLen
 		if k0+kl > uint64(len(b)) {
 			return 0, false, false, corruptf("index at %d: own key of %d bytes runs past the node", at, kl)
@@ -474,7 +482,12 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 		span = off - entries[0].start
 	}
 	p = binary.BigEndian.AppendUint64(p, span)
+	w, maxRel := indexSlotWidth(off, entries)
+	if ns > 0 && maxRel >= 1<<slotDistBits(w) {
+		return nil, fmt.Errorf("mmapdb: index at %d: a child %d bytes back is too far for a hash slot", off, maxRel)
+	}
 	p = binary.BigEndian.AppendUint32(p, uint32(ns))
+	p = append(p, byte(w))
 	p = binary.BigEndian.AppendUint32(p, uint32(len(key)))
 	p = append(p, key...)
 	for l := levels - 1; l >= 0; l-- {
@@ -486,7 +499,7 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 			p = binary.BigEndian.AppendUint64(p, keyPrefix(entries[i].key))
 		}
 	}
-	ko := index2HeadLen + len(key) + 8*total + entryLen*n + slotLen*ns
+	ko := index2HeadLen + len(key) + 8*total + entryLen*n + w*ns
 	for _, e := range entries {
 		p = binary.BigEndian.AppendUint32(p, uint32(ko))
 		p = binary.BigEndian.AppendUint32(p, uint32(len(e.key)))
@@ -495,14 +508,10 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 	}
 	if ns > 0 {
 		start := len(p)
-		p = append(p, make([]byte, ns*slotLen)...)
+		p = append(p, make([]byte, ns*w)...)
 		slots := p[start:]
 		for _, e := range entries {
-			rel := off - e.slotTarget()
-			if rel > slotDistMask {
-				return nil, fmt.Errorf("mmapdb: index at %d: a child %d bytes back is too far for a hash slot", off, rel)
-			}
-			putSlot(slots, hashKey(e.key), rel)
+			putSlot(slots, w, hashKey(e.key), off-e.slotTarget())
 		}
 	}
 	for _, e := range entries {
@@ -511,12 +520,22 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 	return p, nil
 }
 
+// indexSlotWidth returns the width of the hash slots of an index node at
+// off with the entries, and the farthest slot target's distance.
+func indexSlotWidth(off uint64, entries []indexEntry) (w int, maxRel uint64) {
+	for _, e := range entries {
+		maxRel = max(maxRel, off-e.slotTarget())
+	}
+	return slotWidth(maxRel), maxRel
+}
+
 // indexPayloadLen returns the payload size of an index node of version 2
-// with own key key and the entries.
-func indexPayloadLen(key string, entries []indexEntry) int {
+// at off with own key key and the entries.
+func indexPayloadLen(off uint64, key string, entries []indexEntry) int {
 	var sizes [maxLevels]int
 	_, total := prefixLevels(len(entries), &sizes)
-	size := index2HeadLen + len(key) + 8*total + entryLen*len(entries) + slotLen*hashSlotCount(len(entries))
+	w, _ := indexSlotWidth(off, entries)
+	size := index2HeadLen + len(key) + 8*total + entryLen*len(entries) + w*hashSlotCount(len(entries))
 	for _, e := range entries {
 		size += len(e.key)
 	}

@@ -231,7 +231,7 @@ func verifyHashSlots(ix Index) error {
 	if ix.ns == 0 {
 		return nil
 	}
-	want := make([]byte, ix.ns*slotLen)
+	want := make([]byte, ix.ns*ix.sw)
 	for i := range ix.n {
 		k, err := ix.key(i)
 		if err != nil {
@@ -256,12 +256,16 @@ func verifyHashSlots(ix Index) error {
 			}
 			target = l.pathOff
 		}
-		putSlot(want, hashKey(k), ix.off-target)
+		rel := ix.off - target
+		if rel >= 1<<slotDistBits(ix.sw) {
+			return corruptf("index at %d: child %d is too far for its hash slots", ix.off, i)
+		}
+		putSlot(want, ix.sw, hashKey(k), rel)
 	}
 	if got := ix.p[ix.hs : ix.hs+len(want)]; !bytes.Equal(got, want) {
-		for s := 0; s < len(want); s += slotLen {
-			if !bytes.Equal(got[s:s+slotLen], want[s:s+slotLen]) {
-				return corruptf("index at %d: hash slot %d disagrees with the keys", ix.off, s/slotLen)
+		for s := 0; s < len(want); s += ix.sw {
+			if !bytes.Equal(got[s:s+ix.sw], want[s:s+ix.sw]) {
+				return corruptf("index at %d: hash slot %d disagrees with the keys", ix.off, s/ix.sw)
 			}
 		}
 	}
