@@ -284,7 +284,7 @@ func (ix Index) lookup(key string) (off uint64, leaf, found bool, err error) {
 		off, leaf, err = ix.child(pos)
 		return off, leaf, err == nil, err
 	}
-	return probe(ix.b, ix.off, ix.p[ix.hs:ix.hs+ix.ns*ix.sw], ix.sw, key)
+	return probe(ix.b, ix.off, ix.p[ix.hs:ix.hs+ix.ns*ix.sw], uint64(ix.ns), ix.sw, key)
 }
 
 // step is lookup in the index node at off, for the walk down a key path:
@@ -305,7 +305,7 @@ func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err
 			}
 			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+17:])) + 8*levels + entryLen*n
 			if hs+ns*sw <= end {
-				return probe(b, off, b[hs:hs+ns*sw], int(sw), key)
+				return probe(b, off, b[hs:hs+ns*sw], ns, int(sw), key)
 			}
 		}
 	}
@@ -316,11 +316,10 @@ func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err
 	return ix.lookup(key)
 }
 
-// probe looks key up in the hash slots, w bytes each, of the index node
-// at off.
-func probe(b []byte, off uint64, slots []byte, w int, key string) (child uint64, leaf, found bool, err error) {
+// probe looks key up in the ns hash slots, w bytes each, of the index
+// node at off.
+func probe(b []byte, off uint64, slots []byte, ns uint64, w int, key string) (child uint64, leaf, found bool, err error) {
 	h := hashKey(key)
-	ns := uint64(len(slots) / w)
 	distBits := slotDistBits(w)
 	tag := h & (1<<slotTagBits(w) - 1)
 	for i, s := uint64(0), hashHome(h, ns); i < ns; i++ {
@@ -368,7 +367,9 @@ func slotChild(b []byte, parent, rel uint64, key string) (off uint64, leaf, foun
 		return 0, false, false, corruptf("key path at %d has %d keys", at, n)
 	}
 	for range n - 1 {
-		if _, next, err = readBin(b, next); err != nil {
+		if next+2 <= uint64(len(b)) && b[next] == mpBin8 { // nearly every key
+			next += 2 + uint64(b[next+1])
+		} else if _, next, err = readBin(b, next); err != nil {
 			return 0, false, false, err
 		}
 	}
