@@ -244,7 +244,7 @@ func hostileHashSlots(t *testing.T, big bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Snapshot{v: &version{data: good, h: h}}
+	s := Snapshot{v: &version{data: good, head: good, h: h}}
 	node := func(group string) (Index, int, int) {
 		ix, found, err := s.LookupIndex(group)
 		if err != nil || !found || ix.ns == 0 {

@@ -17,8 +17,9 @@ import (
 // which a committer in any process clears once the file is superseded.
 type version struct {
 	refs     atomic.Int64 // the DB's reference plus one per Snapshot
-	data     []byte       // the read-only mapping; nil for an empty snapshot
+	data     []byte       // the read-only mapping of the whole file
 	mm       mmap.MMap
+	head     mmap.MMap // the first page mapped once more, for the valid flag
 	h        *header
 	dev, ino uint64 // file identity, to notice files replaced by other tools
 }
@@ -48,17 +49,25 @@ func openVersion(path string) (*version, error) {
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
 	// Lookups touch a few scattered pages; read-ahead would pull in
-	// megabytes the lookup never needs, starting with the header's fault
-	// below, so advise before touching anything.
+	// megabytes the lookup never needs, so advise before touching anything.
 	adviseRandom(mm)
-	v := &version{data: mm, mm: mm}
+	// The header, with the valid flag every Snapshot reads, gets a mapping
+	// of its own page: a fault there maps that page alone, where a fault
+	// in the big mapping may map a whole large folio of the page cache,
+	// hundreds of pages the lookups may never need.
+	head, err := mmap.MapRegion(f, min(int(size), os.Getpagesize()), mmap.RDONLY, 0, 0)
+	if err != nil {
+		_ = mm.Unmap()
+		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
+	}
+	v := &version{data: mm, mm: mm, head: head}
 	v.dev, v.ino = fileIdentity(fi)
-	h, err := decodeHeader(v.data)
+	h, err := decodeHeader(head)
 	if err == nil && h.length != uint64(size) {
 		err = fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, h.length, size)
 	}
 	if err != nil {
-		_ = mm.Unmap()
+		v.unmap()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	v.h = h
@@ -66,9 +75,15 @@ func openVersion(path string) (*version, error) {
 	return v, nil
 }
 
+// unmap unmaps the file.
+func (v *version) unmap() {
+	_ = v.head.Unmap()
+	_ = v.mm.Unmap()
+}
+
 // valid reports whether no committer has superseded this version. It is a
 // plain read of the mapping: no system call.
-func (v *version) valid() bool { return v.data[validOff] == mpTrue }
+func (v *version) valid() bool { return v.head[validOff] == mpTrue }
 
 // acquire takes a reference unless the version is already released.
 func (v *version) acquire() bool {
@@ -86,7 +101,7 @@ func (v *version) acquire() bool {
 // release drops a reference; the last one unmaps the file.
 func (v *version) release() {
 	if v.refs.Add(-1) == 0 {
-		_ = v.mm.Unmap()
+		v.unmap()
 	}
 }
 
