@@ -60,6 +60,7 @@ func openVersion(path string) (*version, error) {
 		_ = mm.Unmap()
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
+	adviseRandom(head) // the header's fault must not read ahead either
 	v := &version{data: mm, mm: mm, head: head}
 	v.dev, v.ino = fileIdentity(fi)
 	h, err := decodeHeader(head)
