@@ -119,37 +119,6 @@ func TestMapFileRejectsTruncationAndForeignFiles(t *testing.T) {
 	}
 }
 
-func TestEvictPageCacheLeavesNoPageResident(t *testing.T) {
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil {
-		t.Fatal(err)
-	}
-	if fs.Type == unix.TMPFS_MAGIC {
-		t.Skip("the page cache of tmpfs is the file itself")
-	}
-	path := filepath.Join(dir, "f")
-	if err := os.WriteFile(path, make([]byte, 1<<22), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.ReadFile(path); err != nil {
-		t.Fatal(err)
-	}
-	if err := EvictPageCache(path); err != nil {
-		t.Fatal(err)
-	}
-	resident, total, err := ResidentPages(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if total != (1<<22)/os.Getpagesize() {
-		t.Errorf("total = %d pages", total)
-	}
-	if resident != 0 {
-		t.Errorf("%d of %d pages still resident after eviction", resident, total)
-	}
-}
-
 func TestReadMemoryReportsAnonymousGrowth(t *testing.T) {
 	// Return freed heap first, so that the runtime's scavenger gives back
 	// little between the two readings; the threshold leaves room for it.
