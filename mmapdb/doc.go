@@ -17,11 +17,12 @@
 // Open maps the file read-only; it reads only the header, so it costs the
 // same for any file size. DB.Snapshot pins the current version: its
 // lookups are one hash probe or search per key level over the mapped
-// bytes, allocate nothing, and return views into the mapping that stay valid
-// until Snapshot.Release. A superseded mapping is unmapped only after its
-// last snapshot is released, so a reader sees exactly one version from
-// start to end. Lookups take no lock and make no system call: every
-// process mapping the file shares its pages through the page cache.
+// bytes, allocate nothing, and return views into the mapping that stay
+// valid until Snapshot.Release (Leaf.Fields reads a block list without
+// building a Record per record). A superseded mapping is unmapped only
+// after its last snapshot is released, so a reader sees exactly one
+// version from start to end. Lookups take no lock and make no system call:
+// every process mapping the file shares its pages through the page cache.
 //
 // # Writing
 //

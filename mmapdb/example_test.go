@@ -85,3 +85,30 @@ func ExampleSnapshot_LookupPosition() {
 	// charlie
 	// delta
 }
+
+// Fields reads a block list in a hot loop: sort field, data and ID, views
+// into the mapping, without a Record per record.
+func ExampleLeaf_Fields() {
+	dir, _ := os.MkdirTemp("", "mmapdb-example")
+	defer os.RemoveAll(dir)
+	db, _ := mmapdb.Open(filepath.Join(dir, "example.mmdb"), nil)
+	defer db.Close()
+	tx, _ := db.Begin()
+	tx.Insert([]string{"site", "/"}, []byte{0, 0, 0, 0, 0, 0, 0, 1}, []byte("File: /srv/index.html"))
+	tx.Insert([]string{"site", "/"}, []byte{0, 0, 0, 0, 0, 0, 0, 0}, []byte("Cond: $HOSTNAME"))
+	tx.Commit()
+
+	s, _ := db.Snapshot()
+	defer s.Release()
+	leaf, _ := s.Lookup("site", "/")
+	for i := range leaf.Len() {
+		sort, data, id, err := leaf.Fields(i)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("order %d: %s (id %d)\n", sort[7], data, id)
+	}
+	// Output:
+	// order 0: Cond: $HOSTNAME (id 2)
+	// order 1: File: /srv/index.html (id 1)
+}
