@@ -43,7 +43,7 @@ func (e *env) memory() error {
 		return err
 	}
 	fmt.Printf("### Memory of one transdbd, %s records (file %s)\n\n", d.label, mib(d.size))
-	fmt.Printf("/proc/PID/smaps_rollup of the transdbd process, after a warm-up of %s HTTP lookups and after %s more (/v1/fetch, %d connections, %s req/s); \"mapping\" is the entry of the database file in /proc/PID/smaps.\n\n",
+	fmt.Printf("/proc/PID/smaps_rollup of the transdbd process, after a warm-up of %s HTTP lookups and after %s more (/v1/fetch, %d connections, %s req/s); \"mapping\" sums the entries of the database file in /proc/PID/smaps (the whole file, and its header page mapped once more).\n\n",
 		count(e.o.memoryWarmup), count(e.o.memoryLookups), e.o.conns, count(int64(run.Rate())))
 	fmt.Println("| reading | Rss | Pss | Anonymous | Private_Dirty | mapping Rss | mapping Pss |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|")
@@ -89,7 +89,7 @@ func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error
 		e.report(&res)
 	}
 	fmt.Printf("### %d transdbd processes serving one file, %s records (file %s)\n\n", len(procs), d.label, mib(d.size))
-	fmt.Printf("Each process served the same %s lookups (/v1/fetch); then /proc/PID/smaps_rollup (the process) and the entry of the database file in /proc/PID/smaps (mapping) of each.\n\n", count(e.o.procLookups))
+	fmt.Printf("Each process served the same %s lookups (/v1/fetch); then /proc/PID/smaps_rollup (the process) and the entries of the database file in /proc/PID/smaps (mapping: the whole file and its header page) of each.\n\n", count(e.o.procLookups))
 	fmt.Println("| process | Rss | Pss | Anonymous | mapping Rss | mapping Pss | mapping Shared_Clean | mapping Private_Clean |")
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|--:|")
 	var sum, mapSum memory
