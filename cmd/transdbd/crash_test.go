@@ -29,9 +29,10 @@ import (
 // block list is the one of the generation it names.
 //
 // TRANSDB_CRASH_KILLS sets the number of kills of both tests together
-// (default 200; 100 with the race detector, whose children are several
-// times slower; 40 with -short); TRANSDB_CRASH_SEED replays the random
-// delays of an earlier run, whose seed the tests log. A long run:
+// (default 200, with smaller tables under the race detector, whose
+// children are several times slower; 40 with -short); TRANSDB_CRASH_SEED
+// replays the random delays of an earlier run, whose seed the tests log.
+// A long run:
 //
 //	TRANSDB_CRASH_KILLS=1000 go test -run SIGKILLed -v -timeout 1h ./cmd/transdbd
 
