@@ -104,12 +104,11 @@
 // Kamailio's db_flatstore keeps them. Every commit is journaled in
 // <database file>.journal, a line per change:
 //
-//	time|generation|basekey|op|id|key|uri|block|order|action
+//	time|generation|op|id|key|uri|block|order|action
 //
-// with the base key of the committing provider as FormatBaseKey writes it
-// (["trans","db"]; providers on one file share its journal), and op
-// insert, delete or clear; an update is a delete followed by an insert, a
-// delete line has no action, and notes are not journaled. Time is UTC with microseconds, in the
+// with op insert, delete or clear; an update is a delete followed by an
+// insert, a delete line has no action, notes are not journaled, and the
+// lines do not name the base key. Time is UTC with microseconds, in the
 // layout 2006-01-02T15:04:05.000000Z. In every field a backslash, "|",
 // newline and carriage return are escaped as \\, \|, \n and \r. With
 // Options.Flush each line is written to its file at once, otherwise

@@ -201,21 +201,20 @@ func TestJournalHasALinePerCommittedChange(t *testing.T) {
 	loaded := s.fetch("key=front&uri=/").Blocks[0].ID
 	lines := logLines(t, journal, 7)
 	id := func(n uint64) string { return strconv.FormatUint(n, 10) }
-	const base = `["trans","db"]`
 	want := [][]string{
-		{"1", base, "insert", id(a), "k", "/u", "1", "2", "a|b\\c\nd\re"},
-		{"1", base, "insert", id(x), "k", "/v", "0", "0", "x"},
-		{"2", base, "delete", id(x), "k", "/v", "0", "0", ""},
-		{"2", base, "insert", id(y), "k", "/w", "3", "4", "y"},
-		{"2", base, "delete", id(a), "k", "/u", "1", "2", ""},
-		{"2", base, "clear", "", "", "", "", "", ""},
-		{"3", base, "insert", id(loaded), "front", "/", "0", "0", "Config: x"},
+		{"1", "insert", id(a), "k", "/u", "1", "2", "a|b\\c\nd\re"},
+		{"1", "insert", id(x), "k", "/v", "0", "0", "x"},
+		{"2", "delete", id(x), "k", "/v", "0", "0", ""},
+		{"2", "insert", id(y), "k", "/w", "3", "4", "y"},
+		{"2", "delete", id(a), "k", "/u", "1", "2", ""},
+		{"2", "clear", "", "", "", "", "", ""},
+		{"3", "insert", id(loaded), "front", "/", "0", "0", "Config: x"},
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d journal lines, want %d: %q", len(lines), len(want), readFile(t, journal))
 	}
 	for i, f := range lines {
-		if len(f) != 10 {
+		if len(f) != 9 {
 			t.Fatalf("line %d has %d fields: %q", i, len(f), f)
 		}
 		checkTime(t, f[0])
@@ -236,33 +235,8 @@ func TestJournalHasALinePerCommittedChange(t *testing.T) {
 	if n := len(logLines(t, journal+".old", 0)); n != len(want) {
 		t.Errorf("renamed journal has %d lines, want %d", n, len(want))
 	}
-	if cur := logLines(t, journal, 1); len(cur) != 1 || cur[0][1] != "4" || cur[0][3] != "clear" {
+	if cur := logLines(t, journal, 1); len(cur) != 1 || cur[0][1] != "4" || cur[0][2] != "clear" {
 		t.Errorf("new journal: %q", cur)
-	}
-}
-
-// TestJournalNamesTheBaseKey commits through two providers on one file:
-// their lines share the file's journal, and the base key tells them apart.
-func TestJournalNamesTheBaseKey(t *testing.T) {
-	path := dbPath(t)
-	s := serve(t, httpprovider.Options{
-		Providers: []*translation.Provider{
-			newProvider(t, path, false, "trans", "db"),
-			newProvider(t, path, false, "other"),
-		},
-		AdminToken: token,
-		Flush:      true,
-	})
-	s.txn(`{"basekey":["trans","db"],"ops":[{"op":"insert","key":"k","uri":"/a","block":0,"order":0,"action":"one"}]}`)
-	s.txn(`{"basekey":["other"],"ops":[{"op":"insert","key":"k","uri":"/a","block":0,"order":0,"action":"two"}]}`)
-	lines := logLines(t, path+".journal", 2)
-	if len(lines) != 2 {
-		t.Fatalf("%d journal lines, want 2", len(lines))
-	}
-	for i, want := range [][2]string{{`["trans","db"]`, "one"}, {`["other"]`, "two"}} {
-		if f := lines[i]; len(f) != 10 || f[2] != want[0] || f[9] != want[1] {
-			t.Errorf("line %d: %q, want base key %s and action %s", i, f, want[0], want[1])
-		}
 	}
 }
 

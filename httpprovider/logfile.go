@@ -186,16 +186,15 @@ func (l *logFile) writeAccess(now time.Time, x *exchange, status int, d time.Dur
 	l.writeLocked(b)
 }
 
-// writeChanges journals the changes of a commit by the provider with base
-// key base (in FormatBaseKey's form), one line each:
+// writeChanges journals the changes of a commit, one line each:
 //
-//	time|generation|basekey|op|id|key|uri|block|order|action
+//	time|generation|op|id|key|uri|block|order|action
 //
-// The base key tells apart the providers that share the file. op is insert (with the new record's id and fields), delete (the
+// op is insert (with the new record's id and fields), delete (the
 // deleted record's id, key, uri, block and order; the action is empty)
 // or clear (all other fields empty). An update is a delete followed by
 // an insert. Notes are not journaled.
-func (l *logFile) writeChanges(now time.Time, gen uint64, base string, changes []change) {
+func (l *logFile) writeChanges(now time.Time, gen uint64, changes []change) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.line[:0]
@@ -203,8 +202,6 @@ func (l *logFile) writeChanges(now time.Time, gen uint64, base string, changes [
 		b = now.UTC().AppendFormat(b, timeLayout)
 		b = append(b, '|')
 		b = strconv.AppendUint(b, gen, 10)
-		b = append(b, '|')
-		b = appendField(b, base)
 		b = append(b, '|')
 		b = append(b, c.op...)
 		b = append(b, '|')

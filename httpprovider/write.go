@@ -173,7 +173,7 @@ func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) 
 	if err != nil {
 		return 0, err
 	}
-	f.journal.writeChanges(time.Now(), gen, pr.name, t.changes)
+	f.journal.writeChanges(time.Now(), gen, t.changes)
 	if s.onChange != nil {
 		s.onChange.run(gen, f.path)
 	}
