@@ -78,7 +78,8 @@ func (s *Server) handleFetch(x *exchange) error {
 	})
 }
 
-// handleResolve serves GET /v1/resolve?key=K&uri=U.
+// handleResolve serves GET /v1/resolve?key=K&uri=U, writing the blocks
+// straight from the mapping as WriteResolution lays them out.
 func (s *Server) handleResolve(x *exchange) error {
 	key, uri, err := x.lookupParams()
 	if err != nil {
@@ -89,16 +90,53 @@ func (s *Server) handleResolve(x *exchange) error {
 		return err
 	}
 	defer snap.Release()
-	res, err := snap.Resolve(key, uri)
-	if err != nil {
-		return err
-	}
-	x.lookup, x.blocks = true, len(res.Pre)
-	for _, m := range res.Matches {
-		x.blocks += len(m.Blocks)
-	}
-	x.Header().Set("Content-Type", contentTypeJSON)
-	return WriteResolution(x, res)
+	return x.respondJSON(func(j *jsonWriter) {
+		j.raw(`{"key":`)
+		j.str(key)
+		j.raw(`,"uri":`)
+		j.str(uri)
+		j.raw(`,"generation":`)
+		j.uint(snap.Generation())
+		j.raw(`,"pre":[`)
+		n, inMatch, cur, inBlocks := 0, false, "", 0
+		err := snap.ResolveBlocks(key, uri, func(b translation.Block) error {
+			if n++; n > 1 {
+				j.raw(",")
+			}
+			j.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
+			return nil
+		}, func(prefix, pathInfo string, b translation.Block) error {
+			if !inMatch || prefix != cur {
+				if inMatch {
+					j.raw("]},")
+				} else {
+					j.raw(`],"matches":[`)
+				}
+				j.raw(`{"uri":`)
+				j.str(prefix)
+				j.raw(`,"path_info":`)
+				j.str(pathInfo)
+				j.raw(`,"blocks":[`)
+				inMatch, cur, inBlocks = true, prefix, 0
+			}
+			if inBlocks++; inBlocks > 1 {
+				j.raw(",")
+			}
+			n++
+			j.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
+			return nil
+		})
+		if err != nil {
+			j.fail(err)
+			return
+		}
+		if inMatch {
+			j.raw("]}]}\n")
+		} else {
+			j.raw(`],"matches":[]}` + "\n")
+		}
+		x.lookup, x.blocks = true, n
+	})
 }
 
 // handleKeys serves GET /v1/keys: {"keys":[...]}.

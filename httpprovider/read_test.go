@@ -2,8 +2,10 @@ package httpprovider_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,6 +25,35 @@ func ids(blocks []block) []uint64 {
 		out = append(out, b.ID)
 	}
 	return out
+}
+
+// TestResolveBodyIsWriteResolution checks that /v1/resolve, which writes
+// its blocks straight from the mapping, sends byte for byte what
+// WriteResolution writes of Provider.Resolve.
+func TestResolveBodyIsWriteResolution(t *testing.T) {
+	s := serveNew(t)
+	s.loadExample()
+	s.txn(`{"ops":[
+		{"op":"insert","key":"front","uri":"/static/img.png","block":0,"order":0,"action":"\u00e9 \"q\" <b>"},
+		{"op":"insert","key":"nopre","uri":"/a","block":2,"order":1,"action":"x"}]}`)
+	for _, q := range [][2]string{
+		{"front", "/static/img.png"}, {"front", "/static//img.png/more"}, {"front", "/"}, {"front", "*"},
+		{"nopre", "/a/b"}, {"nopre", "/zz"}, {"absent", "/a"},
+	} {
+		want, err := s.p.Resolve(q[0], q[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := httpprovider.WriteResolution(&buf, want); err != nil {
+			t.Fatal(err)
+		}
+		r := s.get("/v1/resolve?key=" + url.QueryEscape(q[0]) + "&uri=" + url.QueryEscape(q[1]))
+		if r.status != http.StatusOK || !bytes.Equal(r.body, buf.Bytes()) {
+			t.Errorf("%s %s: %d\n%s\nwant\n%s", q[0], q[1], r.status, r.body, buf.Bytes())
+		}
+	}
+	s.wantError(s.get("/v1/resolve?key=front&uri=relative"), http.StatusBadRequest)
 }
 
 func TestResolveOfTheExampleTable(t *testing.T) {

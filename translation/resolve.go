@@ -55,31 +55,78 @@ func (p *Provider) Resolve(key, uri string) (Resolution, error) {
 // come without notes. Resolve allocates the result only: the lists, the
 // actions and, when the uri had repeated slashes, the collapsed uri.
 func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
-	s.p.reads.Add(1)
 	res := Resolution{Key: key, URI: uri, Generation: s.Generation(), Matches: []Match{}}
+	inPre := true
+	err := s.resolveWalk(key, uri, func(prefix, pathInfo string, l mmapdb.Leaf) error {
+		blocks, err := blockList(key, prefix, l, mmapdb.Leaf{})
+		if err != nil {
+			return err
+		}
+		if inPre {
+			res.Pre = blocks
+		} else {
+			res.Matches = append(res.Matches, Match{URI: prefix, PathInfo: pathInfo, Blocks: blocks})
+		}
+		return nil
+	}, func() { inPre = false })
+	if err != nil {
+		return Resolution{}, err
+	}
+	return res, nil
+}
+
+// ResolveBlocks makes the lookups of Resolve and hands out what they find
+// without copying it: pre is called with each block of PreURI, then match
+// with each block of every prefix that has blocks, longest first, with the
+// prefix and its path info; the Action of a Block is a view into the
+// mapping, valid while the snapshot is held. The blocks come without
+// notes. A function that returns an error ends the walk with it.
+func (s Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match func(prefix, pathInfo string, b Block) error) error {
+	inPre := true
+	return s.resolveWalk(key, uri, func(prefix, pathInfo string, l mmapdb.Leaf) error {
+		if inPre {
+			return eachBlock(key, prefix, l, mmapdb.Leaf{}, pre)
+		}
+		return eachBlock(key, prefix, l, mmapdb.Leaf{}, func(b Block) error { return match(prefix, pathInfo, b) })
+	}, func() { inPre = false })
+}
+
+// resolveWalk makes the lookups of Resolve: fn is called with the leaf of
+// PreURI (empty when there is none), then, after endPre, with the leaf of
+// every prefix of the uri that has records, longest first, with its path
+// info.
+func (s Snapshot) resolveWalk(key, uri string, fn func(prefix, pathInfo string, l mmapdb.Leaf) error, endPre func()) error {
+	s.p.reads.Add(1)
 	u := collapseSlashes(uri)
 	if u != "*" && !strings.HasPrefix(u, "/") {
-		return Resolution{}, fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
+		return fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
 	}
 	// All lookups are below the key: find its uri index once.
 	uris, found, err := s.uriIndex(key)
 	if err != nil {
-		return Resolution{}, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
+		return fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
 	}
-	if res.Pre, err = uriBlocks(uris, found, key, PreURI); err != nil {
-		return Resolution{}, err
+	l, err := uriLeaf(uris, found, key, PreURI)
+	if err != nil {
+		return err
 	}
+	if err := fn(PreURI, "", l); err != nil {
+		return err
+	}
+	endPre()
 	prefix, pathInfo := u, ""
 	for {
-		blocks, err := uriBlocks(uris, found, key, prefix)
+		l, err := uriLeaf(uris, found, key, prefix)
 		if err != nil {
-			return Resolution{}, err
+			return err
 		}
-		if len(blocks) > 0 {
-			res.Matches = append(res.Matches, Match{URI: prefix, PathInfo: pathInfo, Blocks: blocks})
+		if l.Len() > 0 {
+			if err := fn(prefix, pathInfo, l); err != nil {
+				return err
+			}
 		}
 		if prefix == "/" || prefix == "*" {
-			return res, nil
+			return nil
 		}
 		cut := strings.LastIndexByte(prefix, '/')
 		if prefix = prefix[:cut]; prefix == "" {
@@ -89,9 +136,9 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 	}
 }
 
-// uriBlocks returns the block list of uri in the uri index of key, if
-// found.
-func uriBlocks(uris mmapdb.Index, found bool, key, uri string) ([]Record, error) {
+// uriLeaf returns the action leaf of uri in the uri index of key, if
+// found; an empty leaf when there is none.
+func uriLeaf(uris mmapdb.Index, found bool, key, uri string) (mmapdb.Leaf, error) {
 	var l mmapdb.Leaf
 	if found {
 		n, ok, err := uris.Get(uri)
@@ -99,10 +146,10 @@ func uriBlocks(uris mmapdb.Index, found bool, key, uri string) ([]Record, error)
 			l, err = n.Leaf()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
+			return mmapdb.Leaf{}, fmt.Errorf("translation: resolve %q %q: %w", key, uri, err)
 		}
 	}
-	return blockList(key, uri, l, mmapdb.Leaf{})
+	return l, nil
 }
 
 // collapseSlashes replaces every run of slashes in s with one slash. It

@@ -138,3 +138,51 @@ func TestResolveRejectsBadURI(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveBlocksFindsWhatResolveFinds walks the same resolutions with
+// ResolveBlocks and with Resolve: the same blocks, in the same order,
+// grouped into the same matches.
+func TestResolveBlocksFindsWhatResolveFinds(t *testing.T) {
+	p := writable(t)
+	inTxn(t, p, func() {
+		for i, uri := range []string{":PRE:", "/", "/a", "/a/b", "/a/b/", "/a/b/c", "*", "/x/"} {
+			for j := range 1 + i%3 {
+				mustInsert(t, p, rec("k", uri, uint32(j), uint32(i), fmt.Sprintf("at %s %d", uri, j), ""))
+			}
+		}
+		mustInsert(t, p, rec("nopre", "/a", 0, 0, "a without pre", ""))
+	})
+	s, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	for _, key := range []string{"k", "nopre", "absent"} {
+		for _, uri := range []string{"/a/b/c/d", "/a//b/", "/x/y", "*", "/", "/zz", "relative"} {
+			want, werr := s.Resolve(key, uri)
+			got := translation.Resolution{Key: key, URI: uri, Generation: s.Generation(), Pre: []translation.Record{}, Matches: []translation.Match{}}
+			gerr := s.ResolveBlocks(key, uri, func(b translation.Block) error {
+				got.Pre = append(got.Pre, translation.Record{Key: key, URI: translation.PreURI, Block: b.Block, Order: b.Order, Action: string(b.Action), ID: b.ID})
+				return nil
+			}, func(prefix, pathInfo string, b translation.Block) error {
+				if n := len(got.Matches); n == 0 || got.Matches[n-1].URI != prefix {
+					got.Matches = append(got.Matches, translation.Match{URI: prefix, PathInfo: pathInfo, Blocks: []translation.Record{}})
+				}
+				m := &got.Matches[len(got.Matches)-1]
+				m.Blocks = append(m.Blocks, translation.Record{Key: key, URI: prefix, Block: b.Block, Order: b.Order, Action: string(b.Action), ID: b.ID})
+				return nil
+			})
+			if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+				t.Fatalf("%s %s: Resolve error %v, ResolveBlocks error %v", key, uri, werr, gerr)
+			}
+			if werr == nil && !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s: ResolveBlocks gives\n%+v\nResolve gives\n%+v", key, uri, got, want)
+			}
+		}
+	}
+	// An error from a callback ends the walk with it.
+	stop := errors.New("stop")
+	if err := s.ResolveBlocks("k", "/a/b/c", func(translation.Block) error { return stop }, nil); !errors.Is(err, stop) {
+		t.Errorf("ResolveBlocks = %v, want the callback's error", err)
+	}
+}
