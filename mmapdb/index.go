@@ -33,10 +33,10 @@ import (
 // A node of more than 8 keys also has a hash table (linear probing, load
 // at most 2/3) for exact lookups. A slot leads straight to the child's
 // first bytes, which confirm the key: a leaf's key path (which the leaf
-// directly follows) ends with it, an index node begins with its own key.
-// So a hit in a big node reads one slot, 4 bytes, and then the bytes the
-// lookup goes on with, where a search reads a line per prefix level, an
-// entry and the key bytes.
+// directly follows) ends with it, an index node carries its own key in
+// its head. So a hit in a big node reads one slot of 4 or 8 bytes and then
+// the bytes the lookup goes on with, where a search reads a line per
+// prefix level, an entry and the key bytes.
 
 const (
 	fanout        = 8   // prefixes per block: one 64-byte cache line
