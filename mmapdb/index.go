@@ -298,12 +298,9 @@ func step(b []byte, off uint64, key string) (child uint64, leaf, found bool, err
 		ns := uint64(binary.BigEndian.Uint32(b[p+12:]))
 		sw := uint64(b[p+16])
 		if ns > n && n > 0 && end <= uint64(len(b)) && (sw == 4 || sw == 8) {
-			levels := n
-			for s := n; s > fanout; {
-				s = (s + fanout - 1) / fanout
-				levels += s
-			}
-			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+17:])) + 8*levels + entryLen*n
+			var sizes [maxLevels]int
+			_, total := prefixLevels(int(n), &sizes)
+			hs := p + index2HeadLen + uint64(binary.BigEndian.Uint32(b[p+17:])) + 8*uint64(total) + entryLen*n
 			if hs+ns*sw <= end {
 				return probe(b, off, b[hs:hs+ns*sw], ns, int(sw), key)
 			}

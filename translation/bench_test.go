@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"transdb/internal/httpload"
 	"transdb/translation"
 	"transdb/translation/transgen"
 )
@@ -75,15 +76,7 @@ func table(b *testing.B, n int) *benchTable {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := p.Begin(); err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range rows {
-		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := p.Commit(); err != nil {
+	if err := httpload.InsertRows(p, rows); err != nil {
 		b.Fatal(err)
 	}
 	t := &benchTable{p: p}

@@ -56,19 +56,18 @@ func (p *Provider) Resolve(key, uri string) (Resolution, error) {
 // actions and, when the uri had repeated slashes, the collapsed uri.
 func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 	res := Resolution{Key: key, URI: uri, Generation: s.Generation(), Matches: []Match{}}
-	inPre := true
-	err := s.resolveWalk(key, uri, func(prefix, pathInfo string, l mmapdb.Leaf) error {
+	err := s.resolveWalk(key, uri, func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error {
 		blocks, err := blockList(key, prefix, l, mmapdb.Leaf{})
 		if err != nil {
 			return err
 		}
-		if inPre {
+		if pre {
 			res.Pre = blocks
 		} else {
 			res.Matches = append(res.Matches, Match{URI: prefix, PathInfo: pathInfo, Blocks: blocks})
 		}
 		return nil
-	}, func() { inPre = false })
+	})
 	if err != nil {
 		return Resolution{}, err
 	}
@@ -82,20 +81,19 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 // mapping, valid while the snapshot is held. The blocks come without
 // notes. A function that returns an error ends the walk with it.
 func (s Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match func(prefix, pathInfo string, b Block) error) error {
-	inPre := true
-	return s.resolveWalk(key, uri, func(prefix, pathInfo string, l mmapdb.Leaf) error {
-		if inPre {
+	return s.resolveWalk(key, uri, func(isPre bool, prefix, pathInfo string, l mmapdb.Leaf) error {
+		if isPre {
 			return eachBlock(key, prefix, l, mmapdb.Leaf{}, pre)
 		}
 		return eachBlock(key, prefix, l, mmapdb.Leaf{}, func(b Block) error { return match(prefix, pathInfo, b) })
-	}, func() { inPre = false })
+	})
 }
 
-// resolveWalk makes the lookups of Resolve: fn is called with the leaf of
-// PreURI (empty when there is none), then, after endPre, with the leaf of
+// resolveWalk makes the lookups of Resolve: fn is called with pre set and
+// the leaf of PreURI (empty when there is none), then with the leaf of
 // every prefix of the uri that has records, longest first, with its path
 // info.
-func (s Snapshot) resolveWalk(key, uri string, fn func(prefix, pathInfo string, l mmapdb.Leaf) error, endPre func()) error {
+func (s Snapshot) resolveWalk(key, uri string, fn func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error) error {
 	s.p.reads.Add(1)
 	u := collapseSlashes(uri)
 	if u != "*" && !strings.HasPrefix(u, "/") {
@@ -110,10 +108,9 @@ func (s Snapshot) resolveWalk(key, uri string, fn func(prefix, pathInfo string, 
 	if err != nil {
 		return err
 	}
-	if err := fn(PreURI, "", l); err != nil {
+	if err := fn(true, PreURI, "", l); err != nil {
 		return err
 	}
-	endPre()
 	prefix, pathInfo := u, ""
 	for {
 		l, err := uriLeaf(uris, found, key, prefix)
@@ -121,7 +118,7 @@ func (s Snapshot) resolveWalk(key, uri string, fn func(prefix, pathInfo string, 
 			return err
 		}
 		if l.Len() > 0 {
-			if err := fn(prefix, pathInfo, l); err != nil {
+			if err := fn(false, prefix, pathInfo, l); err != nil {
 				return err
 			}
 		}

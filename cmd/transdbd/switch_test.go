@@ -31,15 +31,7 @@ func TestVersionSwitchesUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Stop()
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := p.Commit(); err != nil {
+	if err := httpload.InsertRows(p, rows); err != nil {
 		t.Fatal(err)
 	}
 	sw, err := httpload.NewSwitcher(p)

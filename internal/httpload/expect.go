@@ -65,6 +65,23 @@ func (e Expected) Check(r Response) error {
 // that the lookups of transdbd must find.
 type Table map[[2]string][]transgen.Row
 
+// InsertRows inserts rows, as transgen.Generate returns them, into the
+// writable provider p in one transaction and commits it; on an error it
+// rolls the transaction back.
+func InsertRows(p *translation.Provider, rows []transgen.Row) error {
+	if err := p.Begin(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
+			p.Rollback()
+			return err
+		}
+	}
+	_, err := p.Commit()
+	return err
+}
+
 // NewTable indexes rows, as transgen.Generate returns them (ordered by
 // key, uri, block and order).
 func NewTable(rows []transgen.Row) Table {

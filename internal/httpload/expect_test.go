@@ -54,15 +54,7 @@ func serveTable(t *testing.T, rows []transgen.Row) (string, *Switcher) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Stop() })
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rows {
-		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := p.Commit(); err != nil {
+	if err := InsertRows(p, rows); err != nil {
 		t.Fatal(err)
 	}
 	sw, err := NewSwitcher(p)

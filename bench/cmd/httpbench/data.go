@@ -61,16 +61,7 @@ func newDataset(dir string, n int, seed int64, probes int) (*dataset, error) {
 	}
 	defer p.Stop()
 	start := time.Now()
-	if err := p.Begin(); err != nil {
-		return nil, err
-	}
-	for _, r := range d.rows {
-		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
-			p.Rollback()
-			return nil, err
-		}
-	}
-	if _, err := p.Commit(); err != nil {
+	if err := httpload.InsertRows(p, d.rows); err != nil {
 		return nil, err
 	}
 	d.build = time.Since(start)
