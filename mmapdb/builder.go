@@ -172,15 +172,16 @@ func (b *builder) leaf(pathOff uint64) (uint64, error) {
 // parent has for it (empty for the root).
 func (b *builder) index(key string, entries []indexEntry) (uint64, error) {
 	off := b.off
-	size := indexPayloadLen(off, key, entries)
+	w, err := indexSlotWidth(off, entries)
+	if err != nil {
+		return 0, err
+	}
+	size := indexPayloadLen(key, w, entries)
 	if size > maxExtPayload || len(entries) > 1<<32-1 {
 		return 0, fmt.Errorf("mmapdb: index of %d keys is too large for one node", len(entries))
 	}
 	p := appendExtHeader(b.scratch[:0], extIndex2, size)
-	p, err := appendIndexPayload(p, off, key, entries)
-	if err != nil {
-		return 0, err
-	}
+	p = appendIndexPayload(p, off, key, w, entries)
 	b.scratch = p
 	return off, b.emit(p)
 }

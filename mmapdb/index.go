@@ -468,8 +468,9 @@ func (ix Index) Entries(from int) iter.Seq2[IndexEntry, error] {
 }
 
 // appendIndexPayload appends the payload of an index node of version 2
-// at off with sorted entries; key is the node's own key.
-func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) ([]byte, error) {
+// at off with sorted entries and hash slots of w bytes (indexSlotWidth);
+// key is the node's own key.
+func appendIndexPayload(p []byte, off uint64, key string, w int, entries []indexEntry) []byte {
 	n := len(entries)
 	ns := hashSlotCount(n)
 	var sizes [maxLevels]int
@@ -480,10 +481,6 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 		span = off - entries[0].start
 	}
 	p = binary.BigEndian.AppendUint64(p, span)
-	w, maxRel := indexSlotWidth(off, entries)
-	if ns > 0 && maxRel >= 1<<slotDistBits(w) {
-		return nil, fmt.Errorf("mmapdb: index at %d: a child %d bytes back is too far for a hash slot", off, maxRel)
-	}
 	p = binary.BigEndian.AppendUint32(p, uint32(ns))
 	p = append(p, byte(w))
 	p = binary.BigEndian.AppendUint32(p, uint32(len(key)))
@@ -515,24 +512,29 @@ func appendIndexPayload(p []byte, off uint64, key string, entries []indexEntry) 
 	for _, e := range entries {
 		p = append(p, e.key...)
 	}
-	return p, nil
+	return p
 }
 
 // indexSlotWidth returns the width of the hash slots of an index node at
-// off with the entries, and the farthest slot target's distance.
-func indexSlotWidth(off uint64, entries []indexEntry) (w int, maxRel uint64) {
+// off with the entries; an error when a target lies too far back even for
+// 8-byte slots.
+func indexSlotWidth(off uint64, entries []indexEntry) (int, error) {
+	var maxRel uint64
 	for _, e := range entries {
 		maxRel = max(maxRel, off-e.slotTarget())
 	}
-	return slotWidth(maxRel), maxRel
+	w := slotWidth(maxRel)
+	if hashSlotCount(len(entries)) > 0 && maxRel >= 1<<slotDistBits(w) {
+		return 0, fmt.Errorf("mmapdb: index at %d: a child %d bytes back is too far for a hash slot", off, maxRel)
+	}
+	return w, nil
 }
 
 // indexPayloadLen returns the payload size of an index node of version 2
-// at off with own key key and the entries.
-func indexPayloadLen(off uint64, key string, entries []indexEntry) int {
+// with own key key, hash slots of w bytes and the entries.
+func indexPayloadLen(key string, w int, entries []indexEntry) int {
 	var sizes [maxLevels]int
 	_, total := prefixLevels(len(entries), &sizes)
-	w, _ := indexSlotWidth(off, entries)
 	size := index2HeadLen + len(key) + 8*total + entryLen*len(entries) + w*hashSlotCount(len(entries))
 	for _, e := range entries {
 		size += len(e.key)
