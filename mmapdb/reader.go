@@ -346,7 +346,7 @@ func (n Node) extent() (start, end uint64, err error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		return l.pathOff, l.off + extHeaderLen + uint64(len(l.p)), nil
+		return l.pathOff(), uint64(len(l.b)), nil
 	}
 	ix, err := indexAt(n.b, n.off)
 	if err != nil {
@@ -380,12 +380,21 @@ func (n Node) Leaf() (Leaf, error) {
 // by their sort field, records with equal sort fields in insertion order.
 // The zero Leaf is empty.
 type Leaf struct {
-	b       []byte
-	off     uint64
-	p       []byte // payload: path offset, count, record offsets
-	n       int
-	pathOff uint64
+	// b is the file up to the end of the leaf, whose payload (path
+	// distance, count, record offsets, records) runs from off+extHeaderLen
+	// to len(b). leafAt has checked the payload's head; the count and the
+	// path distance are read from it where needed. Four words keep a Leaf
+	// in registers (the compiler passes larger structs through memory),
+	// which the lookup path returns through three calls.
+	b   []byte
+	off uint64
 }
+
+// payload returns the leaf's payload; l is not the zero Leaf.
+func (l Leaf) payload() []byte { return l.b[l.off+extHeaderLen:] }
+
+// pathOff returns the offset of the leaf's key path; l is not the zero Leaf.
+func (l Leaf) pathOff() uint64 { return l.off - binary.BigEndian.Uint64(l.payload()) }
 
 func leafAt(b []byte, off uint64) (Leaf, error) {
 	p, err := readExt(b, off, extLeaf)
@@ -403,26 +412,33 @@ func leafAt(b []byte, off uint64) (Leaf, error) {
 	if pathRel == 0 || pathRel > off-uint64(headerLen) {
 		return Leaf{}, corruptf("leaf at %d: key path at distance %d", off, pathRel)
 	}
-	return Leaf{b: b, off: off, p: p, n: int(n), pathOff: off - pathRel}, nil
+	end := off + extHeaderLen + uint64(len(p))
+	return Leaf{b: b[:end:end], off: off}, nil
 }
 
 // Len returns the number of records.
-func (l Leaf) Len() int { return l.n }
+func (l Leaf) Len() int {
+	if l.b == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(l.b[l.off+extHeaderLen+8:]))
+}
 
 // At returns the i-th record. It decodes the record in place; Sort and Data
 // are views into the mapping.
 func (l Leaf) At(i int) (Record, error) {
-	if i < 0 || i >= l.n {
-		return Record{}, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, l.n)
+	n := l.Len()
+	if i < 0 || i >= n {
+		return Record{}, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, n)
 	}
-	rel := uint64(binary.BigEndian.Uint32(l.p[leafHeadLen+4*i:]))
-	if rel < leafHeadLen+4*uint64(l.n) || rel >= uint64(len(l.p)) {
+	p := l.payload()
+	rel := uint64(binary.BigEndian.Uint32(p[leafHeadLen+4*i:]))
+	if rel < leafHeadLen+4*uint64(n) || rel >= uint64(len(p)) {
 		return Record{}, corruptf("leaf at %d: record %d at %d", l.off, i, rel)
 	}
-	start := l.off + extHeaderLen
-	r, err := recordAt(l.b[:start+uint64(len(l.p))], start+rel)
-	if err == nil && r.pathOff != l.pathOff {
-		err = corruptf("record at %d: key path %d, its leaf says %d", r.off, r.pathOff, l.pathOff)
+	r, err := recordAt(l.b, l.off+extHeaderLen+rel)
+	if err == nil && r.pathOff != l.pathOff() {
+		err = corruptf("record at %d: key path %d, its leaf says %d", r.off, r.pathOff, l.pathOff())
 	}
 	return r, err
 }
@@ -434,15 +450,16 @@ func (l Leaf) At(i int) (Record, error) {
 // record's encoding but, unlike At, not its reference to the key path,
 // which it does not use (Verify checks it).
 func (l Leaf) Fields(i int) (sort, data []byte, id uint64, err error) {
-	if uint(i) >= uint(l.n) {
-		return nil, nil, 0, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, l.n)
+	count := l.Len()
+	if uint(i) >= uint(count) {
+		return nil, nil, 0, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, count)
 	}
 	// The fast path of recordAt, within the payload: sort and data
 	// shorter than 256 bytes.
-	p := l.p
+	p := l.payload()
 	n := uint64(len(p))
 	r := uint64(binary.BigEndian.Uint32(p[leafHeadLen+4*i:]))
-	if r >= leafHeadLen+4*uint64(l.n) && r < n && n-r >= 12 && p[r] == 0x94 && p[r+1] == mpUint64 && p[r+10] == mpBin8 {
+	if r >= leafHeadLen+4*uint64(count) && r < n && n-r >= 12 && p[r] == 0x94 && p[r+1] == mpUint64 && p[r+10] == mpBin8 {
 		s0 := r + 12
 		s1 := s0 + uint64(p[r+11])
 		if s1+2 <= n && p[s1] == mpBin8 {
@@ -462,7 +479,7 @@ func (l Leaf) Keys() ([]string, error) {
 	if l.b == nil {
 		return nil, nil
 	}
-	return readPath(l.b, l.pathOff)
+	return readPath(l.b, l.pathOff())
 }
 
 // Record is a data record: [[KEY1..KEYn], SORT, DATA, ID]. Sort and Data
@@ -552,19 +569,19 @@ func recordAtSlow(b []byte, off uint64) (Record, error) {
 // pathBytes returns the encoded key path of the leaf, a view into the
 // mapping, for copying into a new file as it is.
 func (l Leaf) pathBytes() ([]byte, error) {
-	n, next, err := readArrayHeader(l.b, l.pathOff)
+	n, next, err := readArrayHeader(l.b, l.pathOff())
 	if err != nil {
 		return nil, err
 	}
 	if n == 0 || n > maxKeys {
-		return nil, corruptf("key path at %d has %d keys", l.pathOff, n)
+		return nil, corruptf("key path at %d has %d keys", l.pathOff(), n)
 	}
 	for range n {
 		if _, next, err = readBin(l.b, next); err != nil {
 			return nil, err
 		}
 	}
-	return l.b[l.pathOff:next], nil
+	return l.b[l.pathOff():next], nil
 }
 
 // readPath decodes the key path array at off.

@@ -251,10 +251,10 @@ func verifyHashSlots(ix Index) error {
 			if err != nil {
 				return err
 			}
-			if l.pathOff+uint64(len(path)) != l.off {
-				return corruptf("leaf at %d does not directly follow its key path at %d", l.off, l.pathOff)
+			if l.pathOff()+uint64(len(path)) != l.off {
+				return corruptf("leaf at %d does not directly follow its key path at %d", l.off, l.pathOff())
 			}
-			target = l.pathOff
+			target = l.pathOff()
 		}
 		rel := ix.off - target
 		if rel >= 1<<slotDistBits(ix.sw) {
