@@ -28,7 +28,7 @@ type version struct {
 // reads nothing but the header: the cost does not depend on the file size.
 // The returned version holds one reference.
 func openVersion(path string) (*version, error) {
-	f, err := os.Open(path)
+	f, err := openReadOnly(path)
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: %w", err)
 	}
