@@ -227,15 +227,19 @@ func benchLookups(r bench.Reader, probes [][2]string, count int) (float64, int64
 	return nsPerOp[len(nsPerOp)/2], allocs
 }
 
-// measureOpen times opens with a warm and with a cold page cache.
+// measureOpen times opens with a warm and with a cold page cache. The
+// warm opens run back to back after one garbage collection: a collection
+// right before each open would leave the CPU caches full of the heap it
+// walked, and the open would pay for refilling them (with a heap of a
+// few hundred MB, several times the open itself).
 func measureOpen(s bench.Store, path string, ps probeSet, reps int, res *result) error {
 	open := func() (bench.Reader, time.Duration, error) {
-		runtime.GC()
 		t0 := time.Now()
 		r, err := s.Open(path)
 		return r, time.Since(t0), err
 	}
 	var warm, cold, first []time.Duration
+	runtime.GC()
 	for range reps {
 		r, d, err := open()
 		if err != nil {
