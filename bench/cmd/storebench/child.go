@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -20,9 +21,10 @@ import (
 
 // childSpec names what a child process measures.
 type childSpec struct {
-	store  string // store name
-	path   string // database file, built by the parent
-	probes string // probe file written by the parent
+	store   string // store name
+	path    string // database file, built by the parent
+	probes  string // probe file written by the parent
+	lookups bool   // measure the lookups only
 }
 
 // result is what a child measures of one store at one size; the parent adds
@@ -38,7 +40,8 @@ type result struct {
 	ColdFirstHit time.Duration // median of the first hit after a cold open
 	ColdResident int           // most pages of the file resident right after eviction
 
-	HitNs, MissNs         float64
+	HitNs, MissNs         float64 // median over the rounds
+	HitRounds, MissRounds []float64
 	HitAllocs, MissAllocs int64
 
 	AnonKiB, DirtyKiB int64 // growth over the lookups
@@ -136,18 +139,25 @@ func runChild(c childSpec, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := measureMemory(r, ps, o.lookups, &res); err != nil {
-		r.Close()
-		return err
+	if !c.lookups {
+		if err := measureMemory(r, ps, o.lookups, &res); err != nil {
+			r.Close()
+			return err
+		}
 	}
 	if err := verify(r, ps); err != nil {
 		r.Close()
 		return err
 	}
-	res.HitNs, res.HitAllocs = benchLookups(r, ps.hits, o.count)
-	res.MissNs, res.MissAllocs = benchLookups(r, ps.misses, o.count)
+	if c.lookups {
+		res.HitNs, res.HitAllocs = benchLookups(r, ps.hits, o.count)
+		res.MissNs, res.MissAllocs = benchLookups(r, ps.misses, o.count)
+	}
 	if err := r.Close(); err != nil {
 		return err
+	}
+	if c.lookups {
+		return json.NewEncoder(os.Stdout).Encode(res)
 	}
 
 	if err := measureOpen(s, c.path, ps, o.reps, &res); err != nil {
@@ -223,8 +233,7 @@ func benchLookups(r bench.Reader, probes [][2]string, count int) (float64, int64
 		nsPerOp = append(nsPerOp, float64(br.T.Nanoseconds())/float64(br.N))
 		allocs = max(allocs, br.AllocsPerOp())
 	}
-	slices.Sort(nsPerOp)
-	return nsPerOp[len(nsPerOp)/2], allocs
+	return median(nsPerOp), allocs
 }
 
 // measureOpen times opens with a warm and with a cold page cache. The
@@ -303,8 +312,9 @@ func measureCommit(s bench.Store, path, key string, reps int, res *result) error
 	return w.Close()
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
+// median returns the middle value of xs (the upper one of an even count).
+func median[T cmp.Ordered](xs []T) T {
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -79,7 +80,7 @@ func TestStorebenchPrintsATableForEveryStore(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(bin, "-sizes", "2000", "-reps", "1", "-lookups", "1000", "-probes", "256",
-		"-benchtime", "20ms", "-dir", dir)
+		"-benchtime", "20ms", "-rounds", "2", "-dir", dir)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("storebench: %v", err)
@@ -89,6 +90,11 @@ func TestStorebenchPrintsATableForEveryStore(t *testing.T) {
 		if !strings.Contains(table, "| "+s.Name()+" | 2k |") {
 			t.Errorf("no row for %s in\n%s", s.Name(), table)
 		}
+	}
+	// Two rounds of lookups per store, each with its figure.
+	rounds := regexp.MustCompile(`(?m)^\* (\w+) 2k: \d+, \d+$`).FindAllStringSubmatch(table, -1)
+	if len(rounds) != len(bench.Stores) {
+		t.Errorf("want a line of 2 rounds for each of %d stores, have %d in\n%s", len(bench.Stores), len(rounds), table)
 	}
 	if !strings.Contains(table, "| hit lookup at 1M at least 4x faster than bbolt |  | not measured in this run |") {
 		t.Errorf("targets that need 1M are not marked unmeasured in\n%s", table)
