@@ -196,94 +196,129 @@ func (b *builder) level(d int) []indexEntry {
 
 // finish writes the ID index and seals the file. The caller sets the
 // generation and next ID of h. base is the version whose bytes were
-// copied, if any: its ID index gives the IDs of the copied records.
+// copied, if any: its ID index gives the IDs of the copied records, which
+// are merged with those of the records written anew as the index is
+// written, without a list of all of them in memory.
 func (b *builder) finish(h *header, root uint64, base *Snapshot) error {
 	sortIDs(b.ids)
-	ids := b.ids
+	var copied *copiedIDs
+	n := len(b.ids)
 	if base != nil && len(b.copies) > 0 {
-		copied, err := b.copiedIDs(*base)
-		if err != nil {
+		var err error
+		if copied, err = newCopiedIDs(*base, b.copies); err != nil {
 			return err
 		}
-		ids = mergeIDs(copied, b.ids)
+		// A first pass counts them: the index's length comes first.
+		copied.each(func(idEntry) error { n++; return nil })
 	}
 	idsOff := b.off
-	if len(ids)*idEntryLen > maxExtPayload {
-		return fmt.Errorf("mmapdb: %d records are too many for one file", len(ids))
+	if n*idEntryLen > maxExtPayload {
+		return fmt.Errorf("mmapdb: %d records are too many for one file", n)
 	}
-	p := appendExtHeader(b.scratch[:0], extIDIndex, len(ids)*idEntryLen)
+	p := appendExtHeader(b.scratch[:0], extIDIndex, n*idEntryLen)
 	if err := b.emit(p); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, 64<<10)
-	for i, e := range ids {
-		if i > 0 && e.id == ids[i-1].id {
-			return fmt.Errorf("%w: %d", ErrDuplicateID, e.id)
-		}
-		buf = binary.BigEndian.AppendUint64(buf, e.id)
-		buf = binary.BigEndian.AppendUint64(buf, e.off)
-		if len(buf) == cap(buf) {
-			if err := b.emit(buf); err != nil {
-				return err
+	w := idWriter{b: b, buf: make([]byte, 0, 64<<10)}
+	ids := b.ids
+	if copied != nil {
+		err := copied.each(func(e idEntry) error {
+			for len(ids) > 0 && ids[0].id < e.id {
+				if err := w.put(ids[0]); err != nil {
+					return err
+				}
+				ids = ids[1:]
 			}
-			buf = buf[:0]
+			return w.put(e)
+		})
+		if err != nil {
+			return err
 		}
 	}
-	if err := b.emit(buf); err != nil {
+	for _, e := range ids {
+		if err := w.put(e); err != nil {
+			return err
+		}
+	}
+	if err := b.emit(w.buf); err != nil {
 		return err
 	}
-	h.records = uint64(len(ids))
+	if w.n != n {
+		return fmt.Errorf("mmapdb: wrote %d entries of an ID index of %d", w.n, n)
+	}
+	h.records = uint64(n)
 	h.root = root
 	h.ids = idsOff
 	return b.seal(h)
 }
 
-// copiedIDs returns the ID index entries of the records inside the copied
-// ranges, moved to their new offsets, in ID order: the base's ID index
-// filtered and shifted, without reading the records.
-func (b *builder) copiedIDs(base Snapshot) ([]idEntry, error) {
+// idWriter writes ID index entries in ID order, through a buffer.
+type idWriter struct {
+	b    *builder
+	buf  []byte
+	n    int    // entries written
+	last uint64 // the ID of the last entry
+}
+
+func (w *idWriter) put(e idEntry) error {
+	if w.n > 0 && e.id == w.last {
+		return fmt.Errorf("%w: %d", ErrDuplicateID, e.id)
+	}
+	w.n++
+	w.last = e.id
+	w.buf = binary.BigEndian.AppendUint64(w.buf, e.id)
+	w.buf = binary.BigEndian.AppendUint64(w.buf, e.off)
+	if len(w.buf) == cap(w.buf) {
+		if err := w.b.emit(w.buf); err != nil {
+			return err
+		}
+		w.buf = w.buf[:0]
+	}
+	return nil
+}
+
+// copiedIDs gives the ID index entries of the records inside the copied
+// ranges of a base version, moved to their new offsets, in ID order: the
+// base's ID index filtered and shifted, without reading the records.
+type copiedIDs struct {
+	x      idIndex
+	ranges []copyRange // by old start
+}
+
+func newCopiedIDs(base Snapshot, copies []copyRange) (*copiedIDs, error) {
 	x, err := base.idIndex()
 	if err != nil {
 		return nil, err
 	}
-	ranges := slices.Clone(b.copies)
+	ranges := slices.Clone(copies)
 	slices.SortFunc(ranges, func(a, b copyRange) int { return cmp.Compare(a.oldStart, b.oldStart) })
-	out := make([]idEntry, 0, x.n)
-	for i := range x.n {
-		id := x.id(i)
-		off := binary.BigEndian.Uint64(x.p[i*idEntryLen+8:])
-		// The last range starting at or before off.
-		j, _ := slices.BinarySearchFunc(ranges, off, func(r copyRange, off uint64) int {
-			if r.oldStart <= off {
-				return -1
-			}
-			return 1
-		})
-		if j == 0 {
-			continue
-		}
-		if r := ranges[j-1]; off < r.oldEnd {
-			out = append(out, idEntry{id, r.newStart + (off - r.oldStart)})
-		}
-	}
-	return out, nil
+	return &copiedIDs{x: x, ranges: ranges}, nil
 }
 
-// mergeIDs merges two ID-sorted entry lists.
-func mergeIDs(a, b []idEntry) []idEntry {
-	out := make([]idEntry, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i].id <= b[j].id {
-			out = append(out, a[i])
-			i++
-		} else {
-			out = append(out, b[j])
-			j++
+// each calls fn with every entry, in ID order, until fn fails.
+func (c *copiedIDs) each(fn func(idEntry) error) error {
+	last := -1 // the range of the last entry, most often that of the next
+	for i := range c.x.n {
+		off := binary.BigEndian.Uint64(c.x.p[i*idEntryLen+8:])
+		if last < 0 || off < c.ranges[last].oldStart || off >= c.ranges[last].oldEnd {
+			// The last range starting at or before off.
+			j, _ := slices.BinarySearchFunc(c.ranges, off, func(r copyRange, off uint64) int {
+				if r.oldStart <= off {
+					return -1
+				}
+				return 1
+			})
+			if j == 0 || off >= c.ranges[j-1].oldEnd {
+				continue // not copied: its subtree was written anew
+			}
+			last = j - 1
+		}
+		r := c.ranges[last]
+		if err := fn(idEntry{c.x.id(i), r.newStart + (off - r.oldStart)}); err != nil {
+			return err
 		}
 	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return nil
 }
 
 // seal flushes the body, writes the header at offset 0 and syncs the

@@ -1,6 +1,7 @@
 package mmapdb
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -33,5 +34,61 @@ func TestSortIDsDenseSparseAndDuplicate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCommitMergesCopiedAndNewIDs commits records whose IDs fall between
+// those of records copied from the base version, before the first and
+// after the last: the ID index of the new file must hold every one, in
+// order, at the right record.
+func TestCommitMergesCopiedAndNewIDs(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	want := map[uint64]string{}
+	update(t, db, func(tx *Txn) {
+		for id := uint64(10); id <= 200; id += 10 {
+			key := fmt.Sprintf("k%02d", id%7) // spread over several subtrees
+			if err := tx.InsertID(id, []string{"a", key}, nil, fmt.Append(nil, id)); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = key
+		}
+	})
+	update(t, db, func(tx *Txn) {
+		for _, id := range []uint64{1, 15, 95, 105, 199, 500} {
+			if err := tx.InsertID(id, []string{"b", "new"}, nil, fmt.Append(nil, id)); err != nil {
+				t.Fatal(err)
+			}
+			want[id] = "new"
+		}
+	})
+	if err := db.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	var prev uint64
+	n := 0
+	for r, err := range s.ByIDOrder() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ID <= prev {
+			t.Fatalf("ID %d after %d", r.ID, prev)
+		}
+		prev = r.ID
+		keys, err := r.Keys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keys[1] != want[r.ID] || string(r.Data) != fmt.Sprint(r.ID) {
+			t.Errorf("ID %d: keys %q data %q, want key %q", r.ID, keys, r.Data, want[r.ID])
+		}
+		n++
+	}
+	if n != len(want) {
+		t.Errorf("%d records by ID, want %d", n, len(want))
 	}
 }
