@@ -345,18 +345,7 @@ func TestCommitSurvivesSIGKILL(t *testing.T) {
 	}
 
 	// A clean writer removes whatever the last killed one left.
-	db, err := Open(path, &Options{CheckInterval: -1, LockTimeout: childWait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	beginRollback(t, path, &Options{CheckInterval: -1, LockTimeout: childWait})
 	if left := writerTempFiles(t, path); len(left) > 0 {
 		t.Errorf("temporary files left after a clean Begin/Rollback: %q", left)
 	}

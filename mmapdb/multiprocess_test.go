@@ -606,7 +606,15 @@ func TestReaderPicksUpDatabaseReplacedByRename(t *testing.T) {
 // first Begin does.
 func createGeneration0(t *testing.T, path string) {
 	t.Helper()
-	db, err := Open(path, &Options{CheckInterval: -1})
+	beginRollback(t, path, &Options{CheckInterval: -1})
+}
+
+// beginRollback opens the database at path, begins a transaction and rolls
+// it back: what creates a missing database and clears the temporary files
+// of dead writers, without a commit.
+func beginRollback(t *testing.T, path string, opts *Options) {
+	t.Helper()
+	db, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
