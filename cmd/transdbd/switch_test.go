@@ -71,7 +71,10 @@ func TestVersionSwitchesUnderLoad(t *testing.T) {
 	}
 	targets, check := httpload.WithMarker(targets, exp, 8)
 
-	// The load: rounds of 8 connections until the commits are done.
+	// The load: rounds of 8 connections until the commits are done, and
+	// one round more, begun after the daemon served the last generation,
+	// so that the load sees it (a round that ends just as the last switch
+	// is confirmed may have answered all it counts before it).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var done sync.WaitGroup
@@ -80,16 +83,20 @@ func TestVersionSwitchesUnderLoad(t *testing.T) {
 	stop := make(chan struct{})
 	done.Go(func() {
 		for {
+			final := false
+			select {
+			case <-stop:
+				final = true
+			default:
+			}
 			res, err := httpload.Run(ctx, httpload.Round{Addr: addr, Conns: conns, Duration: 200 * time.Millisecond, Targets: targets, Check: check})
 			if err != nil {
 				loadErr = err
 				return
 			}
 			total.Merge(&res)
-			select {
-			case <-stop:
+			if final {
 				return
-			default:
 			}
 		}
 	})
