@@ -118,4 +118,6 @@
 //
 // After every commit, Options.OnChange runs in the background as
 // "sh -c" with TRANSDB_GENERATION and TRANSDB_FILE in its environment.
+// Its runs never overlap; commits made while it runs are followed by one
+// run for the newest of them.
 package httpprovider

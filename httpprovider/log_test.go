@@ -290,6 +290,42 @@ func TestOnChangeRunsAfterEachCommitWithoutBlockingIt(t *testing.T) {
 	}
 }
 
+// TestOnChangeRunsOneAtATimeForTheNewestGeneration makes commits while
+// the command of the first waits: the commands never overlap, and the
+// next one runs once, for the newest generation.
+func TestOnChangeRunsOneAtATimeForTheNewestGeneration(t *testing.T) {
+	dir := t.TempDir()
+	p := newProvider(t, dbPath(t), false)
+	// Each command holds the directory "lock" while it runs; one that
+	// finds it held records an overlap. The first waits for "go".
+	cmd := fmt.Sprintf(`mkdir %[1]s/lock || echo $TRANSDB_GENERATION >> %[1]s/overlaps; `+
+		`while [ ! -e %[1]s/go ]; do sleep 0.01; done; `+
+		`echo $TRANSDB_GENERATION >> %[1]s/generations; rmdir %[1]s/lock`, dir)
+	srv, err := httpprovider.New(httpprovider.Options{Providers: []*translation.Provider{p}, AdminToken: token, OnChange: cmd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{t: t, srv: srv, p: p, url: newHTTPServer(t, srv)}
+	for i := range 5 {
+		s.txn(fmt.Sprintf(`{"ops":[{"op":"insert","key":"k","uri":"/u%d","block":0,"order":0,"action":"a"}]}`, i))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "overlaps")); err == nil {
+		t.Errorf("commands overlapped, for generations %q", readFile(t, filepath.Join(dir, "overlaps")))
+	}
+	// The first run is for the newest generation when it started (1,
+	// unless the commits outran its start), the second, if any, for 5.
+	got := strings.Fields(readFile(t, filepath.Join(dir, "generations")))
+	if len(got) < 1 || len(got) > 2 || got[len(got)-1] != "5" || (len(got) == 2 && got[0] >= got[1]) {
+		t.Errorf("commands ran for generations %q, want one run, then one for 5", got)
+	}
+}
+
 func TestOnChangeFailureIsLogged(t *testing.T) {
 	var logs syncBuffer
 	p := newProvider(t, dbPath(t), false)

@@ -80,8 +80,11 @@ type Options struct {
 	// after each commit it makes (a txn or a load), with
 	// TRANSDB_GENERATION (the new generation) and TRANSDB_FILE (the
 	// database file) added to its environment. It runs in the
-	// background; a failure is logged. Commits of other processes do not
-	// run it. Empty means none.
+	// background, one run at a time: the commits made while it runs are
+	// followed by one run for the newest generation of each file (a
+	// command slower than the commits skips generations rather than fall
+	// behind). A failure is logged. Commits of other processes do not run
+	// it. Empty means none.
 	OnChange string
 
 	// Logger receives the server's own messages: failures of log files,
