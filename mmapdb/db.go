@@ -115,8 +115,11 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if db.opts.CheckInterval > 0 {
 		// A timer, not a goroutine of its own: nothing runs between checks,
-		// and opening does not wait for a thread to start.
+		// and opening does not wait for a thread to start. The lock keeps a
+		// first check that fires at once from seeing no timer to re-arm.
+		db.watchMu.Lock()
 		db.watch = time.AfterFunc(db.opts.CheckInterval, db.check)
+		db.watchMu.Unlock()
 	}
 	return db, nil
 }

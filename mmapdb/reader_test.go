@@ -2,9 +2,11 @@ package mmapdb
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func exampleDB(t testing.TB) *DB {
@@ -359,4 +361,61 @@ func TestLookupUnderPrefixFollowsVersions(t *testing.T) {
 			t.Fatalf("LookupUnder allocates %.1f times once resolved", allocs)
 		}
 	})
+}
+
+// TestIdentityCheckAtATinyInterval opens readers whose first identity
+// check fires at once, before Open has returned: they must close cleanly
+// (under -race: without a race on the check's timer), and one must follow
+// a file replaced by rename.
+func TestIdentityCheckAtATinyInterval(t *testing.T) {
+	src, _ := openTemp(t, nil)
+	update(t, src, func(tx *Txn) {
+		if _, err := tx.Insert([]string{"k"}, nil, []byte("replacement")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	db, path := openTemp(t, nil)
+	update(t, db, func(tx *Txn) {
+		if _, err := tx.Insert([]string{"k"}, nil, []byte("original")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for range 20 {
+		r, err := Open(path, &Options{ReadOnly: true, CheckInterval: time.Nanosecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	r, err := Open(path, &Options{ReadOnly: true, CheckInterval: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	copyFile(t, src.Path(), path+".new")
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		s, err := r.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if l, err := s.Lookup("k"); err == nil && l.Len() == 1 {
+			_, d, _, _ := l.Fields(0)
+			got = string(d)
+		}
+		s.Release()
+		if got == "replacement" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader still sees %q 10 s after the file was replaced", got)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
