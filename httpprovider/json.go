@@ -155,27 +155,75 @@ func WriteFetch(w io.Writer, key, uri string, generation uint64, blocks []transl
 // arrays. transdbd resolve prints the same.
 func WriteResolution(w io.Writer, res translation.Resolution) error {
 	return writeJSON(w, func(j *jsonWriter) {
-		j.raw(`{"key":`)
-		j.str(res.Key)
-		j.raw(`,"uri":`)
-		j.str(res.URI)
-		j.raw(`,"generation":`)
-		j.uint(res.Generation)
-		j.raw(`,"pre":`)
-		j.blocks(res.Pre)
-		j.raw(`,"matches":`)
-		j.array(len(res.Matches), func(i int) {
+		r := resolutionJSON{j: j}
+		r.begin(res.Key, res.URI, res.Generation)
+		for i := range res.Pre {
+			b := &res.Pre[i]
+			r.block(b.Block, b.Order, b.ID, b.Action, b.Note)
+		}
+		for i := range res.Matches {
 			m := &res.Matches[i]
-			j.raw(`{"uri":`)
-			j.str(m.URI)
-			j.raw(`,"path_info":`)
-			j.str(m.PathInfo)
-			j.raw(`,"blocks":`)
-			j.blocks(m.Blocks)
-			j.raw("}")
-		})
-		j.raw("}\n")
+			r.match(m.URI, m.PathInfo)
+			for k := range m.Blocks {
+				b := &m.Blocks[k]
+				r.block(b.Block, b.Order, b.ID, b.Action, b.Note)
+			}
+		}
+		r.end()
 	})
+}
+
+// resolutionJSON writes the body of WriteResolution as its parts come:
+// begin, the blocks of pre, then each match followed by its blocks, and
+// end. GET /v1/resolve streams the blocks from the mapping through it.
+type resolutionJSON struct {
+	j       *jsonWriter
+	blocks  int    // blocks written, in all
+	inMatch bool   // a match is open
+	uri     string // the open match's uri
+	inList  int    // blocks written in the open list
+}
+
+func (r *resolutionJSON) begin(key, uri string, generation uint64) {
+	r.j.raw(`{"key":`)
+	r.j.str(key)
+	r.j.raw(`,"uri":`)
+	r.j.str(uri)
+	r.j.raw(`,"generation":`)
+	r.j.uint(generation)
+	r.j.raw(`,"pre":[`)
+}
+
+// match closes the list before it and opens the match of uri.
+func (r *resolutionJSON) match(uri, pathInfo string) {
+	if r.inMatch {
+		r.j.raw("]},")
+	} else {
+		r.j.raw(`],"matches":[`)
+	}
+	r.j.raw(`{"uri":`)
+	r.j.str(uri)
+	r.j.raw(`,"path_info":`)
+	r.j.str(pathInfo)
+	r.j.raw(`,"blocks":[`)
+	r.inMatch, r.uri, r.inList = true, uri, 0
+}
+
+// block writes one block of the open list: pre's or the open match's.
+func (r *resolutionJSON) block(block, order uint32, id uint64, action, note string) {
+	if r.inList++; r.inList > 1 {
+		r.j.raw(",")
+	}
+	r.blocks++
+	r.j.block(block, order, id, action, note)
+}
+
+func (r *resolutionJSON) end() {
+	if r.inMatch {
+		r.j.raw("]}]}\n")
+	} else {
+		r.j.raw(`],"matches":[]}` + "\n")
+	}
 }
 
 // WriteStats writes the body of GET /v1/stats, followed by a newline:

@@ -79,6 +79,30 @@ func TestWriteResolutionAndStats(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("WriteResolution = %s, want %s", b.String(), want)
 	}
+	// Pre blocks, a match without blocks, two matches, and nothing.
+	for _, tt := range []struct {
+		res  translation.Resolution
+		want string
+	}{
+		{translation.Resolution{Key: "k", URI: "/a/b", Generation: 3,
+			Pre: []translation.Record{{Action: "p1", ID: 1}, {Block: 1, Action: "p2", Note: "n", ID: 2}},
+			Matches: []translation.Match{
+				{URI: "/a/b", PathInfo: "", Blocks: []translation.Record{}},
+				{URI: "/a", PathInfo: "/b", Blocks: []translation.Record{{Action: "m1", ID: 3}, {Order: 1, Action: "m2", ID: 4}}},
+			}},
+			`{"key":"k","uri":"/a/b","generation":3,"pre":[{"block":0,"order":0,"action":"p1","id":1},{"block":1,"order":0,"action":"p2","id":2,"note":"n"}],` +
+				`"matches":[{"uri":"/a/b","path_info":"","blocks":[]},{"uri":"/a","path_info":"/b","blocks":[{"block":0,"order":0,"action":"m1","id":3},{"block":0,"order":1,"action":"m2","id":4}]}]}` + "\n"},
+		{translation.Resolution{Key: "k", URI: "/", Generation: 1},
+			`{"key":"k","uri":"/","generation":1,"pre":[],"matches":[]}` + "\n"},
+	} {
+		b.Reset()
+		if err := WriteResolution(&b, tt.res); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("WriteResolution =\n%s\nwant\n%s", b.String(), tt.want)
+		}
+	}
 	b.Reset()
 	st := translation.Stats{Generation: 1, Records: 2, FileSize: 3, Reads: 4, Commits: 5, Inserts: 6, Deletes: 7, Reloads: 8}
 	if err := WriteStats(&b, st); err != nil {

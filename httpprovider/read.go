@@ -91,51 +91,24 @@ func (s *Server) handleResolve(x *exchange) error {
 	}
 	defer snap.Release()
 	return x.respondJSON(func(j *jsonWriter) {
-		j.raw(`{"key":`)
-		j.str(key)
-		j.raw(`,"uri":`)
-		j.str(uri)
-		j.raw(`,"generation":`)
-		j.uint(snap.Generation())
-		j.raw(`,"pre":[`)
-		n, inMatch, cur, inBlocks := 0, false, "", 0
+		r := resolutionJSON{j: j}
+		r.begin(key, uri, snap.Generation())
 		err := snap.ResolveBlocks(key, uri, func(b translation.Block) error {
-			if n++; n > 1 {
-				j.raw(",")
-			}
-			j.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
+			r.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
 			return nil
 		}, func(prefix, pathInfo string, b translation.Block) error {
-			if !inMatch || prefix != cur {
-				if inMatch {
-					j.raw("]},")
-				} else {
-					j.raw(`],"matches":[`)
-				}
-				j.raw(`{"uri":`)
-				j.str(prefix)
-				j.raw(`,"path_info":`)
-				j.str(pathInfo)
-				j.raw(`,"blocks":[`)
-				inMatch, cur, inBlocks = true, prefix, 0
+			if !r.inMatch || prefix != r.uri {
+				r.match(prefix, pathInfo)
 			}
-			if inBlocks++; inBlocks > 1 {
-				j.raw(",")
-			}
-			n++
-			j.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
+			r.block(b.Block, b.Order, b.ID, inPlace(b.Action), "")
 			return nil
 		})
 		if err != nil {
 			j.fail(err)
 			return
 		}
-		if inMatch {
-			j.raw("]}]}\n")
-		} else {
-			j.raw(`],"matches":[]}` + "\n")
-		}
-		x.lookup, x.blocks = true, n
+		r.end()
+		x.lookup, x.blocks = true, r.blocks
 	})
 }
 
