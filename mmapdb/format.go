@@ -488,3 +488,8 @@ func keyPrefix[S string | []byte](k S) uint64 {
 func corruptf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
 }
+
+// bodyChecksum computes the CRC-32C of everything after the header.
+func bodyChecksum(b []byte) uint32 {
+	return crc32.Checksum(b[headerLen:], crcTable)
+}

@@ -1,0 +1,102 @@
+package mmapdb
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/edsrzf/mmap-go"
+)
+
+// version is one mapped file. It is immutable apart from the valid flag,
+// which a committer in any process clears once the file is superseded.
+type version struct {
+	refs     atomic.Int64 // the DB's reference plus one per Snapshot
+	data     []byte       // the read-only mapping of the whole file
+	mm       mmap.MMap
+	head     mmap.MMap // the first page mapped once more, for the valid flag
+	h        *header
+	dev, ino uint64 // file identity, to notice files replaced by other tools
+}
+
+// openVersion maps the file at path read-only and checks its header. It
+// reads nothing but the header: the cost does not depend on the file size.
+// The returned version holds one reference.
+func openVersion(path string) (*version, error) {
+	f, err := openReadOnly(path)
+	if err != nil {
+		return nil, fmt.Errorf("mmapdb: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("mmapdb: %w", err)
+	}
+	size := fi.Size()
+	if size == 0 {
+		return nil, fmt.Errorf("open %s: %w: file is empty", path, ErrCorrupt)
+	}
+	if int64(int(size)) != size {
+		return nil, fmt.Errorf("open %s: %w: file of %d bytes does not fit the address space", path, ErrCorrupt, size)
+	}
+	mm, err := mmap.MapRegion(f, int(size), mmap.RDONLY, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
+	}
+	// Lookups touch a few scattered pages; read-ahead would pull in
+	// megabytes the lookup never needs, so advise before touching anything.
+	adviseRandom(mm)
+	// The header, with the valid flag every Snapshot reads, gets a mapping
+	// of its own page: a fault there maps that page alone, where a fault
+	// in the big mapping may map a whole large folio of the page cache,
+	// hundreds of pages the lookups may never need.
+	head, err := mmap.MapRegion(f, min(int(size), os.Getpagesize()), mmap.RDONLY, 0, 0)
+	if err != nil {
+		_ = mm.Unmap()
+		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
+	}
+	adviseRandom(head) // the header's fault must not read ahead either
+	v := &version{data: mm, mm: mm, head: head}
+	v.dev, v.ino = fileIdentity(fi)
+	h, err := decodeHeader(head)
+	if err == nil && h.length != uint64(size) {
+		err = fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, h.length, size)
+	}
+	if err != nil {
+		v.unmap()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	v.h = h
+	v.refs.Store(1)
+	return v, nil
+}
+
+// unmap unmaps the file.
+func (v *version) unmap() {
+	_ = v.head.Unmap()
+	_ = v.mm.Unmap()
+}
+
+// valid reports whether no committer has superseded this version. It is a
+// plain read of the mapping: no system call.
+func (v *version) valid() bool { return v.head[validOff] == mpTrue }
+
+// acquire takes a reference unless the version is already released.
+func (v *version) acquire() bool {
+	for {
+		n := v.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if v.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release drops a reference; the last one unmaps the file.
+func (v *version) release() {
+	if v.refs.Add(-1) == 0 {
+		v.unmap()
+	}
+}
