@@ -126,7 +126,7 @@ func (db *DB) Restore(path string) error {
 			return err
 		}
 		h.generation = t.base.Generation() + 1
-		h.nextID = max(src.h.nextID, t.base.NextID())
+		h.nextID = max(src.h.nextID, t.base.nextID())
 		h.records, h.root, h.ids = src.h.records, src.h.root, src.h.ids
 		return b.seal(h)
 	})
@@ -134,9 +134,9 @@ func (db *DB) Restore(path string) error {
 
 // autoBackup copies the version about to be replaced to a timestamped
 // backup and prunes old backups.
-func (db *DB) autoBackup(s Snapshot) error {
+func (db *DB) autoBackup(s *Snapshot) error {
 	p := db.opts.Backups.withDefaults(db.path)
-	name := filepath.Join(p.Dir, filepath.Base(db.path)+"."+db.opts.Now().UTC().Format(backupTimeLayout))
+	name := filepath.Join(p.Dir, filepath.Base(db.path)+"."+db.now().UTC().Format(backupTimeLayout))
 	// The temporary file is named like a commit's, so that the next
 	// writer removes it should this one die while copying.
 	if err := writeCopy(name, tempPrefix(db.path), s.Bytes(), db.opts.Mode); err != nil {
@@ -188,7 +188,7 @@ func (db *DB) PruneBackups() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := db.opts.Now()
+	now := db.now()
 	var removed []string
 	kept := 0
 	for _, f := range files { // newest first

@@ -40,7 +40,7 @@ func TestBackupAndRestoreAsANewVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []*DB{db, reader} {
-		current(t, d, func(s Snapshot) {
+		current(t, d, func(s *Snapshot) {
 			if s.Generation() != 3 {
 				t.Fatalf("restored generation %d, want 3 (a new version)", s.Generation())
 			}
@@ -80,7 +80,7 @@ func TestRestoreRefusesCorruptBackup(t *testing.T) {
 	if err := db.Restore(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("restore of a missing backup: %v", err)
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if s.Generation() != 1 {
 			t.Fatalf("a refused restore changed the database: generation %d", s.Generation())
 		}
@@ -94,7 +94,8 @@ func (c *clock) Now() time.Time { return c.now }
 
 func TestCommitWritesTimestampedBackupOfReplacedVersion(t *testing.T) {
 	c := &clock{now: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)}
-	db, path := openTemp(t, &Options{Backups: &BackupPolicy{}, Now: c.Now})
+	db, path := openTemp(t, &Options{Backups: &BackupPolicy{}})
+	db.now = c.Now
 	for i := range 3 {
 		c.now = c.now.Add(time.Hour)
 		update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
@@ -119,7 +120,7 @@ func TestCommitWritesTimestampedBackupOfReplacedVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		current(t, b, func(s Snapshot) {
+		current(t, b, func(s *Snapshot) {
 			if s.Generation() != wantGen || s.Superseded() {
 				t.Fatalf("backup %s holds generation %d (superseded %v), want %d", f.Path, s.Generation(), s.Superseded(), wantGen)
 			}
@@ -130,7 +131,8 @@ func TestCommitWritesTimestampedBackupOfReplacedVersion(t *testing.T) {
 
 func TestPruneKeepsBackupsInLayers(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	db, path := openTemp(t, &Options{Backups: &BackupPolicy{}, Now: func() time.Time { return now }})
+	db, path := openTemp(t, &Options{Backups: &BackupPolicy{}})
+	db.now = func() time.Time { return now }
 	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
 	ages := map[string]time.Duration{
 		"1h": time.Hour, "23h": 23 * time.Hour, // younger than 24 h: kept
@@ -186,7 +188,8 @@ func TestPrunePolicyIsConfigurable(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
 	pol := &BackupPolicy{Dir: dir, KeepAll: time.Hour, KeepMin: 1, DeleteAfter: 2 * time.Hour}
-	db, _ := openTemp(t, &Options{Backups: pol, Now: func() time.Time { return now }})
+	db, _ := openTemp(t, &Options{Backups: pol})
+	db.now = func() time.Time { return now }
 	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
 	for _, age := range []time.Duration{30 * time.Minute, 90 * time.Minute, 3 * time.Hour, 4 * time.Hour} {
 		p := filepath.Join(dir, filepath.Base(db.Path())+"."+now.Add(-age).Format(backupTimeLayout))

@@ -205,7 +205,7 @@ func (b *builder) finish(h *header, root uint64, base *Snapshot) error {
 	n := len(b.ids)
 	if base != nil && len(b.copies) > 0 {
 		var err error
-		if copied, err = newCopiedIDs(*base, b.copies); err != nil {
+		if copied, err = newCopiedIDs(base, b.copies); err != nil {
 			return err
 		}
 		// A first pass counts them: the index's length comes first.
@@ -285,7 +285,7 @@ type copiedIDs struct {
 	ranges []copyRange // by old start
 }
 
-func newCopiedIDs(base Snapshot, copies []copyRange) (*copiedIDs, error) {
+func newCopiedIDs(base *Snapshot, copies []copyRange) (*copiedIDs, error) {
 	x, err := base.idIndex()
 	if err != nil {
 		return nil, err

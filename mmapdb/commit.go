@@ -1,6 +1,7 @@
 package mmapdb
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -35,7 +36,7 @@ func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error)
 	if err != nil {
 		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
 	}
-	h := &header{created: db.opts.Now().UnixNano()}
+	h := &header{created: db.now().UnixNano()}
 	if err := write(b, h); err != nil {
 		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
 	}
@@ -61,8 +62,13 @@ func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error)
 			return fmt.Errorf("mmapdb: invalidate old version of %s: %w", db.path, err)
 		}
 	}
-	_, err = db.refresh()
-	return err
+	// Map the new version at once. A DB that Close has begun to close
+	// (it waits for this transaction) maps nothing more: the commit is
+	// done all the same.
+	if _, err := db.refresh(); err != nil && !errors.Is(err, ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // written is where a merged child ended up in the new file.

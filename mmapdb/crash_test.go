@@ -177,8 +177,8 @@ func checkCrashGeneration(path string) (int, error) {
 	if s.Superseded() {
 		return g, fmt.Errorf("generation %d at the path has its valid flag cleared", g)
 	}
-	if want := uint64(g)*crashPerGen + 1; s.NextID() != want {
-		return g, fmt.Errorf("generation %d: next id %d, want %d", g, s.NextID(), want)
+	if want := uint64(g)*crashPerGen + 1; s.nextID() != want {
+		return g, fmt.Errorf("generation %d: next id %d, want %d", g, s.nextID(), want)
 	}
 	want := crashCount(g)
 	if s.Len() != uint64(want) {
@@ -269,7 +269,7 @@ func TestCommitSurvivesSIGKILL(t *testing.T) {
 		// cleanup, creation of the file); otherwise let one commit through
 		// and kill at a random point of the next, so that kills land in
 		// every phase: building, writing, fsync, rename, invalidation.
-		var before Snapshot
+		var before *Snapshot
 		haveBefore := rng.IntN(5) > 0
 		if haveBefore {
 			line := c.expect("committed ")

@@ -52,9 +52,6 @@ type Options struct {
 	// policy. It costs a copy of the database per commit.
 	Backups *BackupPolicy
 
-	// Now is the clock for backup names and pruning; nil means time.Now.
-	Now func() time.Time
-
 	// Mode is the permission of created database files; zero means 0644.
 	Mode fs.FileMode
 }
@@ -73,13 +70,18 @@ type Stats struct {
 type DB struct {
 	path string
 	opts Options
+	now  func() time.Time // the clock of creation times, backup names and pruning
 
 	cur     atomic.Pointer[version]
 	mu      sync.Mutex   // serialises refresh
 	retryAt atomic.Int64 // unix ns before which a failed refresh is not retried
 
-	txMu sync.Mutex
-	txn  *Txn
+	// writer is the slot of the one open transaction: Begin fills it,
+	// the transaction's end empties it. Close fills it for good, after
+	// waiting for the open transaction to end; closing wakes the Update
+	// calls waiting for the slot.
+	writer  chan struct{}
+	closing chan struct{}
 
 	closed  atomic.Bool
 	watchMu sync.Mutex  // serialises arming the identity check with Close
@@ -94,7 +96,8 @@ type DB struct {
 // fs.ErrNotExist) until a writer creates it (Begin does) or it appears.
 // A file that exists but is not a valid database is an error.
 func Open(path string, opts *Options) (*DB, error) {
-	db := &DB{path: filepath.Clean(path)}
+	db := &DB{path: filepath.Clean(path), now: time.Now,
+		writer: make(chan struct{}, 1), closing: make(chan struct{})}
 	if opts != nil {
 		db.opts = *opts
 	}
@@ -103,9 +106,6 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if db.opts.CheckInterval == 0 {
 		db.opts.CheckInterval = DefaultCheckInterval
-	}
-	if db.opts.Now == nil {
-		db.opts.Now = time.Now
 	}
 	if db.opts.Mode == 0 {
 		db.opts.Mode = 0o644
@@ -130,24 +130,24 @@ func (db *DB) Path() string { return db.path }
 // ReadOnly reports whether the DB was opened read-only.
 func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
 
-// Close rolls back an open transaction, stops the identity check and drops
-// the DB's reference to the current version. Snapshots still held stay
-// valid until released.
+// Close waits for the open transaction, if any, to end (as bbolt's
+// Close does), stops the identity check and drops the DB's reference to
+// the current version. Begin and Update fail with ErrClosed from the
+// moment Close is called; Update calls waiting for the transaction slot
+// are woken with ErrClosed. Snapshots still held stay valid until
+// released. Closing a closed DB does nothing. Close must not be called by
+// the goroutine that holds the open transaction: it would wait forever.
 func (db *DB) Close() error {
 	if db.closed.Swap(true) {
 		return nil
 	}
+	close(db.closing)
 	if db.watch != nil {
 		db.watchMu.Lock()
 		db.watch.Stop()
 		db.watchMu.Unlock()
 	}
-	db.txMu.Lock()
-	t := db.txn
-	db.txMu.Unlock()
-	if t != nil {
-		_ = t.Rollback()
-	}
+	db.writer <- struct{}{} // taken for good: no transaction after Close
 	db.mu.Lock()
 	if v := db.cur.Swap(nil); v != nil {
 		v.release()
@@ -156,22 +156,49 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Snapshot pins the current version and returns it; release it with
-// Snapshot.Release. It checks the valid flag of the current mapping (a
-// memory read) and moves to the newest file when a committer has
-// superseded it; otherwise it takes no lock and makes no system call.
-func (db *DB) Snapshot() (Snapshot, error) {
+// Snapshot pins the current version and returns a new handle to it;
+// release it with Snapshot.Release. It costs one small allocation; Pin
+// fills a handle the caller owns instead.
+func (db *DB) Snapshot() (*Snapshot, error) {
+	s := new(Snapshot)
+	if err := db.Pin(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Pin pins the current version into s, which must be the zero Snapshot or
+// one that is released; release it with s.Release. It checks the valid
+// flag of the current mapping (a memory read) and moves to the newest
+// file when a committer has superseded it; otherwise it takes no lock,
+// makes no system call and allocates nothing.
+func (db *DB) Pin(s *Snapshot) error {
+	if st := s.state.Load(); st != snapUnpinned && st != snapReleased {
+		return errors.New("mmapdb: Pin into a snapshot that is pinned")
+	}
+	v, err := db.pin()
+	if err != nil {
+		return err
+	}
+	s.v = v
+	s.state.Store(snapHeld)
+	return nil
+}
+
+// pin takes a reference to the current version, mapping the newest file
+// first when the current one is superseded or there is none.
+func (db *DB) pin() (*version, error) {
 	for {
 		v := db.cur.Load()
 		if v == nil {
 			if db.closed.Load() {
-				return Snapshot{}, ErrClosed
+				return nil, ErrClosed
 			}
 			if err := db.refreshNow(); err != nil {
-				return Snapshot{}, err
+				return nil, err
 			}
 			if db.cur.Load() == nil {
-				return Snapshot{}, fmt.Errorf("mmapdb: %s: %w", db.path, fs.ErrNotExist)
+				return nil, fmt.Errorf("mmapdb: %s: %w", db.path, fs.ErrNotExist)
 			}
 			continue
 		}
@@ -181,7 +208,7 @@ func (db *DB) Snapshot() (Snapshot, error) {
 			continue
 		}
 		if v.valid() {
-			return Snapshot{v: v}, nil
+			return v, nil
 		}
 		// Superseded: move on when the newer file can be mapped; until
 		// then the old version is still a consistent one to serve.
@@ -189,8 +216,46 @@ func (db *DB) Snapshot() (Snapshot, error) {
 			v.release()
 			continue
 		}
-		return Snapshot{v: v}, nil
+		return v, nil
 	}
+}
+
+// View calls fn with a snapshot of the current version and releases it
+// when fn returns; it returns fn's error. The snapshot and everything read
+// through it are valid only inside fn.
+func (db *DB) View(fn func(*Snapshot) error) error {
+	s, err := db.Snapshot()
+	if err != nil {
+		return err
+	}
+	defer s.Release()
+	return fn(s)
+}
+
+// Update runs fn in a new transaction and commits it when fn returns nil;
+// when fn returns an error or panics, the transaction is rolled back and
+// the error returned (the panic goes on). Unlike Begin, Update waits for
+// the transaction of another goroutine to end instead of failing with
+// ErrTxnActive. fn must not end the transaction itself.
+func (db *DB) Update(fn func(*Txn) error) error {
+	if err := db.takeWriter(true); err != nil {
+		return err
+	}
+	t, err := db.begin()
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = t.Rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	committed = true
+	return t.Commit()
 }
 
 // refreshNow is refresh, rate-limited after a failure or a superseded
@@ -212,14 +277,11 @@ func (db *DB) refreshNow() error {
 // own when it notices one. It fails with ErrTxnActive while a transaction
 // is open, as MMapDB refuses to reconnect inside a transaction.
 func (db *DB) Reload() error {
-	db.txMu.Lock()
-	active := db.txn != nil
-	db.txMu.Unlock()
-	if active {
-		return ErrTxnActive
-	}
 	if db.closed.Load() {
 		return ErrClosed
+	}
+	if len(db.writer) > 0 {
+		return ErrTxnActive
 	}
 	_, err := db.refresh()
 	return err

@@ -44,6 +44,12 @@ var (
 	// not be taken (error from the lock file, or Options.LockTimeout passed).
 	ErrLockFailed = errors.New("mmapdb: cannot lock database")
 
+	// ErrReleased is returned by the methods of a Snapshot that read the
+	// mapping after the snapshot was released (or, for the snapshot of
+	// Txn.Base, after its transaction ended), instead of reading memory
+	// that may be unmapped.
+	ErrReleased = errors.New("mmapdb: snapshot used after release")
+
 	// ErrClosed is returned by the methods of a closed DB.
 	ErrClosed = errors.New("mmapdb: database is closed")
 )

@@ -57,9 +57,9 @@ func Example() {
 	// generation 1 records 3
 }
 
-// LookupPosition finds where a key is or would be, and Entries lists the
-// index from there on, as MMapDB's index_lookup_position does.
-func ExampleSnapshot_LookupPosition() {
+// Search finds where a key is or would be, and Entries lists the index
+// from there on, as MMapDB's index_lookup_position does.
+func ExampleIndex_Search() {
 	dir, _ := os.MkdirTemp("", "mmapdb-example")
 	defer os.RemoveAll(dir)
 	db, _ := mmapdb.Open(filepath.Join(dir, "example.mmdb"), nil)
@@ -72,7 +72,8 @@ func ExampleSnapshot_LookupPosition() {
 
 	s, _ := db.Snapshot()
 	defer s.Release()
-	ix, pos, found, _ := s.LookupPosition("names", "bravo")
+	ix, _, _ := s.LookupIndex("names")
+	pos, found, _ := ix.Search("bravo")
 	fmt.Println("bravo at", pos, "found", found)
 	for e, err := range ix.Entries(pos) {
 		if err != nil {

@@ -259,20 +259,20 @@ func TestHostileOffsetsGiveErrorsNotPanics(t *testing.T) {
 			if err := verifyVersion(v); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Verify = %v, want ErrCorrupt", err)
 			}
-			walkEverything(Snapshot{v: v})
+			walkEverything(borrow(v))
 		})
 	}
 }
 
 // walkEverything exercises every read path; it must not panic whatever
 // the file holds.
-func walkEverything(s Snapshot) {
+func walkEverything(s *Snapshot) {
 	for _, err := range s.All() {
 		if err != nil {
 			break
 		}
 	}
-	for _, err := range s.ByIDOrder() {
+	for _, err := range s.byIDOrder() {
 		if err != nil {
 			break
 		}
@@ -286,7 +286,7 @@ func walkEverything(s Snapshot) {
 		if err != nil {
 			break
 		}
-		_, _, _, _ = s.LookupPosition(string(e.Key), "x")
+		_, _, _, _ = lookupPosition(s, string(e.Key), "x")
 		_, _ = s.Lookup(string(e.Key))
 		_, _ = s.Lookup(string(e.Key) + "x")
 		if sub, err := e.Node.Index(); err == nil {

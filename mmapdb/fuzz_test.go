@@ -64,7 +64,7 @@ func FuzzOpenVerifyWalk(f *testing.F) {
 			if err := verifyVersion(v); err != nil && !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("verify: error %v is not ErrCorrupt", err)
 			}
-			walkEverything(Snapshot{v: v})
+			walkEverything(borrow(v))
 			v.release()
 		}
 	})

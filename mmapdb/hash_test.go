@@ -69,7 +69,7 @@ func TestHashedIndexLookups(t *testing.T) {
 	if err := db.Verify(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		for _, n := range sizes {
 			keys := hashKeys(n)
 			for _, g := range []string{fmt.Sprint("leaves", n), fmt.Sprint("indices", n)} {
@@ -157,7 +157,7 @@ func TestReadsFormatVersion1(t *testing.T) {
 		if err := db.Verify(); err != nil {
 			t.Fatal(err)
 		}
-		current(t, db, func(s Snapshot) {
+		current(t, db, func(s *Snapshot) {
 			if s.FormatVersion() != version {
 				t.Fatalf("format version %d, want %d", s.FormatVersion(), version)
 			}
@@ -195,7 +195,7 @@ func TestReadsFormatVersion1(t *testing.T) {
 		}
 	})
 	check(FormatVersion, 21)
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		sitesIx, found, err := s.LookupIndex("actn")
 		if err != nil || !found || sitesIx.ns == 0 {
 			t.Fatalf("actn: %v %v, %d hash slots", found, err, sitesIx.ns)
@@ -244,7 +244,7 @@ func hostileHashSlots(t *testing.T, big bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Snapshot{v: &version{data: good, head: good, h: h}}
+	s := borrow(&version{data: good, head: good, h: h})
 	node := func(group string) (Index, int, int) {
 		ix, found, err := s.LookupIndex(group)
 		if err != nil || !found || ix.ns == 0 {
@@ -346,7 +346,7 @@ func hostileHashSlots(t *testing.T, big bool) {
 			if err := verifyVersion(v); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Verify = %v, want ErrCorrupt", err)
 			}
-			s := Snapshot{v: v}
+			s := borrow(v)
 			for _, k := range keys {
 				for _, path := range [][]string{{"leaves", k}, {"indices", k, "x"}} {
 					l, err := s.Lookup(path...)

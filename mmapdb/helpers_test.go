@@ -45,7 +45,7 @@ func mustInsert(t testing.TB, tx *Txn, path, sort, data string) uint64 {
 }
 
 // leafStrings renders the leaf at path as "sort=data" strings.
-func leafStrings(t testing.TB, s Snapshot, path string) []string {
+func leafStrings(t testing.TB, s *Snapshot, path string) []string {
 	t.Helper()
 	l, err := s.Lookup(strings.Split(path, "/")...)
 	if err != nil {
@@ -63,7 +63,7 @@ func leafStrings(t testing.TB, s Snapshot, path string) []string {
 }
 
 // current runs fn on a fresh snapshot of db.
-func current(t testing.TB, db *DB, fn func(s Snapshot)) {
+func current(t testing.TB, db *DB, fn func(s *Snapshot)) {
 	t.Helper()
 	s, err := db.Snapshot()
 	if err != nil {
@@ -74,7 +74,7 @@ func current(t testing.TB, db *DB, fn func(s Snapshot)) {
 }
 
 // dumpAll renders every record as "k1/k2 sort=data #id", in key order.
-func dumpAll(t testing.TB, s Snapshot) []string {
+func dumpAll(t testing.TB, s *Snapshot) []string {
 	t.Helper()
 	var out []string
 	for r, err := range s.All() {
@@ -126,4 +126,22 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// lookupPosition is MMapDB's index_lookup_position: it walks to the index
+// addressed by all keys but the last and returns it together with the
+// position of the last key in it: where the key is, when found, or where
+// it would be inserted. Iterating ix from pos lists the keys >= the last
+// key. found is false also when the parent path does not lead to an index,
+// in which case ix is empty.
+func lookupPosition(s *Snapshot, keys ...string) (ix Index, pos int, found bool, err error) {
+	if len(keys) == 0 {
+		return Index{}, 0, false, nil
+	}
+	ix, ok, err := s.LookupIndex(keys[:len(keys)-1]...)
+	if err != nil || !ok {
+		return Index{}, 0, false, err
+	}
+	pos, found, err = ix.Search(keys[len(keys)-1])
+	return ix, pos, found, err
 }

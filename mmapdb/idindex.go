@@ -10,8 +10,12 @@ type idIndex struct {
 	n   int
 }
 
-func (s Snapshot) idIndex() (idIndex, error) {
-	b, off := s.v.data, s.v.h.ids
+func (s *Snapshot) idIndex() (idIndex, error) {
+	b, err := s.mapping()
+	if err != nil {
+		return idIndex{}, err
+	}
+	off := s.v.h.ids
 	p, err := readExt(b, off, extIDIndex)
 	if err != nil {
 		return idIndex{}, err

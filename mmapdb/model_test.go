@@ -98,7 +98,7 @@ func checkModel(t *testing.T, db *DB, model []modelRec) {
 	for _, m := range want {
 		wantDump = append(wantDump, fmt.Sprintf("%s %s=%s #%d", m.path, m.sort, m.data, m.id))
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if err := s.Verify(nil); err != nil {
 			t.Fatal(err)
 		}

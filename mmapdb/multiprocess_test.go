@@ -56,7 +56,7 @@ func genWrite(tx *Txn, g uint64) error {
 // genCheck reads s through lookups and a full iteration and checks that
 // all it sees belongs to the one generation in its header. It returns
 // that generation.
-func genCheck(s Snapshot) (uint64, error) {
+func genCheck(s *Snapshot) (uint64, error) {
 	g := s.Generation()
 	if g > genVersions {
 		return g, fmt.Errorf("generation %d, only %d were committed", g, genVersions)
@@ -629,7 +629,7 @@ func beginRollback(t *testing.T, path string, opts *Options) {
 }
 
 // replacedMarker returns the data of the "marker" record of s.
-func replacedMarker(t *testing.T, s Snapshot) string {
+func replacedMarker(t *testing.T, s *Snapshot) string {
 	t.Helper()
 	l, err := s.Lookup("marker")
 	if err != nil {

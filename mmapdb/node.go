@@ -137,20 +137,11 @@ func (l Leaf) Fields(i int) (sort, data []byte, id uint64, err error) {
 	if uint(i) >= uint(count) {
 		return nil, nil, 0, fmt.Errorf("mmapdb: leaf position %d out of range [0,%d)", i, count)
 	}
-	// The fast path of recordAt, within the payload: sort and data
-	// shorter than 256 bytes.
 	p := l.payload()
-	n := uint64(len(p))
 	r := uint64(binary.BigEndian.Uint32(p[leafHeadLen+4*i:]))
-	if r >= leafHeadLen+4*uint64(count) && r < n && n-r >= 12 && p[r] == 0x94 && p[r+1] == mpUint64 && p[r+10] == mpBin8 {
-		s0 := r + 12
-		s1 := s0 + uint64(p[r+11])
-		if s1+2 <= n && p[s1] == mpBin8 {
-			d0 := s1 + 2
-			d1 := d0 + uint64(p[s1+1])
-			if d1+9 <= n && p[d1] == mpUint64 {
-				return p[s0:s1:s1], p[d0:d1:d1], binary.BigEndian.Uint64(p[d1+1:]), nil
-			}
+	if r >= leafHeadLen+4*uint64(count) {
+		if sort, data, id, _, ok := fastRecord(l.b, l.off+extHeaderLen+r); ok {
+			return sort, data, id, nil
 		}
 	}
 	rec, err := l.At(i)
@@ -191,29 +182,34 @@ func (r Record) Keys() ([]string, error) {
 	return readPath(r.b, r.pathOff)
 }
 
-// recordAt decodes the record at off; b ends where the record must end.
-// Records whose sort and data are shorter than 256 bytes, nearly all,
-// take a fast path that checks the fixed layout in one go.
-func recordAt(b []byte, off uint64) (Record, error) {
+// fastRecord decodes the record at off when it has the layout of nearly
+// every record, sort and data shorter than 256 bytes, checking that
+// layout in one go; ok is false for any other record, which
+// recordAtSlow decodes. b ends where the record must end. It is the one
+// place that knows the fixed offsets of that layout (see appendRecord).
+func fastRecord(b []byte, off uint64) (sort, data []byte, id, pathRel uint64, ok bool) {
 	n := uint64(len(b))
-	if off < n && off >= uint64(headerLen) && n-off >= 12 && b[off] == 0x94 && b[off+1] == mpUint64 && b[off+10] == mpBin8 {
-		pathRel := binary.BigEndian.Uint64(b[off+2:])
-		s0 := off + 12
-		s1 := s0 + uint64(b[off+11])
-		if s1+2 <= n && b[s1] == mpBin8 {
-			d0 := s1 + 2
-			d1 := d0 + uint64(b[s1+1])
-			if d1+9 <= n && b[d1] == mpUint64 && pathRel-1 < off-uint64(headerLen) {
-				pathOff := off - pathRel
-				return Record{
-					Sort:    b[s0:s1:s1],
-					Data:    b[d0:d1:d1],
-					ID:      binary.BigEndian.Uint64(b[d1+1:]),
-					b:       b,
-					off:     off,
-					pathOff: pathOff,
-				}, nil
-			}
+	if off >= n || n-off < 12 || b[off] != 0x94 || b[off+1] != mpUint64 || b[off+10] != mpBin8 {
+		return nil, nil, 0, 0, false
+	}
+	s0 := off + 12
+	s1 := s0 + uint64(b[off+11])
+	if s1+2 > n || b[s1] != mpBin8 {
+		return nil, nil, 0, 0, false
+	}
+	d0 := s1 + 2
+	d1 := d0 + uint64(b[s1+1])
+	if d1+9 > n || b[d1] != mpUint64 {
+		return nil, nil, 0, 0, false
+	}
+	return b[s0:s1:s1], b[d0:d1:d1], binary.BigEndian.Uint64(b[d1+1:]), binary.BigEndian.Uint64(b[off+2:]), true
+}
+
+// recordAt decodes the record at off; b ends where the record must end.
+func recordAt(b []byte, off uint64) (Record, error) {
+	if off >= uint64(headerLen) {
+		if sort, data, id, pathRel, ok := fastRecord(b, off); ok && pathRel-1 < off-uint64(headerLen) {
+			return Record{Sort: sort, Data: data, ID: id, b: b, off: off, pathOff: off - pathRel}, nil
 		}
 	}
 	return recordAtSlow(b, off)

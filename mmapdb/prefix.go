@@ -29,7 +29,10 @@ func (p *Prefix) Keys() []string { return append([]string(nil), p.keys...) }
 
 // resolve returns the offset of the prefix's index in the snapshot's
 // version, from the cache when it was resolved in this version before.
-func (p *Prefix) resolve(s Snapshot) (off uint64, found bool, err error) {
+func (p *Prefix) resolve(s *Snapshot) (off uint64, found bool, err error) {
+	if _, err := s.mapping(); err != nil {
+		return 0, false, err
+	}
 	if e := p.cache.Load(); e != nil && e.v == s.v {
 		return e.off, e.found, nil
 	}
@@ -45,22 +48,22 @@ func (p *Prefix) resolve(s Snapshot) (off uint64, found bool, err error) {
 
 // Index returns the index the prefix leads to; found is false when the
 // prefix leads nowhere or to a leaf.
-func (s Snapshot) PrefixIndex(p *Prefix) (ix Index, found bool, err error) {
+func (s *Snapshot) PrefixIndex(p *Prefix) (ix Index, found bool, err error) {
 	off, found, err := p.resolve(s)
 	if err != nil || !found {
 		return Index{}, false, err
 	}
-	ix, err = indexAt(s.v.data, off)
+	ix, err = indexAt(s.v.data, off) // resolve has checked the mapping
 	return ix, err == nil, err
 }
 
 // LookupUnder is Lookup of the prefix's keys followed by keys, with the
 // prefix's part of the walk done once per version. It allocates nothing
 // but, once per version and prefix, the cache entry.
-func (s Snapshot) LookupUnder(p *Prefix, keys ...string) (Leaf, error) {
+func (s *Snapshot) LookupUnder(p *Prefix, keys ...string) (Leaf, error) {
 	off, found, err := p.resolve(s)
 	if err != nil || !found || len(keys) == 0 {
 		return Leaf{}, err
 	}
-	return s.lookupFrom(off, keys)
+	return lookupFrom(s.v.data, off, keys) // resolve has checked the mapping
 }

@@ -38,7 +38,7 @@ func TestColdOpenReadsNoMoreThanItNeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		l, err := s.Lookup("key", "1000")
 		if err != nil || l.Len() != 1 {
 			t.Fatalf("lookup: %d records, %v", l.Len(), err)

@@ -23,7 +23,7 @@ func exampleDB(t testing.TB) *DB {
 
 func TestLookupOfMissingPathIsEmpty(t *testing.T) {
 	db := exampleDB(t)
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		for _, path := range [][]string{
 			{"nope"},
 			{"idx", "b", "leaf"},
@@ -45,14 +45,14 @@ func TestLookupOfMissingPathIsEmpty(t *testing.T) {
 
 func TestLookupPositionFindsInsertionPoint(t *testing.T) {
 	db := exampleDB(t)
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		cases := []struct {
 			key   string
 			pos   int
 			found bool
 		}{{"a", 0, true}, {"b", 1, false}, {"c", 1, true}, {"d", 2, false}, {"e", 2, true}, {"f", 3, false}, {"", 0, false}}
 		for _, c := range cases {
-			ix, pos, found, err := s.LookupPosition("idx", c.key)
+			ix, pos, found, err := lookupPosition(s, "idx", c.key)
 			if err != nil || pos != c.pos || found != c.found {
 				t.Errorf("LookupPosition(idx, %q) = %d %v %v, want %d %v", c.key, pos, found, err, c.pos, c.found)
 			}
@@ -68,7 +68,7 @@ func TestLookupPositionFindsInsertionPoint(t *testing.T) {
 				t.Errorf("entries from %q = %q, want %q", c.key, rest, want)
 			}
 		}
-		if _, _, found, err := s.LookupPosition("top", "x"); found || err != nil {
+		if _, _, found, err := lookupPosition(s, "top", "x"); found || err != nil {
 			t.Errorf("position below a leaf: %v %v", found, err)
 		}
 	})
@@ -76,7 +76,7 @@ func TestLookupPositionFindsInsertionPoint(t *testing.T) {
 
 func TestIterationOrders(t *testing.T) {
 	db := exampleDB(t)
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		got := dumpAll(t, s)
 		want := []string{
 			"idx/a/leaf 0=a0 #4", "idx/a/leaf 1=a1 #3",
@@ -88,7 +88,7 @@ func TestIterationOrders(t *testing.T) {
 			t.Fatalf("All() = %q\nwant %q", got, want)
 		}
 		var ids []uint64
-		for r, err := range s.ByIDOrder() {
+		for r, err := range s.byIDOrder() {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +169,7 @@ func TestSecondDBFollowsCommitsThroughTheValidFlag(t *testing.T) {
 	defer reader.Close()
 	for i := 2; i <= 5; i++ {
 		update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
-		current(t, reader, func(s Snapshot) {
+		current(t, reader, func(s *Snapshot) {
 			if s.Generation() != uint64(i) {
 				t.Fatalf("reader at generation %d, want %d", s.Generation(), i)
 			}
@@ -193,10 +193,10 @@ func TestCommitKeepOldLeavesOldVersionValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustInsert(t, tx, "k", "", "v2")
-	if err := tx.CommitKeepOld(); err != nil {
+	if err := tx.commitKeepOld(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, reader, func(s Snapshot) {
+	current(t, reader, func(s *Snapshot) {
 		if s.Generation() != 1 || s.Superseded() {
 			t.Fatalf("reader of a kept version: generation %d, superseded %v", s.Generation(), s.Superseded())
 		}
@@ -204,7 +204,7 @@ func TestCommitKeepOldLeavesOldVersionValid(t *testing.T) {
 	if err := reader.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, reader, func(s Snapshot) {
+	current(t, reader, func(s *Snapshot) {
 		if s.Generation() != 2 {
 			t.Fatalf("after Reload: generation %d", s.Generation())
 		}
@@ -223,7 +223,7 @@ func TestKeysCompareBytewise(t *testing.T) {
 	})
 	want := slices.Clone(keys)
 	slices.Sort(want)
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		var got []string
 		for r, err := range s.All() {
 			if err != nil {
@@ -239,7 +239,7 @@ func TestKeysCompareBytewise(t *testing.T) {
 			if err != nil || l.Len() != 1 {
 				t.Fatalf("Lookup(%q) = %d, %v", k, l.Len(), err)
 			}
-			_, pos, found, _ := s.LookupPosition("idx", k)
+			_, pos, found, _ := lookupPosition(s, "idx", k)
 			if pos != i || !found {
 				t.Fatalf("position of %q = %d %v, want %d", k, pos, found, i)
 			}
@@ -290,7 +290,7 @@ func TestSearchLargeIndexWithSharedPrefixes(t *testing.T) {
 			probes = append(probes, k[:len(k)-1])
 		}
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if err := s.Verify(nil); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +313,7 @@ func TestLookupUnderPrefixFollowsVersions(t *testing.T) {
 	pfx := NewPrefix("trans", "db", "actn")
 	under := func(key, uri string) []string {
 		var out []string
-		current(t, db, func(s Snapshot) {
+		current(t, db, func(s *Snapshot) {
 			l, err := s.LookupUnder(pfx, key, uri)
 			if err != nil {
 				t.Fatal(err)
@@ -348,7 +348,7 @@ func TestLookupUnderPrefixFollowsVersions(t *testing.T) {
 		t.Fatalf("missing key below the prefix: %q", got)
 	}
 	leafPfx := NewPrefix("other", "x")
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if l, err := s.LookupUnder(leafPfx, "y"); err != nil || l.Len() != 0 {
 			t.Fatalf("prefix that leads to a leaf: %d %v", l.Len(), err)
 		}

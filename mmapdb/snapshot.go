@@ -1,78 +1,140 @@
 package mmapdb
 
 import (
+	"sync/atomic"
 	"iter"
 	"time"
 )
 
 // Snapshot is one version of the database, pinned: its mapping stays valid
-// until Release, however many commits happen meanwhile. A Snapshot is a
-// small value; copying it does not take another reference. Every byte
-// slice a Snapshot hands out aliases the mapping and is valid only until
-// Release: copy what must outlive it.
+// until Release, however many commits happen meanwhile. Every byte slice a
+// Snapshot hands out (in a Leaf, a Record, Bytes) aliases the mapping and
+// is valid only until Release: copy what must outlive it.
+//
+// A Snapshot is a handle: DB.Snapshot returns a new one, DB.Pin fills one
+// the caller owns. Release is idempotent per handle: the second and later
+// calls do nothing, so a release can never drop another holder's pin.
+// After Release, the methods that read the mapping fail with ErrReleased
+// (Bytes returns nil) instead of touching memory that may be unmapped;
+// the header's numbers (Generation, Len, ...) stay readable. A Snapshot
+// must not be copied (go vet reports copies): pass the pointer.
+//
+// Reads through one Snapshot may run concurrently; Release must come
+// after the last of them.
 type Snapshot struct {
-	v *version
+	v     *version
+	state atomic.Uint32 // snapUnpinned, snapHeld, snapBorrowed or snapReleased
 }
 
-// Release unpins the snapshot. Call it exactly once per Snapshot returned
-// by DB.Snapshot; the mapping of a superseded version is unmapped when its
-// last snapshot is released.
-func (s Snapshot) Release() {
-	if s.v != nil {
+// The states of a Snapshot handle.
+const (
+	snapUnpinned uint32 = iota // the zero Snapshot: never pinned
+	snapHeld                   // pinned; Release unpins
+	snapBorrowed               // a view of a pin held elsewhere; Release does nothing
+	snapReleased               // released, or the pin it viewed has ended
+)
+
+// borrow returns a handle viewing v, whose pin the caller holds and keeps
+// until after the last use of the handle; its Release does nothing.
+func borrow(v *version) *Snapshot {
+	s := &Snapshot{v: v}
+	s.state.Store(snapBorrowed)
+	return s
+}
+
+// Release unpins the snapshot. The mapping of a superseded version is
+// unmapped when its last snapshot is released. A second Release of the
+// same handle does nothing, and so does Release of the snapshot that
+// Txn.Base returns, which the transaction releases itself.
+func (s *Snapshot) Release() {
+	if s.state.CompareAndSwap(snapHeld, snapReleased) {
 		s.v.release()
 	}
 }
 
+// mapping returns the mapped file, or ErrReleased when the handle does
+// not pin a version.
+func (s *Snapshot) mapping() ([]byte, error) {
+	if st := s.state.Load(); st != snapHeld && st != snapBorrowed {
+		return nil, ErrReleased
+	}
+	return s.v.data, nil
+}
+
+// header returns the version's header, or the zero header for a handle
+// that never pinned one. The header lives on the heap: it stays readable
+// after Release.
+func (s *Snapshot) header() *header {
+	if s.v == nil {
+		return &header{}
+	}
+	return s.v.h
+}
+
 // Generation returns the transaction counter of this version: 0 for a
 // freshly created database, one more for every commit.
-func (s Snapshot) Generation() uint64 { return s.v.h.generation }
+func (s *Snapshot) Generation() uint64 { return s.header().generation }
 
 // Len returns the number of data records.
-func (s Snapshot) Len() uint64 { return s.v.h.records }
+func (s *Snapshot) Len() uint64 { return s.header().records }
 
-// NextID returns the ID the next insert will try first.
-func (s Snapshot) NextID() uint64 { return s.v.h.nextID }
+// nextID returns the ID the next insert will try first.
+func (s *Snapshot) nextID() uint64 { return s.header().nextID }
 
 // Size returns the file size in bytes.
-func (s Snapshot) Size() int64 { return int64(s.v.h.length) }
+func (s *Snapshot) Size() int64 { return int64(s.header().length) }
 
 // Checksum returns the body checksum recorded in the header (CRC-32C).
-func (s Snapshot) Checksum() uint32 { return s.v.h.bodyCRC }
+func (s *Snapshot) Checksum() uint32 { return s.header().bodyCRC }
 
 // Created returns the time the version was written.
-func (s Snapshot) Created() time.Time { return s.v.h.createdTime() }
+func (s *Snapshot) Created() time.Time { return s.header().createdTime() }
 
 // FormatVersion returns the format version the file was written in.
-func (s Snapshot) FormatVersion() int { return int(s.v.h.version) }
+func (s *Snapshot) FormatVersion() int { return int(s.header().version) }
 
 // Superseded reports whether a committer has replaced this version. A
-// snapshot stays readable after that; DB.Snapshot moves to the new version.
-func (s Snapshot) Superseded() bool { return !s.v.valid() }
+// snapshot stays readable after that; DB.Snapshot moves to the new
+// version. A released snapshot reports true.
+func (s *Snapshot) Superseded() bool {
+	if _, err := s.mapping(); err != nil {
+		return true
+	}
+	return !s.v.valid()
+}
 
-// Bytes returns the whole file as mapped, for streaming a copy. The valid
-// flag in it may be cleared by a committer at any time; everything else is
-// immutable.
-func (s Snapshot) Bytes() []byte { return s.v.data }
+// Bytes returns the whole file as mapped, for streaming a copy, or nil
+// after Release. The valid flag in it may be cleared by a committer at
+// any time; everything else is immutable.
+func (s *Snapshot) Bytes() []byte {
+	b, _ := s.mapping()
+	return b
+}
 
 // Root returns the root index.
-func (s Snapshot) Root() (Index, error) {
-	return indexAt(s.v.data, s.v.h.root)
+func (s *Snapshot) Root() (Index, error) {
+	b, err := s.mapping()
+	if err != nil {
+		return Index{}, err
+	}
+	return indexAt(b, s.v.h.root)
 }
 
 // Lookup returns the leaf at the key path. A path that leads nowhere, or to
 // an index rather than to records, yields an empty Leaf and no error. It
 // does one search per key over the mapped bytes (a hash probe in a node of
 // more than 8 keys) and allocates nothing.
-func (s Snapshot) Lookup(keys ...string) (Leaf, error) {
-	if len(keys) == 0 {
-		return Leaf{}, nil
+func (s *Snapshot) Lookup(keys ...string) (Leaf, error) {
+	b, err := s.mapping()
+	if err != nil || len(keys) == 0 {
+		return Leaf{}, err
 	}
-	return s.lookupFrom(s.v.h.root, keys)
+	return lookupFrom(b, s.v.h.root, keys)
 }
 
-// lookupFrom walks keys down from the index at off to a leaf.
-func (s Snapshot) lookupFrom(off uint64, keys []string) (Leaf, error) {
-	b := s.v.data
+// lookupFrom walks keys down from the index at off in the file b to a
+// leaf.
+func lookupFrom(b []byte, off uint64, keys []string) (Leaf, error) {
 	for i, k := range keys {
 		var leaf, found bool
 		var err error
@@ -89,7 +151,7 @@ func (s Snapshot) lookupFrom(off uint64, keys []string) (Leaf, error) {
 
 // LookupIndex returns the index at the key path (the root for no keys);
 // found is false when the path leads nowhere or to a leaf.
-func (s Snapshot) LookupIndex(keys ...string) (ix Index, found bool, err error) {
+func (s *Snapshot) LookupIndex(keys ...string) (ix Index, found bool, err error) {
 	if ix, err = s.Root(); err != nil {
 		return Index{}, false, err
 	}
@@ -105,27 +167,9 @@ func (s Snapshot) LookupIndex(keys ...string) (ix Index, found bool, err error) 
 	return ix, true, nil
 }
 
-// LookupPosition is MMapDB's index_lookup_position: it walks to the index
-// addressed by all keys but the last and returns it together with the
-// position of the last key in it: where the key is, when found, or where
-// it would be inserted. Iterating ix from pos lists the keys >= the last
-// key. found is false also when the parent path does not lead to an index,
-// in which case ix is empty.
-func (s Snapshot) LookupPosition(keys ...string) (ix Index, pos int, found bool, err error) {
-	if len(keys) == 0 {
-		return Index{}, 0, false, nil
-	}
-	ix, ok, err := s.LookupIndex(keys[:len(keys)-1]...)
-	if err != nil || !ok {
-		return Index{}, 0, false, err
-	}
-	pos, found, err = ix.Search(keys[len(keys)-1])
-	return ix, pos, found, err
-}
-
 // ByID returns the record with the given ID, by binary search in the ID
 // index. A missing ID is found == false and no error.
-func (s Snapshot) ByID(id uint64) (rec Record, found bool, err error) {
+func (s *Snapshot) ByID(id uint64) (rec Record, found bool, err error) {
 	ids, err := s.idIndex()
 	if err != nil {
 		return Record{}, false, err
@@ -152,7 +196,7 @@ func (s Snapshot) ByID(id uint64) (rec Record, found bool, err error) {
 // All iterates over every record in key order: depth first through the
 // indices, each leaf in sort order. On a corrupt structure it yields one
 // error and stops.
-func (s Snapshot) All() iter.Seq2[Record, error] {
+func (s *Snapshot) All() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		root, err := s.Root()
 		if err != nil {
@@ -204,9 +248,9 @@ func walkIndex(ix Index, leafFn func(Leaf) bool, errFn func(error)) bool {
 	return true
 }
 
-// ByIDOrder iterates over every record in ascending ID order, through the
+// byIDOrder iterates over every record in ascending ID order, through the
 // ID index.
-func (s Snapshot) ByIDOrder() iter.Seq2[Record, error] {
+func (s *Snapshot) byIDOrder() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		ids, err := s.idIndex()
 		if err != nil {

@@ -16,7 +16,8 @@ import (
 type Txn struct {
 	db   *DB
 	lock *flock.Flock // nil with NoLock
-	base Snapshot     // the version the transaction started from
+	base *Snapshot    // the pin of the version the transaction started from
+	view *Snapshot    // the handle Base returns: a view of base that cannot release it
 	wf   *os.File     // the base file opened for writing its valid flag
 	done bool
 
@@ -42,24 +43,56 @@ type Txn struct {
 // Begin starts a transaction: it takes the exclusive lock on <file>.lock
 // (unless NoLock), removes temporary files of dead writers, creates the
 // database if it is missing, and pins the newest version as the base.
-// It fails with ErrReadOnly on a read-only DB and with ErrTxnActive when
-// this DB already has an open transaction.
+// It fails with ErrReadOnly on a read-only DB, with ErrClosed after
+// Close, and with ErrTxnActive when this DB already has an open
+// transaction (Update waits for it instead). The transaction belongs to
+// the caller, who ends it with Commit or Rollback.
 func (db *DB) Begin() (*Txn, error) {
+	if err := db.takeWriter(false); err != nil {
+		return nil, err
+	}
+	return db.begin()
+}
+
+// takeWriter fills the transaction slot, waiting for the open transaction
+// to end if wait is set, else failing with ErrTxnActive.
+func (db *DB) takeWriter(wait bool) error {
 	if db.opts.ReadOnly {
-		return nil, ErrReadOnly
+		return ErrReadOnly
 	}
 	if db.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	db.txMu.Lock()
-	defer db.txMu.Unlock()
-	if db.txn != nil {
-		return nil, ErrTxnActive
+	if !wait {
+		select {
+		case db.writer <- struct{}{}:
+		default:
+			return ErrTxnActive
+		}
+	} else {
+		select {
+		case db.writer <- struct{}{}:
+		case <-db.closing:
+			return ErrClosed
+		}
 	}
+	// Close may have begun meanwhile; it waits for this slot, so give
+	// the slot back and fail as after Close.
+	if db.closed.Load() {
+		<-db.writer
+		return ErrClosed
+	}
+	return nil
+}
+
+// begin starts a transaction in the slot that takeWriter filled; on
+// failure it empties the slot.
+func (db *DB) begin() (*Txn, error) {
 	t := &Txn{db: db, insInOrder: true}
 	if !db.opts.NoLock {
 		fl, err := lock(db.path, db.opts.LockTimeout, db.opts.Mode)
 		if err != nil {
+			<-db.writer
 			return nil, err
 		}
 		t.lock = fl
@@ -71,9 +104,9 @@ func (db *DB) Begin() (*Txn, error) {
 	}
 	if err := t.pinBase(); err != nil {
 		t.unlock()
+		<-db.writer
 		return nil, err
 	}
-	db.txn = t
 	return t, nil
 }
 
@@ -112,8 +145,8 @@ func (t *Txn) pinBase() error {
 			wf.Close()
 			continue
 		}
-		t.base, t.wf = s, wf
-		t.nextID = s.NextID()
+		t.base, t.view, t.wf = s, borrow(s.v), wf
+		t.nextID = s.nextID()
 		t.live = s.Len()
 		ids, err := s.idIndex()
 		if err != nil {
@@ -140,9 +173,11 @@ func (db *DB) create() error {
 	})
 }
 
-// Base returns the version the transaction started from. It stays pinned
-// until the transaction ends; do not release it.
-func (t *Txn) Base() Snapshot { return t.base }
+// Base returns the version the transaction started from, pinned until
+// the transaction ends. The transaction owns the pin: Release of the
+// returned handle does nothing, and after Commit or Rollback its reads
+// fail with ErrReleased.
+func (t *Txn) Base() *Snapshot { return t.view }
 
 // Insert adds a record under the key path and returns its new ID. IDs are
 // allocated upward from the header's next ID; past Options.MaxID they wrap
@@ -272,10 +307,10 @@ func (t *Txn) Clear() error {
 // the transaction is over as after Rollback.
 func (t *Txn) Commit() error { return t.commit(false) }
 
-// CommitKeepOld is Commit without invalidating the old version: readers of
-// it are not told to move on (they notice through the identity check). It
-// is meant for keeping the old file as a backup under another name.
-func (t *Txn) CommitKeepOld() error { return t.commit(true) }
+// commitKeepOld is Commit without invalidating the old version: readers
+// of it are not told to move on (they notice through the identity check).
+// It is meant for keeping the old file as a backup under another name.
+func (t *Txn) commitKeepOld() error { return t.commit(true) }
 
 // Rollback forgets the transaction and releases the lock.
 func (t *Txn) Rollback() error {
@@ -294,7 +329,7 @@ func (t *Txn) commit(keepOld bool) error {
 		}
 		h.generation = t.base.Generation() + 1
 		h.nextID = t.nextID
-		return b.finish(h, root.off, &t.base)
+		return b.finish(h, root.off, t.base)
 	})
 }
 
@@ -329,16 +364,13 @@ func (t *Txn) oldRoot() *Index {
 // end releases everything the transaction holds.
 func (t *Txn) end() {
 	t.done = true
+	t.view.state.Store(snapReleased)
 	t.base.Release()
 	if t.wf != nil {
 		t.wf.Close()
 	}
 	t.unlock()
-	t.db.txMu.Lock()
-	if t.db.txn == t {
-		t.db.txn = nil
-	}
-	t.db.txMu.Unlock()
+	<-t.db.writer
 	t.root, t.ins, t.byID, t.deleted, t.chunk, t.arena = nil, nil, nil, nil, nil, nil
 }
 

@@ -26,7 +26,7 @@ func TestBeginCreatesMissingDatabase(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if s.Generation() != 1 || s.Len() != 1 {
 			t.Fatalf("after first commit: generation %d, %d records", s.Generation(), s.Len())
 		}
@@ -45,7 +45,7 @@ func TestLeafOrdersBySortKeepingInsertionOrderForTies(t *testing.T) {
 		mustInsert(t, tx, "k/u", "0", "zero")
 		mustInsert(t, tx, "k/u", "3", "three")
 	})
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		got := leafStrings(t, s, "k/u")
 		want := []string{"0=zero", "1=one", "2=two-first", "2=two-second", "2=two-third", "3=three"}
 		if !slices.Equal(got, want) {
@@ -169,7 +169,7 @@ func TestRecordsMayReplaceDeletedSubIndex(t *testing.T) {
 		}
 		mustInsert(t, tx, "a", "", "shallow")
 	})
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if got := dumpAll(t, s); !slices.Equal(got, []string{"a =shallow #2"}) {
 			t.Fatalf("records = %q", got)
 		}
@@ -203,7 +203,7 @@ func TestChangesAreInvisibleUntilCommit(t *testing.T) {
 	}
 	mustInsert(t, tx, "k/u", "2", "new")
 	for _, d := range []*DB{db, other} {
-		current(t, d, func(s Snapshot) {
+		current(t, d, func(s *Snapshot) {
 			if got := leafStrings(t, s, "k/u"); !slices.Equal(got, []string{"1=old"}) {
 				t.Fatalf("before commit a reader sees %q", got)
 			}
@@ -218,7 +218,7 @@ func TestChangesAreInvisibleUntilCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []*DB{db, other} {
-		current(t, d, func(s Snapshot) {
+		current(t, d, func(s *Snapshot) {
 			if got := leafStrings(t, s, "k/u"); !slices.Equal(got, []string{"1=old", "2=new"}) {
 				t.Fatalf("after commit a reader sees %q", got)
 			}
@@ -294,7 +294,7 @@ func TestDeleteReturnsTheRecord(t *testing.T) {
 			t.Fatal("delete of a pending record did not find it")
 		}
 	})
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if s.Len() != 0 {
 			t.Fatalf("%d records left: %q", s.Len(), dumpAll(t, s))
 		}
@@ -319,7 +319,7 @@ func TestRollbackForgetsEverything(t *testing.T) {
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if got := dumpAll(t, s); !slices.Equal(got, []string{"k =keep #1"}) || s.Generation() != 1 {
 			t.Fatalf("after rollback: generation %d, %q", s.Generation(), got)
 		}
@@ -348,7 +348,7 @@ func TestClearEmptiesAndKeepsIDsGoing(t *testing.T) {
 			t.Fatalf("id after clear = %d, want 3", id)
 		}
 	})
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if got := dumpAll(t, s); !slices.Equal(got, []string{"a =after #3"}) {
 			t.Fatalf("after clear: %q", got)
 		}
@@ -428,7 +428,7 @@ func TestReadOnlyWaitsForMissingFile(t *testing.T) {
 	if err := ro.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	current(t, ro, func(s Snapshot) {
+	current(t, ro, func(s *Snapshot) {
 		if s.Len() != 1 {
 			t.Fatalf("%d records", s.Len())
 		}
@@ -445,7 +445,7 @@ func TestCommitOnLargeTreeKeepsEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	current(t, db, func(s Snapshot) {
+	current(t, db, func(s *Snapshot) {
 		if s.Len() != 5000 {
 			t.Fatalf("%d records, want 5000", s.Len())
 		}

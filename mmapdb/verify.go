@@ -42,7 +42,10 @@ func VerifyFile(path string, progress func(done, total uint64)) error {
 }
 
 // Verify checks the snapshot as DB.Verify does; progress may be nil.
-func (s Snapshot) Verify(progress func(done, total uint64)) error {
+func (s *Snapshot) Verify(progress func(done, total uint64)) error {
+	if _, err := s.mapping(); err != nil {
+		return err
+	}
 	return verifyVersionProgress(s.v, progress)
 }
 
@@ -56,7 +59,7 @@ func verifyVersionProgress(v *version, progress func(done, total uint64)) error 
 	if h.nextID == 0 {
 		return corruptf("next id is 0")
 	}
-	s := Snapshot{v: v}
+	s := borrow(v)
 	root, err := s.Root()
 	if err != nil {
 		return err
