@@ -154,19 +154,19 @@ func TestHelperWriterProcess(t *testing.T) {
 	}
 	p := newProvider(t, path, false, "trans", "db")
 	for g := from; g <= to; g++ {
-		if err := p.Begin(); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Clear(); err != nil {
-			t.Fatal(err)
-		}
-		for i := range blocksOfGeneration(g) {
-			rec := translation.Record{Key: "k", URI: "/u", Block: uint32(i), Action: fmt.Sprintf("g=%d", g)}
-			if _, err := p.Insert(rec); err != nil {
-				t.Fatal(err)
+		got, err := p.Update(func(tx *translation.Txn) error {
+			if _, err := tx.Clear(); err != nil {
+				return err
 			}
-		}
-		if got, err := p.Commit(); err != nil || got != g {
+			for i := range blocksOfGeneration(g) {
+				rec := translation.Record{Key: "k", URI: "/u", Block: uint32(i), Action: fmt.Sprintf("g=%d", g)}
+				if _, err := tx.Insert(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || got != g {
 			t.Fatalf("commit: generation %d, %v; want %d", got, err, g)
 		}
 	}

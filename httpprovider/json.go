@@ -228,19 +228,22 @@ func (r *resolutionJSON) end() {
 
 // WriteStats writes the body of GET /v1/stats, followed by a newline:
 //
-//	{"generation":G,"records":N,"file_bytes":N,"reads":N,"writes":N,"creates":N,"deletes":N,"reloads":N}
+//	{"generation":G,"records":N,"stored_records":N,"file_bytes":N,"reads":N,"writes":N,"creates":N,"deletes":N,"reloads":N}
 //
-// records is the number of actions in the table, reads the lookups the
-// provider served, and writes, creates, deletes and reloads are the
-// counters of the database file in this process (commits, records
-// inserted and deleted by them, versions switched to); see
-// translation.Stats. transdbd stats prints the same.
+// records is the number of actions in the table, stored_records the
+// number of records the file stores (actions and notes of every base
+// key), reads the lookups the provider served, writes, creates and
+// deletes the provider's commits in this process and the actions they
+// inserted and deleted, and reloads the versions of the file switched to;
+// see translation.Stats. transdbd stats prints the same.
 func WriteStats(w io.Writer, st translation.Stats) error {
 	return writeJSON(w, func(j *jsonWriter) {
 		j.raw(`{"generation":`)
 		j.uint(st.Generation)
 		j.raw(`,"records":`)
 		j.uint(uint64(st.Records))
+		j.raw(`,"stored_records":`)
+		j.uint(st.StoredRecords)
 		j.raw(`,"file_bytes":`)
 		j.uint(uint64(st.FileSize))
 		j.raw(`,"reads":`)
@@ -248,7 +251,7 @@ func WriteStats(w io.Writer, st translation.Stats) error {
 		j.raw(`,"writes":`)
 		j.uint(st.Commits)
 		j.raw(`,"creates":`)
-		j.uint(st.Inserts)
+		j.uint(st.Creates)
 		j.raw(`,"deletes":`)
 		j.uint(st.Deletes)
 		j.raw(`,"reloads":`)

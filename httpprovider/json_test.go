@@ -104,11 +104,11 @@ func TestWriteResolutionAndStats(t *testing.T) {
 		}
 	}
 	b.Reset()
-	st := translation.Stats{Generation: 1, Records: 2, FileSize: 3, Reads: 4, Commits: 5, Inserts: 6, Deletes: 7, Reloads: 8}
+	st := translation.Stats{Generation: 1, Records: 2, StoredRecords: 9, FileSize: 3, Reads: 4, Commits: 5, Creates: 6, Deletes: 7, Reloads: 8}
 	if err := WriteStats(&b, st); err != nil {
 		t.Fatal(err)
 	}
-	want = `{"generation":1,"records":2,"file_bytes":3,"reads":4,"writes":5,"creates":6,"deletes":7,"reloads":8}` + "\n"
+	want = `{"generation":1,"records":2,"stored_records":9,"file_bytes":3,"reads":4,"writes":5,"creates":6,"deletes":7,"reloads":8}` + "\n"
 	if b.String() != want {
 		t.Errorf("WriteStats = %s, want %s", b.String(), want)
 	}

@@ -83,14 +83,16 @@ var (
 		"Generation of the newest version of the database file.", []string{"file"}, nil)
 	descFileBytes = prometheus.NewDesc("transdb_file_bytes",
 		"Size of the newest version of the database file.", []string{"file"}, nil)
-	descCommits = prometheus.NewDesc("transdb_commits_total",
-		"Commits to the database file by this process.", []string{"file"}, nil)
+	descStored = prometheus.NewDesc("transdb_stored_records",
+		"Records stored in the newest version of the database file: actions and notes of every base key.", []string{"file"}, nil)
 	descReloads = prometheus.NewDesc("transdb_reloads_total",
 		"Versions of the database file switched to by this process.", []string{"file"}, nil)
-	descInserts = prometheus.NewDesc("transdb_records_inserted_total",
-		"Records (actions and notes) inserted by the commits of this process.", []string{"file"}, nil)
-	descDeletes = prometheus.NewDesc("transdb_records_deleted_total",
-		"Records (actions and notes) deleted by the commits of this process.", []string{"file"}, nil)
+	descCommits = prometheus.NewDesc("transdb_commits_total",
+		"Transactions of a provider committed by this process.", []string{"file", "basekey"}, nil)
+	descCreates = prometheus.NewDesc("transdb_actions_created_total",
+		"Actions inserted by the commits of a provider in this process.", []string{"file", "basekey"}, nil)
+	descDeletes = prometheus.NewDesc("transdb_actions_deleted_total",
+		"Actions deleted by the commits of a provider in this process.", []string{"file", "basekey"}, nil)
 	descRecords = prometheus.NewDesc("transdb_records",
 		"Actions in the translation table of a provider.", []string{"file", "basekey"}, nil)
 	descLookups = prometheus.NewDesc("transdb_lookups_total",
@@ -101,8 +103,8 @@ var (
 type dbCollector struct{ s *Server }
 
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descCommits,
-		descReloads, descInserts, descDeletes, descRecords, descLookups} {
+	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descStored,
+		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups} {
 		ch <- d
 	}
 }
@@ -133,11 +135,12 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		if first {
 			ch <- prometheus.MustNewConstMetric(descGeneration, prometheus.GaugeValue, float64(st.Generation), file)
 			ch <- prometheus.MustNewConstMetric(descFileBytes, prometheus.GaugeValue, float64(st.FileSize), file)
-			ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits), file)
+			ch <- prometheus.MustNewConstMetric(descStored, prometheus.GaugeValue, float64(st.StoredRecords), file)
 			ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.Reloads), file)
-			ch <- prometheus.MustNewConstMetric(descInserts, prometheus.CounterValue, float64(st.Inserts), file)
-			ch <- prometheus.MustNewConstMetric(descDeletes, prometheus.CounterValue, float64(st.Deletes), file)
 		}
+		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits), file, pr.name)
+		ch <- prometheus.MustNewConstMetric(descCreates, prometheus.CounterValue, float64(st.Creates), file, pr.name)
+		ch <- prometheus.MustNewConstMetric(descDeletes, prometheus.CounterValue, float64(st.Deletes), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descRecords, prometheus.GaugeValue, float64(st.Records), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descLookups, prometheus.CounterValue, float64(st.Reads), file, pr.name)
 	}

@@ -12,14 +12,14 @@ import (
 // happen while the response is written.
 
 // snapshot selects the request's provider and pins its newest version.
-func (x *exchange) snapshot() (translation.Snapshot, error) {
+func (x *exchange) snapshot() (*translation.Snapshot, error) {
 	pr, err := x.selectProvider()
 	if err != nil {
-		return translation.Snapshot{}, err
+		return nil, err
 	}
 	snap, err := pr.p.Snapshot()
 	if err != nil {
-		return translation.Snapshot{}, err
+		return nil, err
 	}
 	x.setGeneration(snap.Generation())
 	return snap, nil

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -122,11 +121,9 @@ type provider struct {
 	file    *dbFile
 }
 
-// dbFile is one database file: the providers on it share its
-// transaction lock and its journal.
+// dbFile is one database file: the providers on it share its journal.
 type dbFile struct {
 	path    string
-	mu      sync.Mutex // serialises this server's transactions on the file
 	journal *logFile
 }
 
@@ -244,14 +241,10 @@ func (s *Server) logs() []*logFile {
 // Recheck starts every provider again (see translation.Provider.Start):
 // each maps the newest version of its file now instead of within its
 // CheckInterval, and a read-only provider whose file has appeared starts
-// serving it. Failures are logged. A daemon calls it on SIGHUP. It waits
-// for running transactions of the server on the same file.
+// serving it. Failures are logged. A daemon calls it on SIGHUP.
 func (s *Server) Recheck() {
 	for _, pr := range s.providers {
-		pr.file.mu.Lock()
-		err := pr.p.Start()
-		pr.file.mu.Unlock()
-		if err != nil {
+		if err := pr.p.Start(); err != nil {
 			s.logStartError(pr, err)
 		}
 	}

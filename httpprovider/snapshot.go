@@ -17,7 +17,7 @@ const headCopy = 4096
 
 // etag returns the entity tag of a version: its generation and body
 // checksum, which together tell versions of a file apart.
-func etag(snap translation.Snapshot) string {
+func etag(snap *translation.Snapshot) string {
 	return fmt.Sprintf(`"%d-%08x"`, snap.Generation(), snap.Checksum())
 }
 
@@ -78,11 +78,11 @@ func (s *Server) handleSnapshot(x *exchange) error {
 // superseded meanwhile is given up for the next one. After a few rounds,
 // or when there is no newer version to move to, the copy is served as it
 // is: its flag may then be clear.
-func pinPublished(p *translation.Provider) (translation.Snapshot, []byte, error) {
+func pinPublished(p *translation.Provider) (*translation.Snapshot, []byte, error) {
 	for attempt := 0; ; attempt++ {
 		snap, err := p.Snapshot()
 		if err != nil {
-			return translation.Snapshot{}, nil, err
+			return nil, nil, err
 		}
 		data := snap.Bytes()
 		head := append([]byte(nil), data[:min(len(data), headCopy)]...)

@@ -15,12 +15,12 @@ import (
 	"transdb/translation"
 )
 
-// The write endpoints. Every change runs in one transaction, under the
-// mutex of its database file: the file allows one transaction per
-// process, so concurrent requests queue for it instead of failing. The
-// request body is read and checked completely before the transaction
-// begins, so a slow or malformed upload never holds the lock of the
-// file, which the writers of other processes wait for too.
+// The write endpoints. Every change runs in one transaction of its
+// provider (translation.Provider.Update): the file allows one
+// transaction per process, so concurrent requests queue for it instead
+// of failing. The request body is read and checked completely before the
+// transaction begins, so a slow or malformed upload never holds the lock
+// of the file, which the writers of other processes wait for too.
 
 // checkToken reports a request without the admin token: 401 with a
 // WWW-Authenticate challenge. The token is compared in constant time,
@@ -73,39 +73,34 @@ type change struct {
 	rec translation.Record
 }
 
-// A txn is a transaction of the server on one provider: it records the
-// changes for the journal and counts records for the result of clear.
+// A txn is a transaction of the server: the provider's transaction,
+// with the changes recorded for the journal.
 type txn struct {
-	p       *translation.Provider
+	*translation.Txn
 	changes []change
-	base    int  // records in the table when the transaction began
-	counted bool // base is known
-	net     int  // records inserted minus records deleted since
 }
 
 func (t *txn) insert(rec translation.Record) (uint64, error) {
-	id, err := t.p.Insert(rec)
+	id, err := t.Insert(rec)
 	if err != nil {
 		return 0, err
 	}
 	rec.ID = id
 	t.changes = append(t.changes, change{"insert", rec})
-	t.net++
 	return id, nil
 }
 
 func (t *txn) delete(old translation.Record) (int, error) {
-	n, err := t.p.Delete(old)
+	n, err := t.Delete(old)
 	if n == 1 {
 		old.Action, old.Note = "", ""
 		t.changes = append(t.changes, change{"delete", old})
-		t.net--
 	}
 	return n, err
 }
 
 func (t *txn) update(old, new translation.Record) (int, uint64, error) {
-	n, id, err := t.p.Update(old, new)
+	n, id, err := t.Update(old, new)
 	if n == 1 {
 		old.Action, old.Note = "", ""
 		new.ID = id
@@ -116,66 +111,38 @@ func (t *txn) update(old, new translation.Record) (int, uint64, error) {
 
 // clear clears the table and returns the number of records it held.
 func (t *txn) clear() (int, error) {
-	if !t.counted {
-		// Under the transaction's lock the newest version is its base.
-		snap, err := t.p.Snapshot()
-		if err != nil {
-			return 0, err
-		}
-		t.base, err = snap.Records()
-		snap.Release()
-		if err != nil {
-			return 0, err
-		}
-		t.counted = true
+	n, err := t.Clear()
+	if err == nil {
+		t.changes = append(t.changes, change{op: "clear"})
 	}
-	if err := t.p.Clear(); err != nil {
-		return 0, err
-	}
-	n := t.base + t.net
-	t.base, t.net = 0, 0
-	t.changes = append(t.changes, change{op: "clear"})
-	return n, nil
+	return n, err
 }
 
-// commit runs apply in a transaction on pr and commits it: under the
-// mutex of the file, after checking that the database still has the
-// generation *expect if expect is set. Then it journals the changes and
-// starts the OnChange command. On any error nothing is committed.
+// commit runs apply in a transaction on pr and commits it, after checking
+// that the database still has the generation *expect if expect is set.
+// Concurrent requests queue for the file's one transaction (see
+// translation.Provider.Update). Then it journals the changes and starts
+// the OnChange command. On any error nothing is committed.
 func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) (uint64, error) {
-	f := pr.file
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := pr.p.Begin(); err != nil {
-		return 0, err
-	}
-	t := &txn{p: pr.p}
-	err := func() error {
-		if expect != nil {
-			// Under the transaction's lock the newest version is its base.
-			g, err := pr.p.Generation()
-			if err != nil {
-				return err
-			}
-			if g != *expect {
-				return errorf(http.StatusConflict, "the database is at generation %d, not %d: it has changed", g, *expect)
-			}
+	var changes []change
+	gen, err := pr.p.Update(func(tt *translation.Txn) error {
+		// The transaction holds the lock: its base is the newest version.
+		if expect != nil && tt.Generation() != *expect {
+			return errorf(http.StatusConflict, "the database is at generation %d, not %d: it has changed", tt.Generation(), *expect)
 		}
-		return apply(t)
-	}()
-	if err != nil {
-		if rerr := pr.p.Rollback(); rerr != nil {
-			s.log.Error("httpprovider: rollback failed", "file", f.path, "err", rerr)
+		t := &txn{Txn: tt}
+		if err := apply(t); err != nil {
+			return err
 		}
-		return 0, err
-	}
-	gen, err := pr.p.Commit()
+		changes = t.changes
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	f.journal.writeChanges(time.Now(), gen, t.changes)
+	pr.file.journal.writeChanges(time.Now(), gen, changes)
 	if s.onChange != nil {
-		s.onChange.run(gen, f.path)
+		s.onChange.run(gen, pr.file.path)
 	}
 	return gen, nil
 }

@@ -2,8 +2,9 @@
 // Apache2::Translation in an mmapdb file and answers the lookups a
 // reverse proxy makes with them. Its Provider mirrors the provider
 // interface of the Perl module Apache2::Translation::MMapDB: New, Start,
-// Stop, Fetch, CanNotes, ListKeys and ListKeysAndURIs for reading;
-// Begin, Insert, Update, Delete, Clear, Commit and Rollback for writing;
+// Stop, Fetch, ListKeys and ListKeysAndURIs for reading; Begin, which
+// returns a Txn with Insert, Update, Delete, Clear, Commit and Rollback,
+// and Update, which runs a function in one, for writing;
 // Iterator, Append and Diff for copying and comparing tables. Resolve
 // does in one call all the lookups of one request, and Load and Dump
 // move tables in and out of the text formats.

@@ -47,17 +47,16 @@ var (
 // are the very values of package mmapdb, so errors.Is matches either
 // name.
 var (
-	// ErrReadOnly reports a write to a read-only provider: Begin, and
-	// Append or Load outside a transaction.
+	// ErrReadOnly reports a write to a read-only provider: Begin,
+	// Update, Append and Load.
 	ErrReadOnly = mmapdb.ErrReadOnly
 
-	// ErrTxnActive reports Begin, Load or Start while a transaction is
-	// open: the provider's own, or for Begin and Load that of another
-	// provider on the same file in this process.
+	// ErrTxnActive reports Begin while a transaction is open on the
+	// same file in this process, through this provider or another.
+	// Update, Append and Load wait for it instead.
 	ErrTxnActive = mmapdb.ErrTxnActive
 
-	// ErrNoTxn reports Insert, Update, Delete, Clear, Commit or Rollback
-	// outside a transaction.
+	// ErrNoTxn reports a method of a Txn after its Commit or Rollback.
 	ErrNoTxn = mmapdb.ErrNoTxn
 )
 

@@ -3,7 +3,6 @@ package translation
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"io"
 	"iter"
 	"slices"
@@ -48,9 +47,9 @@ func (p *Provider) filtered(f Filter) iter.Seq2[Record, error] {
 // Iterator yields every record of the snapshot, ordered by key, uri,
 // block and order, each with its note and ID. It must not be used after
 // Release.
-func (s Snapshot) Iterator() iter.Seq2[Record, error] { return s.filtered(Filter{}) }
+func (s *Snapshot) Iterator() iter.Seq2[Record, error] { return s.filtered(Filter{}) }
 
-func (s Snapshot) filtered(f Filter) iter.Seq2[Record, error] {
+func (s *Snapshot) filtered(f Filter) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		notes, hasNotes, err := s.s.PrefixIndex(s.p.notes)
 		if err != nil {
@@ -122,38 +121,29 @@ func (rs readerSource) Iterator() iter.Seq2[Record, error] {
 	}
 }
 
-// Append inserts every record that other yields and returns how many it
+// Append inserts every record that other yields, in a transaction of
+// its own that it commits (waiting for an open transaction on the file,
+// as Update does), and returns how many it inserted; on error nothing is
 // inserted. IDs of the source are ignored: the records get new ones.
 // With dropNotes the notes are left out. other may be this provider: its
 // records are read from the version committed before the transaction.
-//
-// Inside a transaction Append adds to it, and on error leaves it to the
-// caller to roll back. Outside one it runs in a transaction of its own
-// that it commits, or rolls back on error so that nothing is inserted.
 func (p *Provider) Append(other Source, dropNotes bool) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.txn != nil {
-		return p.append(other, dropNotes)
-	}
-	if p.readOnly {
-		return 0, fmt.Errorf("translation: append to %s: %w", p.path, ErrReadOnly)
-	}
-	if err := p.begin(); err != nil {
-		return 0, err
-	}
-	n, err := p.append(other, dropNotes)
+	n := 0
+	_, err := p.Update(func(t *Txn) (err error) {
+		n, err = t.Append(other, dropNotes)
+		return err
+	})
 	if err != nil {
-		_ = p.rollback()
-		return 0, err
-	}
-	if _, err := p.commit(); err != nil {
 		return 0, err
 	}
 	return n, nil
 }
 
-func (p *Provider) append(other Source, dropNotes bool) (int, error) {
+// Append inserts every record that other yields into the transaction
+// and returns how many it inserted; on error the transaction is left to
+// the caller to roll back. IDs of the source are ignored; with dropNotes
+// the notes are left out.
+func (t *Txn) Append(other Source, dropNotes bool) (int, error) {
 	n := 0
 	for rec, err := range other.Iterator() {
 		if err != nil {
@@ -162,7 +152,7 @@ func (p *Provider) append(other Source, dropNotes bool) (int, error) {
 		if dropNotes {
 			rec.Note = ""
 		}
-		if _, err := p.insert(rec); err != nil {
+		if _, err := t.Insert(rec); err != nil {
 			return n, err
 		}
 		n++

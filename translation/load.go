@@ -28,8 +28,9 @@ type LoadOptions struct {
 // It returns the generation of the committed version and the number of
 // records loaded.
 //
-// Load fails with ErrReadOnly on a read-only provider, with
-// ErrTxnActive while a transaction is open, with an error wrapping
+// Like Update, Load waits for a transaction open on the file in this
+// process to end. It fails with ErrReadOnly on a read-only provider,
+// with an error wrapping
 // ErrFormat (a *ParseError) on malformed input and with
 // ErrGenerationMismatch when opts.ExpectGeneration is set and the
 // database has another generation.
@@ -45,36 +46,31 @@ func (p *Provider) Load(r io.Reader, opts LoadOptions) (generation uint64, recor
 	if err != nil {
 		return 0, 0, err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.begin(); err != nil {
-		return 0, 0, err
-	}
-	n, err := p.load(rd, opts)
-	if err != nil {
-		_ = p.rollback()
-		return 0, 0, err
-	}
-	gen, err := p.commit()
+	n := 0
+	gen, err := p.Update(func(t *Txn) (err error) {
+		n, err = t.load(rd, opts)
+		return err
+	})
 	if err != nil {
 		return 0, 0, err
 	}
 	return gen, n, nil
 }
 
-func (p *Provider) load(rd Reader, opts LoadOptions) (int, error) {
+// load applies the options and inserts the records of rd.
+func (t *Txn) load(rd Reader, opts LoadOptions) (int, error) {
 	if want := opts.ExpectGeneration; want != nil {
-		if have := p.txn.Base().Generation(); have != *want {
+		if have := t.Generation(); have != *want {
 			return 0, fmt.Errorf("translation: load into %s: input is for generation %d, the database is at %d: %w",
-				p.path, *want, have, ErrGenerationMismatch)
+				t.p.path, *want, have, ErrGenerationMismatch)
 		}
 	}
 	if opts.Clear {
-		if err := p.clear(); err != nil {
+		if _, err := t.Clear(); err != nil {
 			return 0, err
 		}
 	}
-	return p.append(ReaderSource(rd), false)
+	return t.Append(ReaderSource(rd), false)
 }
 
 // Dump writes the table of the newest version to w in format f; see
@@ -94,7 +90,7 @@ func (p *Provider) Dump(w io.Writer, f Format) error {
 // actions. Loading a text or jsonl dump into an empty table and dumping
 // that again gives the same bytes when the IDs of the first table were
 // assigned in dump order; the file format has no notes.
-func (s Snapshot) Dump(w io.Writer, f Format) error {
+func (s *Snapshot) Dump(w io.Writer, f Format) error {
 	n, err := s.Records()
 	if err != nil {
 		return err

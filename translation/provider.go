@@ -67,11 +67,11 @@ type Options struct {
 // Start. Each read method works on one snapshot of its own; take a
 // Snapshot to make several reads agree.
 //
-// A Provider is safe for concurrent use. It holds at most one
-// transaction, which all goroutines using the provider share; the
-// database file allows one transaction at a time per process and file,
-// so Begin fails with ErrTxnActive while another provider on the same
-// file has one open.
+// A Provider is safe for concurrent use. Writes go through a Txn that
+// the caller owns (Begin) or through Update, which runs a function in
+// one; the database file allows one transaction at a time per process,
+// so Begin fails with ErrTxnActive while another is open on the same
+// file, and Update waits for it.
 type Provider struct {
 	path          string
 	baseKey       []string
@@ -85,9 +85,10 @@ type Provider struct {
 	reads  atomic.Uint64
 	count  atomic.Pointer[recordCount] // cache of Records
 
-	mu      sync.Mutex // guards the fields below and Start/Stop
-	txn     *mmapdb.Txn
-	pending map[[2]string]struct{} // (key, uri) pairs inserted by txn
+	// The counters of this provider's committed transactions.
+	commits, creates, deletes atomic.Uint64
+
+	mu sync.Mutex // serialises Start and Stop
 }
 
 // New returns a provider for the table described by opts and opens its
@@ -134,23 +135,18 @@ func (p *Provider) BaseKey() []string { return slices.Clone(p.baseKey) }
 // ReadOnly reports whether the provider refuses writes.
 func (p *Provider) ReadOnly() bool { return p.readOnly }
 
-// CanNotes reports that the provider stores notes. It is always true.
-func (p *Provider) CanNotes() bool { return true }
-
 // Start maps the newest version of the file now. Reads move to new
 // versions on their own, so a long-lived provider needs Start only to
 // pick up at once a file replaced by other tools, which is otherwise
 // noticed within CheckInterval. A provider that was stopped is opened
 // again. A writable provider creates a missing database file (empty,
 // generation 0); on a read-only one Start fails with an error wrapping
-// fs.ErrNotExist until the file exists. Start fails with ErrTxnActive
-// while the provider has a transaction open.
+// fs.ErrNotExist until the file exists. While a transaction is open on
+// the file in this process, Start does nothing: no other writer can
+// commit meanwhile.
 func (p *Provider) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.txn != nil {
-		return fmt.Errorf("translation: start %s: %w", p.path, ErrTxnActive)
-	}
 	s := p.shared.Load()
 	if s == nil {
 		var err error
@@ -162,8 +158,8 @@ func (p *Provider) Start() error {
 	err := s.db.Reload()
 	switch {
 	case errors.Is(err, mmapdb.ErrTxnActive):
-		// Another provider of this process holds the transaction, and
-		// with it the lock: no other writer can have committed since.
+		// A transaction of this process holds the lock: no other
+		// writer can have committed since.
 		return nil
 	case errors.Is(err, fs.ErrNotExist) && !p.readOnly:
 		// Create the database as Begin does; the rollback keeps it.
@@ -178,23 +174,18 @@ func (p *Provider) Start() error {
 	return nil
 }
 
-// Stop rolls back the provider's open transaction, if any, and lets go
-// of the database file; the last provider of the process using the file
-// closes it. Snapshots still held stay valid until released. Reads and
-// Begin on a stopped provider fail with ErrStopped until Start opens the
-// file again. Stopping a stopped provider does nothing.
+// Stop lets go of the database file; the last provider of the process
+// using the file closes it, after waiting for a transaction still open
+// on it to end. Snapshots still held stay valid until released. Reads
+// and Begin on a stopped provider fail with ErrStopped until Start opens
+// the file again. Stopping a stopped provider does nothing.
 func (p *Provider) Stop() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var err error
-	if p.txn != nil {
-		err = p.txn.Rollback()
-		p.endTxn()
-	}
 	if s := p.shared.Swap(nil); s != nil {
-		err = errors.Join(err, s.release())
+		return s.release()
 	}
-	return err
+	return nil
 }
 
 // db returns the provider's database, or ErrStopped.
@@ -206,23 +197,46 @@ func (p *Provider) db() (*mmapdb.DB, error) {
 	return s.db, nil
 }
 
-// Snapshot pins the newest version of the table; release it with
-// Snapshot.Release. It costs no system call unless a new version has to
-// be mapped. On a read-only provider whose file does not exist yet it
-// fails with an error wrapping fs.ErrNotExist.
-func (p *Provider) Snapshot() (Snapshot, error) {
+// Snapshot pins the newest version of the table and returns a handle to
+// it; release it with Snapshot.Release. It costs one small allocation and
+// no system call unless a new version has to be mapped. On a read-only
+// provider whose file does not exist yet it fails with an error wrapping
+// fs.ErrNotExist.
+func (p *Provider) Snapshot() (*Snapshot, error) {
+	s := new(Snapshot)
+	if err := p.pin(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// View calls fn with a snapshot of the newest version and releases it
+// when fn returns; it returns fn's error. The snapshot is valid only
+// inside fn; the records it returns are copies and stay valid.
+func (p *Provider) View(fn func(*Snapshot) error) error {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
+		return err
+	}
+	defer s.Release()
+	return fn(&s)
+}
+
+// pin pins the newest version into s, a zero or released Snapshot,
+// without allocating.
+func (p *Provider) pin(s *Snapshot) error {
 	db, err := p.db()
 	if err != nil {
-		return Snapshot{}, err
+		return err
 	}
-	s, err := db.Snapshot()
-	if err != nil {
+	if err := db.Pin(&s.s); err != nil {
 		if errors.Is(err, mmapdb.ErrClosed) {
 			err = ErrStopped
 		}
-		return Snapshot{}, fmt.Errorf("translation: %s: %w", p.path, err)
+		return fmt.Errorf("translation: %s: %w", p.path, err)
 	}
-	return Snapshot{p: p, s: s}, nil
+	s.p = p
+	return nil
 }
 
 // Fetch returns the block list of key and uri from the newest version,
@@ -230,8 +244,8 @@ func (p *Provider) Snapshot() (Snapshot, error) {
 // whose file does not exist yet it fails with an error wrapping
 // fs.ErrNotExist (a server answers 503 then).
 func (p *Provider) Fetch(key, uri string, withNotes bool) ([]Record, error) {
-	s, err := p.Snapshot()
-	if err != nil {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -240,8 +254,8 @@ func (p *Provider) Fetch(key, uri string, withNotes bool) ([]Record, error) {
 
 // ListKeys returns the keys of the table, sorted; see Snapshot.ListKeys.
 func (p *Provider) ListKeys() ([]string, error) {
-	s, err := p.Snapshot()
-	if err != nil {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -251,8 +265,8 @@ func (p *Provider) ListKeys() ([]string, error) {
 // ListKeysAndURIs returns the sorted (key, uri) pairs of the table, only
 // those of key unless key is empty; see Snapshot.ListKeysAndURIs.
 func (p *Provider) ListKeysAndURIs(key string) ([][2]string, error) {
-	s, err := p.Snapshot()
-	if err != nil {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -262,34 +276,40 @@ func (p *Provider) ListKeysAndURIs(key string) ([][2]string, error) {
 // Generation returns the generation of the newest version: the number of
 // commits since the file was created.
 func (p *Provider) Generation() (uint64, error) {
-	s, err := p.Snapshot()
-	if err != nil {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
 		return 0, err
 	}
 	defer s.Release()
 	return s.Generation(), nil
 }
 
-// Stats are numbers about a provider and its database file.
+// Stats are numbers about a provider and its database file. Counts of
+// records are counts of actions, the records of the translation table;
+// StoredRecords, which counts what the file stores, says so.
 type Stats struct {
-	Generation uint64 // generation of the newest version
-	Records    int    // actions in the provider's table
-	FileSize   int64  // size of the newest version's file in bytes
-	Reads      uint64 // lookups served by this provider: Fetch and Resolve calls
+	Generation    uint64 // generation of the newest version
+	Records       int    // actions in the provider's table
+	StoredRecords uint64 // records in the file: actions and notes of every base key
+	FileSize      int64  // size of the newest version's file in bytes
+	Reads         uint64 // lookups served by this provider: Fetch and Resolve calls
 
-	// The counters of the database file since it was opened in this
-	// process, shared by all providers using it: versions switched to,
-	// commits, and records (actions and notes of every base key)
-	// inserted and deleted by committed transactions.
-	Reloads, Commits, Inserts, Deletes uint64
+	// The transactions of this provider committed since it was created:
+	// their number, and the actions they created and deleted (the notes
+	// that go with them are not counted).
+	Commits, Creates, Deletes uint64
+
+	// Reloads counts the versions of the file switched to since it was
+	// opened in this process, by whichever writer they were committed.
+	Reloads uint64
 }
 
 // Stats returns the provider's numbers. Counting the records costs a walk
 // over the table's (key, uri) pairs once per version; see
 // Snapshot.Records.
 func (p *Provider) Stats() (Stats, error) {
-	s, err := p.Snapshot()
-	if err != nil {
+	var s Snapshot
+	if err := p.pin(&s); err != nil {
 		return Stats{}, err
 	}
 	defer s.Release()
@@ -301,15 +321,15 @@ func (p *Provider) Stats() (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	c := d.Stats()
 	return Stats{
-		Generation: s.Generation(),
-		Records:    n,
-		FileSize:   s.FileSize(),
-		Reads:      p.reads.Load(),
-		Reloads:    c.Reloads,
-		Commits:    c.Commits,
-		Inserts:    c.Inserts,
-		Deletes:    c.Deletes,
+		Generation:    s.Generation(),
+		Records:       n,
+		StoredRecords: s.s.Len(),
+		FileSize:      s.FileSize(),
+		Reads:         p.reads.Load(),
+		Commits:       p.commits.Load(),
+		Creates:       p.creates.Load(),
+		Deletes:       p.deletes.Load(),
+		Reloads:       d.Stats().Reloads,
 	}, nil
 }

@@ -54,7 +54,7 @@ func (p *Provider) Resolve(key, uri string) (Resolution, error) {
 // Every prefix that has blocks is a Match, longest first. The blocks
 // come without notes. Resolve allocates the result only: the lists, the
 // actions and, when the uri had repeated slashes, the collapsed uri.
-func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
+func (s *Snapshot) Resolve(key, uri string) (Resolution, error) {
 	res := Resolution{Key: key, URI: uri, Generation: s.Generation(), Matches: []Match{}}
 	err := s.resolveWalk(key, uri, func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error {
 		blocks, err := blockList(key, prefix, l, mmapdb.Leaf{})
@@ -80,7 +80,7 @@ func (s Snapshot) Resolve(key, uri string) (Resolution, error) {
 // prefix and its path info; the Action of a Block is a view into the
 // mapping, valid while the snapshot is held. The blocks come without
 // notes. A function that returns an error ends the walk with it.
-func (s Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match func(prefix, pathInfo string, b Block) error) error {
+func (s *Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match func(prefix, pathInfo string, b Block) error) error {
 	return s.resolveWalk(key, uri, func(isPre bool, prefix, pathInfo string, l mmapdb.Leaf) error {
 		if isPre {
 			return eachBlock(key, prefix, l, mmapdb.Leaf{}, pre)
@@ -93,7 +93,7 @@ func (s Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match fu
 // the leaf of PreURI (empty when there is none), then with the leaf of
 // every prefix of the uri that has records, longest first, with its path
 // info.
-func (s Snapshot) resolveWalk(key, uri string, fn func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error) error {
+func (s *Snapshot) resolveWalk(key, uri string, fn func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error) error {
 	s.p.reads.Add(1)
 	u := collapseSlashes(uri)
 	if u != "*" && !strings.HasPrefix(u, "/") {
@@ -168,7 +168,7 @@ func collapseSlashes(s string) string {
 
 // uriIndex returns the index of the uris of key, found through the
 // provider's prepared action prefix.
-func (s Snapshot) uriIndex(key string) (mmapdb.Index, bool, error) {
+func (s *Snapshot) uriIndex(key string) (mmapdb.Index, bool, error) {
 	keys, found, err := s.s.PrefixIndex(s.p.actions)
 	if err != nil || !found {
 		return mmapdb.Index{}, false, err

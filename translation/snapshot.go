@@ -60,32 +60,32 @@ type Snapshot struct {
 }
 
 // Release unpins the snapshot. Call it exactly once.
-func (s Snapshot) Release() { s.s.Release() }
+func (s *Snapshot) Release() { s.s.Release() }
 
 // Generation returns the transaction counter of the version: 0 for a
 // freshly created database, one more for every commit.
-func (s Snapshot) Generation() uint64 { return s.s.Generation() }
+func (s *Snapshot) Generation() uint64 { return s.s.Generation() }
 
 // FileSize returns the size of the version's database file in bytes.
-func (s Snapshot) FileSize() int64 { return s.s.Size() }
+func (s *Snapshot) FileSize() int64 { return s.s.Size() }
 
 // Checksum returns the body checksum recorded in the version's header.
 // Together with Generation it identifies the version's file, for
 // instance as an HTTP entity tag.
-func (s Snapshot) Checksum() uint32 { return s.s.Checksum() }
+func (s *Snapshot) Checksum() uint32 { return s.s.Checksum() }
 
 // Bytes returns the version's whole database file as mapped, for
 // streaming a copy. The slice aliases the mapping: it is valid only
 // until Release and must not be written to. A committer may clear the
 // file's valid flag in it at any time (see Superseded); every other byte
 // is immutable.
-func (s Snapshot) Bytes() []byte { return s.s.Bytes() }
+func (s *Snapshot) Bytes() []byte { return s.s.Bytes() }
 
 // Superseded reports whether a commit has replaced this version. The
 // snapshot stays readable; the next Snapshot of the provider moves on.
 // A copy of Bytes made while Superseded was false is a file whose valid
 // flag is set, since the flag is only ever cleared.
-func (s Snapshot) Superseded() bool { return s.s.Superseded() }
+func (s *Snapshot) Superseded() bool { return s.s.Superseded() }
 
 // Fetch returns the block list of key and uri ordered by block and
 // order, each element with its action and ID and, if withNotes, the note
@@ -98,12 +98,12 @@ func (s Snapshot) Superseded() bool { return s.s.Superseded() }
 // The result costs one allocation for the list, one per action and,
 // with notes, one per note; Key and URI of every element are the
 // strings passed in.
-func (s Snapshot) Fetch(key, uri string, withNotes bool) ([]Record, error) {
+func (s *Snapshot) Fetch(key, uri string, withNotes bool) ([]Record, error) {
 	s.p.reads.Add(1)
 	return s.fetch(key, uri, withNotes)
 }
 
-func (s Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
+func (s *Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
 	actions, notes, err := s.leaves(key, uri, withNotes)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (s Snapshot) fetch(key, uri string, withNotes bool) ([]Record, error) {
 
 // leaves looks up the action leaf of key and uri and, if withNotes and
 // there are actions, their note leaf.
-func (s Snapshot) leaves(key, uri string, withNotes bool) (actions, notes mmapdb.Leaf, err error) {
+func (s *Snapshot) leaves(key, uri string, withNotes bool) (actions, notes mmapdb.Leaf, err error) {
 	actions, err = s.s.LookupUnder(s.p.actions, key, uri)
 	if err != nil {
 		return actions, notes, fmt.Errorf("translation: fetch %q %q: %w", key, uri, err)
@@ -144,7 +144,7 @@ type Block struct {
 // does) without copying. It allocates nothing (for base keys of up to
 // 13 levels). Nothing found calls fn never. An error of fn ends the walk
 // and is returned as it is. Like Fetch it counts as one lookup.
-func (s Snapshot) FetchBlocks(key, uri string, withNotes bool, fn func(Block) error) error {
+func (s *Snapshot) FetchBlocks(key, uri string, withNotes bool, fn func(Block) error) error {
 	s.p.reads.Add(1)
 	actions, notes, err := s.leaves(key, uri, withNotes)
 	if err != nil {
@@ -225,7 +225,7 @@ func eachBlock(key, uri string, actions, notes mmapdb.Leaf, fn func(Block) error
 }
 
 // ListKeys returns the keys of the table, sorted bytewise.
-func (s Snapshot) ListKeys() ([]string, error) {
+func (s *Snapshot) ListKeys() ([]string, error) {
 	ix, found, err := s.s.PrefixIndex(s.p.actions)
 	if err != nil || !found {
 		return []string{}, wrapErr("list keys", err)
@@ -244,7 +244,7 @@ func (s Snapshot) ListKeys() ([]string, error) {
 // ListKeysAndURIs returns the (key, uri) pairs of the table that hold
 // block lists, sorted by key, then uri; only those of key unless key is
 // empty.
-func (s Snapshot) ListKeysAndURIs(key string) ([][2]string, error) {
+func (s *Snapshot) ListKeysAndURIs(key string) ([][2]string, error) {
 	pairs := [][2]string{}
 	err := s.walk(Filter{Key: key}, func(key, uri string, _ mmapdb.Leaf) error {
 		pairs = append(pairs, [2]string{key, uri})
@@ -260,7 +260,7 @@ func (s Snapshot) ListKeysAndURIs(key string) ([][2]string, error) {
 // block lists without reading them: its cost grows with the number of
 // (key, uri) pairs. The count of the newest version is cached, so
 // asking again costs nothing until the next commit.
-func (s Snapshot) Records() (int, error) {
+func (s *Snapshot) Records() (int, error) {
 	id := versionID{s.s.Generation(), s.s.Checksum(), s.s.Size()}
 	if c := s.p.count.Load(); c != nil && c.v == id {
 		return c.n, nil
@@ -292,7 +292,7 @@ type recordCount struct {
 
 // walk calls fn for every (key, uri) pair that matches f, with the
 // pair's action leaf, in key order. The key and uri strings are copies.
-func (s Snapshot) walk(f Filter, fn func(key, uri string, actions mmapdb.Leaf) error) error {
+func (s *Snapshot) walk(f Filter, fn func(key, uri string, actions mmapdb.Leaf) error) error {
 	top, found, err := s.s.PrefixIndex(s.p.actions)
 	if err != nil || !found {
 		return wrapErr("walk", err)

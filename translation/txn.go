@@ -8,50 +8,82 @@ import (
 	"transdb/mmapdb"
 )
 
+// A Txn is a write transaction on a provider's table, begun by
+// Provider.Begin or run by Provider.Update. Its changes are invisible, to
+// the provider's own reads too, until Commit. A Txn belongs to the
+// goroutine that began it and is not safe for concurrent use; its
+// methods keep the vocabulary of the Perl provider: Insert, Update,
+// Delete, Clear, Commit and Rollback. After Commit or Rollback every
+// method fails with an error wrapping ErrNoTxn.
+type Txn struct {
+	p       *Provider
+	t       *mmapdb.Txn
+	pending map[[2]string]struct{} // (key, uri) pairs inserted so far
+	creates uint64                 // actions inserted, for the provider's counters
+	deletes uint64                 // actions deleted
+}
+
 // Begin starts a transaction: it takes the lock on <FileName>.lock
 // (waiting for the writer of another process to finish), creates the
-// database file if it is missing, and works from the newest version.
-// Insert, Update, Delete and Clear work only inside a transaction; their
-// changes are invisible, to this provider's reads too, until Commit.
+// database file if it is missing, and works from the newest version. The
+// caller owns the returned Txn and must end it with Commit or Rollback.
 //
 // Begin fails with ErrReadOnly on a read-only provider and with
-// ErrTxnActive while this provider, or another one on the same file in
-// this process, has a transaction open.
-func (p *Provider) Begin() error {
+// ErrTxnActive while a transaction is open on the same file in this
+// process (through this provider or another): the file allows one at a
+// time. Update waits for it instead.
+func (p *Provider) Begin() (*Txn, error) {
+	db, err := p.writableDB("begin")
+	if err != nil {
+		return nil, err
+	}
+	t, err := db.Begin()
+	if err != nil {
+		return nil, fmt.Errorf("translation: begin %s: %w", p.path, err)
+	}
+	return &Txn{p: p, t: t}, nil
+}
+
+// Update runs fn in a transaction and commits it when fn returns nil,
+// returning the new generation; when fn returns an error or panics, the
+// transaction is rolled back and fn's error returned (the panic goes
+// on). Unlike Begin, Update waits for an open transaction on the same
+// file in this process to end, so concurrent writers queue. fn must not
+// commit or roll back the transaction itself.
+func (p *Provider) Update(fn func(*Txn) error) (generation uint64, err error) {
+	db, err := p.writableDB("update")
+	if err != nil {
+		return 0, err
+	}
+	var tx *Txn
+	var fnErr error
+	err = db.Update(func(t *mmapdb.Txn) error {
+		tx = &Txn{p: p, t: t}
+		fnErr = fn(tx)
+		return fnErr
+	})
+	switch {
+	case fnErr != nil:
+		return 0, fnErr
+	case err != nil:
+		return 0, fmt.Errorf("translation: update %s: %w", p.path, err)
+	}
+	tx.counted()
+	return tx.Generation() + 1, nil
+}
+
+// writableDB returns the provider's database for a write, or the error
+// of a read-only or stopped provider.
+func (p *Provider) writableDB(op string) (*mmapdb.DB, error) {
 	if p.readOnly {
-		return fmt.Errorf("translation: begin %s: %w", p.path, ErrReadOnly)
+		return nil, fmt.Errorf("translation: %s %s: %w", op, p.path, ErrReadOnly)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.begin()
+	return p.db()
 }
 
-func (p *Provider) begin() error {
-	if p.txn != nil {
-		return fmt.Errorf("translation: begin %s: %w", p.path, ErrTxnActive)
-	}
-	db, err := p.db()
-	if err != nil {
-		return err
-	}
-	txn, err := db.Begin()
-	if err != nil {
-		return fmt.Errorf("translation: begin %s: %w", p.path, err)
-	}
-	p.txn = txn
-	return nil
-}
-
-// endTxn forgets the transaction after commit or rollback.
-func (p *Provider) endTxn() { p.txn, p.pending = nil, nil }
-
-// activeTxn returns the open transaction, or ErrNoTxn naming op.
-func (p *Provider) activeTxn(op string) (*mmapdb.Txn, error) {
-	if p.txn == nil {
-		return nil, fmt.Errorf("translation: %s: %w", op, ErrNoTxn)
-	}
-	return p.txn, nil
-}
+// Generation returns the generation of the version the transaction
+// works from; Commit makes the next one.
+func (t *Txn) Generation() uint64 { return t.t.Base().Generation() }
 
 // Commit writes the transaction's changes as a new version of the file
 // and returns its generation. Every provider, of this process or
@@ -60,41 +92,33 @@ func (p *Provider) activeTxn(op string) (*mmapdb.Txn, error) {
 //
 // A commit writes a complete new file: its cost grows with the size of
 // the database, not with the number of changes.
-func (p *Provider) Commit() (generation uint64, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.commit()
-}
-
-func (p *Provider) commit() (uint64, error) {
-	txn, err := p.activeTxn("commit")
-	if err != nil {
-		return 0, err
+func (t *Txn) Commit() (generation uint64, err error) {
+	gen := t.t.Base().Generation() + 1
+	if err := t.t.Commit(); err != nil {
+		return 0, t.wrap("commit", err)
 	}
-	gen := txn.Base().Generation() + 1
-	err = txn.Commit()
-	p.endTxn()
-	if err != nil {
-		return 0, fmt.Errorf("translation: commit %s: %w", p.path, err)
-	}
+	t.counted()
 	return gen, nil
 }
 
-// Rollback forgets the transaction's changes and releases the lock.
-func (p *Provider) Rollback() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rollback()
+// counted adds the committed transaction's changes to the provider's
+// counters.
+func (t *Txn) counted() {
+	t.p.creates.Add(t.creates)
+	t.p.deletes.Add(t.deletes)
+	t.p.commits.Add(1)
 }
 
-func (p *Provider) rollback() error {
-	txn, err := p.activeTxn("rollback")
-	if err != nil {
-		return err
+// Rollback forgets the transaction's changes and releases the lock.
+func (t *Txn) Rollback() error { return t.wrap("rollback", t.t.Rollback()) }
+
+// wrap prefixes an error of the transaction with the operation and the
+// file, unless it is nil.
+func (t *Txn) wrap(op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	err = txn.Rollback()
-	p.endTxn()
-	return wrapErr("rollback", err)
+	return fmt.Errorf("translation: %s %s: %w", op, t.p.path, err)
 }
 
 // Insert adds a record to the block list of rec.Key and rec.URI and
@@ -103,35 +127,27 @@ func (p *Provider) rollback() error {
 // URI must be non-empty and free of white space, else the error wraps
 // ErrInvalidRecord. Insert does not check for an existing record with
 // the same block and order.
-func (p *Provider) Insert(rec Record) (id uint64, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.insert(rec)
-}
-
-func (p *Provider) insert(rec Record) (uint64, error) {
-	txn, err := p.activeTxn("insert")
-	if err != nil {
-		return 0, err
-	}
+func (t *Txn) Insert(rec Record) (id uint64, err error) {
 	if err := ValidateKeyURI(rec.Key, rec.URI); err != nil {
 		return 0, err
 	}
 	var buf [pathBufLen]string
+	base := t.p.baseKey
 	sort := sortField(rec.Block, rec.Order)
-	id, err := txn.Insert(keyPath(buf[:0], p.baseKey, branchActions, rec.Key, rec.URI), sort[:], []byte(rec.Action))
+	id, err = t.t.Insert(keyPath(buf[:0], base, branchActions, rec.Key, rec.URI), sort[:], []byte(rec.Action))
 	if err != nil {
 		return 0, fmt.Errorf("translation: insert %q %q: %w", rec.Key, rec.URI, err)
 	}
 	if rec.Note != "" {
-		if _, err := txn.Insert(keyPath(buf[:0], p.baseKey, branchNotes, rec.Key, rec.URI), sort[:], []byte(rec.Note)); err != nil {
+		if _, err := t.t.Insert(keyPath(buf[:0], base, branchNotes, rec.Key, rec.URI), sort[:], []byte(rec.Note)); err != nil {
 			return 0, fmt.Errorf("translation: insert note of %q %q: %w", rec.Key, rec.URI, err)
 		}
 	}
-	if p.pending == nil {
-		p.pending = make(map[[2]string]struct{})
+	if t.pending == nil {
+		t.pending = make(map[[2]string]struct{})
 	}
-	p.pending[[2]string{rec.Key, rec.URI}] = struct{}{}
+	t.pending[[2]string{rec.Key, rec.URI}] = struct{}{}
+	t.creates++
 	return id, nil
 }
 
@@ -140,18 +156,8 @@ func (p *Provider) insert(rec Record) (uint64, error) {
 // deletes the note stored with the same block and order. old.Action and
 // old.Note are not compared. It returns the number of actions deleted:
 // 1, or 0 when nothing matched (which is not an error).
-func (p *Provider) Delete(old Record) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.delete(old)
-}
-
-func (p *Provider) delete(old Record) (int, error) {
-	txn, err := p.activeTxn("delete")
-	if err != nil {
-		return 0, err
-	}
-	r, found, err := txn.Get(old.ID)
+func (t *Txn) Delete(old Record) (int, error) {
+	r, found, err := t.t.Get(old.ID)
 	if err != nil || !found {
 		return 0, wrapErr("delete", err)
 	}
@@ -161,14 +167,14 @@ func (p *Provider) delete(old Record) (int, error) {
 	}
 	var buf [pathBufLen]string
 	sort := sortField(old.Block, old.Order)
-	if !slices.Equal(keys, keyPath(buf[:0], p.baseKey, branchActions, old.Key, old.URI)) ||
+	if !slices.Equal(keys, keyPath(buf[:0], t.p.baseKey, branchActions, old.Key, old.URI)) ||
 		!bytes.Equal(r.Sort, sort[:]) {
 		return 0, nil
 	}
-	if _, _, err := txn.Delete(old.ID); err != nil {
+	if _, _, err := t.t.Delete(old.ID); err != nil {
 		return 0, wrapErr("delete", err)
 	}
-	notes, err := txn.Lookup(keyPath(buf[:0], p.baseKey, branchNotes, old.Key, old.URI)...)
+	notes, err := t.t.Lookup(keyPath(buf[:0], t.p.baseKey, branchNotes, old.Key, old.URI)...)
 	if err != nil {
 		return 0, wrapErr("delete note", err)
 	}
@@ -176,12 +182,13 @@ func (p *Provider) delete(old Record) (int, error) {
 		if c := bytes.Compare(n.Sort, sort[:]); c > 0 {
 			break
 		} else if c == 0 {
-			if _, _, err := txn.Delete(n.ID); err != nil {
+			if _, _, err := t.t.Delete(n.ID); err != nil {
 				return 0, wrapErr("delete note", err)
 			}
 			break
 		}
 	}
+	t.deletes++
 	return 1, nil
 }
 
@@ -189,69 +196,64 @@ func (p *Provider) delete(old Record) (int, error) {
 // that deleted a record, inserts new. It returns the number of records
 // replaced (0 or 1) and the ID of the inserted one. new is checked
 // before anything is deleted, so an invalid new record changes nothing.
-func (p *Provider) Update(old, new Record) (n int, id uint64, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.activeTxn("update"); err != nil {
-		return 0, 0, err
-	}
+func (t *Txn) Update(old, new Record) (n int, id uint64, err error) {
 	if err := ValidateKeyURI(new.Key, new.URI); err != nil {
 		return 0, 0, err
 	}
-	if n, err = p.delete(old); err != nil || n == 0 {
+	if n, err = t.Delete(old); err != nil || n == 0 {
 		return 0, 0, err
 	}
-	if id, err = p.insert(new); err != nil {
+	if id, err = t.Insert(new); err != nil {
 		return 0, 0, err
 	}
 	return 1, id, nil
 }
 
 // Clear deletes every action and note of the provider's table, those of
-// the newest version and those inserted in the transaction so far. Other
-// base keys in the same file are left alone. Clearing an empty table
-// succeeds.
-func (p *Provider) Clear() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.clear()
-}
-
-func (p *Provider) clear() error {
-	txn, err := p.activeTxn("clear")
-	if err != nil {
-		return err
-	}
-	base := txn.Base()
+// the version the transaction started from and those inserted in it so
+// far, and returns the number of actions it deleted. Other base keys in
+// the same file are left alone. Clearing an empty table deletes nothing
+// and succeeds.
+func (t *Txn) Clear() (int, error) {
+	base := t.t.Base()
 	var buf [pathBufLen]string
+	n := 0
 	for _, branch := range []string{branchActions, branchNotes} {
-		ix, found, err := base.LookupIndex(keyPath(buf[:0], p.baseKey, branch)...)
+		count := func(r mmapdb.Record) error {
+			_, found, err := t.t.Delete(r.ID)
+			if found && branch == branchActions {
+				n++
+			}
+			return err
+		}
+		ix, found, err := base.LookupIndex(keyPath(buf[:0], t.p.baseKey, branch)...)
 		if err != nil {
-			return wrapErr("clear", err)
+			return n, wrapErr("clear", err)
 		}
 		if found {
-			if err := deleteAll(txn, ix); err != nil {
-				return wrapErr("clear", err)
+			if err := deleteAll(ix, count); err != nil {
+				return n, wrapErr("clear", err)
 			}
 		}
-		for pair := range p.pending {
-			recs, err := txn.Lookup(keyPath(buf[:0], p.baseKey, branch, pair[0], pair[1])...)
+		for pair := range t.pending {
+			recs, err := t.t.Lookup(keyPath(buf[:0], t.p.baseKey, branch, pair[0], pair[1])...)
 			if err != nil {
-				return wrapErr("clear", err)
+				return n, wrapErr("clear", err)
 			}
 			for _, r := range recs {
-				if _, _, err := txn.Delete(r.ID); err != nil {
-					return wrapErr("clear", err)
+				if err := count(r); err != nil {
+					return n, wrapErr("clear", err)
 				}
 			}
 		}
 	}
-	p.pending = nil
-	return nil
+	t.pending = nil
+	t.deletes += uint64(n)
+	return n, nil
 }
 
-// deleteAll deletes, in the transaction, every record below ix.
-func deleteAll(txn *mmapdb.Txn, ix mmapdb.Index) error {
+// deleteAll calls del for every record below ix.
+func deleteAll(ix mmapdb.Index, del func(mmapdb.Record) error) error {
 	for i := range ix.Len() {
 		n, err := ix.Child(i)
 		if err != nil {
@@ -262,7 +264,7 @@ func deleteAll(txn *mmapdb.Txn, ix mmapdb.Index) error {
 			if err != nil {
 				return err
 			}
-			if err := deleteAll(txn, sub); err != nil {
+			if err := deleteAll(sub, del); err != nil {
 				return err
 			}
 			continue
@@ -276,7 +278,7 @@ func deleteAll(txn *mmapdb.Txn, ix mmapdb.Index) error {
 			if err != nil {
 				return err
 			}
-			if _, _, err := txn.Delete(r.ID); err != nil {
+			if err := del(r); err != nil {
 				return err
 			}
 		}

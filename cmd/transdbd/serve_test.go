@@ -283,7 +283,7 @@ func TestServeAnswersTheAPIAsTheCLIDoes(t *testing.T) {
 	if err := json.Unmarshal([]byte(ok(t, "", "stats", "-db", db)), &cli); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"generation", "records", "file_bytes", "reads", "writes", "creates", "deletes", "reloads"} {
+	for _, name := range []string{"generation", "records", "stored_records", "file_bytes", "reads", "writes", "creates", "deletes", "reloads"} {
 		if _, ok := server[name]; !ok {
 			t.Errorf("/v1/stats has no %s: %s", name, body)
 		}

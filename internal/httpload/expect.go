@@ -69,16 +69,14 @@ type Table map[[2]string][]transgen.Row
 // writable provider p in one transaction and commits it; on an error it
 // rolls the transaction back.
 func InsertRows(p *translation.Provider, rows []transgen.Row) error {
-	if err := p.Begin(); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if _, err := p.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
-			p.Rollback()
-			return err
+	_, err := p.Update(func(t *translation.Txn) error {
+		for _, r := range rows {
+			if _, err := t.Insert(translation.Record{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Action: r.Action}); err != nil {
+				return err
+			}
 		}
-	}
-	_, err := p.Commit()
+		return nil
+	})
 	return err
 }
 

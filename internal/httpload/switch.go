@@ -51,15 +51,11 @@ func NewSwitcher(p *translation.Provider) (*Switcher, error) {
 // Commit replaces the marker in a transaction of its own (inserts it, the
 // first time) and returns the generation the commit made.
 func (s *Switcher) Commit() (uint64, error) {
-	if err := s.p.Begin(); err != nil {
-		return 0, err
-	}
-	gen, id, err := s.change()
-	if err != nil {
-		s.p.Rollback()
-		return 0, err
-	}
-	got, err := s.p.Commit()
+	var gen, id uint64
+	got, err := s.p.Update(func(t *translation.Txn) (err error) {
+		gen, id, err = s.change(t)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -70,22 +66,16 @@ func (s *Switcher) Commit() (uint64, error) {
 	return gen, nil
 }
 
-// change replaces the marker inside the open transaction and returns the
+// change replaces the marker inside the transaction t and returns the
 // generation the transaction will make and the new marker's ID.
-func (s *Switcher) change() (gen, id uint64, err error) {
-	// The transaction holds the lock: the newest version is the one it
-	// works from, and the commit makes the next generation.
-	base, err := s.p.Generation()
-	if err != nil {
-		return 0, 0, err
-	}
-	gen = base + 1
+func (s *Switcher) change(t *translation.Txn) (gen, id uint64, err error) {
+	gen = t.Generation() + 1
 	rec := translation.Record{Key: SwitchKey, URI: SwitchURI, Action: SwitchAction(gen)}
 	if s.old == nil {
-		id, err = s.p.Insert(rec)
+		id, err = t.Insert(rec)
 		return gen, id, err
 	}
-	n, id, err := s.p.Update(*s.old, rec)
+	n, id, err := t.Update(*s.old, rec)
 	if err == nil && n == 0 {
 		err = fmt.Errorf("httpload: the switch marker %+v was changed by another writer", *s.old)
 	}
