@@ -111,11 +111,11 @@ func writeCopy(path, tmpPrefix string, data []byte, mode os.FileMode) error {
 func (db *DB) Restore(path string) error {
 	src, err := openVersion(path)
 	if err != nil {
-		return fmt.Errorf("mmapdb: restore: %w", err)
+		return fmt.Errorf("restore: %w", err) // err names the file and mmapdb
 	}
 	defer src.release()
 	if err := verifyVersion(src); err != nil {
-		return fmt.Errorf("mmapdb: restore %s: %w", path, err)
+		return fmt.Errorf("restore %s: %w", path, err)
 	}
 	t, err := db.Begin()
 	if err != nil {

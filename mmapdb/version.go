@@ -32,6 +32,9 @@ func openVersion(path string) (*version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: %w", err)
 	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("mmapdb: open %s: is a directory", path)
+	}
 	size := fi.Size()
 	if size == 0 {
 		return nil, fmt.Errorf("open %s: %w: file is empty", path, ErrCorrupt)

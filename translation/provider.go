@@ -169,7 +169,7 @@ func (p *Provider) Start() error {
 		}
 		return txn.Rollback()
 	case err != nil:
-		return fmt.Errorf("translation: start %s: %w", p.path, err)
+		return fmt.Errorf("translation: start: %w", err) // err names the file
 	}
 	return nil
 }
@@ -231,9 +231,9 @@ func (p *Provider) pin(s *Snapshot) error {
 	}
 	if err := db.Pin(&s.s); err != nil {
 		if errors.Is(err, mmapdb.ErrClosed) {
-			err = ErrStopped
+			return fmt.Errorf("translation: %s: %w", p.path, ErrStopped)
 		}
-		return fmt.Errorf("translation: %s: %w", p.path, err)
+		return fmt.Errorf("translation: %w", err) // err names the file
 	}
 	s.p = p
 	return nil

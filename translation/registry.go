@@ -54,7 +54,7 @@ func acquireDB(key dbKey, checkInterval time.Duration) (*sharedDB, error) {
 		CheckInterval: checkInterval,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("translation: open %s: %w", key.path, err)
+		return nil, fmt.Errorf("translation: %w", err) // err names the file
 	}
 	s := &sharedDB{key: key, db: db, refs: 1}
 	if registry.dbs == nil {
