@@ -81,8 +81,8 @@ func Example() {
 	// 1/2 #5 Do: $CTX{lang}='de'
 }
 
-// A write transaction: changes become visible, to every provider of every
-// process, with Commit.
+// A write transaction belongs to the caller that begins it: changes
+// become visible, to every provider of every process, with Commit.
 func ExampleProvider_Begin() {
 	dir, cleanup := exampleDir()
 	defer cleanup()
@@ -95,12 +95,14 @@ func ExampleProvider_Begin() {
 	}
 	static := list[0]
 
-	if err := p.Begin(); err != nil {
+	tx, err := p.Begin()
+	if err != nil {
 		log.Fatal(err)
 	}
+	defer tx.Rollback() // does nothing after Commit
 	// Update names the record by ID, key, uri, block and order; it
 	// replaces nothing when another writer has changed it meanwhile.
-	n, _, err := p.Update(static, translation.Record{
+	n, _, err := tx.Update(static, translation.Record{
 		Key: "front", URI: "/static", Block: 0, Order: 0,
 		Action: "File: $DOCROOT.$MATCHED_PATH_INFO",
 		Note:   "one language only",
@@ -108,13 +110,13 @@ func ExampleProvider_Begin() {
 	if err != nil || n != 1 {
 		log.Fatal(n, err)
 	}
-	if _, err := p.Insert(translation.Record{
+	if _, err := tx.Insert(translation.Record{
 		Key: "front", URI: "/static", Block: 1, Order: 0,
 		Action: "Do: $r->headers_out->{'Cache-Control'}='max-age=3600'",
 	}); err != nil {
 		log.Fatal(err)
 	}
-	gen, err := p.Commit()
+	gen, err := tx.Commit()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"iter"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,9 +76,9 @@ func TestIteratorYieldsRecordsOrderedWithNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Release()
-	inTxn(t, p, func() {
-		if err := p.Clear(); err != nil {
-			t.Fatal(err)
+	inTxn(t, p, func(tx *translation.Txn) {
+		if n, err := tx.Clear(); err != nil || n != len(mixedTable) {
+			t.Fatalf("Clear = %d, %v; want %d", n, err, len(mixedTable))
 		}
 	})
 	if got := brief(t, collect(t, s)); !reflect.DeepEqual(got, mixedTableOrdered) {
@@ -103,7 +104,7 @@ func TestIteratorStopsWhenLoopBreaks(t *testing.T) {
 		}
 	}
 	// The snapshot was released: a commit and a full iteration work.
-	inTxn(t, p, func() { mustInsert(t, p, rec("k3", "/", 0, 0, "x", "")) })
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k3", "/", 0, 0, "x", "")) })
 	if got := len(collect(t, p)); got != len(mixedTable)+1 {
 		t.Errorf("Iterator yields %d records, want %d", got, len(mixedTable)+1)
 	}
@@ -141,22 +142,20 @@ func TestAppendCopiesAnotherProvider(t *testing.T) {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
-func TestAppendInsideTransactionWaitsForCommit(t *testing.T) {
+func TestTxnAppendWaitsForCommit(t *testing.T) {
 	p := writable(t)
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := p.Append(mixedTable, false); err != nil || n != len(mixedTable) {
+	tx := begin(t, p)
+	if n, err := tx.Append(mixedTable, false); err != nil || n != len(mixedTable) {
 		t.Fatalf("Append = %d, %v", n, err)
 	}
 	if got := collect(t, p); len(got) != 0 {
 		t.Errorf("records visible before Commit: %v", got)
 	}
 	// Appending the provider to itself reads the committed version.
-	if n, err := p.Append(p, false); err != nil || n != 0 {
+	if n, err := tx.Append(p, false); err != nil || n != 0 {
 		t.Errorf("Append of itself inside the transaction = %d, %v; want 0", n, err)
 	}
-	if _, err := p.Commit(); err != nil {
+	if _, err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := p.Append(p, false); err != nil || n != len(mixedTable) {
@@ -164,6 +163,41 @@ func TestAppendInsideTransactionWaitsForCommit(t *testing.T) {
 	}
 	if got := len(collect(t, p)); got != 2*len(mixedTable) {
 		t.Errorf("%d records after appending the table to itself, want %d", got, 2*len(mixedTable))
+	}
+}
+
+// onIterate is a Source that calls f when its iteration starts.
+type onIterate struct {
+	src translation.Source
+	f   func()
+}
+
+func (s onIterate) Iterator() iter.Seq2[translation.Record, error] {
+	return func(yield func(translation.Record, error) bool) {
+		s.f()
+		s.src.Iterator()(yield)
+	}
+}
+
+func TestAppendWaitsForOpenTxnThenCommitsAfterIt(t *testing.T) {
+	p := writable(t)
+	n := 0
+	checkWaitsForOpenTxn(t, p, func(began func()) (gen uint64, err error) {
+		n, err = p.Append(onIterate{mixedTable, began}, false)
+		if err != nil {
+			return 0, err
+		}
+		return p.Generation()
+	})
+	if n != len(mixedTable) {
+		t.Errorf("Append = %d, want %d", n, len(mixedTable))
+	}
+	got := brief(t, collect(t, p))
+	want := append([]string{`k9 / 0 0 "in the open transaction"`}, mixedTableOrdered...)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("after Append holds\n%q\nwant\n%q", got, want)
 	}
 }
 
@@ -177,11 +211,15 @@ func TestAppendOutsideTransactionIsAllOrNothing(t *testing.T) {
 	if got := collect(t, p); len(got) != 0 {
 		t.Errorf("failed Append left %d records", len(got))
 	}
-	// And the provider is not left in a transaction.
-	if err := p.Begin(); err != nil {
-		t.Errorf("Begin after a failed Append: %v", err)
+	if st, err := p.Stats(); err != nil || st.Commits != 0 || st.Creates != 0 {
+		t.Errorf("Stats after a failed Append = %+v, %v; want no commit, no creates", st, err)
 	}
-	p.Rollback()
+	// And the file is not left in a transaction.
+	tx, err := p.Begin()
+	if err != nil {
+		t.Fatalf("Begin after a failed Append: %v", err)
+	}
+	tx.Rollback()
 }
 
 func TestDiff(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -124,7 +125,7 @@ func TestLoadRefusedWhenGenerationMoved(t *testing.T) {
 	edited = bytes.ReplaceAll(edited, []byte("action> a\n"), []byte("action> edited offline\n"))
 
 	// Meanwhile someone else commits.
-	moved := inTxn(t, p, func() { mustInsert(t, p, rec("k9", "/", 0, 0, "meanwhile", "")) })
+	moved := inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k9", "/", 0, 0, "meanwhile", "")) })
 
 	_, _, err := p.Load(bytes.NewReader(edited), translation.LoadOptions{Clear: true, ExpectGeneration: &gen})
 	if !errors.Is(err, translation.ErrGenerationMismatch) {
@@ -187,11 +188,34 @@ func TestLoadAddsUnlessClear(t *testing.T) {
 	if keys, _ := p.ListKeys(); !reflect.DeepEqual(keys, []string{"k3"}) {
 		t.Errorf("keys after a clearing load = %q", keys)
 	}
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
+}
+
+// onRead is a reader that calls f before every read.
+type onRead struct {
+	r io.Reader
+	f func()
+}
+
+func (r onRead) Read(b []byte) (int, error) {
+	r.f()
+	return r.r.Read(b)
+}
+
+// TestLoadWaitsForOpenTxnThenCommitsAfterIt: Load runs a transaction of
+// its own, which waits for the one open on the file and commits the
+// generation after it, on top of its changes.
+func TestLoadWaitsForOpenTxnThenCommitsAfterIt(t *testing.T) {
+	p := writable(t)
+	n := 0
+	checkWaitsForOpenTxn(t, p, func(began func()) (gen uint64, err error) {
+		gen, n, err = p.Load(onRead{strings.NewReader(scenarioTable), began}, translation.LoadOptions{})
+		return gen, err
+	})
+	if n != 6 {
+		t.Errorf("Load = %d records, want 6", n)
 	}
-	defer p.Rollback()
-	if _, _, err := p.Load(strings.NewReader(""), translation.LoadOptions{}); !errors.Is(err, translation.ErrTxnActive) {
-		t.Errorf("Load inside a transaction: %v, want ErrTxnActive", err)
+	if keys, err := p.ListKeys(); err != nil || !reflect.DeepEqual(keys, []string{"k1", "k9"}) {
+		t.Errorf("keys after Load = %q, %v; want [k1 k9]", keys, err)
 	}
+	checkFetch(t, p, "k1", "u1", false, `k1 u1 0 0 "a"`, `k1 u1 0 1 "b"`, `k1 u1 1 1 "c"`)
 }

@@ -23,7 +23,7 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 	path := dbPath(t)
 	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}})
 	neighbour := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"other"}})
-	inTxn(t, neighbour, func() { mustInsert(t, neighbour, rec("k0", "/", 0, 0, "neighbour", "n")) })
+	inTxn(t, neighbour, func(tx *translation.Txn) { mustInsert(t, tx, rec("k0", "/", 0, 0, "neighbour", "n")) })
 
 	var model []translation.Record // committed records with their IDs
 	keys := []string{"k0", "k1", "k2"}
@@ -59,9 +59,7 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 
 	for txn := range 60 {
 		work := slices.Clone(model)
-		if err := p.Begin(); err != nil {
-			t.Fatal(err)
-		}
+		tx := begin(t, p)
 		for range 1 + rng.IntN(8) {
 			switch op := rng.IntN(10); {
 			case op < 5:
@@ -69,7 +67,7 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 				if !ok {
 					continue
 				}
-				id, err := p.Insert(r)
+				id, err := tx.Insert(r)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -83,7 +81,7 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 						old.Order++ // a stale place: must not match
 					}
 				}
-				n, err := p.Delete(old)
+				n, err := tx.Delete(old)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,7 +100,7 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 				if !ok {
 					continue
 				}
-				n, id, err := p.Update(old, r)
+				n, id, err := tx.Update(old, r)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -115,18 +113,22 @@ func TestRandomTransactionsMatchModel(t *testing.T) {
 					t.Fatalf("txn %d: Update(%+v) = %d, model updated %v", txn, old, n, deleted)
 				}
 			default:
-				if err := p.Clear(); err != nil {
+				n, err := tx.Clear()
+				if err != nil {
 					t.Fatal(err)
+				}
+				if n != len(work) {
+					t.Fatalf("txn %d: Clear = %d, model holds %d", txn, n, len(work))
 				}
 				work = nil
 			}
 		}
 		if rng.IntN(5) == 0 {
-			if err := p.Rollback(); err != nil {
+			if err := tx.Rollback(); err != nil {
 				t.Fatal(err)
 			}
 		} else {
-			if _, err := p.Commit(); err != nil {
+			if _, err := tx.Commit(); err != nil {
 				t.Fatal(err)
 			}
 			model = work

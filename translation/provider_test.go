@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -43,26 +44,47 @@ func writable(t testing.TB) *translation.Provider {
 	return p
 }
 
-// inTxn runs fn between Begin and Commit and returns the committed
-// generation.
-func inTxn(t testing.TB, p *translation.Provider, fn func()) uint64 {
+// inTxn runs fn in a transaction of p and commits it, returning the
+// committed generation. When fn fails the test, the transaction is
+// rolled back, so that Stop does not wait for it.
+func inTxn(t testing.TB, p *translation.Provider, fn func(tx *translation.Txn)) uint64 {
 	t.Helper()
-	if err := p.Begin(); err != nil {
+	tx, err := p.Begin()
+	if err != nil {
 		t.Fatal(err)
 	}
-	fn()
-	gen, err := p.Commit()
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	fn(tx)
+	committed = true
+	gen, err := tx.Commit()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return gen
 }
 
-func mustInsert(t testing.TB, p *translation.Provider, recs ...translation.Record) []uint64 {
+// begin begins a transaction of p that the test rolls back at its end
+// unless it has ended by then.
+func begin(t testing.TB, p *translation.Provider) *translation.Txn {
+	t.Helper()
+	tx, err := p.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return tx
+}
+
+func mustInsert(t testing.TB, tx *translation.Txn, recs ...translation.Record) []uint64 {
 	t.Helper()
 	var ids []uint64
 	for _, r := range recs {
-		id, err := p.Insert(r)
+		id, err := tx.Insert(r)
 		if err != nil {
 			t.Fatalf("Insert(%+v): %v", r, err)
 		}
@@ -147,9 +169,13 @@ func TestBeginOnReadOnlyProviderFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	ro := newProvider(t, translation.Options{FileName: path, ReadOnly: true})
-	err := ro.Begin()
-	if !errors.Is(err, translation.ErrReadOnly) || !errors.Is(err, mmapdb.ErrReadOnly) {
-		t.Errorf("Begin on a read-only provider: %v, want ErrReadOnly", err)
+	tx, err := ro.Begin()
+	if !errors.Is(err, translation.ErrReadOnly) || !errors.Is(err, mmapdb.ErrReadOnly) || tx != nil {
+		t.Errorf("Begin on a read-only provider: %v, %v; want no transaction and ErrReadOnly", tx, err)
+	}
+	called := false
+	if _, err := ro.Update(func(*translation.Txn) error { called = true; return nil }); !errors.Is(err, translation.ErrReadOnly) || called {
+		t.Errorf("Update on a read-only provider: %v (fn called: %v), want ErrReadOnly", err, called)
 	}
 	if _, err := ro.Append(rw, false); !errors.Is(err, translation.ErrReadOnly) {
 		t.Errorf("Append to a read-only provider: %v, want ErrReadOnly", err)
@@ -159,57 +185,65 @@ func TestBeginOnReadOnlyProviderFails(t *testing.T) {
 	}
 }
 
-func TestWritesOutsideTransactionFail(t *testing.T) {
+func TestTxnAfterRollbackFailsWithErrNoTxn(t *testing.T) {
 	p := writable(t)
-	r := rec("k", "/u", 0, 0, "a", "")
-	for name, op := range map[string]func() error{
-		"Insert":   func() error { _, err := p.Insert(r); return err },
-		"Update":   func() error { _, _, err := p.Update(r, r); return err },
-		"Delete":   func() error { _, err := p.Delete(r); return err },
-		"Clear":    p.Clear,
-		"Commit":   func() error { _, err := p.Commit(); return err },
-		"Rollback": p.Rollback,
-	} {
-		if err := op(); !errors.Is(err, translation.ErrNoTxn) {
-			t.Errorf("%s outside a transaction: %v, want ErrNoTxn", name, err)
-		}
+	tx := begin(t, p)
+	mustInsert(t, tx, rec("k", "/u", 0, 0, "a", ""))
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
 	}
+	checkTxnEnded(t, p, tx, "Rollback")
+	checkFetch(t, p, "k", "/u", false)
 }
 
 func TestBeginTwiceFails(t *testing.T) {
 	path := dbPath(t)
 	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"a"}})
 	other := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"b"}})
-	if err := p.Begin(); err != nil {
+	tx := begin(t, p)
+	if again, err := p.Begin(); !errors.Is(err, translation.ErrTxnActive) || again != nil {
+		t.Errorf("second Begin: %v, %v; want no transaction and ErrTxnActive", again, err)
+	}
+	if again, err := other.Begin(); !errors.Is(err, translation.ErrTxnActive) || again != nil {
+		t.Errorf("Begin of another provider on the same file: %v, %v; want no transaction and ErrTxnActive", again, err)
+	}
+	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Begin(); !errors.Is(err, translation.ErrTxnActive) {
-		t.Errorf("second Begin: %v, want ErrTxnActive", err)
+	otx, err := other.Begin()
+	if err != nil {
+		t.Fatalf("Begin after the other provider's rollback: %v", err)
 	}
-	if err := other.Begin(); !errors.Is(err, translation.ErrTxnActive) {
-		t.Errorf("Begin of another provider on the same file: %v, want ErrTxnActive", err)
+	if err := otx.Rollback(); err != nil {
+		t.Error(err)
 	}
-	if err := p.Start(); !errors.Is(err, translation.ErrTxnActive) {
-		t.Errorf("Start inside a transaction: %v, want ErrTxnActive", err)
+}
+
+// TestStartInsideTxnSucceeds: while a transaction is open on the file,
+// Start of its provider or of another one returns nil, since no other
+// writer can have committed meanwhile, and leaves the transaction be.
+func TestStartInsideTxnSucceeds(t *testing.T) {
+	path := dbPath(t)
+	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"a"}})
+	other := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"b"}})
+	tx := begin(t, p)
+	mustInsert(t, tx, rec("k", "/u", 0, 0, "a", ""))
+	if err := p.Start(); err != nil {
+		t.Errorf("Start inside a transaction: %v, want nil", err)
 	}
 	if err := other.Start(); err != nil {
 		t.Errorf("Start of another provider while one has a transaction: %v", err)
 	}
-	if err := p.Rollback(); err != nil {
-		t.Fatal(err)
+	checkFetch(t, p, "k", "/u", false)
+	if gen, err := tx.Commit(); err != nil || gen != 1 {
+		t.Fatalf("Commit after Start = %d, %v; want generation 1", gen, err)
 	}
-	if err := other.Begin(); err != nil {
-		t.Errorf("Begin after the other provider's rollback: %v", err)
-	}
-	other.Rollback()
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`)
 }
 
 func TestInsertRejectsInvalidKeyOrURI(t *testing.T) {
 	p := writable(t)
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Rollback()
+	tx := begin(t, p)
 	for _, tt := range []struct{ key, uri string }{
 		{"k 1", "/u"},
 		{"k", "/a b"},
@@ -219,12 +253,12 @@ func TestInsertRejectsInvalidKeyOrURI(t *testing.T) {
 		{"", "/u"},
 		{"k", ""},
 	} {
-		_, err := p.Insert(rec(tt.key, tt.uri, 0, 0, "a", ""))
+		_, err := tx.Insert(rec(tt.key, tt.uri, 0, 0, "a", ""))
 		if !errors.Is(err, translation.ErrInvalidRecord) {
 			t.Errorf("Insert(%q, %q): %v, want ErrInvalidRecord", tt.key, tt.uri, err)
 		}
 	}
-	if n, _, err := p.Update(rec("k", "/u", 0, 0, "", ""), rec("k k", "/u", 0, 0, "a", "")); !errors.Is(err, translation.ErrInvalidRecord) || n != 0 {
+	if n, _, err := tx.Update(rec("k", "/u", 0, 0, "", ""), rec("k k", "/u", 0, 0, "a", "")); !errors.Is(err, translation.ErrInvalidRecord) || n != 0 {
 		t.Errorf("Update to an invalid record: %d, %v; want 0, ErrInvalidRecord", n, err)
 	}
 }
@@ -232,8 +266,8 @@ func TestInsertRejectsInvalidKeyOrURI(t *testing.T) {
 func TestFetchSeesOwnCommit(t *testing.T) {
 	p := writable(t)
 	checkFetch(t, p, "k", "/u", false)
-	inTxn(t, p, func() {
-		mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx, rec("k", "/u", 0, 0, "a", ""))
 		// Uncommitted changes are invisible, to the writer too.
 		checkFetch(t, p, "k", "/u", false)
 	})
@@ -242,8 +276,8 @@ func TestFetchSeesOwnCommit(t *testing.T) {
 
 func TestFetchOrdersByBlockThenOrder(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
-		mustInsert(t, p,
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx,
 			rec("k", "/u", 1, 0, "b1o0", ""),
 			rec("k", "/u", 0, 2, "b0o2", ""),
 			rec("k", "/u", 256, 0, "b256o0", ""),
@@ -259,8 +293,8 @@ func TestFetchOrdersByBlockThenOrder(t *testing.T) {
 
 func TestFetchWithNotesPairsNotesBySortField(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
-		mustInsert(t, p,
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx,
 			rec("k", "/u", 0, 0, "a", ""),
 			rec("k", "/u", 0, 1, "b", "note b"),
 			rec("k", "/u", 2, 0, "c", ""),
@@ -274,7 +308,7 @@ func TestFetchWithNotesPairsNotesBySortField(t *testing.T) {
 
 func TestFetchOfMissingIsEmpty(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "a", "")) })
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "")) })
 	for _, tt := range [][2]string{{"k", "/v"}, {"x", "/u"}, {"", ""}, {"k", ""}} {
 		list, err := p.Fetch(tt[0], tt[1], true)
 		if err != nil || list == nil || len(list) != 0 {
@@ -306,20 +340,42 @@ func TestFetchOnMissingFileOfReadOnlyProvider(t *testing.T) {
 	if gen, err := rw.Generation(); err != nil || gen != 0 {
 		t.Errorf("Generation of a created file = %d, %v; want 0", gen, err)
 	}
-	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 0, "a", "")) })
+	inTxn(t, rw, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "")) })
 	if err := ro.Start(); err != nil {
 		t.Fatal(err)
 	}
 	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`)
 }
 
-func TestStopEndsProvider(t *testing.T) {
+// TestStopWaitsForOpenTxnThenEndsProvider: Stop of the last provider on
+// a file closes it, which waits for the open transaction to end; Stop
+// rolls nothing back, so the transaction can still commit.
+func TestStopWaitsForOpenTxnThenEndsProvider(t *testing.T) {
 	p := writable(t)
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
+	tx := begin(t, p)
+	mustInsert(t, tx, rec("k", "/u", 0, 0, "a", ""))
+	stopped := make(chan error, 1)
+	go func() { stopped <- p.Stop() }()
+	// The provider is stopped at once; closing the file waits.
+	for {
+		_, err := p.Fetch("k", "/u", false)
+		if errors.Is(err, translation.ErrStopped) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Fetch while stopping: %v", err)
+		}
+		runtime.Gosched()
 	}
-	mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))
-	if err := p.Stop(); err != nil {
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) while a transaction was open", err)
+	default:
+	}
+	if gen, err := tx.Commit(); err != nil || gen != 1 {
+		t.Fatalf("Commit during Stop = %d, %v; want generation 1", gen, err)
+	}
+	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Stop(); err != nil {
@@ -328,36 +384,39 @@ func TestStopEndsProvider(t *testing.T) {
 	if _, err := p.Fetch("k", "/u", false); !errors.Is(err, translation.ErrStopped) {
 		t.Errorf("Fetch after Stop: %v, want ErrStopped", err)
 	}
-	if err := p.Begin(); !errors.Is(err, translation.ErrStopped) {
-		t.Errorf("Begin after Stop: %v, want ErrStopped", err)
+	if tx, err := p.Begin(); !errors.Is(err, translation.ErrStopped) || tx != nil {
+		t.Errorf("Begin after Stop: %v, %v; want no transaction and ErrStopped", tx, err)
+	}
+	if _, err := p.Update(func(*translation.Txn) error { return nil }); !errors.Is(err, translation.ErrStopped) {
+		t.Errorf("Update after Stop: %v, want ErrStopped", err)
 	}
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Stop rolled the transaction back.
-	checkFetch(t, p, "k", "/u", false)
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "b", "")) })
-	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "b"`)
+	// The commit made while Stop waited is in the file.
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`)
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 1, "b", "")) })
+	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`, `k /u 0 1 "b"`)
 }
 
 func TestDeleteRemovesMatchingNote(t *testing.T) {
 	p := writable(t)
 	var ids []uint64
-	inTxn(t, p, func() {
-		ids = mustInsert(t, p,
+	inTxn(t, p, func(tx *translation.Txn) {
+		ids = mustInsert(t, tx,
 			rec("k", "/u", 0, 0, "a", "note a"),
 			rec("k", "/u", 0, 1, "b", "note b"),
 			rec("k", "/u", 0, 2, "c", "note c"),
 		)
 	})
-	inTxn(t, p, func() {
-		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", Block: 0, Order: 1, ID: ids[1]}); n != 1 || err != nil {
+	inTxn(t, p, func(tx *translation.Txn) {
+		if n, err := tx.Delete(translation.Record{Key: "k", URI: "/u", Block: 0, Order: 1, ID: ids[1]}); n != 1 || err != nil {
 			t.Fatalf("Delete = %d, %v; want 1", n, err)
 		}
 	})
 	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a" "note a"`, `k /u 0 2 "c" "note c"`)
 	// A new action at the same place does not inherit the old note.
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 1, "b2", "")) })
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 1, "b2", "")) })
 	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a" "note a"`, `k /u 0 1 "b2"`, `k /u 0 2 "c" "note c"`)
 }
 
@@ -365,8 +424,8 @@ func TestDeleteRequiresMatchingRecord(t *testing.T) {
 	p := writable(t)
 	other := newProvider(t, translation.Options{FileName: p.Path(), BaseKey: []string{"other"}})
 	var id, otherID uint64
-	inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 1, 2, "a", "n"))[0] })
-	inTxn(t, other, func() { otherID = mustInsert(t, other, rec("k", "/u", 1, 2, "a", "n"))[0] })
+	inTxn(t, p, func(tx *translation.Txn) { id = mustInsert(t, tx, rec("k", "/u", 1, 2, "a", "n"))[0] })
+	inTxn(t, other, func(tx *translation.Txn) { otherID = mustInsert(t, tx, rec("k", "/u", 1, 2, "a", "n"))[0] })
 	old := translation.Record{Key: "k", URI: "/u", Block: 1, Order: 2, ID: id}
 	for _, tt := range []struct {
 		name string
@@ -384,8 +443,8 @@ func TestDeleteRequiresMatchingRecord(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := old
 			tt.edit(&r)
-			inTxn(t, p, func() {
-				if n, err := p.Delete(r); n != 0 || err != nil {
+			inTxn(t, p, func(tx *translation.Txn) {
+				if n, err := tx.Delete(r); n != 0 || err != nil {
 					t.Errorf("Delete(%+v) = %d, %v; want 0", r, n, err)
 				}
 			})
@@ -394,8 +453,8 @@ func TestDeleteRequiresMatchingRecord(t *testing.T) {
 		})
 	}
 	// The action and notes do not have to match: ID and place do.
-	inTxn(t, p, func() {
-		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", Block: 1, Order: 2, Action: "other", ID: id}); n != 1 || err != nil {
+	inTxn(t, p, func(tx *translation.Txn) {
+		if n, err := tx.Delete(translation.Record{Key: "k", URI: "/u", Block: 1, Order: 2, Action: "other", ID: id}); n != 1 || err != nil {
 			t.Errorf("Delete = %d, %v; want 1", n, err)
 		}
 	})
@@ -405,12 +464,12 @@ func TestDeleteRequiresMatchingRecord(t *testing.T) {
 
 func TestDeleteOfRecordInsertedInSameTransaction(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
-		id := mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"))[0]
-		if n, err := p.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); n != 1 || err != nil {
+	inTxn(t, p, func(tx *translation.Txn) {
+		id := mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "n"))[0]
+		if n, err := tx.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); n != 1 || err != nil {
 			t.Fatalf("Delete = %d, %v; want 1", n, err)
 		}
-		mustInsert(t, p, rec("k", "/u", 0, 0, "b", ""))
+		mustInsert(t, tx, rec("k", "/u", 0, 0, "b", ""))
 	})
 	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "b"`)
 }
@@ -432,10 +491,10 @@ func TestUpdateInsertsOnlyWhenDeleteMatched(t *testing.T) {
 			p := writable(t)
 			var id, newID uint64
 			var n int
-			inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"))[0] })
-			inTxn(t, p, func() {
+			inTxn(t, p, func(tx *translation.Txn) { id = mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "n"))[0] })
+			inTxn(t, p, func(tx *translation.Txn) {
 				var err error
-				if n, newID, err = p.Update(tt.old(id), rec("k", "/v", 1, 0, "new", "new note")); err != nil {
+				if n, newID, err = tx.Update(tt.old(id), rec("k", "/v", 1, 0, "new", "new note")); err != nil {
 					t.Fatal(err)
 				}
 			})
@@ -455,12 +514,12 @@ func TestClearLeavesOtherBaseKeys(t *testing.T) {
 	a := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"a"}})
 	b := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"b"}})
 	top := newProvider(t, translation.Options{FileName: path})
-	inTxn(t, a, func() { mustInsert(t, a, rec("k", "/u", 0, 0, "in a", "note a")) })
-	inTxn(t, b, func() { mustInsert(t, b, rec("k", "/u", 0, 0, "in b", "note b")) })
-	inTxn(t, top, func() { mustInsert(t, top, rec("k", "/u", 0, 0, "at the top", "")) })
-	inTxn(t, a, func() {
-		if err := a.Clear(); err != nil {
-			t.Fatal(err)
+	inTxn(t, a, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "in a", "note a")) })
+	inTxn(t, b, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "in b", "note b")) })
+	inTxn(t, top, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "at the top", "")) })
+	inTxn(t, a, func(tx *translation.Txn) {
+		if n, err := tx.Clear(); err != nil || n != 1 {
+			t.Fatalf("Clear = %d, %v; want 1", n, err)
 		}
 	})
 	checkFetch(t, a, "k", "/u", true)
@@ -473,13 +532,13 @@ func TestClearLeavesOtherBaseKeys(t *testing.T) {
 
 func TestClearRemovesPendingInserts(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "old", "")) })
-	inTxn(t, p, func() {
-		mustInsert(t, p, rec("k", "/u", 0, 1, "pending", "n"), rec("k2", "/v", 0, 0, "pending", ""))
-		if err := p.Clear(); err != nil {
-			t.Fatal(err)
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "old", "")) })
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx, rec("k", "/u", 0, 1, "pending", "n"), rec("k2", "/v", 0, 0, "pending", ""))
+		if n, err := tx.Clear(); err != nil || n != 3 {
+			t.Fatalf("Clear = %d, %v; want 3: one committed action, two pending", n, err)
 		}
-		mustInsert(t, p, rec("k3", "/w", 0, 0, "after clear", "n3"))
+		mustInsert(t, tx, rec("k3", "/w", 0, 0, "after clear", "n3"))
 	})
 	keys, err := p.ListKeysAndURIs("")
 	if err != nil || !reflect.DeepEqual(keys, [][2]string{{"k3", "/w"}}) {
@@ -491,9 +550,9 @@ func TestClearRemovesPendingInserts(t *testing.T) {
 func TestClearOfEmptyDatabaseSucceeds(t *testing.T) {
 	p := writable(t)
 	for range 2 {
-		inTxn(t, p, func() {
-			if err := p.Clear(); err != nil {
-				t.Fatalf("Clear: %v", err)
+		inTxn(t, p, func(tx *translation.Txn) {
+			if n, err := tx.Clear(); err != nil || n != 0 {
+				t.Fatalf("Clear = %d, %v; want 0", n, err)
 			}
 		})
 	}
@@ -502,15 +561,13 @@ func TestClearOfEmptyDatabaseSucceeds(t *testing.T) {
 func TestRollbackForgetsChanges(t *testing.T) {
 	p := writable(t)
 	var id uint64
-	inTxn(t, p, func() { id = mustInsert(t, p, rec("k", "/u", 0, 0, "a", ""))[0] })
-	if err := p.Begin(); err != nil {
-		t.Fatal(err)
+	inTxn(t, p, func(tx *translation.Txn) { id = mustInsert(t, tx, rec("k", "/u", 0, 0, "a", ""))[0] })
+	tx := begin(t, p)
+	mustInsert(t, tx, rec("k", "/u", 0, 1, "b", ""))
+	if n, err := tx.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v; want 1", n, err)
 	}
-	mustInsert(t, p, rec("k", "/u", 0, 1, "b", ""))
-	if _, err := p.Delete(translation.Record{Key: "k", URI: "/u", ID: id}); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Rollback(); err != nil {
+	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
 	checkFetch(t, p, "k", "/u", false, `k /u 0 0 "a"`)
@@ -521,8 +578,8 @@ func TestListKeysAndURIs(t *testing.T) {
 	if keys, err := p.ListKeys(); err != nil || keys == nil || len(keys) != 0 {
 		t.Errorf("ListKeys of an empty table = %q, %v", keys, err)
 	}
-	inTxn(t, p, func() {
-		mustInsert(t, p,
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx,
 			rec("b", "/x", 0, 0, "1", ""),
 			rec("a", "/y", 0, 0, "2", ""),
 			rec("a", "/", 0, 0, "3", ""),
@@ -548,15 +605,12 @@ func TestListKeysAndURIs(t *testing.T) {
 			t.Errorf("ListKeysAndURIs(%q) = %q, %v; want %q", tt.key, got, err, tt.want)
 		}
 	}
-	if !p.CanNotes() {
-		t.Error("CanNotes() = false")
-	}
 }
 
 func TestStats(t *testing.T) {
 	p := writable(t)
-	gen := inTxn(t, p, func() {
-		mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"), rec("k", "/v", 0, 0, "b", ""))
+	gen := inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "n"), rec("k", "/v", 0, 0, "b", ""))
 	})
 	mustFetch(t, p, "k", "/u", false)
 	if _, err := p.Resolve("k", "/u"); err != nil {
@@ -566,9 +620,9 @@ func TestStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Generation != gen || st.Records != 2 || st.FileSize <= 0 || st.Reads != 2 ||
-		st.Commits != 1 || st.Inserts != 3 || st.Deletes != 0 {
-		t.Errorf("Stats = %+v; want generation %d, 2 records, 2 reads, 1 commit, 3 inserts", st, gen)
+	if st.Generation != gen || st.Records != 2 || st.StoredRecords != 3 || st.FileSize <= 0 || st.Reads != 2 ||
+		st.Commits != 1 || st.Creates != 2 || st.Deletes != 0 {
+		t.Errorf("Stats = %+v; want generation %d, 2 records (3 stored: 2 actions and a note), 2 reads, 1 commit, 2 creates", st, gen)
 	}
 }
 
@@ -577,7 +631,7 @@ func TestStats(t *testing.T) {
 func TestReadOnlyProviderStartSeesOtherProcessCommit(t *testing.T) {
 	path := dbPath(t)
 	rw := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}})
-	inTxn(t, rw, func() { mustInsert(t, rw, rec("k1", "u1", 0, 0, "a", "")) })
+	inTxn(t, rw, func(tx *translation.Txn) { mustInsert(t, tx, rec("k1", "u1", 0, 0, "a", "")) })
 	if err := rw.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -612,16 +666,18 @@ func TestHelperProcessCommit(t *testing.T) {
 		t.Skip("runs as a helper process only")
 	}
 	p := newProvider(t, translation.Options{FileName: path, BaseKey: []string{"trans", "db"}})
-	inTxn(t, p, func() { mustInsert(t, p, rec("k1", "u1", 0, 1, "from another process", "its note")) })
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx, rec("k1", "u1", 0, 1, "from another process", "its note"))
+	})
 }
 
 func TestReadOnlyProviderSeesCommitWithoutStart(t *testing.T) {
 	path := dbPath(t)
 	ro := newProvider(t, translation.Options{FileName: path, ReadOnly: true, NoLock: true})
 	rw := newProvider(t, translation.Options{FileName: path})
-	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 0, "a", "")) })
+	inTxn(t, rw, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "")) })
 	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`)
-	inTxn(t, rw, func() { mustInsert(t, rw, rec("k", "/u", 0, 1, "b", "")) })
+	inTxn(t, rw, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 1, "b", "")) })
 	checkFetch(t, ro, "k", "/u", false, `k /u 0 0 "a"`, `k /u 0 1 "b"`)
 }
 
@@ -663,12 +719,12 @@ func TestFetchDuringCommitsSeesWholeVersions(t *testing.T) {
 		}()
 	}
 	for v := 1; v <= versions; v++ {
-		inTxn(t, p, func() {
-			if err := p.Clear(); err != nil {
-				t.Fatal(err)
+		inTxn(t, p, func(tx *translation.Txn) {
+			if n, err := tx.Clear(); err != nil || n != v-1 {
+				t.Fatalf("Clear = %d, %v; want %d", n, err, v-1)
 			}
 			for i := range v {
-				mustInsert(t, p, rec("k", "/u", 0, uint32(i), fmt.Sprint(v), "n"))
+				mustInsert(t, tx, rec("k", "/u", 0, uint32(i), fmt.Sprint(v), "n"))
 			}
 		})
 	}

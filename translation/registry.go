@@ -68,10 +68,16 @@ func acquireDB(key dbKey, checkInterval time.Duration) (*sharedDB, error) {
 // Snapshots still held stay valid until they are released.
 func (s *sharedDB) release() error {
 	registry.mu.Lock()
-	defer registry.mu.Unlock()
-	if s.refs--; s.refs > 0 {
+	s.refs--
+	last := s.refs == 0
+	if last {
+		delete(registry.dbs, s.key)
+	}
+	registry.mu.Unlock()
+	if !last {
 		return nil
 	}
-	delete(registry.dbs, s.key)
+	// Close waits for a transaction still open on the file: outside the
+	// registry's lock, so that its owner can open providers meanwhile.
 	return s.db.Close()
 }

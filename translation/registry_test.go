@@ -49,13 +49,15 @@ func TestProvidersShareOneMapping(t *testing.T) {
 	ro := open(Options{FileName: "trans.mmdb", Root: dir, BaseKey: []string{"trans", "db"}, ReadOnly: true})
 	other := open(Options{FileName: "./sub/../trans.mmdb", Root: dir, BaseKey: []string{"other"}})
 	for _, p := range []*Provider{rw, other} {
-		if err := p.Begin(); err != nil {
+		tx, err := p.Begin()
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := p.Insert(Record{Key: "k", URI: "/u", Action: "a"}); err != nil {
+		if _, err := tx.Insert(Record{Key: "k", URI: "/u", Action: "a"}); err != nil {
+			tx.Rollback()
 			t.Fatal(err)
 		}
-		if _, err := p.Commit(); err != nil {
+		if _, err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -95,7 +95,7 @@ func (s *Snapshot) ResolveBlocks(key, uri string, pre func(Block) error, match f
 // info.
 func (s *Snapshot) resolveWalk(key, uri string, fn func(pre bool, prefix, pathInfo string, l mmapdb.Leaf) error) error {
 	s.p.reads.Add(1)
-	u := collapseSlashes(uri)
+	u := CollapseSlashes(uri)
 	if u != "*" && !strings.HasPrefix(u, "/") {
 		return fmt.Errorf("translation: resolve %q: %w", uri, ErrBadURI)
 	}
@@ -149,9 +149,10 @@ func uriLeaf(uris mmapdb.Index, found bool, key, uri string) (mmapdb.Leaf, error
 	return l, nil
 }
 
-// collapseSlashes replaces every run of slashes in s with one slash. It
+// CollapseSlashes replaces every run of slashes in s with one slash, as
+// Apache2::Translation does to a request uri before its walk. It
 // allocates only when there is such a run.
-func collapseSlashes(s string) string {
+func CollapseSlashes(s string) string {
 	if !strings.Contains(s, "//") {
 		return s
 	}

@@ -74,11 +74,11 @@ func TestResolveExampleTable(t *testing.T) {
 
 func TestResolveWalksPrefixesLongestFirst(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
+	inTxn(t, p, func(tx *translation.Txn) {
 		for _, uri := range []string{":PRE:", "/", "/a", "/a/b", "/a/b/", "/a/b/c", "*", "/x/"} {
-			mustInsert(t, p, rec("k", uri, 0, 0, "at "+uri, ""))
+			mustInsert(t, tx, rec("k", uri, 0, 0, "at "+uri, ""))
 		}
-		mustInsert(t, p, rec("other", "/", 0, 0, "other key", ""))
+		mustInsert(t, tx, rec("other", "/", 0, 0, "other key", ""))
 	})
 	for _, tt := range []struct {
 		uri  string
@@ -144,13 +144,13 @@ func TestResolveRejectsBadURI(t *testing.T) {
 // grouped into the same matches.
 func TestResolveBlocksFindsWhatResolveFinds(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
+	inTxn(t, p, func(tx *translation.Txn) {
 		for i, uri := range []string{":PRE:", "/", "/a", "/a/b", "/a/b/", "/a/b/c", "*", "/x/"} {
 			for j := range 1 + i%3 {
-				mustInsert(t, p, rec("k", uri, uint32(j), uint32(i), fmt.Sprintf("at %s %d", uri, j), ""))
+				mustInsert(t, tx, rec("k", uri, uint32(j), uint32(i), fmt.Sprintf("at %s %d", uri, j), ""))
 			}
 		}
-		mustInsert(t, p, rec("nopre", "/a", 0, 0, "a without pre", ""))
+		mustInsert(t, tx, rec("nopre", "/a", 0, 0, "a without pre", ""))
 	})
 	s, err := p.Snapshot()
 	if err != nil {

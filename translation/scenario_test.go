@@ -43,6 +43,7 @@ func TestPerlProviderScenario(t *testing.T) {
 	path := dbPath(t)
 	top := t
 	var o, ro *translation.Provider
+	var first *translation.Txn // the transaction of the first two steps
 	step := func(name string, f func(t *testing.T)) {
 		t.Helper()
 		if !t.Run(name, f) {
@@ -83,11 +84,13 @@ func TestPerlProviderScenario(t *testing.T) {
 		if err := o.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.Begin(); err != nil {
+		var err error
+		if first, err = o.Begin(); err != nil {
 			t.Fatal(err)
 		}
-		if err := o.Clear(); err != nil {
-			t.Fatalf("Clear: %v", err)
+		top.Cleanup(func() { first.Rollback() })
+		if n, err := first.Clear(); err != nil || n != 0 {
+			t.Fatalf("Clear = %d, %v; want 0", n, err)
 		}
 	})
 
@@ -96,11 +99,11 @@ func TestPerlProviderScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := o.Append(translation.ReaderSource(r), false)
+		n, err := first.Append(translation.ReaderSource(r), false)
 		if err != nil || n != 6 {
 			t.Fatalf("Append = %d, %v; want 6", n, err)
 		}
-		if _, err := o.Commit(); err != nil {
+		if _, err := first.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		if err := o.Stop(); err != nil {
@@ -112,9 +115,9 @@ func TestPerlProviderScenario(t *testing.T) {
 		if err := ro.Start(); err != nil {
 			t.Fatal(err)
 		}
-		err := ro.Begin()
-		if !errors.Is(err, translation.ErrReadOnly) || !errors.Is(err, mmapdb.ErrReadOnly) {
-			t.Errorf("Begin on the read-only provider: %v, want ErrReadOnly", err)
+		rtx, err := ro.Begin()
+		if !errors.Is(err, translation.ErrReadOnly) || !errors.Is(err, mmapdb.ErrReadOnly) || rtx != nil {
+			t.Errorf("Begin on the read-only provider: %v, %v; want no transaction and ErrReadOnly", rtx, err)
 		}
 		if err := ro.Stop(); err != nil {
 			t.Fatal(err)
@@ -135,9 +138,11 @@ func TestPerlProviderScenario(t *testing.T) {
 		checkFetch(t, o, "k1", "u1", true, `k1 u1 0 0 "a" "note1"`, `k1 u1 0 1 "b"`, `k1 u1 1 1 "c" "note2"`)
 	})
 
-	var old translation.Snapshot // the read-only provider's view before the update
+	var old *translation.Snapshot // the read-only provider's view before the update
 	step("fetch k1 u1 after insert", func(t *testing.T) {
-		inTxn(t, o, func() { mustInsert(t, o, rec("k1", "u1", 1, 0, "inserted_action", "inserted_note")) })
+		inTxn(t, o, func(tx *translation.Txn) {
+			mustInsert(t, tx, rec("k1", "u1", 1, 0, "inserted_action", "inserted_note"))
+		})
 		if err := ro.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -152,8 +157,8 @@ func TestPerlProviderScenario(t *testing.T) {
 
 	step("update", func(t *testing.T) {
 		id := fetchIDs(t, o, 4)[2] // the inserted record, (1, 0)
-		inTxn(t, o, func() {
-			n, newID, err := o.Update(translation.Record{Key: "k1", URI: "u1", Block: 1, Order: 0, ID: id},
+		inTxn(t, o, func(tx *translation.Txn) {
+			n, newID, err := tx.Update(translation.Record{Key: "k1", URI: "u1", Block: 1, Order: 0, ID: id},
 				rec("k1", "u1", 1, 3, "updated\naction", "updated\nnote"))
 			if err != nil || n != 1 || newID == 0 {
 				t.Fatalf("Update = %d, %d, %v; want 1 and a new id", n, newID, err)
@@ -203,8 +208,8 @@ func TestPerlProviderScenario(t *testing.T) {
 
 	step("fetch k1 u1 after delete", func(t *testing.T) {
 		id := fetchIDs(t, o, 4)[2] // (1, 1, c)
-		inTxn(t, o, func() {
-			if n, err := o.Delete(translation.Record{Key: "k1", URI: "u1", Block: 1, Order: 1, ID: id}); n != 1 || err != nil {
+		inTxn(t, o, func(tx *translation.Txn) {
+			if n, err := tx.Delete(translation.Record{Key: "k1", URI: "u1", Block: 1, Order: 1, ID: id}); n != 1 || err != nil {
 				t.Fatalf("Delete = %d, %v; want 1", n, err)
 			}
 		})
@@ -237,9 +242,9 @@ func TestPerlProviderScenario(t *testing.T) {
 	})
 
 	step("cleared", func(t *testing.T) {
-		inTxn(t, o, func() {
-			if err := o.Clear(); err != nil {
-				t.Fatal(err)
+		inTxn(t, o, func(tx *translation.Txn) {
+			if n, err := tx.Clear(); err != nil || n != 6 {
+				t.Fatalf("Clear = %d, %v; want 6", n, err)
 			}
 		})
 		if err := ro.Start(); err != nil {
@@ -249,9 +254,9 @@ func TestPerlProviderScenario(t *testing.T) {
 	})
 
 	step("clear an already cleared db", func(t *testing.T) {
-		inTxn(t, o, func() {
-			if err := o.Clear(); err != nil {
-				t.Fatalf("Clear: %v", err)
+		inTxn(t, o, func(tx *translation.Txn) {
+			if n, err := tx.Clear(); err != nil || n != 0 {
+				t.Fatalf("Clear = %d, %v; want 0", n, err)
 			}
 		})
 		if err := o.Stop(); err != nil {

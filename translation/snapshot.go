@@ -49,17 +49,18 @@ func blockOrder(sort []byte, key, uri string) (block, order uint32, err error) {
 // instance to report the generation together with a block list; the
 // read methods of Provider each take a snapshot of their own.
 //
-// A Snapshot is a small value. Release it exactly once; the version's
-// mapping stays in memory until then. The records it returns are copies
-// and stay valid after Release, but the Snapshot itself must not be used
-// after Release: its version may be unmapped by then, and reading it
-// would crash the process.
+// A Snapshot is a handle (Provider.Snapshot returns a new one; View
+// lends one): the version's mapping stays in memory until Release.
+// Release is idempotent: a second call does nothing. The records it
+// returns are copies and stay valid after Release; the Block views of
+// FetchBlocks are not. After Release its reads fail with an error
+// wrapping mmapdb.ErrReleased. A Snapshot must not be copied.
 type Snapshot struct {
 	p *Provider
 	s mmapdb.Snapshot
 }
 
-// Release unpins the snapshot. Call it exactly once.
+// Release unpins the snapshot; later calls do nothing.
 func (s *Snapshot) Release() { s.s.Release() }
 
 // Generation returns the transaction counter of the version: 0 for a

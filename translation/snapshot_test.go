@@ -12,7 +12,7 @@ import (
 
 func TestSnapshotBytesAreTheFileOfItsVersion(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 0, "a", "")) })
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "")) })
 	s, err := p.Snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestSnapshotBytesAreTheFileOfItsVersion(t *testing.T) {
 		t.Error("Superseded() = true for the newest version")
 	}
 
-	inTxn(t, p, func() { mustInsert(t, p, rec("k", "/u", 0, 1, "b", "")) })
+	inTxn(t, p, func(tx *translation.Txn) { mustInsert(t, tx, rec("k", "/u", 0, 1, "b", "")) })
 	if !s.Superseded() {
 		t.Error("Superseded() = false after a commit")
 	}
@@ -58,8 +58,8 @@ func TestSnapshotBytesAreTheFileOfItsVersion(t *testing.T) {
 
 func TestFetchBlocksReadsWhatFetchReturns(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
-		mustInsert(t, p,
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx,
 			rec("k", "/u", 0, 0, "a", ""),
 			rec("k", "/u", 0, 1, "b", "note b"),
 			rec("k", "/u", 0, 1, "b2", "note b2"), // the same sort field again
@@ -102,8 +102,8 @@ func TestFetchBlocksReadsWhatFetchReturns(t *testing.T) {
 
 func TestFetchBlocksDoesNotAllocate(t *testing.T) {
 	p := writable(t)
-	inTxn(t, p, func() {
-		mustInsert(t, p, rec("k", "/u", 0, 0, "a", "n"), rec("k", "/u", 0, 1, "b", ""))
+	inTxn(t, p, func(tx *translation.Txn) {
+		mustInsert(t, tx, rec("k", "/u", 0, 0, "a", "n"), rec("k", "/u", 0, 1, "b", ""))
 	})
 	s, err := p.Snapshot()
 	if err != nil {

@@ -21,6 +21,7 @@ type Txn struct {
 	pending map[[2]string]struct{} // (key, uri) pairs inserted so far
 	creates uint64                 // actions inserted, for the provider's counters
 	deletes uint64                 // actions deleted
+	done    bool                   // committed or rolled back
 }
 
 // Begin starts a transaction: it takes the lock on <FileName>.lock
@@ -62,6 +63,9 @@ func (p *Provider) Update(fn func(*Txn) error) (generation uint64, err error) {
 		fnErr = fn(tx)
 		return fnErr
 	})
+	if tx != nil {
+		tx.done = true
+	}
 	switch {
 	case fnErr != nil:
 		return 0, fnErr
@@ -93,6 +97,10 @@ func (t *Txn) Generation() uint64 { return t.t.Base().Generation() }
 // A commit writes a complete new file: its cost grows with the size of
 // the database, not with the number of changes.
 func (t *Txn) Commit() (generation uint64, err error) {
+	if err := t.check("commit"); err != nil {
+		return 0, err
+	}
+	t.done = true
 	gen := t.t.Base().Generation() + 1
 	if err := t.t.Commit(); err != nil {
 		return 0, t.wrap("commit", err)
@@ -110,7 +118,21 @@ func (t *Txn) counted() {
 }
 
 // Rollback forgets the transaction's changes and releases the lock.
-func (t *Txn) Rollback() error { return t.wrap("rollback", t.t.Rollback()) }
+func (t *Txn) Rollback() error {
+	if err := t.check("rollback"); err != nil {
+		return err
+	}
+	t.done = true
+	return t.wrap("rollback", t.t.Rollback())
+}
+
+// check fails with ErrNoTxn once the transaction is over.
+func (t *Txn) check(op string) error {
+	if t.done {
+		return fmt.Errorf("translation: %s: %w", op, ErrNoTxn)
+	}
+	return nil
+}
 
 // wrap prefixes an error of the transaction with the operation and the
 // file, unless it is nil.
@@ -128,6 +150,9 @@ func (t *Txn) wrap(op string, err error) error {
 // ErrInvalidRecord. Insert does not check for an existing record with
 // the same block and order.
 func (t *Txn) Insert(rec Record) (id uint64, err error) {
+	if err := t.check("insert"); err != nil {
+		return 0, err
+	}
 	if err := ValidateKeyURI(rec.Key, rec.URI); err != nil {
 		return 0, err
 	}
@@ -157,6 +182,9 @@ func (t *Txn) Insert(rec Record) (id uint64, err error) {
 // old.Note are not compared. It returns the number of actions deleted:
 // 1, or 0 when nothing matched (which is not an error).
 func (t *Txn) Delete(old Record) (int, error) {
+	if err := t.check("delete"); err != nil {
+		return 0, err
+	}
 	r, found, err := t.t.Get(old.ID)
 	if err != nil || !found {
 		return 0, wrapErr("delete", err)
@@ -215,6 +243,9 @@ func (t *Txn) Update(old, new Record) (n int, id uint64, err error) {
 // the same file are left alone. Clearing an empty table deletes nothing
 // and succeeds.
 func (t *Txn) Clear() (int, error) {
+	if err := t.check("clear"); err != nil {
+		return 0, err
+	}
 	base := t.t.Base()
 	var buf [pathBufLen]string
 	n := 0
