@@ -1,8 +1,8 @@
 package mmapdb
 
 import (
-	"sync/atomic"
 	"iter"
+	"sync/atomic"
 	"time"
 )
 
