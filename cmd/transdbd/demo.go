@@ -73,9 +73,12 @@ Commands ("transdbd COMMAND -h" describes each):
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
-The commands working on one database file take -db FILE; those reading or
-writing a table also take -basekey, by default trans db (the base key
-[qw/trans db/] of the default configuration).
+The commands working on a database file take -db FILE, or -config FILE to
+work on what transdbd serve -config FILE serves: the file and base key of
+its first provider, or of the one -basekey selects. Those reading or
+writing a table take -basekey; with -db its default is the top of the file,
+where the default configuration keeps its table. Reading a base key under
+which the file has no table is an error.
 
 Exit status: 0 success (a lookup that finds nothing is a success), 1
 failure, 2 usage error; diff exits 0 when the tables agree, 1 when they

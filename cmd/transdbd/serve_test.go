@@ -152,7 +152,6 @@ CheckInterval 100ms
 <TranslationProvider MMapDB>
     FileName %s
     ReadOnly %d
-    BaseKey  [qw/trans db/]
 </TranslationProvider>
 `, strings.Join(extra, "\n"), db, ro)
 	return writeFile(t, t.TempDir(), "transdbd.conf", text)
