@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"transdb/conf"
 	"transdb/translation"
@@ -265,6 +266,24 @@ func (b *baseKeyFlag) keys() []string {
 	default:
 		return b.values
 	}
+}
+
+// checkKeyURI refuses, as the HTTP API does, a key or uri that is
+// empty, contains white space, is not valid UTF-8 or holds a NUL byte:
+// no table has such a key or uri, so it is a mistake in the command.
+func checkKeyURI(key, uri string) error {
+	if err := translation.ValidateKeyURI(key, uri); err != nil {
+		return err
+	}
+	for _, a := range [...]struct{ name, s string }{{"key", key}, {"uri", uri}} {
+		switch {
+		case !utf8.ValidString(a.s):
+			return fmt.Errorf("%s %q is not valid UTF-8", a.name, a.s)
+		case strings.IndexByte(a.s, 0) >= 0:
+			return fmt.Errorf("%s %q contains a NUL byte", a.name, a.s)
+		}
+	}
+	return nil
 }
 
 // openTable returns a provider for the table t names. A reading command

@@ -113,7 +113,6 @@ func TestFailuresExitOneWithOneLine(t *testing.T) {
 	}{
 		{[]string{"fetch", "-db", missing, "front", "/"}, "transdbd fetch: ", `^transdbd fetch: open .*/missing.mmdb: no such file or directory\n$`},
 		{[]string{"resolve", "-db", missing, "front", "/"}, "transdbd resolve: ", `open .*missing.mmdb: no such file`},
-		{[]string{"resolve", "-db", db, "front", "relative"}, "transdbd resolve: ", `bad request uri`},
 		{[]string{"dump", "-db", missing}, "transdbd dump: ", `open .*missing.mmdb: no such file`},
 		{[]string{"stats", "-db", missing}, "transdbd stats: ", `open .*missing.mmdb: no such file`},
 		{[]string{"fetch", "-db", notDB, "front", "/"}, "transdbd fetch: ", `not an mmapdb database file`},
@@ -556,4 +555,42 @@ func TestMissingBaseKeyFailsNamingTheFilesBaseKeys(t *testing.T) {
 	if out := ok(t, "", "stats", "-db", db, "-basekey", "new"); !strings.Contains(out, `"records":13,`) {
 		t.Errorf("stats of the new base key: %s", out)
 	}
+}
+
+func TestKeysAndURIsTheHTTPAPIRefusesAreUsageErrors(t *testing.T) {
+	db, _ := exampleDB(t)
+	for _, c := range []struct {
+		args    []string
+		pattern string
+	}{
+		{[]string{"fetch", "-db", db, "", "/"}, `empty key`},
+		{[]string{"fetch", "-db", db, "front", ""}, `empty uri`},
+		{[]string{"fetch", "-db", db, "fr ont", "/"}, `key "fr ont" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/a\tb"}, `uri "/a\\tb" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/a\n"}, `uri "/a\\n" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/\u00a0"}, `contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/\xff"}, `uri "/\\xff" is not valid UTF-8`},
+		{[]string{"resolve", "-db", db, "", "/"}, `empty key`},
+		{[]string{"resolve", "-db", db, "front", "/a b"}, `uri "/a b" contains white space`},
+		{[]string{"resolve", "-db", db, "front", "static"}, `uri "static" must start with / or be \*`},
+		{[]string{"resolve", "-db", db, "front", ":PRE:"}, `uri ":PRE:" must start with / or be \*`},
+	} {
+		r := transdbd(t, "", c.args...)
+		wantError(t, r, 2, "transdbd "+c.args[0]+": ", c.pattern+`.* \(see transdbd `+c.args[0]+` -h\)\n$`)
+		if r.stdout != "" {
+			t.Errorf("%q printed %q", c.args, r.stdout)
+		}
+	}
+	// A NUL byte cannot be passed in a process's arguments; run's callers
+	// could pass one.
+	for _, name := range []string{"fetch", "resolve"} {
+		var stdout, stderr bytes.Buffer
+		code := run(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}, []string{name, "-db", db, "front", "/a\x00b"})
+		if code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), `uri "/a\x00b" contains a NUL byte`) {
+			t.Errorf("%s with a NUL byte: exit %d, stdout %q, stderr %q", name, code, stdout.String(), stderr.String())
+		}
+	}
+	// Valid ones still work.
+	ok(t, "", "resolve", "-db", db, "front", "*")
+	ok(t, "", "fetch", "-db", db, "front", ":PRE:")
 }

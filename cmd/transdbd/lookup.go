@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"transdb/httpprovider"
 )
 
@@ -13,12 +16,15 @@ Prints the block list of KEY and URI as GET /v1/fetch answers it: a JSON
 object with key, uri, generation and blocks, each block with its block,
 order, action and id and, with -notes, its note. Nothing found is an empty
 list and exit status 0; a base key under which FILE has no table is an
-error.`)
+error. KEY and URI must be non-empty and free of white space.`)
 	f := c.tableFlags()
 	notes := c.fs.Bool("notes", false, "include the notes")
 	pos, code, ok := c.parse(args, 2, 2)
 	if !ok {
 		return code
+	}
+	if err := checkKeyURI(pos[0], pos[1]); err != nil {
+		return c.usageError(err)
 	}
 	p, _, err := f.openTable(false)
 	if err != nil {
@@ -50,6 +56,12 @@ with its uri, path_info and blocks). URI must start with / or be *.`)
 	pos, code, ok := c.parse(args, 2, 2)
 	if !ok {
 		return code
+	}
+	if err := checkKeyURI(pos[0], pos[1]); err != nil {
+		return c.usageError(err)
+	}
+	if uri := pos[1]; uri != "*" && !strings.HasPrefix(uri, "/") {
+		return c.usageError(fmt.Errorf("uri %q must start with / or be *", uri))
 	}
 	p, _, err := f.openTable(false)
 	if err != nil {
