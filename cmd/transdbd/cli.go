@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -292,10 +294,8 @@ func checkKeyURI(key, uri string) error {
 // is missing. The provider does not watch the file for replacements: a
 // command is over before that matters.
 func openTable(t target, write bool) (*translation.Provider, error) {
-	if !write {
-		if err := mustExist(t.path); err != nil {
-			return nil, err
-		}
+	if err := checkFile(t.path, write); err != nil {
+		return nil, err
 	}
 	p, err := translation.New(translation.Options{
 		FileName:      t.path,
@@ -304,11 +304,11 @@ func openTable(t target, write bool) (*translation.Provider, error) {
 		CheckInterval: -1,
 	})
 	if err != nil {
-		return nil, err
+		return nil, pathOnce(err, t.path)
 	}
 	if err := p.Start(); err != nil {
 		p.Stop()
-		return nil, err
+		return nil, pathOnce(err, t.path)
 	}
 	if !write && !t.configured {
 		if err := checkTable(p); err != nil {
@@ -350,11 +350,43 @@ func checkTable(p *translation.Provider) error {
 		p.Path(), where, strings.Join(names, ", "))
 }
 
-// mustExist reports, as opening it would, why path cannot be read.
-func mustExist(path string) error {
+// checkFile reports, in one clear line, why the database file at path
+// cannot be used: it is a directory or, for reading, it cannot be
+// opened; for writing, a missing file is created, but not a missing
+// directory.
+func checkFile(path string, write bool) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("%s is a directory, not a database file", path)
+	case err == nil:
+		return nil
+	case write && errors.Is(err, fs.ErrNotExist):
+		if _, err := os.Stat(filepath.Dir(path)); err != nil {
+			return fmt.Errorf("cannot create %s: %w", path, err)
+		}
+		return nil
+	}
+	// The error of opening it, as reading it would report it.
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	return f.Close()
+}
+
+// pathOnce returns err, or, when its message names path more than once
+// because each layer that opened the file added it, the outermost error
+// it wraps that names path just once: the message a user reads names
+// the file once and keeps what went wrong.
+func pathOnce(err error, path string) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch strings.Count(e.Error(), path) {
+		case 0:
+			return err
+		case 1:
+			return e
+		}
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -593,4 +594,40 @@ func TestKeysAndURIsTheHTTPAPIRefusesAreUsageErrors(t *testing.T) {
 	// Valid ones still work.
 	ok(t, "", "resolve", "-db", db, "front", "*")
 	ok(t, "", "fetch", "-db", db, "front", ":PRE:")
+}
+
+func TestFileErrorsSayWhatIsWrongNamingThePathOnce(t *testing.T) {
+	dir := t.TempDir()
+	db, table := exampleDB(t)
+	notDB := writeFile(t, dir, "not.mmdb", "this is not a database file, but long enough to hold a header of one if it were one....................................................................................................................................")
+	missing := filepath.Join(dir, "no", "such", "dir", "x.mmdb")
+	isDir := regexp.QuoteMeta(dir) + ` is a directory, not a database file\n$`
+	for _, c := range []struct {
+		args    []string
+		code    int
+		path    string
+		pattern string
+	}{
+		{[]string{"fetch", "-db", dir, "front", "/"}, 1, dir, isDir},
+		{[]string{"dump", "-db", dir}, 1, dir, isDir},
+		{[]string{"stats", "-db", dir}, 1, dir, isDir},
+		{[]string{"load", "-db", dir, table}, 1, dir, isDir},
+		{[]string{"diff", "-db", dir, table}, 2, dir, isDir},
+		{[]string{"verify", "-db", dir}, 1, dir, isDir},
+		{[]string{"backup", "-db", dir}, 1, dir, isDir},
+		{[]string{"restore", "-db", dir, db}, 1, dir, isDir},
+		{[]string{"restore", "-db", db, dir}, 1, dir, isDir},
+		{[]string{"diff", "-db", db, dir}, 2, dir, `read .*: is a directory\n$`},
+		{[]string{"stats", "-config", dir}, 1, dir, `is a directory, not a configuration file\n$`},
+		{[]string{"fetch", "-db", notDB, "front", "/"}, 1, notDB, `not an mmapdb database file`},
+		{[]string{"verify", "-db", notDB}, 1, notDB, `not an mmapdb database file`},
+		{[]string{"dump", "-db", missing}, 1, missing, `no such file or directory\n$`},
+		{[]string{"load", "-db", missing, table}, 1, missing, `cannot create .*x\.mmdb: .*no such file or directory\n$`},
+	} {
+		r := transdbd(t, "", c.args...)
+		wantError(t, r, c.code, "transdbd "+c.args[0]+": ", c.pattern)
+		if n := strings.Count(r.stderr, c.path); n != 1 {
+			t.Errorf("%q: the error names %s %d times: %s", c.args, c.path, n, r.stderr)
+		}
+	}
 }

@@ -13,12 +13,14 @@ import (
 // DB is opened for writing. The DB does not watch the file for
 // replacements: a command is over before that matters.
 func openDB(path string, readOnly bool) (*mmapdb.DB, error) {
-	if readOnly {
-		if err := mustExist(path); err != nil {
-			return nil, err
-		}
+	if err := checkFile(path, !readOnly); err != nil {
+		return nil, err
 	}
-	return mmapdb.Open(path, &mmapdb.Options{ReadOnly: readOnly, CheckInterval: -1})
+	db, err := mmapdb.Open(path, &mmapdb.Options{ReadOnly: readOnly, CheckInterval: -1})
+	if err != nil {
+		return nil, pathOnce(err, path)
+	}
+	return db, nil
 }
 
 // file returns the database file the flags name.
@@ -93,7 +95,7 @@ the next generation, so readers see it as new; it prints that generation.`)
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := mustExist(pos[0]); err != nil {
+	if err := checkFile(pos[0], false); err != nil {
 		return c.fail(err)
 	}
 	d, err := openDB(db, false)

@@ -217,7 +217,7 @@ func isDatabaseFile(path string) (bool, error) {
 	head := make([]byte, 32)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return false, fmt.Errorf("read %s: %w", path, err)
+		return false, err // an *fs.PathError, naming path
 	}
 	head = head[:n]
 	return n > 0 && head[0] >= 0x80 && bytes.Contains(head, []byte(mmapdb.Magic)), nil
