@@ -596,6 +596,21 @@ func TestKeysAndURIsTheHTTPAPIRefusesAreUsageErrors(t *testing.T) {
 	ok(t, "", "fetch", "-db", db, "front", ":PRE:")
 }
 
+func TestJSONOutputKeepsHTMLCharacters(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "trans.mmdb")
+	const action = `Do: $r->connection && <b>'1'</b>`
+	rec := `{"key":"front","uri":"/x","block":0,"order":0,"action":"` + action + `","note":"a<b>&c"}`
+	ok(t, rec+"\n", "load", "-db", db, "-format", "jsonl", "-")
+	if out := ok(t, "", "dump", "-db", db, "-format", "jsonl"); out != strings.TrimSuffix(rec, "}")+`,"id":1}`+"\n" {
+		t.Errorf("dump -format jsonl: %s", out)
+	}
+	r := transdbd(t, "", "diff", "-db", db, "-format", "jsonl", "-")
+	if want := "- " + rec + "\n"; r.code != 1 || r.stdout != want {
+		t.Errorf("diff: exit %d, %s, want %s", r.code, r.stdout, want)
+	}
+}
+
 func TestFileErrorsSayWhatIsWrongNamingThePathOnce(t *testing.T) {
 	dir := t.TempDir()
 	db, table := exampleDB(t)
