@@ -81,9 +81,13 @@ type Provider struct {
 	FileName string
 	// Root, when set, is the directory a relative FileName is in.
 	Root string
-	// BaseKey is the base key exactly as written (unquoted and trimmed),
-	// for translation.ParseBaseKey; empty means no base key.
+	// BaseKey is the base key exactly as written (unquoted and trimmed);
+	// empty means no base key, the top of the file.
 	BaseKey string
+	// Keys is BaseKey as translation.ParseBaseKey reads it: the keys
+	// the table lives under, nil for the top of the file. A BaseKey that
+	// does not parse is an error of the configuration.
+	Keys []string
 	// ReadOnly refuses writes through this provider.
 	ReadOnly bool
 	// NoLock disables the <file>.lock lock file. Use it only when no
@@ -103,6 +107,16 @@ func (p Provider) Path() string {
 	return filepath.Join(p.Root, p.FileName)
 }
 
+// absPath returns Path made absolute, as the provider opens it: a
+// relative one is taken from the working directory.
+func (p Provider) absPath() string {
+	path, err := filepath.Abs(p.Path())
+	if err != nil {
+		return filepath.Clean(p.Path())
+	}
+	return path
+}
+
 // Load reads and parses the configuration file at path, expanding ${VAR}
 // from the process environment. Parse errors name path and the line.
 func Load(path string) (*Config, error) {
@@ -111,5 +125,8 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("conf: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("conf: %s is a directory, not a configuration file", path)
+	}
 	return Parse(f, path, os.LookupEnv)
 }

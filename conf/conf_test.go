@@ -76,6 +76,15 @@ func TestLoadMissingFileIsNotExist(t *testing.T) {
 	}
 }
 
+func TestLoadOfADirectorySaysSo(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load(dir)
+	want := "conf: " + dir + " is a directory, not a configuration file"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 func TestDefaultServesDemoDatabase(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TRANSDB_DATA", dir)
@@ -99,7 +108,7 @@ func TestDefaultServesDemoDatabase(t *testing.T) {
 		t.Fatalf("got %d providers, want 1", len(cfg.Providers))
 	}
 	p := cfg.Providers[0]
-	if p.FileName != "transdb-demo.mmdb" || p.Root != dir || p.BaseKey != "[qw/trans db/]" || p.ReadOnly || p.NoLock {
+	if p.FileName != "transdb-demo.mmdb" || p.Root != dir || p.BaseKey != "" || p.Keys != nil || p.ReadOnly || p.NoLock {
 		t.Errorf("provider %+v", p)
 	}
 	if got, want := p.Path(), filepath.Join(dir, "transdb-demo.mmdb"); got != want {
@@ -140,6 +149,9 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	if bytes.Equal(uncommented, src) {
 		t.Fatal("found no commented examples in default.conf")
 	}
+	// The AccessLog example names a directory that must exist.
+	logs := t.TempDir()
+	uncommented = bytes.Replace(uncommented, []byte("AccessLog       /var/log/transdb\n"), []byte("AccessLog       "+logs+"\n"), 1)
 	env := map[string]string{
 		"TRANSDB_DATA":        "/data",
 		"TRANSDB_ADMIN_TOKEN": "tok",
@@ -152,16 +164,16 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v in\n%s", err, uncommented)
 	}
-	if cfg.AdminToken != "tok" || cfg.AccessLog == "" {
+	if cfg.AdminToken != "tok" || cfg.AccessLog != logs {
 		t.Errorf("AdminToken=%q AccessLog=%q", cfg.AdminToken, cfg.AccessLog)
 	}
 	if !strings.Contains(cfg.OnChange, "${TRANSDB_GENERATION}") {
 		t.Errorf("OnChange example was expanded: %q", cfg.OnChange)
 	}
 	want := []Provider{
-		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans db/]"},
-		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", ReadOnly: true},
-		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", ReadOnly: true},
+		{FileName: "transdb-demo.mmdb", Root: "/data"},
+		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true},
+		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans old/]", Keys: []string{"trans", "old"}, ReadOnly: true},
 	}
 	for i := range cfg.Providers {
 		cfg.Providers[i].Line = 0

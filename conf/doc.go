@@ -38,8 +38,8 @@
 // Listen (default 127.0.0.1:8080), TranslationKey, AdminToken,
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
 // most 10s, default 1s), AccessLog DIR, Flush (boolean, default on) and
-// OnChange CMD may each appear at most once. Booleans are 0/1, on/off,
-// true/false or yes/no. OnChange takes the rest of the line as a shell
+// OnChange CMD may each appear at most once. AccessLog must name an
+// existing directory. Booleans are 0/1, on/off, true/false or yes/no. OnChange takes the rest of the line as a shell
 // command; quotes inside it are left for the shell, only quotes wrapping
 // the whole command are removed.
 //
@@ -55,8 +55,13 @@
 // declared, and at least one is required. As in Apache2::Translation, a
 // provider without FileName shares the file of the provider declared just
 // before it: it inherits both FileName and Root, so it may not set Root
-// itself. BaseKey is kept as written; translation.ParseBaseKey interprets
-// it.
+// itself. BaseKey is kept as written and parsed by
+// translation.ParseBaseKey into Keys; a BaseKey that starts with a bracket
+// but is not a valid list is an error. Without BaseKey the table is at
+// the top of the file. Two providers serving the same table, the same
+// file (compared as opened: FileName joined to Root, made absolute) under
+// the same base key, are an error: requests select providers by base
+// key, so the second could never be reached.
 //
 // Errors are reported as *ParseError values naming the file and line.
 package conf

@@ -4,11 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"transdb/translation"
 )
 
 // Parse reads a configuration from r. name is the file name that errors
@@ -17,7 +21,10 @@ import (
 // their own so as not to depend on the real environment.
 //
 // Parse reads all of r into memory first. Errors in the text are
-// *ParseError values; an error reading r is returned wrapped.
+// *ParseError values; an error reading r is returned wrapped. Parse
+// looks at the file system only to check that AccessLog is a directory
+// and to compare the database files of the providers as they will be
+// opened, relative ones from the working directory.
 func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
@@ -197,7 +204,30 @@ func (p *parser) addProvider(c *container) error {
 		pr.FileName = p.cfg.Providers[n-1].FileName
 		pr.Root = p.cfg.Providers[n-1].Root
 	}
+	if err := p.checkUnique(pr); err != nil {
+		return err
+	}
 	p.cfg.Providers = append(p.cfg.Providers, pr)
+	return nil
+}
+
+// checkUnique refuses a provider that serves the same table, the same
+// file (as opened: absolute and cleaned) under the same base key, as an
+// earlier one: requests select providers by base key, so the later one
+// could never be reached.
+func (p *parser) checkUnique(pr Provider) error {
+	path := pr.absPath()
+	for _, q := range p.cfg.Providers {
+		if q.absPath() != path || !slices.Equal(q.Keys, pr.Keys) {
+			continue
+		}
+		access := ""
+		if q.ReadOnly != pr.ReadOnly {
+			access = " (read-only in one, writable in the other)"
+		}
+		return p.errorf(pr.Line, "TranslationProvider serves the same table as the one on line %d%s: file %s, BaseKey %s; requests could never reach this one",
+			q.Line, access, path, translation.FormatBaseKey(pr.Keys))
+	}
 	return nil
 }
 
@@ -304,10 +334,7 @@ var directives = map[string]directive{
 		c.CheckInterval = d
 		return nil
 	}},
-	"accesslog": {name: "AccessLog", set: func(c *Config, v string) error {
-		c.AccessLog = v
-		return nil
-	}},
+	"accesslog": {name: "AccessLog", set: setAccessLog},
 	"flush": {name: "Flush", set: func(c *Config, v string) (err error) {
 		c.Flush, err = parseBool("Flush", v)
 		return err
@@ -321,17 +348,47 @@ var directives = map[string]directive{
 // setListen accepts host:port, and a bare port as Apache does.
 func setListen(c *Config, v string) error {
 	addr := v
-	if _, err := strconv.ParseUint(v, 10, 16); err == nil {
+	if isDigits(v) {
 		addr = ":" + v
 	}
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("invalid Listen address %q: want host:port", v)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+	if !isDigits(port) {
 		return fmt.Errorf("invalid Listen address %q: the port must be a number from 0 to 65535", v)
 	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("invalid Listen address %q: port %s is out of range, it must be from 0 to 65535", v, port)
+	}
 	c.Listen = addr
+	return nil
+}
+
+// isDigits reports whether s is a non-empty string of decimal digits.
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// setAccessLog accepts an existing directory, or an empty value for no
+// access log: a missing directory would otherwise only show when the
+// first request is logged.
+func setAccessLog(c *Config, v string) error {
+	if v != "" {
+		fi, err := os.Stat(v)
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("AccessLog %s: no such directory", v)
+		case errors.As(err, &pe):
+			return fmt.Errorf("AccessLog %s: %v", v, pe.Err)
+		case err != nil:
+			return fmt.Errorf("AccessLog %s: %v", v, err)
+		case !fi.IsDir():
+			return fmt.Errorf("AccessLog %s is not a directory", v)
+		}
+	}
+	c.AccessLog = v
 	return nil
 }
 
@@ -358,7 +415,11 @@ var parameters = map[string]parameter{
 		return err
 	}},
 	"basekey": {name: "BaseKey", set: func(p *Provider, v string) error {
-		p.BaseKey = v
+		keys, err := translation.ParseBaseKey(v)
+		if err != nil {
+			return fmt.Errorf("BaseKey: %w", err)
+		}
+		p.BaseKey, p.Keys = v, keys
 		return nil
 	}},
 	"nolock": {name: "NoLock", set: func(p *Provider, v string) (err error) {

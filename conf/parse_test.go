@@ -2,6 +2,8 @@ package conf
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -63,7 +65,8 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"MaxBodySize 9223372036854775807", func(c *Config) bool { return c.MaxBodySize == 1<<63-1 }},
 		{"CheckInterval 500ms", func(c *Config) bool { return c.CheckInterval == 500*time.Millisecond }},
 		{"CheckInterval 10s", func(c *Config) bool { return c.CheckInterval == 10*time.Second }},
-		{"AccessLog /var/log/transdb", func(c *Config) bool { return c.AccessLog == "/var/log/transdb" }},
+		{"AccessLog /", func(c *Config) bool { return c.AccessLog == "/" }},
+		{"AccessLog ${EMPTY}", func(c *Config) bool { return c.AccessLog == "" }},
 		{"Flush 0", func(c *Config) bool { return !c.Flush }},
 		{"Flush off", func(c *Config) bool { return !c.Flush }},
 		{"OnChange /usr/local/bin/notify --all", func(c *Config) bool { return c.OnChange == "/usr/local/bin/notify --all" }},
@@ -94,8 +97,8 @@ translationProvider MMAPDB FileName=b.mmdb BASEKEY=c
 </TranslationProvider>
 `)
 	want := []Provider{
-		{FileName: "a.mmdb", Root: "/r", BaseKey: "b", ReadOnly: true, NoLock: true, Line: 3},
-		{FileName: "b.mmdb", BaseKey: "c", Line: 10},
+		{FileName: "a.mmdb", Root: "/r", BaseKey: "b", Keys: []string{"b"}, ReadOnly: true, NoLock: true, Line: 3},
+		{FileName: "b.mmdb", BaseKey: "c", Keys: []string{"c"}, Line: 10},
 		{FileName: "c.mmdb", Line: 11},
 	}
 	if cfg.Listen != "127.0.0.1:1" || cfg.TranslationKey != "k" {
@@ -153,9 +156,9 @@ func TestUnquotedAndDoubleQuotedValuesAreExpanded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			cfg := mustParse(t, "AccessLog "+tt.value+minimalProvider)
-			if cfg.AccessLog != tt.want {
-				t.Errorf("AccessLog %s = %q, want %q", tt.value, cfg.AccessLog, tt.want)
+			cfg := mustParse(t, "AdminToken "+tt.value+minimalProvider)
+			if cfg.AdminToken != tt.want {
+				t.Errorf("AdminToken %s = %q, want %q", tt.value, cfg.AdminToken, tt.want)
 			}
 		})
 	}
@@ -163,12 +166,12 @@ func TestUnquotedAndDoubleQuotedValuesAreExpanded(t *testing.T) {
 
 func TestSingleQuotedValueIsNotExpanded(t *testing.T) {
 	for _, text := range []string{
-		"AccessLog '${DATA}'" + minimalProvider,
+		"AdminToken '${DATA}'" + minimalProvider,
 		"<TranslationProvider MMapDB>\nFileName '${DATA}'\n</TranslationProvider>",
 		"TranslationProvider MMapDB filename='${DATA}'",
 	} {
 		cfg := mustParse(t, text)
-		got := cfg.AccessLog
+		got := cfg.AdminToken
 		if got == "" {
 			got = cfg.Providers[0].FileName
 		}
@@ -179,13 +182,14 @@ func TestSingleQuotedValueIsNotExpanded(t *testing.T) {
 }
 
 func TestNilLookupUsesProcessEnvironment(t *testing.T) {
-	t.Setenv("TRANSDB_CONF_TEST", "/from/env")
+	dir := t.TempDir()
+	t.Setenv("TRANSDB_CONF_TEST", dir)
 	cfg, err := Parse(strings.NewReader("AccessLog ${TRANSDB_CONF_TEST}"+minimalProvider), "trans.conf", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.AccessLog != "/from/env" {
-		t.Errorf("AccessLog = %q, want /from/env", cfg.AccessLog)
+	if cfg.AccessLog != dir {
+		t.Errorf("AccessLog = %q, want %s", cfg.AccessLog, dir)
 	}
 }
 
@@ -228,7 +232,7 @@ func TestBooleansAcceptCommonSpellings(t *testing.T) {
 	for _, tt := range tests {
 		cfg := mustParse(t, "Flush "+tt.value+
 			"\n<TranslationProvider MMapDB>\nFileName f\nReadOnly "+tt.value+"\nNoLock "+tt.value+"\n</TranslationProvider>\n"+
-			"TranslationProvider MMapDB readonly="+tt.value+" nolock="+tt.value)
+			"TranslationProvider MMapDB filename=g readonly="+tt.value+" nolock="+tt.value)
 		for i, p := range cfg.Providers {
 			if p.ReadOnly != tt.want || p.NoLock != tt.want {
 				t.Errorf("%s: provider %d ReadOnly=%v NoLock=%v, want %v", tt.value, i, p.ReadOnly, p.NoLock, tt.want)
@@ -316,7 +320,7 @@ func TestContainerSetsProviderParameters(t *testing.T) {
     NoLock      on
 </TranslationProvider>
 `)
-	want := []Provider{{FileName: "trans.mmdb", Root: "/srv/transdb", BaseKey: "[qw/trans db/]", ReadOnly: true, NoLock: true, Line: 1}}
+	want := []Provider{{FileName: "trans.mmdb", Root: "/srv/transdb", BaseKey: "[qw/trans db/]", Keys: []string{"trans", "db"}, ReadOnly: true, NoLock: true, Line: 1}}
 	if !reflect.DeepEqual(cfg.Providers, want) {
 		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
 	}
@@ -401,9 +405,9 @@ TranslationProvider MMapDB filename=two.mmdb basekey=two
 </TranslationProvider>
 `)
 	want := []Provider{
-		{FileName: "one.mmdb", BaseKey: "one", Line: 1},
-		{FileName: "two.mmdb", BaseKey: "two", Line: 5},
-		{FileName: "three.mmdb", BaseKey: "three", Line: 6},
+		{FileName: "one.mmdb", BaseKey: "one", Keys: []string{"one"}, Line: 1},
+		{FileName: "two.mmdb", BaseKey: "two", Keys: []string{"two"}, Line: 5},
+		{FileName: "three.mmdb", BaseKey: "three", Keys: []string{"three"}, Line: 6},
 	}
 	if !reflect.DeepEqual(cfg.Providers, want) {
 		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
@@ -428,11 +432,11 @@ TranslationProvider MMapDB basekey=third
 TranslationProvider MMapDB basekey=fifth
 `)
 	want := []Provider{
-		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans db/]", NoLock: true, Line: 1},
-		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans archive/]", ReadOnly: true, Line: 7},
-		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "third", Line: 11},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans db/]", Keys: []string{"trans", "db"}, NoLock: true, Line: 1},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true, Line: 7},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "third", Keys: []string{"third"}, Line: 11},
 		{FileName: "/abs/other.mmdb", Line: 12},
-		{FileName: "/abs/other.mmdb", BaseKey: "fifth", Line: 15},
+		{FileName: "/abs/other.mmdb", BaseKey: "fifth", Keys: []string{"fifth"}, Line: 15},
 	}
 	if !reflect.DeepEqual(cfg.Providers, want) {
 		t.Errorf("got %+v\nwant %+v", cfg.Providers, want)
@@ -544,6 +548,26 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`trans.conf:2: empty FileName`},
 		{"continued directive reports its first line", "Listen 1\nMaxBodySize \\\n  \\\n  lots" + minimalProvider,
 			`trans.conf:2: invalid MaxBodySize "lots": want a positive number of bytes`},
+		{"listen port out of range", "Listen 999999" + minimalProvider,
+			`trans.conf:1: invalid Listen address "999999": port 999999 is out of range, it must be from 0 to 65535`},
+		{"listen host port out of range", "Listen 127.0.0.1:65536" + minimalProvider,
+			`trans.conf:1: invalid Listen address "127.0.0.1:65536": port 65536 is out of range, it must be from 0 to 65535`},
+		{"base key list without closing bracket", open + "FileName x\nBaseKey [qw/trans db\n" + close,
+			`trans.conf:3: BaseKey: translation: base key "[qw/trans db": at offset 0: list without its closing ]: invalid base key`},
+		{"quoted base key list without closing bracket", open + "FileName x\nReadOnly 1\nBaseKey [\"a\",\"b\"\n" + close,
+			`trans.conf:4: BaseKey: translation: base key "[\"a\",\"b\"": at offset 0: list without its closing ]: invalid base key`},
+		{"base key list that does not parse", open + "FileName x\nBaseKey [my, trans]\n" + close,
+			`trans.conf:3: BaseKey: translation: base key "[my, trans]": at offset 1: bare word "my": quote the element or use qw/.../: invalid base key`},
+		{"one-line base key list without closing bracket", "\nTranslationProvider MMapDB filename=x basekey='[qw/a b/'",
+			`trans.conf:2: BaseKey: translation: base key "[qw/a b/": at offset 0: list without its closing ]: invalid base key`},
+		{"same file and base key twice", open + "FileName /srv/t.mmdb\nBaseKey [qw/trans db/]\n" + close + open + "FileName /srv/t.mmdb\nBaseKey [\"trans\",\"db\"]\n" + close,
+			`trans.conf:5: TranslationProvider serves the same table as the one on line 1: file /srv/t.mmdb, BaseKey ["trans","db"]; requests could never reach this one`},
+		{"same table read-only and writable", open + "FileName /srv/t.mmdb\n" + close + "TranslationProvider MMapDB readonly=1",
+			`trans.conf:4: TranslationProvider serves the same table as the one on line 1 (read-only in one, writable in the other): file /srv/t.mmdb, BaseKey []; requests could never reach this one`},
+		{"same file by another name", "TranslationProvider MMapDB filename=t.mmdb root=/srv basekey=b\n" +
+			"TranslationProvider MMapDB filename=other.mmdb basekey=b\n" +
+			"TranslationProvider MMapDB filename=/srv/./sub/../t.mmdb basekey=b",
+			`trans.conf:3: TranslationProvider serves the same table as the one on line 1: file /srv/t.mmdb, BaseKey ["b"]; requests could never reach this one`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -559,6 +583,53 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 				t.Errorf("error %v (%T) is not a *ParseError for trans.conf", err, err)
 			}
 		})
+	}
+}
+
+func TestAccessLogMustBeAnExistingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, tt := range []struct {
+		value, want string
+	}{
+		{dir, ""},
+		{missing, "trans.conf:2: AccessLog " + missing + ": no such directory"},
+		{filepath.Join(missing, "logs"), "trans.conf:2: AccessLog " + filepath.Join(missing, "logs") + ": no such directory"},
+		{file, "trans.conf:2: AccessLog " + file + " is not a directory"},
+		{filepath.Join(file, "logs"), "trans.conf:2: AccessLog " + filepath.Join(file, "logs") + ": not a directory"},
+	} {
+		cfg, err := Parse(strings.NewReader("Listen 1\nAccessLog "+tt.value+minimalProvider), "trans.conf", lookupTestEnv)
+		if tt.want == "" {
+			if err != nil || cfg.AccessLog != tt.value {
+				t.Errorf("AccessLog %s: %v", tt.value, err)
+			}
+			continue
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) || err.Error() != tt.want {
+			t.Errorf("AccessLog %s: error %v (%T), want %s", tt.value, err, err, tt.want)
+		}
+	}
+}
+
+func TestSameTableTwiceNamesBothLines(t *testing.T) {
+	// Relative file names are compared as the providers open them, from
+	// the working directory.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "TranslationProvider MMapDB filename=t.mmdb\n\n" +
+		"<TranslationProvider MMapDB>\n  FileName ./t.mmdb\n  BaseKey []\n</TranslationProvider>\n"
+	_, err = Parse(strings.NewReader(text), "trans.conf", lookupTestEnv)
+	want := "trans.conf:3: TranslationProvider serves the same table as the one on line 1: file " +
+		filepath.Join(wd, "t.mmdb") + ", BaseKey []; requests could never reach this one"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
 

@@ -2,10 +2,13 @@ package translation
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"transdb/mmapdb"
 )
 
 // ParseBaseKey parses the BaseKey parameter of a provider: the list of
@@ -28,23 +31,28 @@ import (
 // So [qw/my trans db/], ["my","trans","db"] and ['my', 'trans', 'db']
 // all give the three keys my, trans and db. An empty list ([] or
 // [qw//]) and an empty or all-blank string mean no base key (nil). Any
-// other string is a one-level base key, trimmed: qw/my trans db/ without
-// brackets is the single key "qw/my trans db/".
+// other string not starting with a bracket is a one-level base key,
+// trimmed: qw/my trans db/ without brackets is the single key
+// "qw/my trans db/".
 //
-// A bracketed string that is not a valid list is an error wrapping
-// ErrInvalidBaseKey that says what is wrong and where.
+// A string that starts with a bracket (after trimming) is always read as
+// a list: when it is not a valid one, or lacks its closing bracket, as
+// in [qw/my trans db/ or ["my","trans", the result is an error wrapping
+// ErrInvalidBaseKey that says what is wrong and where, never a one-level
+// key.
 func ParseBaseKey(s string) ([]string, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return nil, nil
 	}
-	if len(t) < 2 || t[0] != '[' || t[len(t)-1] != ']' {
+	if t[0] != '[' {
 		return []string{t}, nil
 	}
-	p := baseKeyParser{
-		src:    t[1 : len(t)-1],
-		offset: strings.Index(s, t) + 1,
+	p := baseKeyParser{offset: strings.Index(s, t)}
+	if len(t) < 2 || t[len(t)-1] != ']' {
+		return nil, fmt.Errorf("translation: base key %q: %w: %w", s, p.errorf("list without its closing ]"), ErrInvalidBaseKey)
 	}
+	p.src, p.offset = t[1:len(t)-1], p.offset+1
 	if err := p.list(); err != nil {
 		return nil, fmt.Errorf("translation: base key %q: %w: %w", s, err, ErrInvalidBaseKey)
 	}
@@ -95,6 +103,70 @@ func FormatBaseKey(keys []string) string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// BaseKeys returns the base keys under which the newest version of the
+// provider's file holds tables, whatever the provider's own base key;
+// see Snapshot.BaseKeys.
+func (p *Provider) BaseKeys() ([][]string, error) {
+	s, err := p.Snapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer s.Release()
+	return s.BaseKeys()
+}
+
+// BaseKeys returns the base keys under which the snapshot's file holds
+// tables, in the bytewise order of their keys; an empty base key, the
+// top of the file, comes first. A base key holds a table when the file
+// has an index at BASEKEY..., "actn" or at BASEKEY..., "note" (see the
+// package documentation), so a new or empty database, and a table whose
+// records were all deleted, hold none. The branches of a table are not
+// searched further: the cost is a walk of the indices above the tables,
+// independent of their size.
+func (s Snapshot) BaseKeys() ([][]string, error) {
+	root, err := s.s.Root()
+	if err != nil {
+		return nil, wrapErr("base keys", err)
+	}
+	var keys [][]string
+	if err := baseKeysUnder(root, nil, &keys); err != nil {
+		return nil, wrapErr("base keys", err)
+	}
+	return keys, nil
+}
+
+// baseKeysUnder appends to keys the base keys at and below ix, which is
+// at path.
+func baseKeysUnder(ix mmapdb.Index, path []string, keys *[][]string) error {
+	for _, branch := range []string{branchActions, branchNotes} {
+		n, found, err := ix.Get(branch)
+		if err != nil {
+			return err
+		}
+		if found && !n.IsLeaf() {
+			*keys = append(*keys, slices.Clone(path))
+			break
+		}
+	}
+	for e, err := range ix.Entries(0) {
+		if err != nil {
+			return err
+		}
+		k := string(e.Key)
+		if e.Node.IsLeaf() || k == branchActions || k == branchNotes {
+			continue
+		}
+		sub, err := e.Node.Index()
+		if err != nil {
+			return err
+		}
+		if err := baseKeysUnder(sub, append(path[:len(path):len(path)], k), keys); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // baseKeyParser parses the body of a bracketed base key list.

@@ -23,13 +23,13 @@ func TestParseBaseKeyAcceptsPerlLists(t *testing.T) {
 		{"[qw//]", nil},
 		{"[qw(   )]", nil},
 
-		// One-level keys: anything not enclosed in brackets, trimmed.
+		// One-level keys: anything not starting with a bracket, trimmed.
 		{"transdb", []string{"transdb"}},
 		{"  transdb  ", []string{"transdb"}},
 		{"qw/my trans db/", []string{"qw/my trans db/"}},
 		{`"my"`, []string{`"my"`}},
-		{"[qw/a b/", []string{"[qw/a b/"}},
 		{"qw/a b/]", []string{"qw/a b/]"}},
+		{"a[b]", []string{"a[b]"}},
 
 		// qw lists with every kind of delimiter.
 		{"[qw/my trans db/]", []string{"my", "trans", "db"}},
@@ -109,18 +109,19 @@ func TestParseBaseKeyRejectsMalformedLists(t *testing.T) {
 		{`["\x{110000}"]`, `is not a Unicode code point`},
 		{`["\x{D800}"]`, `is not a Unicode code point`},
 		{`["\x{41"]`, `unterminated \x{...} escape`},
-		{`["a\`, ""}, // no closing bracket: a one-level key, see below
 		{`["a\]`, "backslash at the end of the list"},
 		{`["a"] ]`, `expected a comma between elements, found ']'`},
+
+		// A list without its closing bracket is not a one-level key.
+		{"[qw/trans db", "at offset 0: list without its closing ]"},
+		{"[qw/trans db/", "list without its closing ]"},
+		{`["a","b"`, "list without its closing ]"},
+		{`["a\`, "list without its closing ]"},
+		{"  [", "at offset 2: list without its closing ]"},
+		{"[]x", "list without its closing ]"},
 	}
 	for _, tt := range tests {
 		got, err := translation.ParseBaseKey(tt.in)
-		if tt.wantErr == "" {
-			if err != nil || len(got) != 1 || got[0] != tt.in {
-				t.Errorf("ParseBaseKey(%q) = %q, %v; want it as a one-level key", tt.in, got, err)
-			}
-			continue
-		}
 		if err == nil {
 			t.Errorf("ParseBaseKey(%q) = %q, want an error", tt.in, got)
 			continue
@@ -141,6 +142,62 @@ func TestParseBaseKeyErrorNamesOffset(t *testing.T) {
 	_, err := translation.ParseBaseKey(`  ["a" x]`)
 	if err == nil || !strings.Contains(err.Error(), "at offset 7") {
 		t.Fatalf("error %v does not name offset 7 of the input", err)
+	}
+}
+
+func TestBaseKeysListsTheTablesOfTheFile(t *testing.T) {
+	path := dbPath(t)
+	open := func(baseKey ...string) *translation.Provider {
+		p := newProvider(t, translation.Options{FileName: path, BaseKey: baseKey})
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	top := open()
+	baseKeys := func() [][]string {
+		t.Helper()
+		keys, err := top.BaseKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	if keys := baseKeys(); len(keys) != 0 {
+		t.Errorf("a new file holds base keys %q, want none", keys)
+	}
+
+	// Tables at the top, under two levels, under one level and one below
+	// it; the keys of the top table look like base keys but are not.
+	tables := [][]string{nil, {"trans", "db"}, {"a"}, {"a", "b"}}
+	for _, bk := range tables {
+		p := open(bk...)
+		inTxn(t, p, func() {
+			for _, rec := range []translation.Record{
+				{Key: "front", URI: "/", Action: "a"},
+				{Key: "actn", URI: "/x", Action: "b", Note: "n"},
+			} {
+				if _, err := p.Insert(rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+	want := [][]string{nil, {"a"}, {"a", "b"}, {"trans", "db"}}
+	if keys := baseKeys(); !reflect.DeepEqual(keys, want) {
+		t.Errorf("BaseKeys = %q, want %q", keys, want)
+	}
+
+	// A cleared table is no table.
+	a := open("a")
+	inTxn(t, a, func() {
+		if err := a.Clear(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	want = [][]string{nil, {"a", "b"}, {"trans", "db"}}
+	if keys := baseKeys(); !reflect.DeepEqual(keys, want) {
+		t.Errorf("after clearing [a]: BaseKeys = %q, want %q", keys, want)
 	}
 }
 

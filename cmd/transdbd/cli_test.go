@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"transdb/mmapdb"
+	"transdb/translation"
 )
 
 func TestHelpPrintsUsageToStdoutAndExitsZero(t *testing.T) {
@@ -63,10 +65,16 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"help", "frobnicate"}, "transdbd: ", `unknown command "frobnicate"`},
 		{[]string{"-nosuchflag"}, "transdbd: ", `flag provided but not defined: -nosuchflag`},
 		{[]string{"-listen", "x", "extra"}, "transdbd: ", `too many arguments`},
-		{[]string{"fetch", "front", "/"}, "transdbd fetch: ", `-db is required \(see transdbd fetch -h\)`},
+		{[]string{"fetch", "front", "/"}, "transdbd fetch: ", `-db FILE or -config FILE is required \(see transdbd fetch -h\)`},
+		{[]string{"fetch", "-db", db, "-config", db, "front", "/"}, "transdbd fetch: ", `-db and -config exclude each other`},
+		{[]string{"dump", "-config", db, "-db", db}, "transdbd dump: ", `-db and -config exclude each other`},
+		{[]string{"backup", "-db", db, "-basekey", "x"}, "transdbd backup: ", `-basekey needs -config: the command works on the whole file`},
 		{[]string{"fetch", "-db", db, "front"}, "transdbd fetch: ", `missing arguments: usage: transdbd fetch -db FILE`},
 		{[]string{"fetch", "-db", db, "front", "/", "/x"}, "transdbd fetch: ", `too many arguments: \["/x"\]`},
 		{[]string{"fetch", "-db", db, "-basekey", "[qw/a]", "front", "/"}, "transdbd fetch: ", `invalid value "\[qw/a\]" for flag -basekey: .*invalid base key`},
+		{[]string{"dump", "-db", db, "-basekey", "[qw/trans db"}, "transdbd dump: ", `invalid value "\[qw/trans db" for flag -basekey: .*list without its closing \]: invalid base key`},
+		{[]string{"stats", "-db", db, "-basekey", `["a","b"`}, "transdbd stats: ", `invalid value "\[\\"a\\",\\"b\\"" for flag -basekey: .*list without its closing \]`},
+		{[]string{"load", "-db", db, "-basekey", "[my, trans]", "-"}, "transdbd load: ", `invalid value "\[my, trans\]" for flag -basekey: .*bare word "my"`},
 		{[]string{"resolve", "-db", db}, "transdbd resolve: ", `missing arguments`},
 		{[]string{"dump", "-db", db, "-format", "xml"}, "transdbd dump: ", `invalid value "xml" for flag -format: .*unknown format`},
 		{[]string{"dump", "-db", db, "extra"}, "transdbd dump: ", `too many arguments`},
@@ -75,7 +83,7 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 		{[]string{"diff", "-db", db}, "transdbd diff: ", `missing arguments`},
 		{[]string{"backup", "-db", db, "a", "b"}, "transdbd backup: ", `too many arguments`},
 		{[]string{"restore", "-db", db}, "transdbd restore: ", `missing arguments`},
-		{[]string{"verify"}, "transdbd verify: ", `-db is required`},
+		{[]string{"verify"}, "transdbd verify: ", `-db FILE or -config FILE is required`},
 		{[]string{"stats", "-db", db, "-notes"}, "transdbd stats: ", `flag provided but not defined: -notes`},
 		{[]string{"serve"}, "transdbd serve: ", `-config is required`},
 	}
@@ -106,7 +114,6 @@ func TestFailuresExitOneWithOneLine(t *testing.T) {
 	}{
 		{[]string{"fetch", "-db", missing, "front", "/"}, "transdbd fetch: ", `^transdbd fetch: open .*/missing.mmdb: no such file or directory\n$`},
 		{[]string{"resolve", "-db", missing, "front", "/"}, "transdbd resolve: ", `open .*missing.mmdb: no such file`},
-		{[]string{"resolve", "-db", db, "front", "relative"}, "transdbd resolve: ", `bad request uri`},
 		{[]string{"dump", "-db", missing}, "transdbd dump: ", `open .*missing.mmdb: no such file`},
 		{[]string{"stats", "-db", missing}, "transdbd stats: ", `open .*missing.mmdb: no such file`},
 		{[]string{"fetch", "-db", notDB, "front", "/"}, "transdbd fetch: ", `not an mmapdb database file`},
@@ -209,21 +216,23 @@ func TestBaseKeyForms(t *testing.T) {
 	db := filepath.Join(dir, "trans.mmdb")
 	table := writeFile(t, dir, "t.txt", string(exampleTable))
 	ok(t, "", "load", "-db", db, "-basekey", "[qw/trans db/]", table)
-	ok(t, "", "load", "-db", db, "-basekey", "other", "-", "-format", "jsonl")
 	one := `{"key":"k","uri":"/u","block":0,"order":0,"action":"a"}` + "\n"
-	ok(t, one, "load", "-db", db, "-basekey", "", "-format", "jsonl", "-")
+	ok(t, one+one, "load", "-db", db, "-basekey", "other", "-format", "jsonl", "-")
+	ok(t, one, "load", "-db", db, "-format", "jsonl", "-")
 	for _, c := range []struct {
 		basekey []string
 		records string
 	}{
-		{nil, `"records":13`},
-		{[]string{"trans", "db"}, `"records":13`},
-		{[]string{`["trans","db"]`}, `"records":13`},
-		{[]string{"trans"}, `"records":0`}, // trans leads to the index of db
-
-		{[]string{"other"}, `"records":0`},
+		{nil, `"records":1`}, // no -basekey: the top of the file
 		{[]string{""}, `"records":1`},
 		{[]string{"[]"}, `"records":1`},
+		{[]string{"[qw//]"}, `"records":1`},
+		{[]string{"trans", "db"}, `"records":13`},
+		{[]string{"[qw/trans db/]"}, `"records":13`},
+		{[]string{`["trans","db"]`}, `"records":13`},
+		{[]string{" [ 'trans', qw(db) ] "}, `"records":13`},
+		{[]string{"other"}, `"records":2`},
+		{[]string{`["other"]`}, `"records":2`},
 	} {
 		args := []string{"stats", "-db", db}
 		for _, b := range c.basekey {
@@ -399,5 +408,241 @@ func TestFlagsMayFollowArgumentsUntilDoubleDash(t *testing.T) {
 	out := ok(t, "", "fetch", "-db", db, "--", "front", "-notes")
 	if out != `{"key":"front","uri":"-notes","generation":1,"blocks":[]}`+"\n" {
 		t.Errorf("fetch -- front -notes: %s", out)
+	}
+}
+
+func TestNoBaseKeyMeansTheTopOfTheFileAsInTheGoAPI(t *testing.T) {
+	db, _ := exampleDB(t)
+	p, err := translation.New(translation.Options{FileName: db, ReadOnly: true, CheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	blocks, err := p.Fetch("front", "/static", false)
+	if err != nil || len(blocks) != 1 {
+		t.Fatalf("the Go API without BaseKey fetched %v, %v from what the CLI loaded without -basekey", blocks, err)
+	}
+	// A configuration without BaseKey serves the same table.
+	cfg := writeFile(t, t.TempDir(), "transdb.conf", "TranslationProvider MMapDB filename="+db+"\n")
+	if out := ok(t, "", "fetch", "-config", cfg, "front", "/static"); out != ok(t, "", "fetch", "-db", db, "front", "/static") {
+		t.Errorf("fetch -config %s", out)
+	}
+}
+
+func TestConfigFlagWorksOnWhatTheDaemonServes(t *testing.T) {
+	dir := t.TempDir()
+	table := writeFile(t, dir, "example.txt", string(exampleTable))
+	db := filepath.Join(dir, "t.mmdb")
+	other := filepath.Join(dir, "other.mmdb")
+	cfg := writeFile(t, t.TempDir(), "transdb.conf", `Listen 127.0.0.1:0
+TranslationKey front
+<TranslationProvider MMapDB>
+    FileName t.mmdb
+    Root     `+dir+`
+</TranslationProvider>
+TranslationProvider MMapDB basekey="[qw/trans archive/]" readonly=1
+TranslationProvider MMapDB basekey=empty
+TranslationProvider MMapDB filename=`+other+` basekey=x
+`)
+	// load goes to the configured table, read-only for the daemon or not.
+	ok(t, "", "load", "-config", cfg, table)
+	ok(t, "", "load", "-config", cfg, "-basekey", "[qw/trans archive/]", table)
+	ok(t, "", "load", table, "-basekey", "[qw/trans archive/]", "-config", cfg)
+	ok(t, "", "load", "-config", cfg, "-basekey", "x", table)
+	for _, c := range []struct {
+		args    []string
+		records string
+	}{
+		{[]string{"-db", db}, `"records":13,`},
+		{[]string{"-db", db, "-basekey", "trans", "-basekey", "archive"}, `"records":26,`},
+		{[]string{"-db", other, "-basekey", "x"}, `"records":13,`},
+		{[]string{"-config", cfg}, `"records":13,`},
+		{[]string{"-config", cfg, "-basekey", `["trans","archive"]`}, `"records":26,`},
+		{[]string{"-config", cfg, "-basekey", "x"}, `"records":13,`},
+		// A configured table without records is an empty table.
+		{[]string{"-config", cfg, "-basekey", "empty"}, `"records":0,`},
+	} {
+		if out := ok(t, "", append([]string{"stats"}, c.args...)...); !strings.Contains(out, c.records) {
+			t.Errorf("stats %q: %s, want %s", c.args, out, c.records)
+		}
+	}
+	if out := ok(t, "", "verify", "-config", cfg, "-basekey", "x"); !strings.HasPrefix(out, other+": ok,") {
+		t.Errorf("verify -config -basekey x: %s", out)
+	}
+	if out := ok(t, "", "backup", "-config", cfg); out != "backup "+db+".BACKUP generation=3\n" {
+		t.Errorf("backup -config: %q", out)
+	}
+	if out := ok(t, "", "diff", "-config", cfg, "-basekey", "x", table); out != "" {
+		t.Errorf("diff -config -basekey x: %q", out)
+	}
+
+	wantError(t, transdbd(t, "", "dump", "-config", cfg, "-basekey", "nope"), 1, "transdbd dump: ",
+		`^transdbd dump: -basekey \["nope"\] matches no provider of .*transdb.conf; its providers have the base keys \[\] \(line 3\), \["trans","archive"\] \(line 7\), \["empty"\] \(line 8\), \["x"\] \(line 9\)\n$`)
+	wantError(t, transdbd(t, "", "verify", "-config", cfg, "-basekey", "nope"), 1, "transdbd verify: ", `-basekey \["nope"\] matches no provider`)
+	bad := writeFile(t, dir, "bad.conf", "TranslationProvider MMapDB filename=x basekey=[qw/a\n")
+	wantError(t, transdbd(t, "", "dump", "-config", bad), 1, "transdbd dump: ", `bad\.conf:1: BaseKey: .*list without its closing \]`)
+	wantError(t, transdbd(t, "", "dump", "-config", filepath.Join(dir, "none.conf")), 1, "transdbd dump: ", `none\.conf: no such file`)
+
+	// The daemon serves what the commands see.
+	d := startDaemon(t, nil, "serve", "-config", cfg)
+	for _, c := range []struct {
+		path string
+		args []string
+	}{
+		{"/v1/dump", []string{"dump", "-config", cfg}},
+		{"/v1/dump?format=jsonl&basekey=trans&basekey=archive", []string{"dump", "-config", cfg, "-format", "jsonl", "-basekey", "trans", "-basekey", "archive"}},
+		{"/v1/fetch?key=front&uri=/static&basekey=x", []string{"fetch", "-config", cfg, "-basekey", "x", "front", "/static"}},
+	} {
+		code, body := d.get(t, c.path)
+		if want := ok(t, "", c.args...); code != 200 || body != want {
+			t.Errorf("GET %s: %d\n%s\ntransdbd %q:\n%s", c.path, code, body, c.args, want)
+		}
+	}
+}
+
+func TestMissingBaseKeyFailsNamingTheFilesBaseKeys(t *testing.T) {
+	dir := t.TempDir()
+	table := writeFile(t, dir, "example.txt", string(exampleTable))
+	db := filepath.Join(dir, "trans.mmdb")
+	ok(t, "", "load", "-db", db, "-basekey", "[qw/trans db/]", table)
+	ok(t, "", "load", "-db", db, "-basekey", "other", table)
+	// A database without any table, and one where a table was cleared.
+	empty := filepath.Join(dir, "empty.mmdb")
+	ok(t, "", "load", "-db", empty, "-")
+	cleared := filepath.Join(dir, "cleared.mmdb")
+	ok(t, "", "load", "-db", cleared, table)
+	ok(t, "", "load", "-db", cleared, "-clear", "-")
+
+	const keys = `it has tables under the base keys \["other"\], \["trans","db"\] \(select one with -basekey\)\n$`
+	for _, c := range []struct {
+		args    []string
+		pattern string
+	}{
+		{[]string{"stats", "-db", db, "-basekey", "nope"}, `^transdbd stats: .*/trans\.mmdb has no table under base key \["nope"\]; ` + keys},
+		{[]string{"dump", "-db", db, "-basekey", "nope"}, `^transdbd dump: .*/trans\.mmdb has no table under base key \["nope"\]; ` + keys},
+		{[]string{"fetch", "-db", db, "-basekey", "trans", "front", "/"}, `has no table under base key \["trans"\]; ` + keys},
+		{[]string{"resolve", "-db", db, "-basekey", "trans", "-basekey", "dbx", "front", "/"}, `has no table under base key \["trans","dbx"\]; ` + keys},
+		{[]string{"diff", "-db", db, "-basekey", "nope", table}, `has no table under base key \["nope"\]; ` + keys},
+		{[]string{"stats", "-db", db}, `has no table at the top of the file \(base key \[\]\); ` + keys},
+		{[]string{"stats", "-db", empty, "-basekey", "nope"}, `empty\.mmdb has no table under base key \["nope"\]; it holds no table at all\n$`},
+		{[]string{"stats", "-db", cleared, "-basekey", "trans"}, `cleared\.mmdb has no table under base key \["trans"\]; it holds no table at all\n$`},
+	} {
+		r := transdbd(t, "", c.args...)
+		code := 1
+		if c.args[0] == "diff" {
+			code = 2
+		}
+		wantError(t, r, code, "transdbd "+c.args[0]+": ", c.pattern)
+		if r.stdout != "" {
+			t.Errorf("%q printed %q", c.args, r.stdout)
+		}
+	}
+	// Diff refuses another database without the table too.
+	wantError(t, transdbd(t, "", "diff", "-db", db, "-basekey", "other", cleared), 2, "transdbd diff: ", `cleared\.mmdb has no table under base key \["other"\]`)
+
+	// The top of a database without tables is an empty table, as is a
+	// new table a load creates.
+	for _, args := range [][]string{
+		{"stats", "-db", empty},
+		{"dump", "-db", cleared},
+		{"fetch", "-db", empty, "-basekey", "", "front", "/"},
+		{"diff", "-db", empty, cleared},
+	} {
+		ok(t, "", args...)
+	}
+	if out := ok(t, "", "load", "-db", db, "-basekey", "new", table); out != "loaded records=13 generation=3\n" {
+		t.Errorf("load into a new base key: %q", out)
+	}
+	if out := ok(t, "", "stats", "-db", db, "-basekey", "new"); !strings.Contains(out, `"records":13,`) {
+		t.Errorf("stats of the new base key: %s", out)
+	}
+}
+
+func TestKeysAndURIsTheHTTPAPIRefusesAreUsageErrors(t *testing.T) {
+	db, _ := exampleDB(t)
+	for _, c := range []struct {
+		args    []string
+		pattern string
+	}{
+		{[]string{"fetch", "-db", db, "", "/"}, `empty key`},
+		{[]string{"fetch", "-db", db, "front", ""}, `empty uri`},
+		{[]string{"fetch", "-db", db, "fr ont", "/"}, `key "fr ont" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/a\tb"}, `uri "/a\\tb" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/a\n"}, `uri "/a\\n" contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/\u00a0"}, `contains white space`},
+		{[]string{"fetch", "-db", db, "front", "/\xff"}, `uri "/\\xff" is not valid UTF-8`},
+		{[]string{"resolve", "-db", db, "", "/"}, `empty key`},
+		{[]string{"resolve", "-db", db, "front", "/a b"}, `uri "/a b" contains white space`},
+		{[]string{"resolve", "-db", db, "front", "static"}, `uri "static" must start with / or be \*`},
+		{[]string{"resolve", "-db", db, "front", ":PRE:"}, `uri ":PRE:" must start with / or be \*`},
+	} {
+		r := transdbd(t, "", c.args...)
+		wantError(t, r, 2, "transdbd "+c.args[0]+": ", c.pattern+`.* \(see transdbd `+c.args[0]+` -h\)\n$`)
+		if r.stdout != "" {
+			t.Errorf("%q printed %q", c.args, r.stdout)
+		}
+	}
+	// A NUL byte cannot be passed in a process's arguments; run's callers
+	// could pass one.
+	for _, name := range []string{"fetch", "resolve"} {
+		var stdout, stderr bytes.Buffer
+		code := run(&env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}, []string{name, "-db", db, "front", "/a\x00b"})
+		if code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), `uri "/a\x00b" contains a NUL byte`) {
+			t.Errorf("%s with a NUL byte: exit %d, stdout %q, stderr %q", name, code, stdout.String(), stderr.String())
+		}
+	}
+	// Valid ones still work.
+	ok(t, "", "resolve", "-db", db, "front", "*")
+	ok(t, "", "fetch", "-db", db, "front", ":PRE:")
+}
+
+func TestJSONOutputKeepsHTMLCharacters(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "trans.mmdb")
+	const action = `Do: $r->connection && <b>'1'</b>`
+	rec := `{"key":"front","uri":"/x","block":0,"order":0,"action":"` + action + `","note":"a<b>&c"}`
+	ok(t, rec+"\n", "load", "-db", db, "-format", "jsonl", "-")
+	if out := ok(t, "", "dump", "-db", db, "-format", "jsonl"); out != strings.TrimSuffix(rec, "}")+`,"id":1}`+"\n" {
+		t.Errorf("dump -format jsonl: %s", out)
+	}
+	r := transdbd(t, "", "diff", "-db", db, "-format", "jsonl", "-")
+	if want := "- " + rec + "\n"; r.code != 1 || r.stdout != want {
+		t.Errorf("diff: exit %d, %s, want %s", r.code, r.stdout, want)
+	}
+}
+
+func TestFileErrorsSayWhatIsWrongNamingThePathOnce(t *testing.T) {
+	dir := t.TempDir()
+	db, table := exampleDB(t)
+	notDB := writeFile(t, dir, "not.mmdb", "this is not a database file, but long enough to hold a header of one if it were one....................................................................................................................................")
+	missing := filepath.Join(dir, "no", "such", "dir", "x.mmdb")
+	isDir := regexp.QuoteMeta(dir) + ` is a directory, not a database file\n$`
+	for _, c := range []struct {
+		args    []string
+		code    int
+		path    string
+		pattern string
+	}{
+		{[]string{"fetch", "-db", dir, "front", "/"}, 1, dir, isDir},
+		{[]string{"dump", "-db", dir}, 1, dir, isDir},
+		{[]string{"stats", "-db", dir}, 1, dir, isDir},
+		{[]string{"load", "-db", dir, table}, 1, dir, isDir},
+		{[]string{"diff", "-db", dir, table}, 2, dir, isDir},
+		{[]string{"verify", "-db", dir}, 1, dir, isDir},
+		{[]string{"backup", "-db", dir}, 1, dir, isDir},
+		{[]string{"restore", "-db", dir, db}, 1, dir, isDir},
+		{[]string{"restore", "-db", db, dir}, 1, dir, isDir},
+		{[]string{"diff", "-db", db, dir}, 2, dir, `read .*: is a directory\n$`},
+		{[]string{"stats", "-config", dir}, 1, dir, `is a directory, not a configuration file\n$`},
+		{[]string{"fetch", "-db", notDB, "front", "/"}, 1, notDB, `not an mmapdb database file`},
+		{[]string{"verify", "-db", notDB}, 1, notDB, `not an mmapdb database file`},
+		{[]string{"dump", "-db", missing}, 1, missing, `no such file or directory\n$`},
+		{[]string{"load", "-db", missing, table}, 1, missing, `cannot create .*x\.mmdb: .*no such file or directory\n$`},
+	} {
+		r := transdbd(t, "", c.args...)
+		wantError(t, r, c.code, "transdbd "+c.args[0]+": ", c.pattern)
+		if n := strings.Count(r.stderr, c.path); n != 1 {
+			t.Errorf("%q: the error names %s %d times: %s", c.args, c.path, n, r.stderr)
+		}
 	}
 }

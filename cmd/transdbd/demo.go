@@ -49,11 +49,13 @@ func runDefault(e *env, args []string) int {
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	var db string
 	return serve(e, c.prog, cfg, "the default configuration", serveHooks{
 		started: func(providers []*translation.Provider) error {
+			db = providers[0].Path()
 			return buildDemo(e, providers[0])
 		},
-		listening: func(addr net.Addr) { printTour(e, addr) },
+		listening: func(addr net.Addr) { printTour(e, addr, db) },
 	})
 }
 
@@ -62,10 +64,11 @@ func overview() string {
 	var b strings.Builder
 	b.WriteString(`Without a command, transdbd serves a demo with the embedded default
 configuration (conf/default.conf in the source): the example table of
-Apache2::Translation, in transdb-demo.mmdb in a data directory, built on the
-first start: $TRANSDB_DATA if set, else $XDG_DATA_HOME/transdb or
-~/.local/share/transdb, else a new temporary directory. It listens on
-` + conf.DefaultListen + ` and prints example requests.
+Apache2::Translation, at the top of transdb-demo.mmdb in a data directory,
+loaded when that table is empty (on the first start): $TRANSDB_DATA if set,
+else $XDG_DATA_HOME/transdb or ~/.local/share/transdb, else a new temporary
+directory. It listens on ` + conf.DefaultListen + ` and prints example
+requests.
 
 Commands ("transdbd COMMAND -h" describes each):
 `)
@@ -73,9 +76,12 @@ Commands ("transdbd COMMAND -h" describes each):
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
-The commands working on one database file take -db FILE; those reading or
-writing a table also take -basekey, by default trans db (the base key
-[qw/trans db/] of the default configuration).
+The commands working on a database file take -db FILE, or -config FILE to
+work on what transdbd serve -config FILE serves: the file and base key of
+its first provider, or of the one -basekey selects. Those reading or
+writing a table take -basekey; with -db its default is the top of the file,
+where the default configuration keeps its table. Reading a base key under
+which the file has no table is an error.
 
 Exit status: 0 success (a lookup that finds nothing is a success), 1
 failure, 2 usage error; diff exits 0 when the tables agree, 1 when they
@@ -118,38 +124,44 @@ func dataDir() (dir, from string, err error) {
 	return d, "a temporary directory", nil
 }
 
-// buildDemo loads the example table into p when its database is new:
-// generation 0 and no records. Of several transdbd started at once, one
-// loads it; the others find that the database has moved on.
+// buildDemo loads the example table into p when p's table is empty: in
+// a new database, or in one whose table was emptied or lies elsewhere
+// (before the top of the file was the default, the demo kept its table
+// under the base key trans, db). Of several transdbd started at once,
+// one loads it; the others find that the database has moved on.
 func buildDemo(e *env, p *translation.Provider) error {
 	s, err := p.Snapshot()
 	if err != nil {
 		return err
 	}
-	gen := s.Generation()
+	was := s.Generation()
 	n, err := s.Records()
 	s.Release()
 	if err != nil {
 		return err
 	}
-	if gen != 0 || n != 0 {
-		fmt.Fprintf(e.stdout, "transdbd: demo database %s (generation %d, %d records)\n", p.Path(), gen, n)
+	if n != 0 {
+		fmt.Fprintf(e.stdout, "transdbd: demo database %s (generation %d, %d records)\n", p.Path(), was, n)
 		return nil
 	}
-	var zero uint64
-	gen, n, err = p.Load(bytes.NewReader(exampleTable), translation.LoadOptions{ExpectGeneration: &zero})
+	gen, n, err := p.Load(bytes.NewReader(exampleTable), translation.LoadOptions{ExpectGeneration: &was})
 	if errors.Is(err, translation.ErrGenerationMismatch) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("building the demo database: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "transdbd: created the demo database %s from the example table (generation %d, %d records)\n", p.Path(), gen, n)
+	done := "created the demo database %s from the example table"
+	if was != 0 {
+		done = "loaded the example table into the empty table of the demo database %s"
+	}
+	fmt.Fprintf(e.stdout, "transdbd: "+done+" (generation %d, %d records)\n", p.Path(), gen, n)
 	return nil
 }
 
-// printTour prints requests to try against the server at addr.
-func printTour(e *env, addr net.Addr) {
+// printTour prints requests to try against the server at addr, and
+// commands to try on its database file db.
+func printTour(e *env, addr net.Addr, db string) {
 	host := addr.String()
 	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsUnspecified() {
 		host = net.JoinHostPort("localhost", fmt.Sprint(a.Port))
@@ -162,5 +174,17 @@ func printTour(e *env, addr net.Addr) {
   curl '%[1]s/v1/uris?key=back'
   curl '%[1]s/v1/dump'
   curl '%[1]s/v1/stats'
-`, base)
+The command line works on the same table, e.g.:
+  transdbd fetch -db %[2]s front /static
+  transdbd dump -db %[2]s -format jsonl
+`, base, shellQuote(db))
+}
+
+// shellQuote returns s as one word of a shell command line: as it is when
+// it holds only characters a shell takes literally, else single-quoted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@%,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

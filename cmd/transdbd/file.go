@@ -9,32 +9,46 @@ import (
 // The commands on whole database files: they work on every base key in
 // the file at once, through package mmapdb.
 
-// openDB opens the database file at path, which must exist. The DB does
-// not watch the file for replacements: a command is over before that
-// matters.
+// openDB opens the database file at path, which must exist unless the
+// DB is opened for writing. The DB does not watch the file for
+// replacements: a command is over before that matters.
 func openDB(path string, readOnly bool) (*mmapdb.DB, error) {
-	if err := mustExist(path); err != nil {
+	if err := checkFile(path, !readOnly); err != nil {
 		return nil, err
 	}
-	return mmapdb.Open(path, &mmapdb.Options{ReadOnly: readOnly, CheckInterval: -1})
+	db, err := mmapdb.Open(path, &mmapdb.Options{ReadOnly: readOnly, CheckInterval: -1})
+	if err != nil {
+		return nil, pathOnce(err, path)
+	}
+	return db, nil
+}
+
+// file returns the database file the flags name.
+func (f *dbFlags) file() (string, error) {
+	t, err := f.target()
+	return t.path, err
 }
 
 func runBackup(e *env, args []string) int {
-	c := newCLI(e, "backup", "-db FILE [PATH]", `
+	c := newCLI(e, "backup", "-db FILE|-config FILE [-basekey ...] [PATH]", `
 Writes a consistent copy of the current version of FILE to PATH (default
 FILE.BACKUP), through a temporary file and a rename, so that PATH is always
 a complete database. Writers may go on meanwhile. It prints the path and
 the generation copied.`)
-	db := c.dbFlag()
+	f := c.fileFlags()
 	pos, code, ok := c.parse(args, 0, 1)
 	if !ok {
 		return code
 	}
-	path := *db + ".BACKUP"
+	db, err := f.file()
+	if err != nil {
+		return c.fail(err)
+	}
+	path := db + ".BACKUP"
 	if len(pos) == 1 {
 		path = pos[0]
 	}
-	d, err := openDB(*db, true)
+	d, err := openDB(db, true)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -66,21 +80,25 @@ func fileGeneration(path string) (uint64, error) {
 }
 
 func runRestore(e *env, args []string) int {
-	c := newCLI(e, "restore", "-db FILE PATH", `
+	c := newCLI(e, "restore", "-db FILE|-config FILE [-basekey ...] PATH", `
 Puts the backup at PATH in place of FILE, as a commit does: under the lock,
 through a temporary file and a rename, so that readers in every process,
 transdbd serve included, move to it. The backup is verified first; a
 corrupt one is refused and FILE is left alone. The restored version gets
 the next generation, so readers see it as new; it prints that generation.`)
-	db := c.dbFlag()
+	f := c.fileFlags()
 	pos, code, ok := c.parse(args, 1, 1)
 	if !ok {
 		return code
 	}
-	if err := mustExist(pos[0]); err != nil {
+	db, err := f.file()
+	if err != nil {
 		return c.fail(err)
 	}
-	d, err := mmapdb.Open(*db, &mmapdb.Options{CheckInterval: -1})
+	if err := checkFile(pos[0], false); err != nil {
+		return c.fail(err)
+	}
+	d, err := openDB(db, false)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -93,21 +111,25 @@ the next generation, so readers see it as new; it prints that generation.`)
 		return c.fail(err)
 	}
 	defer s.Release()
-	fmt.Fprintf(e.stdout, "restored %s generation=%d\n", *db, s.Generation())
+	fmt.Fprintf(e.stdout, "restored %s generation=%d\n", db, s.Generation())
 	return exitOK
 }
 
 func runVerify(e *env, args []string) int {
-	c := newCLI(e, "verify", "-db FILE", `
+	c := newCLI(e, "verify", "-db FILE|-config FILE [-basekey ...]", `
 Checks the current version of FILE completely: both checksums, then a walk
 of the whole structure, every index, leaf and record, and the ID index.
 Its cost is linear in the size of the file; on a terminal it shows its
 progress. It prints what it checked, or fails naming what is wrong.`)
-	db := c.dbFlag()
+	f := c.fileFlags()
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code
 	}
-	d, err := openDB(*db, true)
+	db, err := f.file()
+	if err != nil {
+		return c.fail(err)
+	}
+	d, err := openDB(db, true)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -121,9 +143,9 @@ progress. It prints what it checked, or fails naming what is wrong.`)
 	err = s.Verify(func(done, total uint64) { prog.count(done, total, "records") })
 	prog.done()
 	if err != nil {
-		return c.fail(fmt.Errorf("%s: %w", *db, err))
+		return c.fail(fmt.Errorf("%s: %w", db, err))
 	}
 	fmt.Fprintf(e.stdout, "%s: ok, format=%d generation=%d records=%d bytes=%d\n",
-		*db, s.FormatVersion(), s.Generation(), s.Len(), s.Size())
+		db, s.FormatVersion(), s.Generation(), s.Len(), s.Size())
 	return exitOK
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"transdb/httpprovider"
 )
 
@@ -8,19 +11,22 @@ import (
 // the same encoder, for one database file.
 
 func runFetch(e *env, args []string) int {
-	c := newCLI(e, "fetch", "-db FILE [-basekey ...] [-notes] KEY URI", `
+	c := newCLI(e, "fetch", "-db FILE|-config FILE [-basekey ...] [-notes] KEY URI", `
 Prints the block list of KEY and URI as GET /v1/fetch answers it: a JSON
 object with key, uri, generation and blocks, each block with its block,
 order, action and id and, with -notes, its note. Nothing found is an empty
-list and exit status 0.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+list and exit status 0; a base key under which FILE has no table is an
+error. KEY and URI must be non-empty and free of white space.`)
+	f := c.tableFlags()
 	notes := c.fs.Bool("notes", false, "include the notes")
 	pos, code, ok := c.parse(args, 2, 2)
 	if !ok {
 		return code
 	}
-	p, err := openProvider(*db, bk.keys(), false)
+	if err := checkKeyURI(pos[0], pos[1]); err != nil {
+		return c.usageError(err)
+	}
+	p, _, err := f.openTable(false)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -41,18 +47,23 @@ list and exit status 0.`)
 }
 
 func runResolve(e *env, args []string) int {
-	c := newCLI(e, "resolve", "-db FILE [-basekey ...] KEY URI", `
+	c := newCLI(e, "resolve", "-db FILE|-config FILE [-basekey ...] KEY URI", `
 Prints what a request of URI under KEY resolves to, as GET /v1/resolve
 answers it: a JSON object with key, uri, generation, the :PRE: blocks (pre)
 and, longest first, every prefix of URI that has blocks (matches, each
 with its uri, path_info and blocks). URI must start with / or be *.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+	f := c.tableFlags()
 	pos, code, ok := c.parse(args, 2, 2)
 	if !ok {
 		return code
 	}
-	p, err := openProvider(*db, bk.keys(), false)
+	if err := checkKeyURI(pos[0], pos[1]); err != nil {
+		return c.usageError(err)
+	}
+	if uri := pos[1]; uri != "*" && !strings.HasPrefix(uri, "/") {
+		return c.usageError(fmt.Errorf("uri %q must start with / or be *", uri))
+	}
+	p, _, err := f.openTable(false)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -68,17 +79,16 @@ with its uri, path_info and blocks). URI must start with / or be *.`)
 }
 
 func runStats(e *env, args []string) int {
-	c := newCLI(e, "stats", "-db FILE [-basekey ...]", `
+	c := newCLI(e, "stats", "-db FILE|-config FILE [-basekey ...]", `
 Prints the numbers of the table as GET /v1/stats answers them: generation,
 records (the actions of the table), file_bytes, and the counters reads,
 writes, creates, deletes and reloads, which count what this command did
 (nothing) as the daemon's count what it served since it started.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+	f := c.tableFlags()
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code
 	}
-	p, err := openProvider(*db, bk.keys(), false)
+	p, _, err := f.openTable(false)
 	if err != nil {
 		return c.fail(err)
 	}

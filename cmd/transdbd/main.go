@@ -20,7 +20,12 @@
 //	transdbd verify  -db FILE
 //	transdbd stats   -db FILE [-basekey ...]
 //
-// "transdbd CMD -h" describes each. Exit status: 0 on success (a lookup
+// Without -basekey a command works on the table at the top of the file,
+// as a provider without BaseKey does. Every command that takes -db FILE
+// takes -config FILE instead: the configuration of "transdbd serve",
+// whose first provider, or the one whose base key -basekey gives, names
+// the database file and base key, so that the command works on what the
+// daemon serves. "transdbd CMD -h" describes each. Exit status: 0 on success (a lookup
 // that finds nothing is a success), 1 on failure, 2 on a usage error;
 // diff exits 1 when the tables differ and 2 on any error. Errors are
 // reported on standard error in one line.

@@ -182,8 +182,9 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return path
 }
 
-// exampleDB returns a new database file holding the example table under
-// the default base key, and the path of the table's text.
+// exampleDB returns a new database file holding the example table at
+// the top of the file, where the CLI puts it without -basekey, and the
+// path of the table's text.
 func exampleDB(t *testing.T) (db, table string) {
 	t.Helper()
 	dir := t.TempDir()

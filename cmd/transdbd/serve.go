@@ -106,6 +106,11 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		return failure(e, prog, err)
 	}
 	defer stopProviders(providers, logger)
+	// Name every provider's file, absolute, so that a relative FileName
+	// without Root, taken from the working directory, shows where it is.
+	for _, p := range providers {
+		logger.Info("provider", "file", p.Path(), "basekey", translation.FormatBaseKey(p.BaseKey()), "readonly", p.ReadOnly())
+	}
 	// New starts the providers: a writable one creates its missing file,
 	// a read-only one may wait for its file.
 	h, err := httpprovider.New(httpprovider.Options{

@@ -152,7 +152,6 @@ CheckInterval 100ms
 <TranslationProvider MMapDB>
     FileName %s
     ReadOnly %d
-    BaseKey  [qw/trans db/]
 </TranslationProvider>
 `, strings.Join(extra, "\n"), db, ro)
 	return writeFile(t, t.TempDir(), "transdbd.conf", text)
@@ -164,7 +163,7 @@ func TestServeConfigErrorsNameFileAndLine(t *testing.T) {
 		text, pattern string
 	}{
 		{"Listen 127.0.0.1:0\nNoSuchDirective 1\n", `transdbd\.conf:2: .*NoSuchDirective`},
-		{"Listen 127.0.0.1:0\n<TranslationProvider MMapDB>\n FileName x.mmdb\n BaseKey [qw/a]\n</TranslationProvider>\n", `transdbd\.conf:2: BaseKey: .*invalid base key`},
+		{"Listen 127.0.0.1:0\n<TranslationProvider MMapDB>\n FileName x.mmdb\n BaseKey [qw/a]\n</TranslationProvider>\n", `transdbd\.conf:4: BaseKey: .*invalid base key`},
 		{"Listen 127.0.0.1:0\n", `transdbd\.conf: .*no TranslationProvider`},
 	} {
 		path := writeFile(t, dir, "transdbd.conf", c.text)

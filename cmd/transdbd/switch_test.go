@@ -26,7 +26,7 @@ func TestVersionSwitchesUnderLoad(t *testing.T) {
 	const commits, conns, probes = 100, 8, 512
 	db := filepath.Join(t.TempDir(), "trans.mmdb")
 	rows := transgen.Generate(5000, 1)
-	p, err := translation.New(translation.Options{FileName: db, BaseKey: defaultBaseKey})
+	p, err := translation.New(translation.Options{FileName: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,20 +26,20 @@ func (c *cli) formatFlag(of string) *translation.Format {
 }
 
 func runDump(e *env, args []string) int {
-	c := newCLI(e, "dump", "-db FILE [-basekey ...] [-format text|file|jsonl]", `
+	c := newCLI(e, "dump", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl]", `
 Writes the table of the newest version of FILE to standard output, ordered
-by key, uri, block and order. The text format (the default) and jsonl keep
+by key, uri, block and order; a base key under which FILE has no table is
+an error. The text format (the default) and jsonl keep
 everything, so "transdbd load" takes their output back unchanged; the file
 format is that of Apache2::Translation::File and has no notes. The text and
 file formats start with "# transdb dump generation=G records=N": load such a
 dump with -generation G to refuse it when the database has moved on.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+	f := c.tableFlags()
 	format := c.formatFlag("of the output")
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code
 	}
-	p, err := openProvider(*db, bk.keys(), false)
+	p, _, err := f.openTable(false)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -51,17 +51,18 @@ dump with -generation G to refuse it when the database has moved on.`)
 }
 
 func runLoad(e *env, args []string) int {
-	c := newCLI(e, "load", "-db FILE [-basekey ...] [-format text|file|jsonl] [-clear] [-generation G] INPUT|-", `
+	c := newCLI(e, "load", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl] [-clear] [-generation G] INPUT|-", `
 Loads the table in INPUT (- for standard input) into FILE in one
 transaction: all records or, on any error, none. The records get new IDs;
 IDs in the input are ignored. Without -clear the records are added to the
-table; with it they replace it. FILE is created when it does not exist.
+table; with it they replace it. FILE is created when it does not exist,
+and so is the table under a new base key. With -config, the load goes to
+the provider's table even when the daemon serves it read-only.
 
 -generation G refuses the load when the database is no longer at generation
 G, as when a dump of generation G was edited while someone else committed.
 On success it prints the number of records loaded and the new generation.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+	f := c.tableFlags()
 	format := c.formatFlag("of the input")
 	clear := c.fs.Bool("clear", false, "replace the table instead of adding to it")
 	var generation *uint64
@@ -82,7 +83,7 @@ On success it prints the number of records loaded and the new generation.`)
 		return c.fail(err)
 	}
 	defer in.Close()
-	p, err := openProvider(*db, bk.keys(), true)
+	p, _, err := f.openTable(true)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -119,7 +120,7 @@ func openInput(e *env, name string) (io.ReadCloser, int64, error) {
 }
 
 func runDiff(e *env, args []string) int {
-	c := newCLI(e, "diff", "-db FILE [-basekey ...] [-format text|file|jsonl] OTHER [-key K] [-uri U]", `
+	c := newCLI(e, "diff", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl] OTHER [-key K] [-uri U]", `
 Compares the table in FILE with OTHER: another database file (its table
 under the same base key) or a table in a text format (- for standard
 input), such as an edited dump. It prints one line per record that differs,
@@ -132,8 +133,7 @@ the record as jsonl without its id:
 Key, uri, block, order, action and note are compared; IDs are not.
 Exit status: 0 when there is no difference, 1 when there is one, 2 on an
 error.`)
-	db := c.dbFlag()
-	bk := c.baseKeyFlag()
+	f := c.tableFlags()
 	format := c.formatFlag("of OTHER when it is a table")
 	key := c.fs.String("key", "", "compare only the records of key `K`")
 	uri := c.fs.String("uri", "", "compare only the records of uri `U`")
@@ -146,12 +146,12 @@ error.`)
 		c.fail(err)
 		return exitUsage
 	}
-	p, err := openProvider(*db, bk.keys(), false)
+	p, t, err := f.openTable(false)
 	if err != nil {
 		return fail(err)
 	}
 	defer p.Stop()
-	other, closeOther, err := openSource(e, pos[0], bk.keys(), *format)
+	other, closeOther, err := openSource(e, pos[0], t.baseKey, *format)
 	if err != nil {
 		return fail(err)
 	}
@@ -186,7 +186,7 @@ func openSource(e *env, name string, baseKey []string, f translation.Format) (tr
 			return nil, nil, err
 		}
 		if isDB {
-			p, err := openProvider(name, baseKey, false)
+			p, err := openTable(target{path: name, baseKey: baseKey}, false)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -217,7 +217,7 @@ func isDatabaseFile(path string) (bool, error) {
 	head := make([]byte, 32)
 	n, err := io.ReadFull(f, head)
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return false, fmt.Errorf("read %s: %w", path, err)
+		return false, err // an *fs.PathError, naming path
 	}
 	head = head[:n]
 	return n > 0 && head[0] >= 0x80 && bytes.Contains(head, []byte(mmapdb.Magic)), nil
