@@ -165,7 +165,7 @@ func (p *Provider) Start() error {
 		// Create the database as Begin does; the rollback keeps it.
 		txn, err := s.db.Begin()
 		if err != nil {
-			return fmt.Errorf("translation: start %s: %w", p.path, err)
+			return fmt.Errorf("translation: start: %w", err) // err names the file
 		}
 		return txn.Rollback()
 	case err != nil:

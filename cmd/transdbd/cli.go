@@ -304,11 +304,11 @@ func openTable(t target, write bool) (*translation.Provider, error) {
 		CheckInterval: -1,
 	})
 	if err != nil {
-		return nil, pathOnce(err, t.path)
+		return nil, err
 	}
 	if err := p.Start(); err != nil {
 		p.Stop()
-		return nil, pathOnce(err, t.path)
+		return nil, err
 	}
 	if !write && !t.configured {
 		if err := checkTable(p); err != nil {
@@ -373,20 +373,4 @@ func checkFile(path string, write bool) error {
 		return err
 	}
 	return f.Close()
-}
-
-// pathOnce returns err, or, when its message names path more than once
-// because each layer that opened the file added it, the outermost error
-// it wraps that names path just once: the message a user reads names
-// the file once and keeps what went wrong.
-func pathOnce(err error, path string) error {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		switch strings.Count(e.Error(), path) {
-		case 0:
-			return err
-		case 1:
-			return e
-		}
-	}
-	return err
 }

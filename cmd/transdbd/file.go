@@ -18,7 +18,7 @@ func openDB(path string, readOnly bool) (*mmapdb.DB, error) {
 	}
 	db, err := mmapdb.Open(path, &mmapdb.Options{ReadOnly: readOnly, CheckInterval: -1})
 	if err != nil {
-		return nil, pathOnce(err, path)
+		return nil, err
 	}
 	return db, nil
 }
