@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -45,7 +46,10 @@ import (
 // start with '#' (comments); the first comment of the form
 // "# transdb dump generation=G ..." gives the generation that
 // Reader.Generation reports. It is informational only: the loader does
-// not check it. After a separator the header line must follow, then only
+// not check it. Its "records=N", though, is held to: a dump with it must
+// hold exactly N records and end with a complete line, or the reader
+// fails at the end, so that a dump cut short is never taken for the
+// whole table. After a separator the header line must follow, then only
 // action and note lines (all action lines before the note lines, at
 // least one action line) up to the next separator or the end of the
 // input. A line "action>" or "note>" without the space (as editors that
@@ -130,6 +134,13 @@ type Reader interface {
 	// first record; a read error is then returned by the next call of
 	// Next.
 	Generation() (uint64, bool)
+
+	// Records returns the number of records that the "# transdb dump"
+	// comment declares ("records=N"), and whether it declares one. The
+	// reader holds the input to it: a record beyond the count, or an
+	// end of input before it, is a *ParseError. Like Generation it may
+	// read ahead up to the first record.
+	Records() (int, bool)
 }
 
 // NewReader returns a Reader for a table in format f read from r. The
@@ -296,6 +307,10 @@ type lineReader struct {
 	n      int    // number of the line last returned, 1-based
 	long   []byte // holds a line longer than the bufio buffer
 	err    error  // sticky read error
+
+	// unterminated reports that the line last returned ended the input
+	// without a "\n".
+	unterminated bool
 }
 
 // next returns the next line without its "\n", or io.EOF after the last
@@ -323,6 +338,7 @@ func (l *lineReader) next() ([]byte, error) {
 		return nil, l.err
 	}
 	l.n++
+	l.unterminated = err == io.EOF
 	return bytes.TrimSuffix(line, []byte{'\n'}), nil
 }
 
@@ -345,12 +361,24 @@ type blockReader struct {
 	gen    uint64
 	hasGen bool
 	err    error // sticky
+
+	// The record count of the dump comment, if it has one, and the
+	// number of its line; started counts the records begun so far.
+	count, countN int
+	hasCount      bool
+	started       int
 }
 
 // Generation implements Reader.
 func (b *blockReader) Generation() (uint64, bool) {
 	b.begin()
 	return b.gen, b.hasGen
+}
+
+// Records implements Reader.
+func (b *blockReader) Records() (int, bool) {
+	b.begin()
+	return b.count, b.hasCount
 }
 
 // begin reads the preamble up to the first start line, once.
@@ -377,7 +405,10 @@ func (b *blockReader) begin() {
 			b.err = b.lines.errorf(b.lines.n, "record start %s", quoteLine(line))
 			return
 		case line[0] == '#':
-			b.parseDumpComment(string(line))
+			if err := b.parseDumpComment(string(line)); err != nil {
+				b.err = err
+				return
+			}
 		default:
 			b.err = b.lines.errorf(b.lines.n, "expected a comment or the first record, found %s", quoteLine(line))
 			return
@@ -385,22 +416,38 @@ func (b *blockReader) begin() {
 	}
 }
 
-// parseDumpComment takes the generation from the first comment line of
-// the form "# transdb dump generation=G ...". A comment that does not
-// parse is an ordinary comment.
-func (b *blockReader) parseDumpComment(line string) {
+// parseDumpComment takes the generation and the record count from the
+// first comment line of the form "# transdb dump generation=G ...". A
+// comment that does not parse so is an ordinary comment; in the one
+// that does, a "records=" field that is not a count is an error, as a
+// garbled count would otherwise turn its check off.
+func (b *blockReader) parseDumpComment(line string) error {
 	rest, ok := strings.CutPrefix(line, dumpComment)
 	if !ok || b.hasGen {
-		return
+		return nil
 	}
+	var count string
+	var hasCount bool
 	for _, field := range strings.Fields(rest) {
-		if v, ok := strings.CutPrefix(field, "generation="); ok {
-			if g, err := strconv.ParseUint(v, 10, 64); err == nil {
-				b.gen, b.hasGen = g, true
+		if v, ok := strings.CutPrefix(field, "generation="); ok && !b.hasGen {
+			g, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil
 			}
-			return
+			b.gen, b.hasGen = g, true
+		} else if v, ok := strings.CutPrefix(field, "records="); ok && !hasCount {
+			count, hasCount = v, true
 		}
 	}
+	if !b.hasGen || !hasCount {
+		return nil
+	}
+	n, err := strconv.ParseUint(count, 10, 31)
+	if err != nil {
+		return b.lines.errorf(b.lines.n, "record count %s is not an integer in 0..%d", quoteShort(count), math.MaxInt32)
+	}
+	b.count, b.countN, b.hasCount = int(n), b.lines.n, true
+	return nil
 }
 
 func (b *blockReader) setStart(line []byte) {
@@ -408,17 +455,47 @@ func (b *blockReader) setStart(line []byte) {
 }
 
 // nextStart returns the start line of the next record and its number,
-// or io.EOF.
+// or io.EOF. It holds the input to the record count of the dump
+// comment: a record beyond it is an error, and so is the end of the
+// input before it or in the middle of a line.
 func (b *blockReader) nextStart() (string, int, error) {
 	b.begin()
 	if b.err != nil {
 		return "", 0, b.err
 	}
 	if !b.more {
+		if err := b.checkEnd(); err != nil {
+			b.err = err
+			return "", 0, err
+		}
 		return "", 0, io.EOF
 	}
+	if b.hasCount && b.started == b.count {
+		b.err = b.lines.errorf(b.startN, "record %d, but the dump comment on line %d declares records=%d; "+
+			"after adding records by hand, correct the count or remove it", b.started+1, b.countN, b.count)
+		return "", 0, b.err
+	}
 	b.more = false
+	b.started++
 	return b.start, b.startN, nil
+}
+
+// checkEnd reports an input that ends before the record count of the
+// dump comment is reached, or in the middle of a line: a dump always
+// ends with a complete line, so either means the input was cut short.
+func (b *blockReader) checkEnd() error {
+	if !b.hasCount {
+		return nil
+	}
+	if b.started != b.count {
+		return b.lines.errorf(b.countN, "the dump comment declares records=%d, the input ends after %d (truncated?); "+
+			"after removing records by hand, correct the count or remove it", b.count, b.started)
+	}
+	if b.lines.unterminated {
+		return b.lines.errorf(b.lines.n, "the input ends in the middle of a line (truncated?): "+
+			"a dump that declares its record count ends with a newline")
+	}
+	return nil
 }
 
 // body returns the next line of the current record, or ok == false when

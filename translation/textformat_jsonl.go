@@ -54,6 +54,8 @@ type jsonlReader struct {
 
 func (r *jsonlReader) Generation() (uint64, bool) { return 0, false }
 
+func (r *jsonlReader) Records() (int, bool) { return 0, false }
+
 func (r *jsonlReader) Next() (Record, error) {
 	if r.err != nil {
 		return Record{}, r.err
