@@ -551,10 +551,10 @@ func parseUint32(what, s string) (uint32, error) {
 }
 
 // parseID parses a record ID.
-func parseID(s string) (uint64, error) {
+func parseID(what, s string) (uint64, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("id %s is not an integer in 0..18446744073709551615", quoteShort(s))
+		return 0, fmt.Errorf("%s %s is not an integer in 0..18446744073709551615", what, quoteShort(s))
 	}
 	return n, nil
 }
