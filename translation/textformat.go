@@ -14,91 +14,28 @@ import (
 
 // Format names a text format for tables of records. All three can be
 // read with NewReader and written with NewWriter; readers and writers
-// stream, holding one record at a time.
+// stream, holding one record at a time. FORMATS.md in this directory is
+// their specification; in short:
 //
-// The text format (FormatText) is the lossless dump format, meant to be
-// read and edited by people. A dump starts with a comment line giving the
-// generation of the database it was taken from and the number of
-// records; each record is a separator line of exactly 70 '#' characters,
-// a header line "KEY & URI BLOCK/ORDER/ID", the action and, if the
-// record has one, the note:
+//   - FormatText is the lossless dump format, meant to be read and edited
+//     by people: per record a separator line of 70 '#', a header line
+//     "KEY & URI BLOCK/ORDER/ID", and the action and note on lines
+//     prefixed "action> " and "note> ".
+//   - FormatFile is the format of Apache2::Translation::File: a line
+//     ">>> ID KEY URI BLOCK ORDER", then the action's lines. It has no
+//     notes.
+//   - FormatJSONL has one JSON object per record, decoded strictly by
+//     JSONRecord.
 //
-//	# transdb dump generation=7 records=2
-//	######################################################################
-//	front & :PRE: 0/0/1
-//	action> Cond: $HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/
-//	######################################################################
-//	front & /static 0/0/6
-//	action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO
-//	note> serves the static files
-//	note> in the visitor's language
-//
-// The action is split on "\n" and each piece is written on its own line
-// after the prefix "action> ", so an empty action is one "action> " line
-// and an action ending in a newline ends with an empty "action> " line.
-// The note follows the same way with the prefix "note> "; a record
-// without a note (or with an empty one) has no note lines. Lines end with
-// "\n" only: a "\r" is part of its line and so of the action or note.
-// Because every line of an action or note is prefixed, a '#', ">>>" or
-// any other text at the start of an action line is unambiguous.
-//
-// When reading text, lines before the first separator may be blank or
-// start with '#' (comments); the first comment of the form
-// "# transdb dump generation=G ..." gives the generation that
-// Reader.Generation reports. It is informational only: the loader does
-// not check it. Its "records=N", though, is held to: a dump with it must
-// hold exactly N records and end with a complete line, or the reader
-// fails at the end, so that a dump cut short is never taken for the
-// whole table. After a separator the header line must follow, then only
-// action and note lines (all action lines before the note lines, at
-// least one action line) up to the next separator or the end of the
-// input. A line "action>" or "note>" without the space (as editors that
-// strip trailing blanks leave it) counts as an empty piece. In the
-// header, the fields are separated by runs of white space and the ID may
-// be left out ("KEY & URI BLOCK/ORDER"); IDs are ignored on load anyway,
-// the Reader reports them in Record.ID (0 when absent).
-//
-// The file format (FormatFile) is the format of Apache2::Translation::File.
-// A record starts with a line ">>> ID KEY URI BLOCK ORDER" (fields
-// separated by runs of white space); its action is the following lines up
-// to the next ">>>" line or the end of the input, joined with "\n" and
-// without a trailing newline:
-//
-//	>>> 1 front :PRE: 0 0
-//	Cond: $HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/
-//	>>> 2 front :PRE: 0 1
-//	Redirect: 'http://xyz.com'.$URI, 301
-//
-// The format has no notes: a writer drops them. Lines before the first
-// ">>>" line must be blank or start with '#'; the writer puts the same
-// "# transdb dump" comment there as the text format, and the reader
-// reports its generation. An empty action is written as one empty line.
-// An action line that itself starts with ">>>" would start a new record,
-// so the writer escapes it: an action line starting with ">>>" or with a
-// backslash gets one more backslash in front, and the reader removes one
-// leading backslash from every action line that has one. (Files written
-// by the Perl module are read unchanged unless an action line starts
-// with a backslash.)
-//
-// The jsonl format (FormatJSONL) has one JSON object per line, with the
-// fields in this order:
-//
-//	{"key":"front","uri":"/static","block":0,"order":0,"action":"File: ...","note":"serves ...","id":6}
-//
-// "note" is left out when the record has none. The writer always produces
-// the same bytes for the same record (no HTML escaping, no extra white
-// space). The reader is strict: key, uri, block, order and action are
-// required, note and id optional; unknown or repeated fields, null
-// values, block or order outside 0..4294967295 and input that is not
-// valid UTF-8 are errors; blank lines are skipped. JSON text is Unicode,
-// so the writer refuses records holding bytes that are not valid UTF-8
-// (use the text format for such tables).
-//
-// In every format the key and uri must be non-empty and free of white
-// space (see ValidateKeyURI); readers report malformed input as a
+// Text and file dumps start with the comment line
+// "# transdb dump generation=G records=N". The generation is
+// informational; the record count is binding: a reader fails on a dump
+// that holds more or fewer records than it declares, or that ends in the
+// middle of a line, so a dump cut short is never loaded as the whole
+// table. In every format the key and uri must be non-empty and free of
+// white space (see ValidateKeyURI); readers report malformed input as a
 // *ParseError naming the line, which matches ErrFormat. Dumping and
-// loading again is lossless for text and jsonl; for file it loses the
-// notes.
+// loading again is lossless for text and jsonl.
 type Format string
 
 // The supported formats.
