@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"transdb/translation"
 )
@@ -27,67 +26,30 @@ type txnOp struct {
 	old, new translation.Record
 }
 
-// The fields of a record in a txn body, as bits of recordFields.has.
-const (
-	fieldKey = 1 << iota
-	fieldURI
-	fieldBlock
-	fieldOrder
-	fieldAction
-	fieldNote
-	fieldID
-)
-
-var fieldNames = []string{"key", "uri", "block", "order", "action", "note", "id"}
-
 // Which fields each kind of record takes.
 const (
 	// A new record (an insert op, the new record of an update) needs
 	// everything but note and id, and must not name an id.
-	newRequired = fieldKey | fieldURI | fieldBlock | fieldOrder | fieldAction
-	newAllowed  = newRequired | fieldNote
+	newRequired = translation.FieldKey | translation.FieldURI | translation.FieldBlock | translation.FieldOrder | translation.FieldAction
+	newAllowed  = newRequired | translation.FieldNote
 	// An old record (of update and delete) is named by key, uri, block,
 	// order and id; action and note are allowed, as a record read by a
 	// fetch has them, but are not compared.
-	oldRequired = fieldKey | fieldURI | fieldBlock | fieldOrder | fieldID
-	oldAllowed  = oldRequired | fieldAction | fieldNote
+	oldRequired = translation.FieldKey | translation.FieldURI | translation.FieldBlock | translation.FieldOrder | translation.FieldID
+	oldAllowed  = oldRequired | translation.FieldAction | translation.FieldNote
 )
-
-// recordFields collects the fields of a record object and which were
-// given.
-type recordFields struct {
-	rec translation.Record
-	has int
-}
-
-// check reports a missing required field, a field that is not allowed
-// and an invalid key or uri.
-func (f *recordFields) check(path string, required, allowed int, what string) error {
-	for i, name := range fieldNames {
-		bit := 1 << i
-		switch {
-		case required&bit != 0 && f.has&bit == 0:
-			return badRequest(path+"."+name, "missing")
-		case allowed&bit == 0 && f.has&bit != 0:
-			return badRequest(path+"."+name, "not allowed in %s", what)
-		}
-	}
-	if f.has&fieldKey != 0 {
-		if err := checkKeyURI(path+".key", f.rec.Key); err != nil {
-			return err
-		}
-	}
-	if f.has&fieldURI != 0 {
-		if err := checkKeyURI(path+".uri", f.rec.URI); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // badRequest returns a 400 error about the JSON value at path.
 func badRequest(path, format string, args ...any) error {
 	return errorf(http.StatusBadRequest, "%s: %s", path, fmt.Sprintf(format, args...))
+}
+
+// invalid returns err, an error of translation.JSONRecord, as a 400.
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errorf(http.StatusBadRequest, "%v", err)
 }
 
 // decodeTxn decodes and checks a txn body:
@@ -96,8 +58,9 @@ func badRequest(path, format string, args ...any) error {
 //
 // strictly: the body must be one JSON object and nothing else, with no
 // unknown or repeated fields, no null values and numbers that are
-// integers in range. Every error is a 400 naming the offending field,
-// such as ops[2].old.block.
+// integers in range. The records are decoded by translation.JSONRecord,
+// as the lines of the jsonl format are. Every error is a 400 naming the
+// offending field, such as ops[2].old.block.
 func decodeTxn(body []byte) (*txnRequest, error) {
 	r := jsonReader{dec: json.NewDecoder(bytes.NewReader(body))}
 	r.dec.UseNumber()
@@ -121,17 +84,17 @@ func decodeTxn(body []byte) (*txnRequest, error) {
 				return err
 			})
 		}
-		return badRequest(name, "unknown field")
+		return errorf(http.StatusBadRequest, "unknown field %q", name)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if _, err := r.dec.Token(); err != io.EOF {
-		return nil, errorf(http.StatusBadRequest, "data after the JSON object")
+		return nil, errorf(http.StatusBadRequest, "unexpected data after the JSON object")
 	}
 	switch {
 	case !hasOps:
-		return nil, badRequest("ops", "missing")
+		return nil, errorf(http.StatusBadRequest, "missing field %q", "ops")
 	case len(req.ops) == 0:
 		return nil, badRequest("ops", "no operations")
 	}
@@ -147,13 +110,27 @@ type jsonReader struct{ dec *json.Decoder }
 // body, is a 400 naming the byte offset.
 func (r *jsonReader) token(path string) (json.Token, error) {
 	t, err := r.dec.Token()
-	switch {
-	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badRequest(path, "unexpected end of the body (truncated JSON?)")
-	case err != nil:
-		return nil, errorf(http.StatusBadRequest, "invalid JSON near byte %d: %v", r.dec.InputOffset(), err)
+	if err != nil {
+		return nil, r.syntaxError(path, err)
 	}
 	return t, nil
+}
+
+// syntaxError returns the 400 error of malformed JSON.
+func (r *jsonReader) syntaxError(path string, err error) error {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest(path, "truncated JSON object (the body ends early)")
+	}
+	return errorf(http.StatusBadRequest, "invalid JSON near byte %d: %v", r.dec.InputOffset(), err)
+}
+
+// raw reads a value as it is.
+func (r *jsonReader) raw(path string) (json.RawMessage, error) {
+	var v json.RawMessage
+	if err := r.dec.Decode(&v); err != nil {
+		return nil, r.syntaxError(path, err)
+	}
+	return v, nil
 }
 
 // describe names the kind of a token for messages.
@@ -182,7 +159,7 @@ func (r *jsonReader) object(path string, fn func(name string) error) error {
 		return err
 	}
 	if t != json.Delim('{') {
-		return badRequest(path, "want an object, got %s", describe(t))
+		return badRequest(path, "want a JSON object, found %s", describe(t))
 	}
 	var seen []string
 	for r.dec.More() {
@@ -192,7 +169,7 @@ func (r *jsonReader) object(path string, fn func(name string) error) error {
 		}
 		name := t.(string) // the decoder allows nothing else here
 		if slices.Contains(seen, name) {
-			return badRequest(path+"."+name, "repeated field")
+			return errorf(http.StatusBadRequest, "repeated field %q", path+"."+name)
 		}
 		seen = append(seen, name)
 		if err := fn(name); err != nil {
@@ -211,7 +188,7 @@ func (r *jsonReader) array(path string, fn func(i int) error) error {
 		return err
 	}
 	if t != json.Delim('[') {
-		return badRequest(path, "want an array, got %s", describe(t))
+		return badRequest(path, "want a JSON array, found %s", describe(t))
 	}
 	for i := 0; r.dec.More(); i++ {
 		if err := fn(i); err != nil {
@@ -230,61 +207,19 @@ func (r *jsonReader) str(path string) (string, error) {
 	}
 	s, ok := t.(string)
 	if !ok {
-		return "", badRequest(path, "want a string, got %s", describe(t))
+		return "", errorf(http.StatusBadRequest, "%s must be a string, found %s", path, describe(t))
 	}
 	return s, nil
 }
 
-// uint reads an integer in lo..hi.
-func (r *jsonReader) uint(path string, lo, hi uint64) (uint64, error) {
-	t, err := r.token(path)
-	if err != nil {
-		return 0, err
-	}
-	n, isNum := t.(json.Number)
-	v, err := strconv.ParseUint(string(n), 10, 64)
-	if !isNum || err != nil || v < lo || v > hi {
-		return 0, badRequest(path, "want an integer in %d..%d, got %s", lo, hi, describe(t))
-	}
-	return v, nil
-}
-
-// field reads the value of the record field name into f.
-func (r *jsonReader) field(path, name string, f *recordFields) error {
-	i := slices.Index(fieldNames, name)
-	if i < 0 {
-		return badRequest(path+"."+name, "unknown field")
-	}
-	path += "." + name
-	f.has |= 1 << i
-	var err error
-	var n uint64
-	switch 1 << i {
-	case fieldKey:
-		f.rec.Key, err = r.str(path)
-	case fieldURI:
-		f.rec.URI, err = r.str(path)
-	case fieldBlock:
-		n, err = r.uint(path, 0, math.MaxUint32)
-		f.rec.Block = uint32(n)
-	case fieldOrder:
-		n, err = r.uint(path, 0, math.MaxUint32)
-		f.rec.Order = uint32(n)
-	case fieldAction:
-		f.rec.Action, err = r.str(path)
-	case fieldNote:
-		f.rec.Note, err = r.str(path)
-	case fieldID:
-		f.rec.ID, err = r.uint(path, 1, math.MaxUint64)
-	}
-	return err
-}
-
 // record reads a record object.
-func (r *jsonReader) record(path string) (*recordFields, error) {
-	f := &recordFields{}
-	err := r.object(path, func(name string) error { return r.field(path, name, f) })
-	return f, err
+func (r *jsonReader) record(path string) (*translation.JSONRecord, error) {
+	v, err := r.raw(path)
+	if err != nil {
+		return nil, err
+	}
+	j := &translation.JSONRecord{Path: path}
+	return j, invalid(j.UnmarshalJSON(v))
 }
 
 // op reads and checks one operation:
@@ -297,9 +232,9 @@ func (r *jsonReader) op(path string) (txnOp, error) {
 	var (
 		kind     string
 		hasKind  bool
-		top      recordFields
-		old, new *recordFields
+		old, new *translation.JSONRecord
 	)
+	top := translation.JSONRecord{Path: path} // the fields of an insert
 	err := r.object(path, func(name string) error {
 		var err error
 		switch name {
@@ -311,7 +246,10 @@ func (r *jsonReader) op(path string) (txnOp, error) {
 		case "new":
 			new, err = r.record(path + ".new")
 		default:
-			err = r.field(path, name, &top)
+			var v json.RawMessage
+			if v, err = r.raw(path + "." + name); err == nil {
+				err = invalid(top.SetField(name, v))
+			}
 		}
 		return err
 	})
@@ -319,10 +257,9 @@ func (r *jsonReader) op(path string) (txnOp, error) {
 		return txnOp{}, err
 	}
 	if !hasKind {
-		return txnOp{}, badRequest(path+".op", "missing")
+		return txnOp{}, errorf(http.StatusBadRequest, "missing field %q", path+".op")
 	}
 	op := txnOp{kind: kind}
-	what := fmt.Sprintf("op %q", kind)
 	var want struct{ top, old, new bool }
 	switch kind {
 	case "insert":
@@ -335,35 +272,46 @@ func (r *jsonReader) op(path string) (txnOp, error) {
 	default:
 		return txnOp{}, badRequest(path+".op", "unknown op %q (want insert, update, delete or clear)", kind)
 	}
+	inOp := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return errorf(http.StatusBadRequest, "%v in op %q", err, kind)
+	}
 	if want.top {
-		if err := top.check(path, newRequired, newAllowed, what); err != nil {
+		if err := inOp(top.Check(newRequired, newAllowed)); err != nil {
 			return txnOp{}, err
 		}
-		op.new = top.rec
-	} else if err := top.check(path, 0, 0, what); err != nil {
+		op.new = top.Record
+	} else if err := inOp(top.Check(0, 0)); err != nil {
 		return txnOp{}, err
 	}
 	for _, part := range []struct {
 		name              string
-		f                 *recordFields
+		j                 *translation.JSONRecord
 		want              bool
-		required, allowed int
+		required, allowed translation.RecordFields
 		dst               *translation.Record
 	}{
 		{"old", old, want.old, oldRequired, oldAllowed, &op.old},
 		{"new", new, want.new, newRequired, newAllowed, &op.new},
 	} {
 		switch {
-		case part.want && part.f == nil:
-			return txnOp{}, badRequest(path+"."+part.name, "missing")
-		case !part.want && part.f != nil:
-			return txnOp{}, badRequest(path+"."+part.name, "not allowed in %s", what)
+		case part.want && part.j == nil:
+			return txnOp{}, inOp(fmt.Errorf("missing field %q", path+"."+part.name))
+		case !part.want && part.j != nil:
+			return txnOp{}, inOp(fmt.Errorf("field %q is not allowed", path+"."+part.name))
 		case part.want:
-			if err := part.f.check(path+"."+part.name, part.required, part.allowed, "the "+part.name+" record"); err != nil {
+			if err := invalid(part.j.Check(part.required, part.allowed)); err != nil {
 				return txnOp{}, err
 			}
-			*part.dst = part.f.rec
+			*part.dst = part.j.Record
 		}
+	}
+	// An old record names a stored one, and stored records have ids
+	// from 1.
+	if want.old && op.old.ID == 0 {
+		return txnOp{}, errorf(http.StatusBadRequest, "%s.old.id \"0\" is not an integer in 1..%d", path, uint64(math.MaxUint64))
 	}
 	return op, nil
 }

@@ -243,7 +243,7 @@ func (s *Server) handleTxn(x *exchange) error {
 	})
 }
 
-// handleLoad serves POST /v1/load?format=F[&clear=1][&generation=G].
+// handleLoad serves POST /v1/load?format=F[&clear=1[&empty=1]][&generation=G].
 func (s *Server) handleLoad(x *exchange) error {
 	if err := s.authorize(x); err != nil {
 		return err
@@ -262,6 +262,10 @@ func (s *Server) handleLoad(x *exchange) error {
 		return err
 	}
 	clear, err := boolParam(q, "clear")
+	if err != nil {
+		return err
+	}
+	empty, err := boolParam(q, "empty")
 	if err != nil {
 		return err
 	}
@@ -291,6 +295,9 @@ func (s *Server) handleLoad(x *exchange) error {
 		recs = append(recs, rec)
 	}
 	gen, err := s.commit(pr, expect, func(t *txn) error {
+		if err := translation.CheckLoad(rd, len(recs), translation.LoadOptions{Clear: clear, AllowEmpty: empty}); err != nil {
+			return errorf(http.StatusBadRequest, "%v; add empty=1 to empty the table", err)
+		}
 		if clear {
 			if _, err := t.clear(); err != nil {
 				return err

@@ -221,8 +221,8 @@ func TestLoadInsertsATableInOneTransaction(t *testing.T) {
 	if f := s.fetch("key=a&uri=/x"); len(f.Blocks) != 2 || f.Blocks[1].Action != "second\nline" {
 		t.Errorf("file load: %+v", f)
 	}
-	// An empty table with clear empties it.
-	s.decode(s.post("/v1/load?clear=1", ""), http.StatusOK, &res)
+	// An empty table with clear and empty empties it.
+	s.decode(s.post("/v1/load?clear=1&empty=1", ""), http.StatusOK, &res)
 	if res.Records != 0 || res.Generation != 4 {
 		t.Errorf("empty load: %+v", res)
 	}

@@ -125,7 +125,7 @@ func (p *Provider) BaseKeys() ([][]string, error) {
 // records were all deleted, hold none. The branches of a table are not
 // searched further: the cost is a walk of the indices above the tables,
 // independent of their size.
-func (s Snapshot) BaseKeys() ([][]string, error) {
+func (s *Snapshot) BaseKeys() ([][]string, error) {
 	root, err := s.s.Root()
 	if err != nil {
 		return nil, wrapErr("base keys", err)

@@ -172,12 +172,12 @@ func TestBaseKeysListsTheTablesOfTheFile(t *testing.T) {
 	tables := [][]string{nil, {"trans", "db"}, {"a"}, {"a", "b"}}
 	for _, bk := range tables {
 		p := open(bk...)
-		inTxn(t, p, func() {
+		inTxn(t, p, func(tx *translation.Txn) {
 			for _, rec := range []translation.Record{
 				{Key: "front", URI: "/", Action: "a"},
 				{Key: "actn", URI: "/x", Action: "b", Note: "n"},
 			} {
-				if _, err := p.Insert(rec); err != nil {
+				if _, err := tx.Insert(rec); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -190,8 +190,8 @@ func TestBaseKeysListsTheTablesOfTheFile(t *testing.T) {
 
 	// A cleared table is no table.
 	a := open("a")
-	inTxn(t, a, func() {
-		if err := a.Clear(); err != nil {
+	inTxn(t, a, func(tx *translation.Txn) {
+		if _, err := tx.Clear(); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -39,6 +39,14 @@ var (
 	// answers it with 409 Conflict.
 	ErrGenerationMismatch = errors.New("generation mismatch: the database has changed")
 
+	// ErrEmptyLoad reports a Load with Clear whose input holds no
+	// records: it would empty the table, which is more often the sign
+	// of a failed export or the wrong file than the intent. An input
+	// whose dump comment says records=0, or LoadOptions.AllowEmpty,
+	// lets such a load go ahead. A server answers it with 400 Bad
+	// Request.
+	ErrEmptyLoad = errors.New("refusing to empty the table with an input of no records")
+
 	// ErrStopped reports a read or Begin on a provider after Stop.
 	ErrStopped = errors.New("provider is stopped")
 )

@@ -11,8 +11,17 @@ type LoadOptions struct {
 	Format Format
 
 	// Clear deletes the table before loading, so that the input
-	// replaces it; otherwise the input is added to it.
+	// replaces it; otherwise the input is added to it. An input without
+	// records does not replace the table: see AllowEmpty.
 	Clear bool
+
+	// AllowEmpty lets a load with Clear go ahead when the input holds no
+	// records, emptying the table. Without it such a load is refused with
+	// ErrEmptyLoad, unless the input's dump comment says records=0 (as a
+	// dump of an empty table does): an empty input is more often a failed
+	// export or the wrong file than a wish to delete everything. Use it
+	// only where an empty input is meant, not as a default.
+	AllowEmpty bool
 
 	// ExpectGeneration, when set, is the generation the database must
 	// still have when the load begins, typically the one in the header
@@ -30,10 +39,12 @@ type LoadOptions struct {
 //
 // Like Update, Load waits for a transaction open on the file in this
 // process to end. It fails with ErrReadOnly on a read-only provider,
-// with an error wrapping
-// ErrFormat (a *ParseError) on malformed input and with
+// with an error wrapping ErrFormat (a *ParseError) on malformed input,
+// including a dump that holds fewer or more records than its dump
+// comment declares, with
 // ErrGenerationMismatch when opts.ExpectGeneration is set and the
-// database has another generation.
+// database has another generation, and with ErrEmptyLoad when
+// opts.Clear is set and the input holds no records (see CheckLoad).
 func (p *Provider) Load(r io.Reader, opts LoadOptions) (generation uint64, records int, err error) {
 	if p.readOnly {
 		return 0, 0, fmt.Errorf("translation: load into %s: %w", p.path, ErrReadOnly)
@@ -70,7 +81,41 @@ func (t *Txn) load(rd Reader, opts LoadOptions) (int, error) {
 			return 0, err
 		}
 	}
-	return t.Append(ReaderSource(rd), false)
+	n, err := t.Append(ReaderSource(rd), false)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkLoad(rd, n, opts); err != nil {
+		return 0, fmt.Errorf("translation: load into %s: %w", t.p.path, err)
+	}
+	return n, nil
+}
+
+// CheckLoad applies the rule for loads of an input without records to
+// a table read from rd, records being the number of records read (all
+// of them: call it after Next returned io.EOF). A load with opts.Clear
+// and no records would empty the table; CheckLoad refuses it with an
+// error wrapping ErrEmptyLoad unless the input's dump comment says
+// records=0 or opts.AllowEmpty is set. Without Clear, and with records,
+// it returns nil. Provider.Load applies it; code that reads a table
+// itself before loading it, as a server does, calls it to apply the
+// same rule.
+func CheckLoad(rd Reader, records int, opts LoadOptions) error {
+	if err := checkLoad(rd, records, opts); err != nil {
+		return fmt.Errorf("translation: %w", err)
+	}
+	return nil
+}
+
+// checkLoad is CheckLoad without the package prefix.
+func checkLoad(rd Reader, records int, opts LoadOptions) error {
+	if !opts.Clear || records > 0 || opts.AllowEmpty {
+		return nil
+	}
+	if n, ok := rd.Records(); ok && n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (the input does not declare records=0)", ErrEmptyLoad)
 }
 
 // Dump writes the table of the newest version to w in format f; see

@@ -219,3 +219,117 @@ func TestLoadWaitsForOpenTxnThenCommitsAfterIt(t *testing.T) {
 	}
 	checkFetch(t, p, "k1", "u1", false, `k1 u1 0 0 "a"`, `k1 u1 0 1 "b"`, `k1 u1 1 1 "c"`)
 }
+
+// unchanged fails the test unless p still has generation gen and the
+// table dumped as text.
+func unchanged(t *testing.T, p *translation.Provider, gen uint64, text []byte) {
+	t.Helper()
+	if now, err := p.Generation(); err != nil || now != gen {
+		t.Errorf("generation %d, %v after a refused load, want %d", now, err, gen)
+	}
+	if after := dump(t, p, translation.FormatText); !bytes.Equal(after, text) {
+		t.Errorf("a refused load changed the table:\n%s", after)
+	}
+}
+
+func TestLoadOfATruncatedDumpCommitsNothing(t *testing.T) {
+	for _, f := range []translation.Format{translation.FormatText, translation.FormatFile} {
+		t.Run(string(f), func(t *testing.T) {
+			p := writable(t)
+			whole := countedTable(t, f, 15)
+			gen, _ := load(t, p, []byte(whole), translation.LoadOptions{Format: f})
+			before := dump(t, p, translation.FormatText)
+			for _, in := range []string{firstLines(whole, 13), whole[:len(whole)-2]} {
+				_, _, err := p.Load(strings.NewReader(in), translation.LoadOptions{Format: f, Clear: true})
+				var perr *translation.ParseError
+				if !errors.As(err, &perr) || !errors.Is(err, translation.ErrFormat) {
+					t.Errorf("Load of %d of %d bytes: %v, want a *ParseError", len(in), len(whole), err)
+				}
+				unchanged(t, p, gen, before)
+			}
+		})
+	}
+}
+
+func TestLoadWithClearRefusesAnInputWithoutRecords(t *testing.T) {
+	const (
+		text  = translation.FormatText
+		file  = translation.FormatFile
+		jsonl = translation.FormatJSONL
+	)
+	tests := []struct {
+		name    string
+		format  translation.Format
+		in      string
+		allow   bool // LoadOptions.AllowEmpty
+		refused bool
+	}{
+		{"text: empty", text, "", false, true},
+		{"file: empty", file, "", false, true},
+		{"jsonl: empty", jsonl, "", false, true},
+		{"jsonl: blank lines", jsonl, "\n  \n", false, true},
+		{"text: only comments", text, "# nothing here\n\n", false, true},
+		{"text: dump comment without a count", text, "# transdb dump generation=1\n", false, true},
+		{"text: records=0", text, "# transdb dump generation=1 records=0\n", false, false},
+		{"file: records=0", file, "# transdb dump generation=1 records=0\n", false, false},
+		{"text: empty, allowed", text, "", true, false},
+		{"jsonl: empty, allowed", jsonl, "", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writable(t)
+			gen, _ := load(t, p, []byte(scenarioTable), translation.LoadOptions{})
+			before := dump(t, p, translation.FormatText)
+			newGen, n, err := p.Load(strings.NewReader(tt.in), translation.LoadOptions{Format: tt.format, Clear: true, AllowEmpty: tt.allow})
+			if tt.refused {
+				if !errors.Is(err, translation.ErrEmptyLoad) {
+					t.Fatalf("Load = %d, %d, %v; want ErrEmptyLoad", newGen, n, err)
+				}
+				unchanged(t, p, gen, before)
+				return
+			}
+			if err != nil || n != 0 || newGen != gen+1 {
+				t.Fatalf("Load = %d, %d, %v; want generation %d and no records", newGen, n, err, gen+1)
+			}
+			if keys, _ := p.ListKeys(); len(keys) != 0 {
+				t.Errorf("keys after emptying the table: %q", keys)
+			}
+		})
+	}
+
+	// Without Clear an input without records adds nothing and is no
+	// cause for refusal.
+	p := writable(t)
+	load(t, p, []byte(scenarioTable), translation.LoadOptions{})
+	if _, n, err := p.Load(strings.NewReader(""), translation.LoadOptions{}); err != nil || n != 0 {
+		t.Errorf("Load of nothing without Clear = %d, %v", n, err)
+	}
+}
+
+func TestCheckLoad(t *testing.T) {
+	reader := func(in string) translation.Reader {
+		r, err := translation.NewReader(strings.NewReader(in), translation.FormatText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	clear := translation.LoadOptions{Clear: true}
+	if err := translation.CheckLoad(reader(""), 0, clear); !errors.Is(err, translation.ErrEmptyLoad) {
+		t.Errorf("CheckLoad of nothing with Clear: %v, want ErrEmptyLoad", err)
+	}
+	for _, tt := range []struct {
+		in      string
+		records int
+		opts    translation.LoadOptions
+	}{
+		{"", 0, translation.LoadOptions{}},
+		{"", 0, translation.LoadOptions{Clear: true, AllowEmpty: true}},
+		{"# transdb dump generation=4 records=0\n", 0, clear},
+		{"", 3, clear},
+	} {
+		if err := translation.CheckLoad(reader(tt.in), tt.records, tt.opts); err != nil {
+			t.Errorf("CheckLoad(%q, %d, %+v): %v", tt.in, tt.records, tt.opts, err)
+		}
+	}
+}

@@ -7,94 +7,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
 
 // Format names a text format for tables of records. All three can be
 // read with NewReader and written with NewWriter; readers and writers
-// stream, holding one record at a time.
+// stream, holding one record at a time. FORMATS.md in this directory is
+// their specification; in short:
 //
-// The text format (FormatText) is the lossless dump format, meant to be
-// read and edited by people. A dump starts with a comment line giving the
-// generation of the database it was taken from and the number of
-// records; each record is a separator line of exactly 70 '#' characters,
-// a header line "KEY & URI BLOCK/ORDER/ID", the action and, if the
-// record has one, the note:
+//   - FormatText is the lossless dump format, meant to be read and edited
+//     by people: per record a separator line of 70 '#', a header line
+//     "KEY & URI BLOCK/ORDER/ID", and the action and note on lines
+//     prefixed "action> " and "note> ".
+//   - FormatFile is the format of Apache2::Translation::File: a line
+//     ">>> ID KEY URI BLOCK ORDER", then the action's lines. It has no
+//     notes.
+//   - FormatJSONL has one JSON object per record, decoded strictly by
+//     JSONRecord.
 //
-//	# transdb dump generation=7 records=2
-//	######################################################################
-//	front & :PRE: 0/0/1
-//	action> Cond: $HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/
-//	######################################################################
-//	front & /static 0/0/6
-//	action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO
-//	note> serves the static files
-//	note> in the visitor's language
-//
-// The action is split on "\n" and each piece is written on its own line
-// after the prefix "action> ", so an empty action is one "action> " line
-// and an action ending in a newline ends with an empty "action> " line.
-// The note follows the same way with the prefix "note> "; a record
-// without a note (or with an empty one) has no note lines. Lines end with
-// "\n" only: a "\r" is part of its line and so of the action or note.
-// Because every line of an action or note is prefixed, a '#', ">>>" or
-// any other text at the start of an action line is unambiguous.
-//
-// When reading text, lines before the first separator may be blank or
-// start with '#' (comments); the first comment of the form
-// "# transdb dump generation=G ..." gives the generation that
-// Reader.Generation reports. It is informational only: the loader does
-// not check it. After a separator the header line must follow, then only
-// action and note lines (all action lines before the note lines, at
-// least one action line) up to the next separator or the end of the
-// input. A line "action>" or "note>" without the space (as editors that
-// strip trailing blanks leave it) counts as an empty piece. In the
-// header, the fields are separated by runs of white space and the ID may
-// be left out ("KEY & URI BLOCK/ORDER"); IDs are ignored on load anyway,
-// the Reader reports them in Record.ID (0 when absent).
-//
-// The file format (FormatFile) is the format of Apache2::Translation::File.
-// A record starts with a line ">>> ID KEY URI BLOCK ORDER" (fields
-// separated by runs of white space); its action is the following lines up
-// to the next ">>>" line or the end of the input, joined with "\n" and
-// without a trailing newline:
-//
-//	>>> 1 front :PRE: 0 0
-//	Cond: $HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/
-//	>>> 2 front :PRE: 0 1
-//	Redirect: 'http://xyz.com'.$URI, 301
-//
-// The format has no notes: a writer drops them. Lines before the first
-// ">>>" line must be blank or start with '#'; the writer puts the same
-// "# transdb dump" comment there as the text format, and the reader
-// reports its generation. An empty action is written as one empty line.
-// An action line that itself starts with ">>>" would start a new record,
-// so the writer escapes it: an action line starting with ">>>" or with a
-// backslash gets one more backslash in front, and the reader removes one
-// leading backslash from every action line that has one. (Files written
-// by the Perl module are read unchanged unless an action line starts
-// with a backslash.)
-//
-// The jsonl format (FormatJSONL) has one JSON object per line, with the
-// fields in this order:
-//
-//	{"key":"front","uri":"/static","block":0,"order":0,"action":"File: ...","note":"serves ...","id":6}
-//
-// "note" is left out when the record has none. The writer always produces
-// the same bytes for the same record (no HTML escaping, no extra white
-// space). The reader is strict: key, uri, block, order and action are
-// required, note and id optional; unknown or repeated fields, null
-// values, block or order outside 0..4294967295 and input that is not
-// valid UTF-8 are errors; blank lines are skipped. JSON text is Unicode,
-// so the writer refuses records holding bytes that are not valid UTF-8
-// (use the text format for such tables).
-//
-// In every format the key and uri must be non-empty and free of white
-// space (see ValidateKeyURI); readers report malformed input as a
+// Text and file dumps start with the comment line
+// "# transdb dump generation=G records=N". The generation is
+// informational; the record count is binding: a reader fails on a dump
+// that holds more or fewer records than it declares, or that ends in the
+// middle of a line, so a dump cut short is never loaded as the whole
+// table. In every format the key and uri must be non-empty and free of
+// white space (see ValidateKeyURI); readers report malformed input as a
 // *ParseError naming the line, which matches ErrFormat. Dumping and
-// loading again is lossless for text and jsonl; for file it loses the
-// notes.
+// loading again is lossless for text and jsonl.
 type Format string
 
 // The supported formats.
@@ -130,6 +71,13 @@ type Reader interface {
 	// first record; a read error is then returned by the next call of
 	// Next.
 	Generation() (uint64, bool)
+
+	// Records returns the number of records that the "# transdb dump"
+	// comment declares ("records=N"), and whether it declares one. The
+	// reader holds the input to it: a record beyond the count, or an
+	// end of input before it, is a *ParseError. Like Generation it may
+	// read ahead up to the first record.
+	Records() (int, bool)
 }
 
 // NewReader returns a Reader for a table in format f read from r. The
@@ -296,6 +244,10 @@ type lineReader struct {
 	n      int    // number of the line last returned, 1-based
 	long   []byte // holds a line longer than the bufio buffer
 	err    error  // sticky read error
+
+	// unterminated reports that the line last returned ended the input
+	// without a "\n".
+	unterminated bool
 }
 
 // next returns the next line without its "\n", or io.EOF after the last
@@ -323,6 +275,7 @@ func (l *lineReader) next() ([]byte, error) {
 		return nil, l.err
 	}
 	l.n++
+	l.unterminated = err == io.EOF
 	return bytes.TrimSuffix(line, []byte{'\n'}), nil
 }
 
@@ -345,12 +298,24 @@ type blockReader struct {
 	gen    uint64
 	hasGen bool
 	err    error // sticky
+
+	// The record count of the dump comment, if it has one, and the
+	// number of its line; started counts the records begun so far.
+	count, countN int
+	hasCount      bool
+	started       int
 }
 
 // Generation implements Reader.
 func (b *blockReader) Generation() (uint64, bool) {
 	b.begin()
 	return b.gen, b.hasGen
+}
+
+// Records implements Reader.
+func (b *blockReader) Records() (int, bool) {
+	b.begin()
+	return b.count, b.hasCount
 }
 
 // begin reads the preamble up to the first start line, once.
@@ -377,7 +342,10 @@ func (b *blockReader) begin() {
 			b.err = b.lines.errorf(b.lines.n, "record start %s", quoteLine(line))
 			return
 		case line[0] == '#':
-			b.parseDumpComment(string(line))
+			if err := b.parseDumpComment(string(line)); err != nil {
+				b.err = err
+				return
+			}
 		default:
 			b.err = b.lines.errorf(b.lines.n, "expected a comment or the first record, found %s", quoteLine(line))
 			return
@@ -385,22 +353,38 @@ func (b *blockReader) begin() {
 	}
 }
 
-// parseDumpComment takes the generation from the first comment line of
-// the form "# transdb dump generation=G ...". A comment that does not
-// parse is an ordinary comment.
-func (b *blockReader) parseDumpComment(line string) {
+// parseDumpComment takes the generation and the record count from the
+// first comment line of the form "# transdb dump generation=G ...". A
+// comment that does not parse so is an ordinary comment; in the one
+// that does, a "records=" field that is not a count is an error, as a
+// garbled count would otherwise turn its check off.
+func (b *blockReader) parseDumpComment(line string) error {
 	rest, ok := strings.CutPrefix(line, dumpComment)
 	if !ok || b.hasGen {
-		return
+		return nil
 	}
+	var count string
+	var hasCount bool
 	for _, field := range strings.Fields(rest) {
-		if v, ok := strings.CutPrefix(field, "generation="); ok {
-			if g, err := strconv.ParseUint(v, 10, 64); err == nil {
-				b.gen, b.hasGen = g, true
+		if v, ok := strings.CutPrefix(field, "generation="); ok && !b.hasGen {
+			g, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return nil
 			}
-			return
+			b.gen, b.hasGen = g, true
+		} else if v, ok := strings.CutPrefix(field, "records="); ok && !hasCount {
+			count, hasCount = v, true
 		}
 	}
+	if !b.hasGen || !hasCount {
+		return nil
+	}
+	n, err := strconv.ParseUint(count, 10, 31)
+	if err != nil {
+		return b.lines.errorf(b.lines.n, "record count %s is not an integer in 0..%d", quoteShort(count), math.MaxInt32)
+	}
+	b.count, b.countN, b.hasCount = int(n), b.lines.n, true
+	return nil
 }
 
 func (b *blockReader) setStart(line []byte) {
@@ -408,17 +392,47 @@ func (b *blockReader) setStart(line []byte) {
 }
 
 // nextStart returns the start line of the next record and its number,
-// or io.EOF.
+// or io.EOF. It holds the input to the record count of the dump
+// comment: a record beyond it is an error, and so is the end of the
+// input before it or in the middle of a line.
 func (b *blockReader) nextStart() (string, int, error) {
 	b.begin()
 	if b.err != nil {
 		return "", 0, b.err
 	}
 	if !b.more {
+		if err := b.checkEnd(); err != nil {
+			b.err = err
+			return "", 0, err
+		}
 		return "", 0, io.EOF
 	}
+	if b.hasCount && b.started == b.count {
+		b.err = b.lines.errorf(b.startN, "record %d, but the dump comment on line %d declares records=%d; "+
+			"after adding records by hand, correct the count or remove it", b.started+1, b.countN, b.count)
+		return "", 0, b.err
+	}
 	b.more = false
+	b.started++
 	return b.start, b.startN, nil
+}
+
+// checkEnd reports an input that ends before the record count of the
+// dump comment is reached, or in the middle of a line: a dump always
+// ends with a complete line, so either means the input was cut short.
+func (b *blockReader) checkEnd() error {
+	if !b.hasCount {
+		return nil
+	}
+	if b.started != b.count {
+		return b.lines.errorf(b.countN, "the dump comment declares records=%d, the input ends after %d (truncated?); "+
+			"after removing records by hand, correct the count or remove it", b.count, b.started)
+	}
+	if b.lines.unterminated {
+		return b.lines.errorf(b.lines.n, "the input ends in the middle of a line (truncated?): "+
+			"a dump that declares its record count ends with a newline")
+	}
+	return nil
 }
 
 // body returns the next line of the current record, or ok == false when
@@ -474,10 +488,10 @@ func parseUint32(what, s string) (uint32, error) {
 }
 
 // parseID parses a record ID.
-func parseID(s string) (uint64, error) {
+func parseID(what, s string) (uint64, error) {
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("id %s is not an integer in 0..18446744073709551615", quoteShort(s))
+		return 0, fmt.Errorf("%s %s is not an integer in 0..18446744073709551615", what, quoteShort(s))
 	}
 	return n, nil
 }

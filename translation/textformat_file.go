@@ -50,7 +50,7 @@ func parseFileHeader(line string) (Record, error) {
 	}
 	rec := Record{Key: fields[1], URI: fields[2]}
 	var err error
-	if rec.ID, err = parseID(fields[0]); err != nil {
+	if rec.ID, err = parseID("id", fields[0]); err != nil {
 		return Record{}, err
 	}
 	if rec.Block, err = parseUint32("block", fields[3]); err != nil {

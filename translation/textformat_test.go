@@ -3,6 +3,7 @@ package translation_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -210,8 +211,8 @@ func TestTextReaderAcceptsHandEditedInput(t *testing.T) {
 	in := "# my table, edited by hand\n" +
 		"\n" +
 		"#\n" +
-		"# transdb dump generation=12 records=99\n" +
-		"# transdb dump generation=13\n" +
+		"# transdb dump generation=12\n" + // no records=, so no count to hold it to
+		"# transdb dump generation=13 records=99\n" + // not the first: a comment
 		sep + "\n" +
 		"  k   &   /a   1/2  \n" + // runs of blanks, no ID
 		"action>\n" + // trailing blank stripped by an editor
@@ -234,6 +235,117 @@ func TestTextReaderAcceptsHandEditedInput(t *testing.T) {
 	}
 	if gen != 12 || !hasGen {
 		t.Errorf("Generation() = %d, %v; want the first dump comment's 12", gen, hasGen)
+	}
+}
+
+// countedTable returns a text or file dump of n records whose actions
+// are one line each, so that a text record takes three lines and a file
+// record two, after the one-line dump comment.
+func countedTable(t testing.TB, f translation.Format, n int) string {
+	recs := make([]translation.Record, n)
+	for i := range recs {
+		recs[i] = translation.Record{Key: "k", URI: fmt.Sprintf("/r%02d", i), Action: fmt.Sprintf("action %d", i), ID: uint64(i + 1)}
+	}
+	return string(writeAll(t, f, 7, recs))
+}
+
+// firstLines returns the first n lines of s, each with its newline.
+func firstLines(s string, n int) string {
+	i := 0
+	for range n {
+		i += strings.IndexByte(s[i:], '\n') + 1
+	}
+	return s[:i]
+}
+
+func TestReadersHoldADumpToItsRecordCount(t *testing.T) {
+	text15 := countedTable(t, translation.FormatText, 15)
+	file15 := countedTable(t, translation.FormatFile, 15)
+	text2 := countedTable(t, translation.FormatText, 2)
+	tests := []struct {
+		name    string
+		format  translation.Format
+		in      string
+		records int    // read before the error
+		line    int    // of the error; 0: no error
+		wantErr string // in the error
+	}{
+		{"text: complete", translation.FormatText, text15, 15, 0, ""},
+		{"file: complete", translation.FormatFile, file15, 15, 0, ""},
+		{"text: cut after 13 lines", translation.FormatText, firstLines(text15, 13), 4, 1, "declares records=15, the input ends after 4 (truncated?)"},
+		{"file: cut after 13 lines", translation.FormatFile, firstLines(file15, 13), 6, 1, "declares records=15, the input ends after 6"},
+		{"text: cut in the middle of a record", translation.FormatText, firstLines(text15, 15) + "action> cu", 5, 1, "declares records=15, the input ends after 5"},
+		{"text: cut between separator and header", translation.FormatText, firstLines(text15, 8), 2, 8, "record separator not followed by a record header"},
+		{"text: cut in the last line", translation.FormatText, text15[:len(text15)-3], 15, 46, "ends in the middle of a line (truncated?)"},
+		{"file: cut in the last line", translation.FormatFile, file15[:len(file15)-1], 15, 31, "ends in the middle of a line"},
+		{"text: only the dump comment", translation.FormatText, firstLines(text15, 1), 0, 1, "declares records=15, the input ends after 0"},
+		{"text: a record more than declared", translation.FormatText, text2 + firstLines(text15[len(firstLines(text15, 1)):], 3), 2, 8, "record 3, but the dump comment on line 1 declares records=2"},
+		{"text: no records declared and none found", translation.FormatText, "# transdb dump generation=3 records=0\n", 0, 0, ""},
+		{"file: no records declared and none found", translation.FormatFile, "# transdb dump generation=3 records=0\n", 0, 0, ""},
+		{"text: garbled count", translation.FormatText, "# c\n# transdb dump generation=3 records=1x\n", 0, 2, `record count "1x" is not an integer`},
+		{"text: negative count", translation.FormatText, "# transdb dump generation=3 records=-1\n", 0, 1, `record count "-1"`},
+		{"text: without records= nothing is checked", translation.FormatText, "# transdb dump generation=3\n" + firstLines(text15, 7)[len(firstLines(text15, 1)):] + "action> cu", 2, 0, ""},
+		{"text: a count in a later comment is a comment", translation.FormatText, "# transdb dump generation=3\n# transdb dump generation=4 records=9\n", 0, 0, ""},
+		{"text: no dump comment, empty input", translation.FormatText, "", 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := translation.NewReader(strings.NewReader(tt.in), tt.format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for {
+				_, err = r.Next()
+				if err != nil {
+					break
+				}
+				n++
+			}
+			if n != tt.records {
+				t.Errorf("read %d records, want %d", n, tt.records)
+			}
+			if tt.line == 0 {
+				if err != io.EOF {
+					t.Errorf("error %v, want none", err)
+				}
+				return
+			}
+			var perr *translation.ParseError
+			if !errors.As(err, &perr) || !errors.Is(err, translation.ErrFormat) {
+				t.Fatalf("error %v, want a *ParseError", err)
+			}
+			if perr.Line != tt.line || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q on line %d, want %q on line %d", err, perr.Line, tt.wantErr, tt.line)
+			}
+			if _, again := r.Next(); again != err {
+				t.Errorf("next Next returned %v, want the same error again", again)
+			}
+		})
+	}
+}
+
+func TestRecordsReportsTheDeclaredCount(t *testing.T) {
+	tests := []struct {
+		format translation.Format
+		in     string
+		n      int
+		ok     bool
+	}{
+		{translation.FormatText, "# transdb dump generation=7 records=1\n" + sep + "\nk & / 0/0/1\naction> a\n", 1, true},
+		{translation.FormatFile, "# transdb dump generation=7 records=0\n", 0, true},
+		{translation.FormatText, "# transdb dump generation=7\n", 0, false},
+		{translation.FormatText, "# transdb dump generation=x records=3\n", 0, false},
+		{translation.FormatJSONL, `{"key":"k","uri":"/","block":0,"order":0,"action":"a"}`, 0, false},
+	}
+	for _, tt := range tests {
+		r, err := translation.NewReader(strings.NewReader(tt.in), tt.format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok := r.Records(); n != tt.n || ok != tt.ok {
+			t.Errorf("%s %q: Records() = %d, %v; want %d, %v", tt.format, tt.in, n, ok, tt.n, tt.ok)
+		}
 	}
 }
 

@@ -115,7 +115,7 @@ func parseTextHeader(line string) (Record, error) {
 		return Record{}, err
 	}
 	if len(nums) == 3 {
-		if rec.ID, err = parseID(nums[2]); err != nil {
+		if rec.ID, err = parseID("id", nums[2]); err != nil {
 			return Record{}, err
 		}
 	}

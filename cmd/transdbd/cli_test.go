@@ -253,9 +253,11 @@ func TestDiffExitStatusAndLines(t *testing.T) {
 	if r.code != 0 || r.stdout != "" || r.stderr != "" {
 		t.Fatalf("diff of the same table: exit %d, %q, %q", r.code, r.stdout, r.stderr)
 	}
-	// An edited dump: one action changed, one record removed, a note added.
+	// An edited dump: one action changed, one record removed (and the
+	// count of the dump comment corrected), a note added.
 	dump := ok(t, "", "dump", "-db", db)
-	edited := strings.Replace(dump, "action> PerlHandler: 'My::Application2'\n", "action> PerlHandler: 'My::Application3'\n", 1)
+	edited := strings.Replace(dump, " records=13\n", " records=12\n", 1)
+	edited = strings.Replace(edited, "action> PerlHandler: 'My::Application2'\n", "action> PerlHandler: 'My::Application3'\n", 1)
 	edited = strings.Replace(edited, strings.Repeat("#", 70)+"\nfront & /appl2 0/0/8\naction> Proxy: 'http://backend/'.$URI.'?l='.$CTX{lang}\n", "", 1)
 	edited = strings.Replace(edited, "action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO\n", "action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO\nnote> static files\n", 1)
 	other := writeFile(t, dir, "edited.txt", edited)
@@ -511,7 +513,7 @@ func TestMissingBaseKeyFailsNamingTheFilesBaseKeys(t *testing.T) {
 	ok(t, "", "load", "-db", empty, "-")
 	cleared := filepath.Join(dir, "cleared.mmdb")
 	ok(t, "", "load", "-db", cleared, table)
-	ok(t, "", "load", "-db", cleared, "-clear", "-")
+	ok(t, "", "load", "-db", cleared, "-clear", "-empty", "-")
 
 	const keys = `it has tables under the base keys \["other"\], \["trans","db"\] \(select one with -basekey\)\n$`
 	for _, c := range []struct {

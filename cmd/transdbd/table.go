@@ -51,7 +51,7 @@ dump with -generation G to refuse it when the database has moved on.`)
 }
 
 func runLoad(e *env, args []string) int {
-	c := newCLI(e, "load", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl] [-clear] [-generation G] INPUT|-", `
+	c := newCLI(e, "load", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl] [-clear [-empty]] [-generation G] INPUT|-", `
 Loads the table in INPUT (- for standard input) into FILE in one
 transaction: all records or, on any error, none. The records get new IDs;
 IDs in the input are ignored. Without -clear the records are added to the
@@ -59,12 +59,17 @@ table; with it they replace it. FILE is created when it does not exist,
 and so is the table under a new base key. With -config, the load goes to
 the provider's table even when the daemon serves it read-only.
 
+A dump whose "# transdb dump" line says records=N must hold N records: a
+dump cut short is refused. An input without records does not replace the
+table unless it says records=0 or -empty is given.
+
 -generation G refuses the load when the database is no longer at generation
 G, as when a dump of generation G was edited while someone else committed.
 On success it prints the number of records loaded and the new generation.`)
 	f := c.tableFlags()
 	format := c.formatFlag("of the input")
 	clear := c.fs.Bool("clear", false, "replace the table instead of adding to it")
+	empty := c.fs.Bool("empty", false, "with -clear, let an input without records empty the table")
 	var generation *uint64
 	c.fs.Func("generation", "load only if the database is at generation `G`", func(s string) error {
 		g, err := strconv.ParseUint(s, 10, 64)
@@ -92,9 +97,13 @@ On success it prints the number of records loaded and the new generation.`)
 	gen, n, err := p.Load(&countingReader{r: in, total: total, p: prog}, translation.LoadOptions{
 		Format:           *format,
 		Clear:            *clear,
+		AllowEmpty:       *empty,
 		ExpectGeneration: generation,
 	})
 	prog.done()
+	if errors.Is(err, translation.ErrEmptyLoad) {
+		err = fmt.Errorf("%w; give -empty to empty the table", err)
+	}
 	if err != nil {
 		return c.fail(err)
 	}
