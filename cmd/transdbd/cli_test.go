@@ -324,7 +324,7 @@ func TestBackupAndRestore(t *testing.T) {
 func TestVerify(t *testing.T) {
 	db, _ := exampleDB(t)
 	out := ok(t, "", "verify", "-db", db)
-	if !strings.HasPrefix(out, db+fmt.Sprintf(": ok, format=%d generation=1 records=13 bytes=", mmapdb.FormatVersion)) {
+	if !strings.HasPrefix(out, db+fmt.Sprintf(": ok, format=%d generation=1 stored_records=13 bytes=", mmapdb.FormatVersion)) {
 		t.Errorf("verify: %q", out)
 	}
 	// One byte flipped in the body: the checksum catches it.

@@ -140,12 +140,12 @@ progress. It prints what it checked, or fails naming what is wrong.`)
 	}
 	defer s.Release()
 	prog := newProgress(e, "verifying")
-	err = s.Verify(func(done, total uint64) { prog.count(done, total, "records") })
+	err = s.Verify(func(done, total uint64) { prog.count(done, total, "stored records") })
 	prog.done()
 	if err != nil {
 		return c.fail(fmt.Errorf("%s: %w", db, err))
 	}
-	fmt.Fprintf(e.stdout, "%s: ok, format=%d generation=%d records=%d bytes=%d\n",
+	fmt.Fprintf(e.stdout, "%s: ok, format=%d generation=%d stored_records=%d bytes=%d\n",
 		db, s.FormatVersion(), s.Generation(), s.Len(), s.Size())
 	return exitOK
 }
