@@ -46,9 +46,9 @@
 //
 // # Writing
 //
-// Writes need the header "Authorization: Bearer <AdminToken>". Without
-// an AdminToken they are disabled (403), as they are on read-only
-// providers.
+// Writes (txn, load and rotate) need the header "Authorization: Bearer
+// <AdminToken>". Without an AdminToken they are disabled (403), as txn
+// and load are on read-only providers.
 //
 // POST /v1/txn applies a list of operations in one transaction, all or
 // nothing:
@@ -77,8 +77,8 @@
 // offline meanwhile). A malformed table is 400 naming the line. The
 // answer is {"generation": G, "records": N}.
 //
-// POST /v1/rotate is Rotate. It needs the token when an AdminToken is
-// configured, and nothing otherwise: it only reopens log files.
+// POST /v1/rotate is Rotate. It is a write like the others: 403 without
+// an AdminToken, 401 without the token. SIGHUP rotates without one.
 //
 // Transactions of one database file are serialised in the process: a
 // request waits for the one before it. A request body is read and

@@ -52,8 +52,9 @@ type Options struct {
 	HasTranslationKey bool
 
 	// AdminToken is the bearer token that write requests must present
-	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn
-	// and /v1/load answer 403 Forbidden. Use a long random token, and
+	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
+	// /v1/load and /v1/rotate answer 403 Forbidden (Rotate, as a daemon
+	// calls it on SIGHUP, needs no token). Use a long random token, and
 	// keep the port away from untrusted networks if it is sent in
 	// clear: it is the only protection of the write endpoints.
 	AdminToken string
