@@ -36,8 +36,9 @@
 // and the header X-Transdb-Generation (HeaderGeneration), which every
 // response carries, is that version's generation, equal to the body's
 // "generation". Without TranslationKey, the key parameter is required.
-// Keys and uris must be valid UTF-8 without white space; a parameter
-// given twice is an error.
+// Keys and uris must be valid UTF-8 without NUL bytes and white space;
+// a parameter given twice, and one the endpoint does not take (note=1
+// for notes=1), is 400.
 //
 // A request selects a provider with the basekey parameter, repeated per
 // level (basekey=trans&basekey=db), matched exactly against the

@@ -280,6 +280,11 @@ type route struct {
 	endpoint string // the path; the metrics label
 	serve    func(x *exchange) error
 	ok       atomic.Pointer[routeMetrics] // of status 200, once used
+
+	// strict routes take only the query parameters in params; any other
+	// is 400. The routes of 404 and 405 answers are not strict.
+	strict bool
+	params []string
 }
 
 // ServeHTTP serves a request of the route, as Server.ServeHTTP does
@@ -294,8 +299,8 @@ func (s *Server) routes() {
 	allowed := map[string][]string{}
 	var paths []string
 	s.gets = map[string]*route{}
-	handle := func(method, path string, serve func(*exchange) error) {
-		rt := &route{s: s, endpoint: path, serve: serve}
+	handle := func(method, path string, serve func(*exchange) error, params ...string) {
+		rt := &route{s: s, endpoint: path, serve: serve, strict: true, params: params}
 		s.mux.Handle(method+" "+path, rt)
 		if method == http.MethodGet {
 			s.gets[path] = rt
@@ -308,18 +313,18 @@ func (s *Server) routes() {
 			allowed[path] = append(allowed[path], http.MethodHead)
 		}
 	}
-	handle(http.MethodGet, "/v1/fetch", s.handleFetch)
-	handle(http.MethodGet, "/v1/resolve", s.handleResolve)
-	handle(http.MethodGet, "/v1/keys", s.handleKeys)
-	handle(http.MethodGet, "/v1/uris", s.handleURIs)
-	handle(http.MethodGet, "/v1/dump", s.handleDump)
-	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot)
-	handle(http.MethodGet, "/v1/stats", s.handleStats)
+	handle(http.MethodGet, "/v1/fetch", s.handleFetch, "basekey", "key", "uri", "notes")
+	handle(http.MethodGet, "/v1/resolve", s.handleResolve, "basekey", "key", "uri")
+	handle(http.MethodGet, "/v1/keys", s.handleKeys, "basekey")
+	handle(http.MethodGet, "/v1/uris", s.handleURIs, "basekey", "key")
+	handle(http.MethodGet, "/v1/dump", s.handleDump, "basekey", "format")
+	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot, "basekey")
+	handle(http.MethodGet, "/v1/stats", s.handleStats, "basekey")
 	handle(http.MethodGet, "/healthz", s.handleHealthz)
 	handle(http.MethodGet, "/readyz", s.handleReadyz)
 	handle(http.MethodGet, "/metrics", s.handleMetrics)
-	handle(http.MethodPost, "/v1/txn", s.handleTxn)
-	handle(http.MethodPost, "/v1/load", s.handleLoad)
+	handle(http.MethodPost, "/v1/txn", s.handleTxn, "basekey")
+	handle(http.MethodPost, "/v1/load", s.handleLoad, "basekey", "format", "clear", "generation")
 	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
 	for _, path := range paths {
 		allow := strings.Join(allowed[path], ", ")
@@ -368,7 +373,7 @@ func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	var err error
 	if r.ContentLength > s.maxBody {
 		err = tooLarge(s.maxBody)
-	} else {
+	} else if err = x.checkParams(rt); err == nil {
 		err = rt.serve(x)
 	}
 	if err != nil {
