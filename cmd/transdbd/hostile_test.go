@@ -398,7 +398,7 @@ func TestOversizedHeadersGet431AndTheServerGoesOn(t *testing.T) {
 // The README's table of limits states the values the server is made
 // with.
 func TestREADMEStatesTheServerLimits(t *testing.T) {
-	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	srv := newHTTPServer(http.NotFoundHandler(), new(drain), slog.New(slog.DiscardHandler))
 	if srv.ReadHeaderTimeout != readHeaderTimeout || srv.ReadTimeout != readTimeout ||
 		srv.IdleTimeout != idleTimeout || srv.MaxHeaderBytes != maxHeaderBytes {
 		t.Errorf("the server is made with ReadHeaderTimeout %v, ReadTimeout %v, IdleTimeout %v, MaxHeaderBytes %d",
@@ -420,6 +420,7 @@ func TestREADMEStatesTheServerLimits(t *testing.T) {
 		"`ReadTimeout`":                   human(readTimeout),
 		"response must be written within": human(writeTimeout),
 		"`IdleTimeout`":                   human(idleTimeout),
+		"after SIGTERM, a request body":   human(drainIdle),
 		"`MaxHeaderBytes`":                fmt.Sprintf("%d KiB", maxHeaderBytes>>10),
 	} {
 		row := regexp.MustCompile(`(?m)^ *\|[^|\n]*` + regexp.QuoteMeta(name) + `[^|\n]*\| ` + regexp.QuoteMeta(value) + `\b`)
