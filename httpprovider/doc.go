@@ -28,9 +28,12 @@
 // 200 while the process serves; GET /readyz is 200 when every provider
 // has a database mapped and 503 otherwise, for instance while the file
 // of a read-only provider does not exist yet (its lookups are 503 then
-// too). GET /metrics has the Prometheus metrics: requests and their
-// latency by endpoint and status, and per database file and provider the
-// generation, size, records, lookups, commits and reloads.
+// too), or while the version served has failed its verification (see
+// below); its body says how the verification of each file stands. GET
+// /metrics has the Prometheus metrics: requests and their latency by
+// endpoint and status, and per database file and provider the
+// generation, size, records, lookups, commits, reloads and the results
+// of the verification.
 //
 // Each lookup works on one version of the database from start to end,
 // and the header X-Transdb-Generation (HeaderGeneration), which every
@@ -84,6 +87,24 @@
 // Transactions of one database file are serialised in the process: a
 // request waits for the one before it. A request body is read and
 // checked before its transaction begins.
+//
+// # Verification
+//
+// Opening a version of a database file reads its header only, whatever
+// its size, so a byte flipped in the body would be served without
+// notice. The server therefore verifies every version it maps, as
+// transdbd verify does (the body checksum and the whole structure), in
+// a goroutine of its own: within Options.VerifyInterval of the mapping,
+// one version at a time, and paced, a pause three times as long as each
+// step (a MiB of the checksum, 65536 records of the walk), so that it
+// takes a quarter of one core and of the disk's time at the most. Lookups
+// and commits never wait for it; a version superseded before its turn is
+// skipped. A version that fails is logged at level ERROR and counted in
+// transdb_verify_failures_total; while it is served,
+// transdb_verify_failed is 1 and /readyz is 503, so that a balancer
+// turns to a replica with a sound copy, though the server goes on
+// answering. transdb_verified_generation is the generation of the last
+// version that verified.
 //
 // # Errors
 //

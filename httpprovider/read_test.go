@@ -350,13 +350,18 @@ func TestStatsCountLookupsAndCommits(t *testing.T) {
 
 func TestHealthzAndReadyz(t *testing.T) {
 	s := serveNew(t)
-	for _, path := range []string{"/healthz", "/readyz"} {
-		var body map[string]string
-		r := s.get(path)
-		s.decode(r, http.StatusOK, &body)
-		if body["status"] == "" || r.generation(t) != 0 {
-			t.Errorf("%s: %s, generation %d", path, r.body, r.generation(t))
-		}
+	var health map[string]string
+	r := s.get("/healthz")
+	s.decode(r, http.StatusOK, &health)
+	if health["status"] != "ok" || r.generation(t) != 0 {
+		t.Errorf("/healthz: %s, generation %d", r.body, r.generation(t))
+	}
+	var ready readiness
+	r = s.get("/readyz")
+	s.decode(r, http.StatusOK, &ready)
+	if ready.Status != "ready" || r.generation(t) != 0 || len(ready.Files) != 1 ||
+		ready.Files[0].File != s.p.Path() || ready.Files[0].Generation != 0 {
+		t.Errorf("/readyz: %s, generation %d", r.body, r.generation(t))
 	}
 }
 

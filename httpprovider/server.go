@@ -88,9 +88,17 @@ type Options struct {
 	// it. Empty means none.
 	OnChange string
 
+	// VerifyInterval is how often the server looks for a version of its
+	// database files that it has not verified yet; it verifies each
+	// version it maps in the background (see the package documentation).
+	// 0 means DefaultVerifyInterval; negative turns the verification
+	// off, which leaves a damaged file to be found by transdbd verify.
+	VerifyInterval time.Duration
+
 	// Logger receives the server's own messages: failures of log files,
-	// of OnChange commands and of requests that fail on the server's
-	// side. nil means slog.Default().
+	// of OnChange commands, of the verification of a database version and
+	// of requests that fail on the server's side. nil means
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -113,6 +121,7 @@ type Server struct {
 	access    *logFile // nil without AccessLog
 	onChange  *commandRunner
 	metrics   *metrics
+	verifier  *verifier // nil when verification is off
 }
 
 // provider is one configured translation table.
@@ -126,9 +135,11 @@ type provider struct {
 // dbFile is one database file: the providers on it share its
 // transaction lock and its journal.
 type dbFile struct {
-	path    string
-	mu      sync.Mutex // serialises this server's transactions on the file
-	journal *logFile
+	path     string
+	provider *provider  // the first on the file
+	mu       sync.Mutex // serialises this server's transactions on the file
+	journal  *logFile
+	verified verifyState
 }
 
 // New returns a Server for the providers of opts and starts them: it
@@ -174,7 +185,11 @@ func New(opts Options) (*Server, error) {
 			s.files = append(s.files, f)
 		}
 		bk := p.BaseKey()
-		s.providers = append(s.providers, &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f})
+		pr := &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
+		if f.provider == nil {
+			f.provider = pr
+		}
+		s.providers = append(s.providers, pr)
 	}
 	if opts.AccessLog != "" {
 		if fi, err := os.Stat(opts.AccessLog); err != nil {
@@ -203,6 +218,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.routes()
+	if opts.VerifyInterval >= 0 {
+		interval := opts.VerifyInterval
+		if interval == 0 {
+			interval = DefaultVerifyInterval
+		}
+		s.verifier = startVerifier(s, interval)
+	}
 	return s, nil
 }
 
@@ -245,8 +267,9 @@ func (s *Server) logs() []*logFile {
 // Recheck starts every provider again (see translation.Provider.Start):
 // each maps the newest version of its file now instead of within its
 // CheckInterval, and a read-only provider whose file has appeared starts
-// serving it. Failures are logged. A daemon calls it on SIGHUP. It waits
-// for running transactions of the server on the same file.
+// serving it; a new version is verified without waiting for
+// VerifyInterval. Failures are logged. A daemon calls it on SIGHUP. It
+// waits for running transactions of the server on the same file.
 func (s *Server) Recheck() {
 	for _, pr := range s.providers {
 		pr.file.mu.Lock()
@@ -256,13 +279,20 @@ func (s *Server) Recheck() {
 			s.logStartError(pr, err)
 		}
 	}
+	if s.verifier != nil {
+		s.verifier.check()
+	}
 }
 
-// Close flushes and closes the access log and the journals and waits for
-// running OnChange commands; commits after Close run none. It does not
-// stop the providers. Call it after the http.Server has shut down, when
-// no request is served any more: lines of later requests are dropped.
+// Close flushes and closes the access log and the journals, waits for
+// running OnChange commands and stops the verification; commits after
+// Close run none. It does not stop the providers. Call it after the
+// http.Server has shut down, when no request is served any more: lines
+// of later requests are dropped.
 func (s *Server) Close() error {
+	if s.verifier != nil {
+		s.verifier.close()
+	}
 	var errs []error
 	for _, l := range s.logs() {
 		errs = append(errs, l.close())

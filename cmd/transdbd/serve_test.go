@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -590,6 +591,68 @@ func readResponse(t *testing.T, c net.Conn) rawResponse {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return rawResponse{resp.StatusCode, string(body)}
+}
+
+func TestServeVerifiesEachVersionItMaps(t *testing.T) {
+	db, _ := exampleDB(t)
+	sound := filepath.Join(t.TempDir(), "sound.mmdb")
+	ok(t, "", "backup", "-db", db, sound)
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true))
+	file, logFile := regexp.QuoteMeta(strconv.Quote(db)), regexp.QuoteMeta(db)
+	readyz := func(what string, code int, want ...string) {
+		t.Helper()
+		eventually(t, what, func() (bool, string) {
+			c, body := d.get(t, "/readyz")
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					return false, fmt.Sprintf("%d %s", c, body)
+				}
+			}
+			return c == code, fmt.Sprintf("%d %s", c, body)
+		})
+	}
+	metrics := func(want ...string) {
+		t.Helper()
+		_, body := d.get(t, "/metrics")
+		for _, w := range want {
+			if !regexp.MustCompile(`(?m)^` + w + `$`).MatchString(body) {
+				t.Errorf("/metrics has no line %s", w)
+			}
+		}
+	}
+
+	readyz("generation 1 verified", 200, `"generation":1,"verification":"verified","verified_generation":1`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=INFO msg="httpprovider: database version verified" file=`+logFile+` generation=1 `))
+	metrics(`transdb_verified_generation\{file=`+file+`\} 1`, `transdb_verify_failures_total\{file=`+file+`\} 0`)
+
+	// A copy with a byte of its body flipped, moved into place: the
+	// daemon maps it when it notices the file's new identity.
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x04
+	damaged := filepath.Join(filepath.Dir(db), "damaged.mmdb")
+	if err := os.WriteFile(damaged, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(damaged, db); err != nil {
+		t.Fatal(err)
+	}
+	readyz("the damage found", 503, `fails verification`, `"verification":"failed","verified_generation":1,"verify_error":"`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=ERROR msg="httpprovider: the database version served fails verification[^"]*" file=`+logFile+` generation=1 err=`))
+	metrics(`transdb_verify_failures_total\{file=`+file+`\} 1`, `transdb_verify_failed\{file=`+file+`\} 1`)
+
+	// The sound copy restored, as generation 2.
+	ok(t, "", "restore", "-db", db, sound)
+	readyz("generation 2 verified", 200, `"generation":2,"verification":"verified","verified_generation":2`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=INFO msg="httpprovider: database version verified" file=`+logFile+` generation=2 `))
+	metrics(`transdb_verified_generation\{file=`+file+`\} 2`, `transdb_verify_failures_total\{file=`+file+`\} 1`, `transdb_verify_failed\{file=`+file+`\} 0`)
+
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit status after SIGTERM: %d", code)
+	}
 }
 
 // maxSendBuffer returns the largest TCP send buffer of the system.
