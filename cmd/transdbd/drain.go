@@ -9,10 +9,10 @@ import (
 )
 
 // drainIdle is how long a request body may go without a byte arriving
-// once shutdown has begun. Before, only ReadTimeout bounds a body, so an
-// upload that stalls would hold the shutdown for up to that long; from
-// then on it is cut off after drainIdle (408), while an upload that keeps
-// sending, however slowly, goes on.
+// once shutdown has begun. Until then only ReadTimeout bounds a body, and
+// an upload that stalls would hold the shutdown for that long; during
+// the shutdown it is cut off after drainIdle (408), while an upload that
+// keeps sending, however slowly, goes on.
 const drainIdle = 5 * time.Second
 
 // A drain keeps track of the request bodies being received, so that a
@@ -97,6 +97,11 @@ func (b *drainBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil {
 		b.d.done(b)
+		if b.d.draining.Load() {
+			// The body is over: the read that the server goes on with,
+			// to notice a client that goes away, gets ReadTimeout again.
+			_ = b.rc.SetReadDeadline(b.end)
+		}
 	}
 	return n, err
 }
