@@ -20,6 +20,10 @@ const (
 	// MaxCheckInterval is the largest CheckInterval accepted; a longer
 	// one would leave readers on a superseded version for too long.
 	MaxCheckInterval = 10 * time.Second
+	// DefaultShutdownTimeout bounds the drain on SIGTERM when
+	// ShutdownTimeout is not set: well under the 90 s that systemd
+	// waits before it kills a service.
+	DefaultShutdownTimeout = 30 * time.Second
 )
 
 // Config is a parsed configuration. Fields that the file does not set
@@ -59,6 +63,12 @@ type Config struct {
 	// Default true; turn it off only when losing the last lines on a
 	// crash is acceptable.
 	Flush bool
+
+	// ShutdownTimeout bounds how long transdbd lets the requests in
+	// flight finish after SIGTERM before it closes their connections;
+	// always positive. Default DefaultShutdownTimeout. Keep it below the
+	// time the service manager waits before it kills the process.
+	ShutdownTimeout time.Duration
 
 	// OnChange is a shell command run after each commit; empty means
 	// none. It is stored as written (after unquoting and ${VAR}

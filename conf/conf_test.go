@@ -98,6 +98,7 @@ func TestDefaultServesDemoDatabase(t *testing.T) {
 		HasTranslationKey: true,
 		MaxBodySize:       64 << 20,
 		CheckInterval:     time.Second,
+		ShutdownTimeout:   30 * time.Second,
 		Flush:             true,
 		Providers:         cfg.Providers,
 	}

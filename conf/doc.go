@@ -37,11 +37,12 @@
 //
 // Listen (default 127.0.0.1:8080), TranslationKey, AdminToken,
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
-// most 10s, default 1s), AccessLog DIR, Flush (boolean, default on) and
-// OnChange CMD may each appear at most once. AccessLog must name an
-// existing directory. Booleans are 0/1, on/off, true/false or yes/no. OnChange takes the rest of the line as a shell
-// command; quotes inside it are left for the shell, only quotes wrapping
-// the whole command are removed.
+// most 10s, default 1s), ShutdownTimeout (a Go duration, default 30s),
+// AccessLog DIR, Flush (boolean, default on) and OnChange CMD may each
+// appear at most once. AccessLog must name an existing directory.
+// Booleans are 0/1, on/off, true/false or yes/no. OnChange takes the rest
+// of the line as a shell command; quotes inside it are left for the
+// shell, only quotes wrapping the whole command are removed.
 //
 // # Providers
 //

@@ -37,10 +37,11 @@ func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Co
 		file:   name,
 		lookup: lookupEnv,
 		cfg: &Config{
-			Listen:        DefaultListen,
-			MaxBodySize:   DefaultMaxBodySize,
-			CheckInterval: DefaultCheckInterval,
-			Flush:         true,
+			Listen:          DefaultListen,
+			MaxBodySize:     DefaultMaxBodySize,
+			CheckInterval:   DefaultCheckInterval,
+			ShutdownTimeout: DefaultShutdownTimeout,
+			Flush:           true,
 		},
 		seen: make(map[string]int),
 	}
@@ -332,6 +333,17 @@ var directives = map[string]directive{
 			return fmt.Errorf("invalid CheckInterval %q: at most %v", v, MaxCheckInterval)
 		}
 		c.CheckInterval = d
+		return nil
+	}},
+	"shutdowntimeout": {name: "ShutdownTimeout", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			return fmt.Errorf("invalid ShutdownTimeout %q: want a duration such as 30s", v)
+		case d <= 0:
+			return fmt.Errorf("invalid ShutdownTimeout %q: must be positive", v)
+		}
+		c.ShutdownTimeout = d
 		return nil
 	}},
 	"accesslog": {name: "AccessLog", set: setAccessLog},

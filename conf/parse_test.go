@@ -40,11 +40,12 @@ func mustParse(t *testing.T, text string) *Config {
 func TestDefaultsApplyWhenDirectivesAreAbsent(t *testing.T) {
 	cfg := mustParse(t, minimalProvider)
 	want := &Config{
-		Listen:        "127.0.0.1:8080",
-		MaxBodySize:   67108864,
-		CheckInterval: time.Second,
-		Flush:         true,
-		Providers:     []Provider{{FileName: "trans.mmdb", Line: 2}},
+		Listen:          "127.0.0.1:8080",
+		MaxBodySize:     67108864,
+		CheckInterval:   time.Second,
+		ShutdownTimeout: 30 * time.Second,
+		Flush:           true,
+		Providers:       []Provider{{FileName: "trans.mmdb", Line: 2}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)
@@ -67,6 +68,8 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"CheckInterval 10s", func(c *Config) bool { return c.CheckInterval == 10*time.Second }},
 		{"AccessLog /", func(c *Config) bool { return c.AccessLog == "/" }},
 		{"AccessLog ${EMPTY}", func(c *Config) bool { return c.AccessLog == "" }},
+		{"ShutdownTimeout 5s", func(c *Config) bool { return c.ShutdownTimeout == 5*time.Second }},
+		{"ShutdownTimeout 2m", func(c *Config) bool { return c.ShutdownTimeout == 2*time.Minute }},
 		{"Flush 0", func(c *Config) bool { return !c.Flush }},
 		{"Flush off", func(c *Config) bool { return !c.Flush }},
 		{"OnChange /usr/local/bin/notify --all", func(c *Config) bool { return c.OnChange == "/usr/local/bin/notify --all" }},
@@ -524,6 +527,10 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`trans.conf:1: invalid CheckInterval "-1s": must be positive`},
 		{"duration too long", "CheckInterval 10.001s" + minimalProvider,
 			`trans.conf:1: invalid CheckInterval "10.001s": at most 10s`},
+		{"invalid shutdown timeout", "ShutdownTimeout 30" + minimalProvider,
+			`trans.conf:1: invalid ShutdownTimeout "30": want a duration such as 30s`},
+		{"zero shutdown timeout", "ShutdownTimeout 0s" + minimalProvider,
+			`trans.conf:1: invalid ShutdownTimeout "0s": must be positive`},
 		{"invalid listen address", "Listen localhost" + minimalProvider,
 			`trans.conf:1: invalid Listen address "localhost": want host:port`},
 		{"invalid listen port", "Listen localhost:http" + minimalProvider,

@@ -28,16 +28,20 @@
 // 200 while the process serves; GET /readyz is 200 when every provider
 // has a database mapped and 503 otherwise, for instance while the file
 // of a read-only provider does not exist yet (its lookups are 503 then
-// too). GET /metrics has the Prometheus metrics: requests and their
-// latency by endpoint and status, and per database file and provider the
-// generation, size, records, lookups, commits and reloads.
+// too), or while the version served has failed its verification (see
+// below); its body says how the verification of each file stands. GET
+// /metrics has the Prometheus metrics: requests and their latency by
+// endpoint and status, and per database file and provider the
+// generation, size, records, lookups, commits, reloads and the results
+// of the verification.
 //
 // Each lookup works on one version of the database from start to end,
 // and the header X-Transdb-Generation (HeaderGeneration), which every
 // response carries, is that version's generation, equal to the body's
 // "generation". Without TranslationKey, the key parameter is required.
-// Keys and uris must be valid UTF-8 without white space; a parameter
-// given twice is an error.
+// Keys and uris must be valid UTF-8 without NUL bytes and white space;
+// a parameter given twice, and one the endpoint does not take (note=1
+// for notes=1), is 400.
 //
 // A request selects a provider with the basekey parameter, repeated per
 // level (basekey=trans&basekey=db), matched exactly against the
@@ -46,9 +50,9 @@
 //
 // # Writing
 //
-// Writes need the header "Authorization: Bearer <AdminToken>". Without
-// an AdminToken they are disabled (403), as they are on read-only
-// providers.
+// Writes (txn, load and rotate) need the header "Authorization: Bearer
+// <AdminToken>". Without an AdminToken they are disabled (403), as txn
+// and load are on read-only providers.
 //
 // POST /v1/txn applies a list of operations in one transaction, all or
 // nothing:
@@ -77,12 +81,30 @@
 // offline meanwhile). A malformed table is 400 naming the line. The
 // answer is {"generation": G, "records": N}.
 //
-// POST /v1/rotate is Rotate. It needs the token when an AdminToken is
-// configured, and nothing otherwise: it only reopens log files.
+// POST /v1/rotate is Rotate. It is a write like the others: 403 without
+// an AdminToken, 401 without the token. SIGHUP rotates without one.
 //
 // Transactions of one database file are serialised in the process: a
 // request waits for the one before it. A request body is read and
 // checked before its transaction begins.
+//
+// # Verification
+//
+// Opening a version of a database file reads its header only, whatever
+// its size, so a byte flipped in the body would be served without
+// notice. The server therefore verifies every version it maps, as
+// transdbd verify does (the body checksum and the whole structure), in
+// a goroutine of its own: within Options.VerifyInterval of the mapping,
+// one version at a time, and paced, a pause three times as long as each
+// step (a MiB of the checksum, 65536 records of the walk), so that it
+// takes a quarter of one core and of the disk's time at the most. Lookups
+// and commits never wait for it; a version superseded before its turn is
+// skipped. A version that fails is logged at level ERROR and counted in
+// transdb_verify_failures_total; while it is served,
+// transdb_verify_failed is 1 and /readyz is 503, so that a balancer
+// turns to a replica with a sound copy, though the server goes on
+// answering. transdb_verified_generation is the generation of the last
+// version that verified.
 //
 // # Errors
 //

@@ -4,8 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"transdb/translation"
 )
 
 // An exchange is one request and its response. It is the
@@ -122,6 +121,27 @@ func (x *exchange) params() (*query, error) {
 	return &x.query, nil
 }
 
+// checkParams reports a query parameter that the route does not take, so
+// that a misspelt one (note=1 for notes=1) is an error instead of being
+// ignored. A plain query costs no allocation.
+func (x *exchange) checkParams(rt *route) error {
+	if !rt.strict || x.r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := x.params()
+	if err != nil {
+		return err
+	}
+	name, ok := q.unknown(rt.params)
+	if !ok {
+		return nil
+	}
+	if len(rt.params) == 0 {
+		return errorf(http.StatusBadRequest, "unknown parameter %q: %s takes no parameters", name, rt.endpoint)
+	}
+	return errorf(http.StatusBadRequest, "unknown parameter %q: %s takes %s", name, rt.endpoint, strings.Join(rt.params, ", "))
+}
+
 // selectProvider selects the provider named by the basekey parameters.
 func (x *exchange) selectProvider() (*provider, error) {
 	q, err := x.params()
@@ -152,7 +172,8 @@ func single(q *query, name string) (string, bool, error) {
 
 // keyURIParam returns the key or uri parameter name, checked as
 // translation.ValidateKeyURI checks stored keys and uris, and also for
-// valid UTF-8. A missing one is 400 unless it has a default.
+// valid UTF-8 and NUL bytes. A missing one is 400 unless it has a
+// default.
 func keyURIParam(q *query, name, def string, hasDef bool) (string, error) {
 	v, ok, err := single(q, name)
 	if err != nil {
@@ -168,15 +189,10 @@ func keyURIParam(q *query, name, def string, hasDef bool) (string, error) {
 }
 
 // checkKeyURI reports a key or uri that cannot be stored: empty, not
-// valid UTF-8 or containing white space.
+// valid UTF-8, containing a NUL byte or white space.
 func checkKeyURI(name, v string) error {
-	switch {
-	case v == "":
-		return errorf(http.StatusBadRequest, "empty %s", name)
-	case !utf8.ValidString(v):
-		return errorf(http.StatusBadRequest, "%s is not valid UTF-8", name)
-	case strings.IndexFunc(v, unicode.IsSpace) >= 0:
-		return errorf(http.StatusBadRequest, "%s %q contains white space", name, v)
+	if err := translation.ValidateField(name, v); err != nil {
+		return errorf(http.StatusBadRequest, "%v", err)
 	}
 	return nil
 }

@@ -232,6 +232,17 @@ type (
 		Generation uint64 `json:"generation"`
 		Records    int    `json:"records"`
 	}
+	readiness struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Files  []struct {
+			File         string  `json:"file"`
+			Generation   uint64  `json:"generation"`
+			Verification string  `json:"verification"`
+			Verified     *uint64 `json:"verified_generation"`
+			VerifyError  string  `json:"verify_error"`
+		} `json:"files"`
+	}
 )
 
 // fetch gets /v1/fetch with the query and checks that the header and

@@ -57,6 +57,14 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 		{"fetch with empty key", "GET", "/v1/fetch?key=&uri=/", nil, nil, 400, "empty key"},
 		{"fetch with bad notes value", "GET", "/v1/fetch?key=front&uri=/&notes=yes", nil, nil, 400, "notes"},
 		{"fetch with repeated notes", "GET", "/v1/fetch?key=front&uri=/&notes=1&notes=1", nil, nil, 400, "notes"},
+		{"fetch with note for notes", "GET", "/v1/fetch?key=front&uri=/&note=1", nil, nil, 400, `"note"`},
+		{"fetch with unknown parameters", "GET", "/v1/fetch?key=front&uri=/&color=red", nil, nil, 400, `"color"`},
+		{"fetch with NUL in key", "GET", "/v1/fetch?key=fr%00ont&uri=/", nil, nil, 400, "NUL"},
+		{"fetch with NUL in uri", "GET", "/v1/fetch?key=front&uri=/%00", nil, nil, 400, "NUL"},
+		{"resolve with NUL in uri", "GET", "/v1/resolve?key=front&uri=/a%00b", nil, nil, 400, "NUL"},
+		{"uris of a key with NUL", "GET", "/v1/uris?key=%00", nil, nil, 400, "NUL"},
+		{"insert with NUL in key", "POST", "/v1/txn", strings.NewReader(insert(`"key":"a\u0000b","uri":"/u","block":0,"order":0,"action":"a"`)), auth, 400, "ops[0].key"},
+		{"insert with NUL in uri", "POST", "/v1/txn", strings.NewReader(insert(`"key":"k","uri":"/\u0000","block":0,"order":0,"action":"a"`)), auth, 400, "ops[0].uri"},
 		{"malformed escape in query", "GET", "/v1/fetch?key=%zz&uri=/", nil, nil, 400, "query"},
 		{"semicolon in query", "GET", "/v1/fetch?key=front;uri=/", nil, nil, 400, "query"},
 		{"resolve of a uri without slash", "GET", "/v1/resolve?key=front&uri=static", nil, nil, 400, "uri"},
@@ -130,8 +138,7 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 		{"load with block out of range", "POST", "/v1/load?format=file&clear=1", strings.NewReader(">>> 1 k /u 4294967296 0\na\n"), auth, 400, "line 1"},
 		// Strange but valid: answered, not refused.
 		{"fetch of a long key", "GET", "/v1/fetch?key=" + strings.Repeat("k", 3000) + "&uri=/", nil, nil, 200, ""},
-		{"fetch of a uri with JSON specials", "GET", `/v1/fetch?key=front&uri=/%22%5C%3C%3E%26%00%1F%C3%A9`, nil, nil, 200, ""},
-		{"fetch with unknown parameters", "GET", "/v1/fetch?key=front&uri=/&color=red", nil, nil, 200, ""},
+		{"fetch of a uri with JSON specials", "GET", `/v1/fetch?key=front&uri=/%22%5C%3C%3E%26%01%1F%C3%A9`, nil, nil, 200, ""},
 		{"rotate", "POST", "/v1/rotate", nil, auth, 200, ""},
 	}
 	if len(tests) < 30 {
@@ -166,7 +173,7 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 					t.Errorf("answer %s", r.body)
 				}
 				// The uri comes back as it was sent, whatever it holds.
-				if strings.Contains(tt.path, "%22") && f.URI != "/\"\\<>&\x00\x1f\u00e9" {
+				if strings.Contains(tt.path, "%22") && f.URI != "/\"\\<>&\x01\x1f\u00e9" {
 					t.Errorf("uri echoed as %q", f.URI)
 				}
 			}
@@ -184,10 +191,69 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 	if r := s.do("GET", "/v1/txn", nil); r.header.Get("Allow") != "POST" {
 		t.Errorf("405 Allow header %q", r.header.Get("Allow"))
 	}
-	// The JSON escaping of the echoed uri is that of encoding/json.
-	r := s.get(`/v1/fetch?key=front&uri=/%22%5C%3C%3E%26%00%1F%C3%A9`)
-	want, _ := json.Marshal("/\"\\<>&\x00\x1f\u00e9")
-	if !strings.Contains(string(r.body), `"uri":`+string(want)+`,`) {
-		t.Errorf("escaped uri in %s, want %s", r.body, want)
+	// The JSON escaping of the echoed uri is that of encoding/json
+	// without its HTML escaping.
+	r := s.get(`/v1/fetch?key=front&uri=/%22%5C%3C%3E%26%01%1F%C3%A9`)
+	var want strings.Builder
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode("/\"\\<>&\x01\x1f\u00e9"); err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.TrimSuffix(want.String(), "\n"); !strings.Contains(string(r.body), `"uri":`+w+`,`) {
+		t.Errorf("escaped uri in %s, want %s", r.body, w)
+	}
+}
+
+// TestUnknownParametersAreRefusedOnEveryEndpoint checks that a query
+// parameter an endpoint does not take, such as note=1 for notes=1, is a
+// 400 naming it instead of being ignored.
+func TestUnknownParametersAreRefusedOnEveryEndpoint(t *testing.T) {
+	s := serveNew(t)
+	s.loadExample()
+	for _, ep := range []struct {
+		method, path, known string // known: a query the endpoint takes
+	}{
+		{"GET", "/v1/fetch", "key=front&uri=/&notes=1&basekey=trans&basekey=db"},
+		{"GET", "/v1/resolve", "key=front&uri=/&basekey=trans&basekey=db"},
+		{"GET", "/v1/keys", "basekey=trans&basekey=db"},
+		{"GET", "/v1/uris", "key=front&basekey=trans&basekey=db"},
+		{"GET", "/v1/dump", "format=jsonl&basekey=trans&basekey=db"},
+		{"GET", "/v1/snapshot", "basekey=trans&basekey=db"},
+		{"GET", "/v1/stats", "basekey=trans&basekey=db"},
+		{"GET", "/healthz", ""},
+		{"GET", "/readyz", ""},
+		{"GET", "/metrics", ""},
+		{"HEAD", "/v1/fetch", "key=front&uri=/"},
+		{"POST", "/v1/txn", "basekey=trans&basekey=db"},
+		{"POST", "/v1/load", "format=jsonl&clear=0&generation=1&basekey=trans&basekey=db"},
+		{"POST", "/v1/rotate", ""},
+	} {
+		if ep.method == "GET" {
+			if r := s.get(ep.path + "?" + ep.known); r.status != http.StatusOK {
+				t.Errorf("GET %s?%s: %d %s", ep.path, ep.known, r.status, r.body)
+			}
+		}
+		// A plain query, and one that url.ParseQuery parses (an escaped
+		// name): both are checked.
+		for _, bad := range []struct{ query, name string }{{"note=1", "note"}, {"b%61d=1", "bad"}, {"x", "x"}} {
+			q := bad.query
+			if ep.known != "" {
+				q = ep.known + "&" + q
+			}
+			r := s.do(ep.method, ep.path+"?"+q, nil, "Authorization", "Bearer "+token)
+			if ep.method == "HEAD" {
+				if r.status != http.StatusBadRequest {
+					t.Errorf("HEAD %s?%s: %d, want 400", ep.path, q, r.status)
+				}
+				continue
+			}
+			if msg := s.wantError(r, http.StatusBadRequest); !strings.Contains(msg, `"`+bad.name+`"`) {
+				t.Errorf("%s %s?%s: %q does not name %s", ep.method, ep.path, q, msg, bad.name)
+			}
+		}
+	}
+	if after, g := s.dump(); g != 1 {
+		t.Errorf("a refused request committed: generation %d\n%s", g, after)
 	}
 }

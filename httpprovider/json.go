@@ -13,9 +13,11 @@ import (
 
 // The JSON bodies are written by hand, straight from the records into a
 // pooled bufio.Writer on the response: no intermediate structures, no
-// reflection. Strings are escaped exactly as encoding/json escapes them
-// (with its default HTML escaping), so that any JSON reader, and a
-// browser showing a response, is safe.
+// reflection. Strings are escaped exactly as an encoding/json Encoder
+// with SetEscapeHTML(false) escapes them: <, > and & are written as they
+// are, since actions hold Perl and shell code ($r->connection, a && b)
+// that should read as it is stored, and the responses are
+// application/json, not HTML.
 
 const contentTypeJSON = "application/json"
 
@@ -135,9 +137,10 @@ func (j *jsonWriter) fetchHead(key, uri string, generation uint64) {
 //	{"key":K,"uri":U,"generation":G,"blocks":[{"block":B,"order":O,"action":A,"id":I,"note":N},...]}
 //
 // blocks is always an array; "note" is left out for a record without
-// one. Strings are escaped as encoding/json escapes them, and bytes of
-// an action or note that are not valid UTF-8 become U+FFFD, as
-// encoding/json does. transdbd fetch prints the same.
+// one. Strings are escaped as encoding/json escapes them without its
+// HTML escaping (<, > and & stay as they are), and bytes of an action or
+// note that are not valid UTF-8 become U+FFFD, as encoding/json does.
+// transdbd fetch prints the same.
 func WriteFetch(w io.Writer, key, uri string, generation uint64, blocks []translation.Record) error {
 	return writeJSON(w, func(j *jsonWriter) {
 		j.fetchHead(key, uri, generation)
@@ -260,27 +263,28 @@ func WriteStats(w io.Writer, st translation.Stats) error {
 	})
 }
 
-// htmlSafe[c] is true for the ASCII bytes that stand for themselves in a
-// JSON string escaped as encoding/json escapes it.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
+// jsonSafe[c] is true for the ASCII bytes that stand for themselves in a
+// JSON string: all but the control characters, '"' and '\\'.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s to b as a JSON string, escaped as encoding/json
-// escapes it: \" \\ \b \f \n \r \t, other control characters and < > &
-// as \u00XX, U+2028 and U+2029 as \u2028 and \u2029, and every byte that
-// is not part of valid UTF-8 as \ufffd.
+// appendString appends s to b as a JSON string, escaped as an
+// encoding/json Encoder with SetEscapeHTML(false) escapes it: \" \\ \b \f
+// \n \r \t, other control characters as \u00XX, U+2028 and U+2029 as
+// \u2028 and \u2029 (JavaScript line terminators), and every byte that is
+// not part of valid UTF-8 as \ufffd. < > & are left as they are.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if htmlSafe[c] {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

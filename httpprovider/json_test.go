@@ -10,9 +10,22 @@ import (
 	"transdb/translation"
 )
 
-func TestAppendStringEscapesAsEncodingJSON(t *testing.T) {
+// marshalString returns s as a JSON string, as an encoding/json
+// Encoder with SetEscapeHTML(false) writes it.
+func marshalString(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+func TestAppendStringEscapesAsEncodingJSONWithoutHTMLEscaping(t *testing.T) {
 	inputs := []string{
-		"", "plain", `quote " and backslash \`, "<script>&amp;</script>",
+		"", "plain", `quote " and backslash \`, "<script>&amp;</script>", "$r->connection", "a & b <c>",
 		"\x00\x01\x07\b\t\n\v\f\r\x1b\x1f\x7f", "é ü 日本 😀", "\u2028 and \u2029",
 		"\xff", "a\xffb", "\xc3\x28", "\xe2\x82", "\xed\xa0\x80", "\xf4\x90\x80\x80",
 		"\xf0\x9f\x98", strings.Repeat("x\"", 3000),
@@ -34,10 +47,7 @@ func TestAppendStringEscapesAsEncodingJSON(t *testing.T) {
 		inputs = append(inputs, string(b))
 	}
 	for _, s := range inputs {
-		want, err := json.Marshal(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := marshalString(t, s)
 		if got := appendString(nil, s); !bytes.Equal(got, want) {
 			t.Errorf("appendString(%q) = %s, want %s", s, got, want)
 		}
@@ -54,7 +64,7 @@ func TestWriteFetchIsTheJSONOfTheBlockList(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"key":"k","uri":"/u","generation":7,"blocks":[` +
-		`{"block":4294967295,"order":0,"action":"a \"quoted\" \\ \u003cb\u003e\n\ufffd","id":18446744073709551615},` +
+		`{"block":4294967295,"order":0,"action":"a \"quoted\" \\ <b>\n\ufffd","id":18446744073709551615},` +
 		`{"block":1,"order":2,"action":"","id":3,"note":"note\u0001"}]}` + "\n"
 	if b.String() != want {
 		t.Errorf("WriteFetch =\n%s\nwant\n%s", b.String(), want)

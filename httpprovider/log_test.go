@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -168,9 +169,10 @@ func TestRotateReopensTheAccessLogUnderItsName(t *testing.T) {
 
 func TestAccessLogWithoutFlushIsWrittenOnRotate(t *testing.T) {
 	s, name := accessLogServer(t, false)
-	s.get("/healthz")
-	s.get("/healthz")
-	time.Sleep(50 * time.Millisecond)
+	// ServeHTTP returns once the request's line is handed to the log.
+	for range 2 {
+		s.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	}
 	if text := readFile(t, name); text != "" {
 		t.Errorf("lines written without flush before rotate: %q", text)
 	}

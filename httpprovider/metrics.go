@@ -97,6 +97,12 @@ var (
 		"Actions in the translation table of a provider.", []string{"file", "basekey"}, nil)
 	descLookups = prometheus.NewDesc("transdb_lookups_total",
 		"Lookups (fetch and resolve) served by a provider.", []string{"file", "basekey"}, nil)
+	descVerifyFailures = prometheus.NewDesc("transdb_verify_failures_total",
+		"Versions of the database file that failed the background verification: damaged files.", []string{"file"}, nil)
+	descVerified = prometheus.NewDesc("transdb_verified_generation",
+		"Generation of the last version of the database file that passed the background verification.", []string{"file"}, nil)
+	descVerifyFailed = prometheus.NewDesc("transdb_verify_failed",
+		"1 while the version of the database file served failed the background verification, 0 otherwise.", []string{"file"}, nil)
 )
 
 // dbCollector reports the state of a server's databases.
@@ -104,7 +110,8 @@ type dbCollector struct{ s *Server }
 
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descStored,
-		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups} {
+		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups,
+		descVerifyFailures, descVerified, descVerifyFailed} {
 		ch <- d
 	}
 }
@@ -137,11 +144,34 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descFileBytes, prometheus.GaugeValue, float64(st.FileSize), file)
 			ch <- prometheus.MustNewConstMetric(descStored, prometheus.GaugeValue, float64(st.StoredRecords), file)
 			ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.Reloads), file)
+			c.verification(ch, pr.file)
 		}
 		ch <- prometheus.MustNewConstMetric(descCommits, prometheus.CounterValue, float64(st.Commits), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descCreates, prometheus.CounterValue, float64(st.Creates), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descDeletes, prometheus.CounterValue, float64(st.Deletes), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descRecords, prometheus.GaugeValue, float64(st.Records), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descLookups, prometheus.CounterValue, float64(st.Reads), file, pr.name)
+	}
+}
+
+// verification reports the background verification of f, when it is on.
+func (c dbCollector) verification(ch chan<- prometheus.Metric, f *dbFile) {
+	if c.s.verifier == nil {
+		return
+	}
+	snap, err := f.provider.p.Snapshot()
+	if err != nil {
+		return
+	}
+	v := c.s.verificationOf(f, snap)
+	snap.Release()
+	failed := 0.0
+	if v.state == "failed" {
+		failed = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descVerifyFailures, prometheus.CounterValue, float64(v.failures), f.path)
+	ch <- prometheus.MustNewConstMetric(descVerifyFailed, prometheus.GaugeValue, failed, f.path)
+	if v.anyGood {
+		ch <- prometheus.MustNewConstMetric(descVerified, prometheus.GaugeValue, float64(v.good), f.path)
 	}
 }

@@ -2,6 +2,7 @@ package httpprovider
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -112,4 +113,25 @@ func (q *query) get(name string) []string {
 		}
 	}
 	return vals
+}
+
+// unknown returns a parameter name that is not in known, and whether
+// there is one; of several, the first in the query string of a plain
+// one, the least of the others.
+func (q *query) unknown(known []string) (string, bool) {
+	if q.plain {
+		for i := range q.n {
+			if !slices.Contains(known, q.names[i]) {
+				return q.names[i], true
+			}
+		}
+		return "", false
+	}
+	name, found := "", false
+	for n := range q.all {
+		if !slices.Contains(known, n) && (!found || n < name) {
+			name, found = n, true
+		}
+	}
+	return name, found
 }

@@ -2,6 +2,7 @@ package httpprovider
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"transdb/translation"
@@ -236,6 +237,15 @@ func (s *Server) handleHealthz(x *exchange) error {
 
 // handleReadyz serves GET /readyz: 200 when every provider has a mapped,
 // valid version of its database, 503 naming the first that has none.
+// The body has the verification of each file's version,
+//
+//	{"status":"ready","files":[{"file":F,"generation":G,"verification":"verified","verified_generation":G}]}
+//
+// with verification "pending" while the version is being verified,
+// "off" without verification, and "failed", with "verify_error", for a
+// damaged version: that one is 503 with the files in the error body, so
+// that a balancer sends the requests to a replica with a sound copy
+// (this one goes on answering them).
 func (s *Server) handleReadyz(x *exchange) error {
 	x.Header().Set("Cache-Control", "no-store")
 	for _, pr := range s.providers {
@@ -247,7 +257,65 @@ func (s *Server) handleReadyz(x *exchange) error {
 		}
 		snap.Release()
 	}
-	return x.respondJSON(func(j *jsonWriter) { j.raw(`{"status":"ready"}` + "\n") })
+	files := make([]fileReadiness, 0, len(s.files))
+	var failed *fileReadiness
+	for _, f := range s.files {
+		snap, err := f.provider.p.Snapshot()
+		if err != nil {
+			return errorf(http.StatusServiceUnavailable, "not ready: %s: %s", f.path, err)
+		}
+		files = append(files, fileReadiness{f.path, snap.Generation(), s.verificationOf(f, snap)})
+		snap.Release()
+		if r := &files[len(files)-1]; failed == nil && r.state == "failed" {
+			failed = r
+		}
+	}
+	if failed != nil {
+		msg := fmt.Sprintf("not ready: %s: generation %d fails verification: %v", failed.file, failed.generation, failed.err)
+		x.Header().Set("Content-Type", contentTypeJSON)
+		x.WriteHeader(http.StatusServiceUnavailable)
+		return writeJSON(x, func(j *jsonWriter) {
+			j.raw(`{"error":`)
+			j.str(msg)
+			j.raw(`,"files":`)
+			j.readiness(files)
+			j.raw("}\n")
+		})
+	}
+	return x.respondJSON(func(j *jsonWriter) {
+		j.raw(`{"status":"ready","files":`)
+		j.readiness(files)
+		j.raw("}\n")
+	})
+}
+
+// fileReadiness is the state of one database file for /readyz.
+type fileReadiness struct {
+	file       string
+	generation uint64 // of the version served
+	verification
+}
+
+// readiness writes the files of a /readyz body.
+func (j *jsonWriter) readiness(files []fileReadiness) {
+	j.array(len(files), func(i int) {
+		f := &files[i]
+		j.raw(`{"file":`)
+		j.str(f.file)
+		j.raw(`,"generation":`)
+		j.uint(f.generation)
+		j.raw(`,"verification":`)
+		j.str(f.state)
+		if f.anyGood {
+			j.raw(`,"verified_generation":`)
+			j.uint(f.good)
+		}
+		if f.err != nil {
+			j.raw(`,"verify_error":`)
+			j.str(f.err.Error())
+		}
+		j.raw("}")
+	})
 }
 
 // handleMetrics serves GET /metrics in the Prometheus text format.

@@ -352,13 +352,18 @@ func TestStatsCountLookupsAndCommits(t *testing.T) {
 
 func TestHealthzAndReadyz(t *testing.T) {
 	s := serveNew(t)
-	for _, path := range []string{"/healthz", "/readyz"} {
-		var body map[string]string
-		r := s.get(path)
-		s.decode(r, http.StatusOK, &body)
-		if body["status"] == "" || r.generation(t) != 0 {
-			t.Errorf("%s: %s, generation %d", path, r.body, r.generation(t))
-		}
+	var health map[string]string
+	r := s.get("/healthz")
+	s.decode(r, http.StatusOK, &health)
+	if health["status"] != "ok" || r.generation(t) != 0 {
+		t.Errorf("/healthz: %s, generation %d", r.body, r.generation(t))
+	}
+	var ready readiness
+	r = s.get("/readyz")
+	s.decode(r, http.StatusOK, &ready)
+	if ready.Status != "ready" || r.generation(t) != 0 || len(ready.Files) != 1 ||
+		ready.Files[0].File != s.p.Path() || ready.Files[0].Generation != 0 {
+		t.Errorf("/readyz: %s, generation %d", r.body, r.generation(t))
 	}
 }
 
@@ -539,6 +544,43 @@ func TestFetchBodyIsThatOfWriteFetch(t *testing.T) {
 		}
 		if string(r.body) != want.String() {
 			t.Errorf("fetch %s notes=%v:\n%s\nWriteFetch:\n%s", tt.uri, tt.notes, r.body, want.String())
+		}
+	}
+}
+
+// TestJSONKeepsPerlAndShellCodeAsItIs checks that no JSON the server
+// writes escapes <, > or &: an action reads $r->connection, not
+// $r-\u003econnection.
+func TestJSONKeepsPerlAndShellCodeAsItIs(t *testing.T) {
+	s := serveNew(t)
+	const action, note = "$r->connection", "a & b <c>"
+	s.txn(`{"ops":[{"op":"insert","key":"k<&>","uri":"/a&b<c>","block":0,"order":0,"action":"$r->connection","note":"a & b <c>"}]}`)
+	key, uri := url.QueryEscape("k<&>"), url.QueryEscape("/a&b<c>")
+	for _, tt := range []struct {
+		path   string
+		status int
+		want   []string
+	}{
+		{"/v1/fetch?notes=1&key=" + key + "&uri=" + uri, 200, []string{action, note, "k<&>", "/a&b<c>"}},
+		{"/v1/resolve?key=" + key + "&uri=" + uri, 200, []string{action, "/a&b<c>"}},
+		{"/v1/keys", 200, []string{"k<&>"}},
+		{"/v1/uris", 200, []string{`["k<&>","/a&b<c>"]`}},
+		{"/v1/dump?format=jsonl", 200, []string{action, note}},
+		{"/v1/fetch?key=a%20<b>&uri=/", 400, []string{"a <b>"}},
+		{"/v1/<&>", 404, []string{"/v1/<&>"}},
+	} {
+		r := s.get(tt.path)
+		if r.status != tt.status {
+			t.Errorf("%s: %d %s, want %d", tt.path, r.status, r.body, tt.status)
+			continue
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(string(r.body), want) {
+				t.Errorf("%s: %s lacks %s", tt.path, r.body, want)
+			}
+		}
+		if bytes.Contains(r.body, []byte(`\u00`)) {
+			t.Errorf("%s: escaped characters in %s", tt.path, r.body)
 		}
 	}
 }

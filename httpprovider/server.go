@@ -51,8 +51,9 @@ type Options struct {
 	HasTranslationKey bool
 
 	// AdminToken is the bearer token that write requests must present
-	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn
-	// and /v1/load answer 403 Forbidden. Use a long random token, and
+	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
+	// /v1/load and /v1/rotate answer 403 Forbidden (Rotate, as a daemon
+	// calls it on SIGHUP, needs no token). Use a long random token, and
 	// keep the port away from untrusted networks if it is sent in
 	// clear: it is the only protection of the write endpoints.
 	AdminToken string
@@ -86,9 +87,17 @@ type Options struct {
 	// it. Empty means none.
 	OnChange string
 
+	// VerifyInterval is how often the server looks for a version of its
+	// database files that it has not verified yet; it verifies each
+	// version it maps in the background (see the package documentation).
+	// 0 means DefaultVerifyInterval; negative turns the verification
+	// off, which leaves a damaged file to be found by transdbd verify.
+	VerifyInterval time.Duration
+
 	// Logger receives the server's own messages: failures of log files,
-	// of OnChange commands and of requests that fail on the server's
-	// side. nil means slog.Default().
+	// of OnChange commands, of the verification of a database version and
+	// of requests that fail on the server's side. nil means
+	// slog.Default().
 	Logger *slog.Logger
 }
 
@@ -111,6 +120,7 @@ type Server struct {
 	access    *logFile // nil without AccessLog
 	onChange  *commandRunner
 	metrics   *metrics
+	verifier  *verifier // nil when verification is off
 }
 
 // provider is one configured translation table.
@@ -123,8 +133,10 @@ type provider struct {
 
 // dbFile is one database file: the providers on it share its journal.
 type dbFile struct {
-	path    string
-	journal *logFile
+	path     string
+	provider *provider // the first on the file
+	journal  *logFile
+	verified verifyState
 }
 
 // New returns a Server for the providers of opts and starts them: it
@@ -170,7 +182,11 @@ func New(opts Options) (*Server, error) {
 			s.files = append(s.files, f)
 		}
 		bk := p.BaseKey()
-		s.providers = append(s.providers, &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f})
+		pr := &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
+		if f.provider == nil {
+			f.provider = pr
+		}
+		s.providers = append(s.providers, pr)
 	}
 	if opts.AccessLog != "" {
 		if fi, err := os.Stat(opts.AccessLog); err != nil {
@@ -199,6 +215,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.routes()
+	if opts.VerifyInterval >= 0 {
+		interval := opts.VerifyInterval
+		if interval == 0 {
+			interval = DefaultVerifyInterval
+		}
+		s.verifier = startVerifier(s, interval)
+	}
 	return s, nil
 }
 
@@ -241,20 +264,28 @@ func (s *Server) logs() []*logFile {
 // Recheck starts every provider again (see translation.Provider.Start):
 // each maps the newest version of its file now instead of within its
 // CheckInterval, and a read-only provider whose file has appeared starts
-// serving it. Failures are logged. A daemon calls it on SIGHUP.
+// serving it; a new version is verified without waiting for
+// VerifyInterval. Failures are logged. A daemon calls it on SIGHUP.
 func (s *Server) Recheck() {
 	for _, pr := range s.providers {
 		if err := pr.p.Start(); err != nil {
 			s.logStartError(pr, err)
 		}
 	}
+	if s.verifier != nil {
+		s.verifier.check()
+	}
 }
 
-// Close flushes and closes the access log and the journals and waits for
-// running OnChange commands; commits after Close run none. It does not
-// stop the providers. Call it after the http.Server has shut down, when
-// no request is served any more: lines of later requests are dropped.
+// Close flushes and closes the access log and the journals, waits for
+// running OnChange commands and stops the verification; commits after
+// Close run none. It does not stop the providers. Call it after the
+// http.Server has shut down, when no request is served any more: lines
+// of later requests are dropped.
 func (s *Server) Close() error {
+	if s.verifier != nil {
+		s.verifier.close()
+	}
 	var errs []error
 	for _, l := range s.logs() {
 		errs = append(errs, l.close())
@@ -272,6 +303,11 @@ type route struct {
 	endpoint string // the path; the metrics label
 	serve    func(x *exchange) error
 	ok       atomic.Pointer[routeMetrics] // of status 200, once used
+
+	// strict routes take only the query parameters in params; any other
+	// is 400. The routes of 404 and 405 answers are not strict.
+	strict bool
+	params []string
 }
 
 // ServeHTTP serves a request of the route, as Server.ServeHTTP does
@@ -286,8 +322,8 @@ func (s *Server) routes() {
 	allowed := map[string][]string{}
 	var paths []string
 	s.gets = map[string]*route{}
-	handle := func(method, path string, serve func(*exchange) error) {
-		rt := &route{s: s, endpoint: path, serve: serve}
+	handle := func(method, path string, serve func(*exchange) error, params ...string) {
+		rt := &route{s: s, endpoint: path, serve: serve, strict: true, params: params}
 		s.mux.Handle(method+" "+path, rt)
 		if method == http.MethodGet {
 			s.gets[path] = rt
@@ -300,18 +336,18 @@ func (s *Server) routes() {
 			allowed[path] = append(allowed[path], http.MethodHead)
 		}
 	}
-	handle(http.MethodGet, "/v1/fetch", s.handleFetch)
-	handle(http.MethodGet, "/v1/resolve", s.handleResolve)
-	handle(http.MethodGet, "/v1/keys", s.handleKeys)
-	handle(http.MethodGet, "/v1/uris", s.handleURIs)
-	handle(http.MethodGet, "/v1/dump", s.handleDump)
-	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot)
-	handle(http.MethodGet, "/v1/stats", s.handleStats)
+	handle(http.MethodGet, "/v1/fetch", s.handleFetch, "basekey", "key", "uri", "notes")
+	handle(http.MethodGet, "/v1/resolve", s.handleResolve, "basekey", "key", "uri")
+	handle(http.MethodGet, "/v1/keys", s.handleKeys, "basekey")
+	handle(http.MethodGet, "/v1/uris", s.handleURIs, "basekey", "key")
+	handle(http.MethodGet, "/v1/dump", s.handleDump, "basekey", "format")
+	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot, "basekey")
+	handle(http.MethodGet, "/v1/stats", s.handleStats, "basekey")
 	handle(http.MethodGet, "/healthz", s.handleHealthz)
 	handle(http.MethodGet, "/readyz", s.handleReadyz)
 	handle(http.MethodGet, "/metrics", s.handleMetrics)
-	handle(http.MethodPost, "/v1/txn", s.handleTxn)
-	handle(http.MethodPost, "/v1/load", s.handleLoad)
+	handle(http.MethodPost, "/v1/txn", s.handleTxn, "basekey")
+	handle(http.MethodPost, "/v1/load", s.handleLoad, "basekey", "format", "clear", "empty", "generation")
 	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
 	for _, path := range paths {
 		allow := strings.Join(allowed[path], ", ")
@@ -360,7 +396,7 @@ func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	var err error
 	if r.ContentLength > s.maxBody {
 		err = tooLarge(s.maxBody)
-	} else {
+	} else if err = x.checkParams(rt); err == nil {
 		err = rt.serve(x)
 	}
 	if err != nil {

@@ -323,14 +323,12 @@ func (s *Server) handleLoad(x *exchange) error {
 	})
 }
 
-// handleRotate serves POST /v1/rotate: Rotate. It needs the admin token
-// when one is configured; without one it is open to all, as it changes
-// nothing but which files the logs are written to.
+// handleRotate serves POST /v1/rotate: Rotate. It is a write, authorized
+// as the others are: it makes the server close and reopen files, which
+// no client without the token may make it do. SIGHUP needs no token.
 func (s *Server) handleRotate(x *exchange) error {
-	if s.token != nil {
-		if err := s.checkToken(x); err != nil {
-			return err
-		}
+	if err := s.authorize(x); err != nil {
+		return err
 	}
 	if err := s.Rotate(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"strings"
 )
@@ -49,11 +50,65 @@ func (s *Snapshot) Verify(progress func(done, total uint64)) error {
 	return verifyVersionProgress(s.v, progress)
 }
 
+// VerifyStep is how many bytes of the body checksum VerifyBytes computes
+// between two calls of its pause function.
+const VerifyStep = 1 << 20
+
+// VerifyBytes verifies data, the whole file of a version as
+// Snapshot.Bytes returns it, as Snapshot.Verify does: its header, the
+// body checksum and the structure. It works in steps, VerifyStep bytes of
+// the checksum or 65536 records of the walk, and calls pause after each:
+// pause may sleep, to spread the reading of a large file out so that it
+// does not crowd out the lookups, and an error it returns ends the
+// verification with that error. pause may be nil. The valid flag, which
+// a committer may clear in the mapping at any time, is not read. Any
+// finding wraps ErrCorrupt (or ErrBadMagic, ErrVersion).
+func VerifyBytes(data []byte, pause func() error) error {
+	h, err := decodeHeader(data)
+	if err != nil {
+		return err
+	}
+	if h.length != uint64(len(data)) {
+		return corruptf("header says %d bytes, the file has %d", h.length, len(data))
+	}
+	return verifyVersionWith(&version{data: data, h: h}, nil, pause)
+}
+
 func verifyVersion(v *version) error { return verifyVersionProgress(v, nil) }
 
 func verifyVersionProgress(v *version, progress func(done, total uint64)) error {
+	return verifyVersionWith(v, progress, nil)
+}
+
+// pacedBodyChecksum is bodyChecksum computed VerifyStep bytes at a time,
+// with a call of pause after each.
+func pacedBodyChecksum(b []byte, pause func() error) (uint32, error) {
+	var crc uint32
+	for body := b[headerLen:]; len(body) > 0; {
+		n := min(len(body), VerifyStep)
+		crc = crc32.Update(crc, crcTable, body[:n])
+		body = body[n:]
+		if err := pause(); err != nil {
+			return 0, err
+		}
+	}
+	return crc, nil
+}
+
+// verifyVersionWith is verifyVersionProgress calling pause, when not
+// nil, after each step, as VerifyBytes describes.
+func verifyVersionWith(v *version, progress func(done, total uint64), pause func() error) error {
 	h := v.h
-	if got := bodyChecksum(v.data); got != h.bodyCRC {
+	got := uint32(0)
+	if pause == nil {
+		got = bodyChecksum(v.data)
+	} else {
+		var err error
+		if got, err = pacedBodyChecksum(v.data, pause); err != nil {
+			return err
+		}
+	}
+	if got != h.bodyCRC {
 		return corruptf("body checksum %08x, header says %08x", got, h.bodyCRC)
 	}
 	if h.nextID == 0 {
@@ -64,7 +119,7 @@ func verifyVersionProgress(v *version, progress func(done, total uint64)) error 
 	if err != nil {
 		return err
 	}
-	w := &verifier{total: h.records, progress: progress}
+	w := &verifier{total: h.records, progress: progress, pause: pause}
 	if err := w.index(root, nil); err != nil {
 		return err
 	}
@@ -105,6 +160,7 @@ type verifier struct {
 	count, total uint64
 	ids          []idEntry
 	progress     func(done, total uint64)
+	pause        func() error // after every 65536 records, when not nil
 }
 
 func (w *verifier) index(ix Index, path []string) error {
@@ -194,8 +250,15 @@ func (w *verifier) leaf(l Leaf, path []string) error {
 		if w.count > w.total {
 			return corruptf("more records reachable than the header's %d", w.total)
 		}
-		if w.progress != nil && w.count%65536 == 0 {
-			w.progress(w.count, w.total)
+		if w.count%65536 == 0 {
+			if w.progress != nil {
+				w.progress(w.count, w.total)
+			}
+			if w.pause != nil {
+				if err := w.pause(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -2,7 +2,9 @@ package translation
 
 import (
 	"fmt"
+	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Record is one element of a block list together with the key and uri
@@ -21,8 +23,8 @@ type Record struct {
 }
 
 // ValidateKeyURI reports whether key and uri may be stored: both must be
-// non-empty and free of white space (any rune for which unicode.IsSpace
-// holds). The error wraps ErrInvalidRecord.
+// non-empty, valid UTF-8, and free of NUL bytes and white space (any rune
+// for which unicode.IsSpace holds). The error wraps ErrInvalidRecord.
 func ValidateKeyURI(key, uri string) error {
 	if err := validateKeyURI(key, uri); err != nil {
 		return fmt.Errorf("translation: %w", err)
@@ -39,14 +41,21 @@ func validateKeyURI(key, uri string) error {
 	return validateField("uri", uri)
 }
 
+// ValidateField is ValidateKeyURI for one of them, named name ("key" or
+// "uri") in the message, which starts with that name, for callers that
+// report it as it is (a 400 answer, a usage error).
+func ValidateField(name, s string) error { return validateField(name, s) }
+
 func validateField(name, s string) error {
-	if s == "" {
+	switch {
+	case s == "":
 		return fmt.Errorf("empty %s: %w", name, ErrInvalidRecord)
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			return fmt.Errorf("%s %q contains white space: %w", name, s, ErrInvalidRecord)
-		}
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %q is not valid UTF-8: %w", name, s, ErrInvalidRecord)
+	case strings.IndexByte(s, 0) >= 0:
+		return fmt.Errorf("%s %q contains a NUL byte: %w", name, s, ErrInvalidRecord)
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return fmt.Errorf("%s %q contains white space: %w", name, s, ErrInvalidRecord)
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"transdb/conf"
 	"transdb/translation"
@@ -270,22 +269,14 @@ func (b *baseKeyFlag) keys() []string {
 	}
 }
 
-// checkKeyURI refuses, as the HTTP API does, a key or uri that is
-// empty, contains white space, is not valid UTF-8 or holds a NUL byte:
-// no table has such a key or uri, so it is a mistake in the command.
+// checkKeyURI refuses, as the HTTP API does, a key or uri that no table
+// can hold (see translation.ValidateKeyURI): it is a mistake in the
+// command.
 func checkKeyURI(key, uri string) error {
-	if err := translation.ValidateKeyURI(key, uri); err != nil {
+	if err := translation.ValidateField("key", key); err != nil {
 		return err
 	}
-	for _, a := range [...]struct{ name, s string }{{"key", key}, {"uri", uri}} {
-		switch {
-		case !utf8.ValidString(a.s):
-			return fmt.Errorf("%s %q is not valid UTF-8", a.name, a.s)
-		case strings.IndexByte(a.s, 0) >= 0:
-			return fmt.Errorf("%s %q contains a NUL byte", a.name, a.s)
-		}
-	}
-	return nil
+	return translation.ValidateField("uri", uri)
 }
 
 // openTable returns a provider for the table t names. A reading command

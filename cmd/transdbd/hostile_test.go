@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -67,6 +68,16 @@ func (c *normalClient) lookup() string {
 		return fmt.Sprintf("%d %s after %v", resp.StatusCode, body, time.Since(start))
 	}
 	return ""
+}
+
+// waitLookups waits until the client has made n lookups since it was
+// made, or fails the test after a generous bound.
+func (c *normalClient) waitLookups(t *testing.T, n int64) {
+	t.Helper()
+	eventually(t, "lookups of the normal client", func() (bool, string) {
+		got := c.n.Load()
+		return got >= n, fmt.Sprintf("%d lookups", got)
+	})
 }
 
 // mustLookup fails the test unless a lookup succeeds.
@@ -181,7 +192,7 @@ func TestSlowHeadersHoldUpNoOtherClientAndTimeOut(t *testing.T) {
 
 	normal.start(t)
 	if testing.Short() {
-		time.Sleep(2 * time.Second)
+		normal.waitLookups(t, 20)
 		normal.finish(t)
 		return
 	}
@@ -206,44 +217,134 @@ func TestSlowHeadersHoldUpNoOtherClientAndTimeOut(t *testing.T) {
 	normal.finish(t)
 }
 
+// waitContinue reads the interim answer 100 Continue off r, the reader of
+// c, to a request sent with "Expect: 100-continue": the server sends it
+// when the request's handler begins to read the body.
+func waitContinue(t *testing.T, c net.Conn, r *bufio.Reader) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	status, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(status, "HTTP/1.1 100 ") {
+		t.Fatalf("waiting for 100 Continue: %q, %v", status, err)
+	}
+	if blank, err := r.ReadString('\n'); err != nil || blank != "\r\n" {
+		t.Fatalf("after 100 Continue: %q, %v", blank, err)
+	}
+}
+
+// timedTxn posts a txn body with the token "tok" to the daemon d, for
+// the provider whose base key the basekey parameters name, and reports
+// how long it took; an answer other than 200 is an error.
+func timedTxn(d *daemon, basekey, body string) (time.Duration, error) {
+	start := time.Now()
+	req, err := http.NewRequest("POST", d.base+"/v1/txn?"+basekey, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%d %s", resp.StatusCode, answer)
+	}
+	return time.Since(start), err
+}
+
 func TestTrickledBodyHoldsUpNoOtherClient(t *testing.T) {
 	t.Parallel()
 	db, _ := exampleDB(t)
-	d := startDaemon(t, nil, "serve", "-config", config(t, db, false, "AdminToken tok"))
+	// A second file, whose transactions take no lock that the first's
+	// do: a txn on it measures how fast this machine is at the moment.
+	control := filepath.Join(filepath.Dir(db), "control.mmdb")
+	cfg := writeFile(t, t.TempDir(), "transdbd.conf", fmt.Sprintf(`Listen 127.0.0.1:0
+TranslationKey front
+AdminToken tok
+<TranslationProvider MMapDB>
+    FileName %s
+</TranslationProvider>
+TranslationProvider MMapDB filename=%s basekey=control
+`, db, control))
+	d := startDaemon(t, nil, "serve", "-config", cfg)
 	normal := newNormalClient(d)
 	normal.mustLookup(t)
 
-	// A txn whose body arrives a byte every 20 ms, some 2 s in all, and a
-	// load whose body never ends.
-	body := `{"ops":[{"op":"insert","key":"front","uri":"/slow","block":0,"order":0,"action":"trickled"}]}`
+	// The test tells whether a body being received holds the file's lock
+	// only if another txn is done before that body is complete. So the
+	// body trickles for twenty times as long as a txn takes here now, at
+	// least 2 s; on a machine where that would come near ReadTimeout, the
+	// test cannot tell.
+	ins := func(uri, action string) string {
+		return `{"ops":[{"op":"insert","key":"front","uri":"` + uri + `","block":0,"order":0,"action":"` + action + `"}]}`
+	}
+	took, err := timedTxn(d, "basekey=control", ins("/measure", "m"))
+	if err != nil {
+		t.Fatalf("a txn on the control file: %v", err)
+	}
+	trickle := max(2*time.Second, 20*took)
+	if trickle > readTimeout/2 {
+		t.Skipf("a txn takes %v on this machine now: too slow to tell whether a trickled body holds up other clients", took)
+	}
+
+	// A txn whose body arrives a byte at a time over that time, and a
+	// load whose body never ends. Both send their bodies once the server
+	// has confirmed, with 100 Continue, that their handlers read them.
+	body := ins("/slow", "trickled")
 	txn := dial(t, d)
-	fmt.Fprintf(txn, "POST /v1/txn HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nContent-Length: %d\r\n\r\n", len(body))
+	txnR := bufio.NewReader(txn)
+	fmt.Fprintf(txn, "POST /v1/txn HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
+	waitContinue(t, txn, txnR)
 	var sent atomic.Int64
 	trickled := make(chan error, 1)
 	go func() {
+		pause := trickle / time.Duration(len(body))
 		for i := range len(body) {
 			if _, err := txn.Write([]byte{body[i]}); err != nil {
 				trickled <- err
 				return
 			}
 			sent.Add(1)
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(pause)
 		}
 		trickled <- nil
 	}()
 	load := dial(t, d)
-	fmt.Fprintf(load, "POST /v1/load?format=text HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nContent-Length: 1000000\r\n\r\n%s", exampleTable[:200])
+	loadR := bufio.NewReader(load)
+	fmt.Fprintf(load, "POST /v1/load?format=text HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n")
+	waitContinue(t, load, loadR)
+	fmt.Fprintf(load, "%s", exampleTable[:200])
 
 	// Meanwhile the others read, and write: the file's lock is not held
-	// while a body is being received.
+	// while a body is being received. A txn on the control file at the
+	// same time tells whether the machine was fast enough to tell.
 	normal.start(t)
-	time.Sleep(200 * time.Millisecond)
-	other := `{"ops":[{"op":"insert","key":"front","uri":"/other","block":0,"order":0,"action":"meanwhile"}]}`
-	if code, body := request(t, "POST", d.base+"/v1/txn", "tok", other); code != 200 || !strings.Contains(body, `"generation":2`) {
-		t.Fatalf("another client's txn while a body trickles in: %d %s", code, body)
+	type timed struct {
+		took time.Duration
+		err  error
 	}
-	if n := sent.Load(); n >= int64(len(body)) {
-		t.Fatalf("the slow body was complete (%d bytes) before the other txn was done: the test is too slow to tell", n)
+	controlled := make(chan timed, 1)
+	go func() {
+		took, err := timedTxn(d, "basekey=control", ins("/control", "c"))
+		controlled <- timed{took, err}
+	}()
+	otherTook, err := timedTxn(d, "", ins("/other", "meanwhile"))
+	complete := sent.Load() >= int64(len(body))
+	c := <-controlled
+	if err != nil {
+		t.Fatalf("another client's txn while a body trickles in: %v", err)
+	}
+	if c.err != nil {
+		t.Fatalf("a txn on the control file while a body trickles in: %v", c.err)
+	}
+	if complete {
+		if c.took >= trickle/4 {
+			t.Skipf("a txn on another file took %v while the body trickled in for %v: the machine is too slow to tell", c.took, trickle)
+		}
+		t.Fatalf("another client's txn took %v, done only after the trickled body had arrived (%v), while a txn on another file took %v: it waited for the body", otherTook, trickle, c.took)
 	}
 
 	// The slow txn is served once its body is complete.
@@ -251,13 +352,13 @@ func TestTrickledBodyHoldsUpNoOtherClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	txn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(txn), nil)
+	resp, err := http.ReadResponse(txnR, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !strings.Contains(string(answer), `"generation":3`) {
-		t.Fatalf("the trickled txn: %d %s", resp.StatusCode, answer)
+	answerBytes, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(answerBytes), `"generation":3`) {
+		t.Fatalf("the trickled txn: %d %s", resp.StatusCode, answerBytes)
 	}
 	normal.finish(t)
 
@@ -265,13 +366,13 @@ func TestTrickledBodyHoldsUpNoOtherClient(t *testing.T) {
 	// the client's error, and has changed nothing.
 	load.(*net.TCPConn).CloseWrite()
 	load.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err = http.ReadResponse(bufio.NewReader(load), nil)
+	resp, err = http.ReadResponse(loadR, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, _ = io.ReadAll(resp.Body)
-	if resp.StatusCode != 400 || !strings.Contains(string(answer), "request body") {
-		t.Errorf("the unfinished load: %d %s, want 400", resp.StatusCode, answer)
+	answerBytes, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(answerBytes), "request body") {
+		t.Errorf("the unfinished load: %d %s, want 400", resp.StatusCode, answerBytes)
 	}
 	if strings.Contains(d.stderr.String(), "level=ERROR") {
 		t.Errorf("the daemon logged an error:\n%s", d.stderr)
@@ -398,7 +499,7 @@ func TestOversizedHeadersGet431AndTheServerGoesOn(t *testing.T) {
 // The README's table of limits states the values the server is made
 // with.
 func TestREADMEStatesTheServerLimits(t *testing.T) {
-	srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	srv := newHTTPServer(http.NotFoundHandler(), new(drain), slog.New(slog.DiscardHandler))
 	if srv.ReadHeaderTimeout != readHeaderTimeout || srv.ReadTimeout != readTimeout ||
 		srv.IdleTimeout != idleTimeout || srv.MaxHeaderBytes != maxHeaderBytes {
 		t.Errorf("the server is made with ReadHeaderTimeout %v, ReadTimeout %v, IdleTimeout %v, MaxHeaderBytes %d",
@@ -420,6 +521,7 @@ func TestREADMEStatesTheServerLimits(t *testing.T) {
 		"`ReadTimeout`":                   human(readTimeout),
 		"response must be written within": human(writeTimeout),
 		"`IdleTimeout`":                   human(idleTimeout),
+		"after SIGTERM, a request body":   human(drainIdle),
 		"`MaxHeaderBytes`":                fmt.Sprintf("%d KiB", maxHeaderBytes>>10),
 	} {
 		row := regexp.MustCompile(`(?m)^ *\|[^|\n]*` + regexp.QuoteMeta(name) + `[^|\n]*\| ` + regexp.QuoteMeta(value) + `\b`)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -40,9 +41,11 @@ func runServe(e *env, args []string) int {
 	c := newCLI(e, "serve", "-config FILE [-cpuprofile FILE]", `
 Serves the translation providers of the configuration FILE over HTTP until
 SIGTERM or SIGINT, on which it stops accepting connections, lets the
-requests in flight finish (a long dump included) and exits 0; a second
-signal cuts them off and exits 1. SIGHUP reopens the log files and
-re-checks the database files.
+requests in flight finish (a long dump included) and exits 0. A request
+body that then stops arriving for 5 s is cut off (408); what is still in
+flight after ShutdownTimeout (default 30s), or at a second signal, is cut
+off, and the exit status is 1. SIGHUP reopens the log files and re-checks
+the database files.
 
 A writable provider whose database file is missing creates it; a read-only
 one starts without it, answers 503 until it appears and then serves it.
@@ -141,7 +144,8 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	if err != nil {
 		return failure(e, prog, err)
 	}
-	srv := newHTTPServer(h, logger)
+	dr := new(drain)
+	srv := newHTTPServer(h, dr, logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "config", cfgName, "providers", len(providers))
@@ -163,23 +167,36 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 				logger.Info("SIGHUP: logs closed, to be reopened by their next line; databases re-checked")
 				continue
 			}
-			return shutdown(srv, sigs, sig, logger)
+			return shutdown(srv, dr, cfg.ShutdownTimeout, sigs, sig, logger)
 		}
 	}
 }
 
 // shutdown stops srv after the signal sig: it closes the listener and
-// waits for the requests in flight, until they are done (exit 0) or a
-// second signal other than SIGHUP cuts them off (exit 1).
-func shutdown(srv *http.Server, sigs <-chan os.Signal, sig os.Signal, logger *slog.Logger) int {
-	logger.Info("shutting down: finishing the requests in flight", "signal", sig.String())
-	ctx, cancel := context.WithCancel(context.Background())
+// waits for the requests in flight, until they are done (exit 0), or
+// until timeout or a second signal other than SIGHUP cuts them off (exit
+// 1). Meanwhile dr holds the request bodies still arriving to drainIdle
+// between reads, so that a stalled upload is cut off long before the
+// timeout, and one that keeps sending goes on; a response goes on for as
+// long as its client reads it, up to the timeout.
+func shutdown(srv *http.Server, dr *drain, timeout time.Duration, sigs <-chan os.Signal, sig os.Signal, logger *slog.Logger) int {
+	if timeout <= 0 {
+		timeout = conf.DefaultShutdownTimeout
+	}
+	logger.Info("shutting down: finishing the requests in flight", "signal", sig.String(), "timeout", timeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(ctx) }()
+	dr.begin()
 	for {
 		select {
 		case err := <-done:
+			if errors.Is(err, context.DeadlineExceeded) {
+				logger.Warn("shutdown timeout: closing the connections still in flight", "timeout", timeout.String())
+				srv.Close()
+				return exitFailure
+			}
 			if err != nil {
 				logger.Error("shutdown", "err", err)
 				return exitFailure
@@ -199,10 +216,11 @@ func shutdown(srv *http.Server, sigs <-chan os.Signal, sig os.Signal, logger *sl
 	}
 }
 
-// newHTTPServer returns the server for h with the limits above.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+// newHTTPServer returns the server for h with the limits above; dr
+// follows its request bodies for the shutdown.
+func newHTTPServer(h http.Handler, dr *drain, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           withDeadlines(h),
+		Handler:           withDeadlines(h, dr),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -214,8 +232,9 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 // withDeadlines sets the write deadline of each response: writeTimeout
 // from now, except for the streamed /v1/dump and /v1/snapshot, which get
 // neither a write deadline nor the read deadline of ReadTimeout (which
-// would otherwise cancel their context once it passes).
-func withDeadlines(h http.Handler) http.Handler {
+// would otherwise cancel their context once it passes). It hands the
+// request body to dr to follow while the handler runs.
+func withDeadlines(h http.Handler, dr *drain) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if r.Method == http.MethodGet && (r.URL.Path == "/v1/dump" || r.URL.Path == "/v1/snapshot") {
@@ -223,6 +242,10 @@ func withDeadlines(h http.Handler) http.Handler {
 			_ = rc.SetWriteDeadline(time.Time{})
 		} else {
 			_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		}
+		if b := dr.body(w, r); b != nil {
+			defer dr.done(b)
+			r.Body = b
 		}
 		h.ServeHTTP(w, r)
 	})

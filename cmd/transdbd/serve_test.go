@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +13,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -395,13 +398,12 @@ func TestSIGHUPReopensLogsAndKeepsServing(t *testing.T) {
 	}
 }
 
-func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "big.mmdb")
-	// The client's receive buffer is small and fixed, so the dump must be
-	// larger than the server's send buffer at most to be still in flight
-	// when the signal comes: 16 MiB, or twice that buffer.
-	const recvBuffer = 32 << 10
+// bigTable loads into db a table whose dump is twice the largest TCP
+// send buffer of the system, at least 16 MiB, so that a dump to a client
+// with a small receive buffer stays in flight until the client has read
+// most of it. It returns the number of records, one line each in jsonl.
+func bigTable(t *testing.T, db string) int {
+	t.Helper()
 	action := strings.Repeat("x", 1000)
 	records := max(16000, 2*int(maxSendBuffer(t))/len(action))
 	var table strings.Builder
@@ -409,13 +411,19 @@ func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
 		fmt.Fprintf(&table, "{\"key\":\"k\",\"uri\":\"/u%d\",\"block\":0,\"order\":0,\"action\":\"%s\"}\n", i, action)
 	}
 	ok(t, table.String(), "load", "-db", db, "-format", "jsonl", "-")
-	d := startDaemon(t, nil, "serve", "-config", config(t, db, true))
+	return records
+}
 
+// startDump requests the jsonl dump of the daemon d with a receive
+// buffer that is small and fixed, so that the dump goes only as fast as
+// it is read, and returns the reader of its body after its first line.
+func startDump(t *testing.T, d *daemon) *bufio.Reader {
+	t.Helper()
 	client := &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := new(net.Dialer).DialContext(ctx, network, addr)
 			if err == nil {
-				err = c.(*net.TCPConn).SetReadBuffer(recvBuffer)
+				err = c.(*net.TCPConn).SetReadBuffer(32 << 10)
 			}
 			return c, err
 		},
@@ -424,15 +432,19 @@ func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	t.Cleanup(func() { resp.Body.Close() })
 	r := bufio.NewReader(resp.Body)
 	first, err := r.ReadString('\n')
 	if err != nil || !strings.HasPrefix(first, `{"key":"k"`) {
 		t.Fatalf("first line of the dump: %q, %v", first, err)
 	}
+	return r
+}
 
-	d.signal(t, syscall.SIGTERM)
-	// Once it shuts down, the daemon accepts no new connection.
+// waitClosed waits until the daemon d accepts no new connection, as it
+// does once it shuts down.
+func waitClosed(t *testing.T, d *daemon) {
+	t.Helper()
 	eventually(t, "listener closed after SIGTERM", func() (bool, string) {
 		c, err := net.DialTimeout("tcp", strings.TrimPrefix(d.base, "http://"), time.Second)
 		if err != nil {
@@ -441,20 +453,204 @@ func TestSIGTERMLetsALongDumpFinish(t *testing.T) {
 		c.Close()
 		return false, "accepting connections"
 	})
+}
+
+func TestSIGTERMLetsADumpReadAtASteadyPaceFinish(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "big.mmdb")
+	records := bigTable(t, db)
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true, "ShutdownTimeout 2m"))
+	r := startDump(t, d)
+
+	d.signal(t, syscall.SIGTERM)
+	signalled := time.Now()
+	waitClosed(t, d)
 	select {
 	case <-d.exited:
 		t.Fatal("transdbd exited while a dump was in flight")
 	default:
 	}
-	rest, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("reading the rest of the dump: %v", err)
+	// The client reads the rest at a steady pace, for longer than a
+	// request body may pause during the drain: the drain leaves
+	// responses alone.
+	const lineBytes = 1070 // about, in jsonl with its id
+	total, pace := records*lineBytes, drainIdle+2*time.Second
+	chunk := make([]byte, 32<<10)
+	lines, read, start := 1, 0, time.Now()
+	for {
+		n, err := r.Read(chunk)
+		lines += bytes.Count(chunk[:n], []byte("\n"))
+		read += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the dump %v after SIGTERM: %v", time.Since(signalled), err)
+		}
+		if ahead := time.Duration(float64(pace)*float64(read)/float64(total)) - time.Since(start); ahead > 0 {
+			time.Sleep(ahead)
+		}
 	}
-	if n := 1 + strings.Count(string(rest), "\n"); n != records {
-		t.Errorf("the dump has %d records, want %d", n, records)
+	took := time.Since(signalled)
+	if lines != records {
+		t.Errorf("the dump has %d records, want %d", lines, records)
 	}
 	if code := d.wait(t); code != 0 {
 		t.Errorf("exit status after SIGTERM: %d\n%s", code, d.stderr)
+	}
+	t.Logf("the dump was read for %v after SIGTERM", took.Round(time.Millisecond))
+}
+
+func TestSIGTERMCutsOffAStalledUploadAndLetsATrickledOneFinish(t *testing.T) {
+	db, _ := exampleDB(t)
+	// The bound is far: the stalled upload must be cut off by the drain,
+	// long before it.
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, false, "AdminToken tok", "ShutdownTimeout 40s"))
+
+	// A load that sends 200 bytes of its million and then nothing.
+	stalled := dial(t, d)
+	fmt.Fprintf(stalled, "POST /v1/load?format=text HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nContent-Length: 1000000\r\n\r\n%s", exampleTable[:200])
+	// A txn whose body keeps arriving, a byte at a time, until well
+	// after the stalled one has been cut off.
+	body := `{"ops":[{"op":"insert","key":"front","uri":"/trickled","block":0,"order":0,"action":"finished"}]}`
+	trickled := dial(t, d)
+	fmt.Fprintf(trickled, "POST /v1/txn HTTP/1.1\r\nHost: transdb\r\nAuthorization: Bearer tok\r\nContent-Length: %d\r\n\r\n", len(body))
+	pause := (drainIdle + 3*time.Second) / time.Duration(len(body))
+	var sent atomic.Int64
+	sentAll := make(chan time.Time, 1)
+	go func() {
+		for i := range len(body) {
+			if _, err := trickled.Write([]byte{body[i]}); err != nil {
+				return
+			}
+			sent.Add(1)
+			time.Sleep(pause)
+		}
+		sentAll <- time.Now()
+	}()
+	eventually(t, "the trickle started", func() (bool, string) { return sent.Load() >= 3, "no bytes sent" })
+
+	d.signal(t, syscall.SIGTERM)
+	signalled := time.Now()
+	resp := readResponse(t, stalled)
+	if resp.status != http.StatusRequestTimeout {
+		t.Errorf("the stalled upload: %d %s, want 408", resp.status, resp.body)
+	}
+	t.Logf("the stalled upload was cut off %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
+	resp = readResponse(t, trickled)
+	if resp.status != http.StatusOK || !strings.Contains(resp.body, `"generation":2`) {
+		t.Errorf("the trickled txn: %d %s", resp.status, resp.body)
+	}
+	if done := <-sentAll; done.Sub(signalled) <= drainIdle {
+		t.Errorf("the trickled body was complete %v after SIGTERM, before a stalled body is cut off (%v): the test proves nothing", done.Sub(signalled), drainIdle)
+	}
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit status after SIGTERM: %d\n%s", code, d.stderr)
+	}
+	if out := ok(t, "", "fetch", "-db", db, "front", "/trickled"); !strings.Contains(out, `"action":"finished"`) {
+		t.Errorf("the trickled txn is not in the database: %s", out)
+	}
+}
+
+func TestShutdownTimeoutCutsOffWhatIsLeft(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "big.mmdb")
+	bigTable(t, db)
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true, "ShutdownTimeout 1s"))
+	// A dump whose client reads its first line and then nothing.
+	startDump(t, d)
+
+	d.signal(t, syscall.SIGTERM)
+	signalled := time.Now()
+	if code := d.wait(t); code != 1 {
+		t.Errorf("exit status after a shutdown that timed out: %d, want 1", code)
+	}
+	if took := time.Since(signalled); took < time.Second {
+		t.Errorf("the daemon exited %v after SIGTERM, before ShutdownTimeout", took)
+	}
+	if !strings.Contains(d.stderr.String(), "shutdown timeout") {
+		t.Errorf("the daemon did not log the timeout:\n%s", d.stderr)
+	}
+}
+
+// A rawResponse is a response read off a connection.
+type rawResponse struct {
+	status int
+	body   string
+}
+
+// readResponse reads a response to a request written on c by hand.
+func readResponse(t *testing.T, c net.Conn) rawResponse {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return rawResponse{resp.StatusCode, string(body)}
+}
+
+func TestServeVerifiesEachVersionItMaps(t *testing.T) {
+	db, _ := exampleDB(t)
+	sound := filepath.Join(t.TempDir(), "sound.mmdb")
+	ok(t, "", "backup", "-db", db, sound)
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true))
+	file, logFile := regexp.QuoteMeta(strconv.Quote(db)), regexp.QuoteMeta(db)
+	readyz := func(what string, code int, want ...string) {
+		t.Helper()
+		eventually(t, what, func() (bool, string) {
+			c, body := d.get(t, "/readyz")
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					return false, fmt.Sprintf("%d %s", c, body)
+				}
+			}
+			return c == code, fmt.Sprintf("%d %s", c, body)
+		})
+	}
+	metrics := func(want ...string) {
+		t.Helper()
+		_, body := d.get(t, "/metrics")
+		for _, w := range want {
+			if !regexp.MustCompile(`(?m)^` + w + `$`).MatchString(body) {
+				t.Errorf("/metrics has no line %s", w)
+			}
+		}
+	}
+
+	readyz("generation 1 verified", 200, `"generation":1,"verification":"verified","verified_generation":1`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=INFO msg="httpprovider: database version verified" file=`+logFile+` generation=1 `))
+	metrics(`transdb_verified_generation\{file=`+file+`\} 1`, `transdb_verify_failures_total\{file=`+file+`\} 0`)
+
+	// A copy with a byte of its body flipped, moved into place: the
+	// daemon maps it when it notices the file's new identity.
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x04
+	damaged := filepath.Join(filepath.Dir(db), "damaged.mmdb")
+	if err := os.WriteFile(damaged, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(damaged, db); err != nil {
+		t.Fatal(err)
+	}
+	readyz("the damage found", 503, `fails verification`, `"verification":"failed","verified_generation":1,"verify_error":"`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=ERROR msg="httpprovider: the database version served fails verification[^"]*" file=`+logFile+` generation=1 err=`))
+	metrics(`transdb_verify_failures_total\{file=`+file+`\} 1`, `transdb_verify_failed\{file=`+file+`\} 1`)
+
+	// The sound copy restored, as generation 2.
+	ok(t, "", "restore", "-db", db, sound)
+	readyz("generation 2 verified", 200, `"generation":2,"verification":"verified","verified_generation":2`)
+	d.stderr.waitFor(t, regexp.MustCompile(`level=INFO msg="httpprovider: database version verified" file=`+logFile+` generation=2 `))
+	metrics(`transdb_verified_generation\{file=`+file+`\} 2`, `transdb_verify_failures_total\{file=`+file+`\} 1`, `transdb_verify_failed\{file=`+file+`\} 0`)
+
+	d.signal(t, syscall.SIGTERM)
+	if code := d.wait(t); code != 0 {
+		t.Errorf("exit status after SIGTERM: %d", code)
 	}
 }
 
