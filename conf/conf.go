@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+	"transdb/mmapdb"
 )
 
 // Defaults and limits of the top-level directives.
@@ -15,8 +16,8 @@ const (
 	// not set: 64 MiB.
 	DefaultMaxBodySize int64 = 64 << 20
 	// DefaultCheckInterval is how often the database file's identity is
-	// checked when CheckInterval is not set.
-	DefaultCheckInterval = time.Second
+	// checked when CheckInterval is not set: the database's own default.
+	DefaultCheckInterval = mmapdb.DefaultCheckInterval
 	// MaxCheckInterval is the largest CheckInterval accepted; a longer
 	// one would leave readers on a superseded version for too long.
 	MaxCheckInterval = 10 * time.Second
@@ -34,13 +35,15 @@ type Config struct {
 	// interfaces). Default DefaultListen.
 	Listen string
 
-	// TranslationKey is the key used when a request names none. It is
-	// meaningful only when HasTranslationKey is true.
+	// TranslationKey is the key used when a request names none. Empty
+	// (unset, or set to an empty value such as an unset ${VAR}: no key is
+	// empty) means none: a lookup without a key is then a client error,
+	// and a translation starts with the key "default", as upstream.
 	TranslationKey string
-	// HasTranslationKey reports whether the file sets TranslationKey,
-	// possibly to the empty string. When false, a request without a key
-	// is a client error.
-	HasTranslationKey bool
+
+	// DocumentRoot is the directory a translation's $DOCROOT and
+	// $r->document_root name; empty means none.
+	DocumentRoot string
 
 	// AdminToken is the bearer token required for writes. Empty (unset,
 	// or set to an empty value such as an unset ${VAR}) disables writes.

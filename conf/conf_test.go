@@ -93,14 +93,14 @@ func TestDefaultServesDemoDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		Listen:            "127.0.0.1:8080",
-		TranslationKey:    "front",
-		HasTranslationKey: true,
-		MaxBodySize:       64 << 20,
-		CheckInterval:     time.Second,
-		ShutdownTimeout:   30 * time.Second,
-		Flush:             true,
-		Providers:         cfg.Providers,
+		Listen:          "127.0.0.1:8080",
+		TranslationKey:  "front",
+		DocumentRoot:    "/var/www",
+		MaxBodySize:     64 << 20,
+		CheckInterval:   time.Second,
+		ShutdownTimeout: 30 * time.Second,
+		Flush:           true,
+		Providers:       cfg.Providers,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got %+v\nwant %+v", cfg, want)

@@ -307,7 +307,11 @@ type directive struct {
 var directives = map[string]directive{
 	"listen": {name: "Listen", set: setListen},
 	"translationkey": {name: "TranslationKey", set: func(c *Config, v string) error {
-		c.TranslationKey, c.HasTranslationKey = v, true
+		c.TranslationKey = v
+		return nil
+	}},
+	"documentroot": {name: "DocumentRoot", set: func(c *Config, v string) error {
+		c.DocumentRoot = v
 		return nil
 	}},
 	"admintoken": {name: "AdminToken", set: func(c *Config, v string) error {

@@ -60,7 +60,8 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"Listen 0.0.0.0:9000", func(c *Config) bool { return c.Listen == "0.0.0.0:9000" }},
 		{"Listen [::1]:0", func(c *Config) bool { return c.Listen == "[::1]:0" }},
 		{"Listen 9000", func(c *Config) bool { return c.Listen == ":9000" }},
-		{"TranslationKey front", func(c *Config) bool { return c.TranslationKey == "front" && c.HasTranslationKey }},
+		{"TranslationKey front", func(c *Config) bool { return c.TranslationKey == "front" }},
+		{"DocumentRoot /var/www", func(c *Config) bool { return c.DocumentRoot == "/var/www" }},
 		{"AdminToken ${TOKEN}", func(c *Config) bool { return c.AdminToken == "s3cret" }},
 		{"MaxBodySize 1", func(c *Config) bool { return c.MaxBodySize == 1 }},
 		{"MaxBodySize 9223372036854775807", func(c *Config) bool { return c.MaxBodySize == 1<<63-1 }},
@@ -196,23 +197,14 @@ func TestNilLookupUsesProcessEnvironment(t *testing.T) {
 	}
 }
 
-func TestTranslationKeyUnsetDiffersFromEmpty(t *testing.T) {
-	tests := []struct {
-		text    string
-		has     bool
-		wantKey string
-	}{
-		{"", false, ""},
-		{`TranslationKey ""`, true, ""},
-		{"TranslationKey ${UNSET}", true, ""},
-		{"TranslationKey back", true, "back"},
-	}
-	for _, tt := range tests {
-		cfg := mustParse(t, tt.text+minimalProvider)
-		if cfg.HasTranslationKey != tt.has || cfg.TranslationKey != tt.wantKey {
-			t.Errorf("%q: HasTranslationKey=%v TranslationKey=%q, want %v %q",
-				tt.text, cfg.HasTranslationKey, cfg.TranslationKey, tt.has, tt.wantKey)
+func TestEmptyTranslationKeyIsNoKey(t *testing.T) {
+	for _, text := range []string{"", `TranslationKey ""`, "TranslationKey ${UNSET}"} {
+		if cfg := mustParse(t, text+minimalProvider); cfg.TranslationKey != "" {
+			t.Errorf("%q: TranslationKey=%q, want none", text, cfg.TranslationKey)
 		}
+	}
+	if cfg := mustParse(t, "TranslationKey back"+minimalProvider); cfg.TranslationKey != "back" {
+		t.Errorf("TranslationKey=%q, want back", cfg.TranslationKey)
 	}
 }
 

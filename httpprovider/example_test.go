@@ -28,10 +28,9 @@ func Example() {
 	}
 	defer p.Stop()
 	srv, err := httpprovider.New(httpprovider.Options{
-		Providers:         []*translation.Provider{p},
-		AdminToken:        "secret",
-		TranslationKey:    "front",
-		HasTranslationKey: true,
+		Providers:      []*translation.Provider{p},
+		AdminToken:     "secret",
+		TranslationKey: "front",
 	})
 	if err != nil {
 		log.Fatal(err)

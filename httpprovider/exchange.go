@@ -171,16 +171,15 @@ func single(q *query, name string) (string, bool, error) {
 }
 
 // keyURIParam returns the key or uri parameter name, checked as
-// translation.ValidateKeyURI checks stored keys and uris, and also for
-// valid UTF-8 and NUL bytes. A missing one is 400 unless it has a
-// default.
-func keyURIParam(q *query, name, def string, hasDef bool) (string, error) {
+// translation.ValidateKeyURI checks stored keys and uris. A missing one
+// is def, or 400 when def is empty.
+func keyURIParam(q *query, name, def string) (string, error) {
 	v, ok, err := single(q, name)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		if hasDef {
+		if def != "" {
 			return def, nil
 		}
 		return "", errorf(http.StatusBadRequest, "missing parameter %s", name)

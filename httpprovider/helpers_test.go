@@ -71,11 +71,10 @@ func newHTTPServer(t testing.TB, h http.Handler) string {
 func serveNew(t testing.TB) *testServer {
 	t.Helper()
 	return serve(t, httpprovider.Options{
-		Providers:         []*translation.Provider{newProvider(t, dbPath(t), false, "trans", "db")},
-		AdminToken:        token,
-		TranslationKey:    "front",
-		HasTranslationKey: true,
-		Flush:             true,
+		Providers:      []*translation.Provider{newProvider(t, dbPath(t), false, "trans", "db")},
+		AdminToken:     token,
+		TranslationKey: "front",
+		Flush:          true,
 	})
 }
 

@@ -32,11 +32,11 @@ func (x *exchange) lookupParams() (key, uri string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	if key, err = keyURIParam(q, "key", x.s.defKey, x.s.hasDefKey); err != nil {
+	if key, err = keyURIParam(q, "key", x.s.defKey); err != nil {
 		return "", "", err
 	}
 	x.key = key
-	if uri, err = keyURIParam(q, "uri", "", false); err != nil {
+	if uri, err = keyURIParam(q, "uri", ""); err != nil {
 		return "", "", err
 	}
 	x.uri = uri

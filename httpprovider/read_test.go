@@ -370,7 +370,7 @@ func TestHealthzAndReadyz(t *testing.T) {
 func TestReadOnlyServerWithoutDatabaseIsNotReady(t *testing.T) {
 	path := dbPath(t)
 	ro := newProvider(t, path, true, "trans", "db")
-	s := serve(t, httpprovider.Options{Providers: []*translation.Provider{ro}, AdminToken: token, HasTranslationKey: true})
+	s := serve(t, httpprovider.Options{Providers: []*translation.Provider{ro}, AdminToken: token})
 	if r := s.get("/healthz"); r.status != http.StatusOK {
 		t.Errorf("healthz: %d", r.status)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"transdb/engine"
 
 	"transdb/translation"
 )
@@ -43,12 +44,13 @@ type Options struct {
 	Providers []*translation.Provider
 
 	// TranslationKey is the key of a lookup whose request has no key
-	// parameter, when HasTranslationKey is true.
+	// parameter, and the key a translation starts with. Empty means
+	// none: a lookup without a key parameter is 400 Bad Request, and a
+	// translation starts with engine.DefaultTranslationKey.
 	TranslationKey string
 
-	// HasTranslationKey makes TranslationKey the default key. When it is
-	// false, a lookup without a key parameter is 400 Bad Request.
-	HasTranslationKey bool
+	// DocumentRoot is the document root of translations ($DOCROOT).
+	DocumentRoot string
 
 	// AdminToken is the bearer token that write requests must present
 	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
@@ -110,7 +112,6 @@ type Server struct {
 	token     []byte   // AdminToken; nil when writes are disabled
 	tokenHash [32]byte // SHA-256 of token, for the comparison
 	defKey    string
-	hasDefKey bool
 	maxBody   int64
 	flush     bool
 	log       *slog.Logger
@@ -126,6 +127,7 @@ type Server struct {
 // provider is one configured translation table.
 type provider struct {
 	p       *translation.Provider
+	e       *engine.Engine // evaluates p's table
 	baseKey []string
 	name    string // FormatBaseKey(baseKey), for messages and metrics
 	file    *dbFile
@@ -153,11 +155,10 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("httpprovider: negative MaxBodySize %d", opts.MaxBodySize)
 	}
 	s := &Server{
-		defKey:    opts.TranslationKey,
-		hasDefKey: opts.HasTranslationKey,
-		maxBody:   opts.MaxBodySize,
-		flush:     opts.Flush,
-		log:       opts.Logger,
+		defKey:  opts.TranslationKey,
+		maxBody: opts.MaxBodySize,
+		flush:   opts.Flush,
+		log:     opts.Logger,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodySize
@@ -182,7 +183,8 @@ func New(opts Options) (*Server, error) {
 			s.files = append(s.files, f)
 		}
 		bk := p.BaseKey()
-		pr := &provider{p: p, baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
+		pr := &provider{p: p, e: engine.New(p, engine.Options{TranslationKey: opts.TranslationKey, DocumentRoot: opts.DocumentRoot}),
+			baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
 		if f.provider == nil {
 			f.provider = pr
 		}
@@ -338,6 +340,7 @@ func (s *Server) routes() {
 	}
 	handle(http.MethodGet, "/v1/fetch", s.handleFetch, "basekey", "key", "uri", "notes")
 	handle(http.MethodGet, "/v1/resolve", s.handleResolve, "basekey", "key", "uri")
+	handle(http.MethodGet, "/v1/translate", s.handleTranslate, translateParams...)
 	handle(http.MethodGet, "/v1/keys", s.handleKeys, "basekey")
 	handle(http.MethodGet, "/v1/uris", s.handleURIs, "basekey", "key")
 	handle(http.MethodGet, "/v1/dump", s.handleDump, "basekey", "format")

@@ -50,10 +50,10 @@ type verifyState struct {
 	mu       sync.Mutex
 	snap     *translation.Snapshot // the version verified last or now; nil before the first
 	finished bool                  // snap's verification is over
-	err      error                // its failure; nil when it verified
-	good     uint64               // generation of the last version that verified
-	anyGood  bool                 // good is set
-	failures uint64               // versions that failed
+	err      error                 // its failure; nil when it verified
+	good     uint64                // generation of the last version that verified
+	anyGood  bool                  // good is set
+	failures uint64                // versions that failed
 }
 
 // startVerifier starts verifying the versions of s's files every

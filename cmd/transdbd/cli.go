@@ -106,6 +106,7 @@ type target struct {
 	// configured: the table is one that a configuration serves, which
 	// need not hold records yet.
 	configured bool
+	cfg        *conf.Config // the configuration of -config, nil with -db
 }
 
 // target returns the database file and base key the flags name, reading
@@ -122,7 +123,7 @@ func (f *dbFlags) target() (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{path: p.Path(), baseKey: p.Keys, configured: true}, nil
+	return target{path: p.Path(), baseKey: p.Keys, configured: true, cfg: cfg}, nil
 }
 
 // openTable opens the table the flags name; see openTable.

@@ -67,6 +67,8 @@ var commands = []command{
 	{"serve", "serve the providers of a configuration file over HTTP", runServe},
 	{"fetch", "print the block list of a key and uri", runFetch},
 	{"resolve", "print what a request of a uri under a key resolves to", runResolve},
+	{"translate", "evaluate the table for a request and print the decision", runTranslate},
+	{"check", "list the rows whose action the engine cannot evaluate", runCheck},
 	{"dump", "write the table in a text format", runDump},
 	{"load", "load a table in a text format, in one transaction", runLoad},
 	{"diff", "compare the table with another database file or a table", runDiff},

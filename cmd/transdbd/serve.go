@@ -117,15 +117,15 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	// New starts the providers: a writable one creates its missing file,
 	// a read-only one may wait for its file.
 	h, err := httpprovider.New(httpprovider.Options{
-		Providers:         providers,
-		TranslationKey:    cfg.TranslationKey,
-		HasTranslationKey: cfg.HasTranslationKey,
-		AdminToken:        cfg.AdminToken,
-		MaxBodySize:       cfg.MaxBodySize,
-		AccessLog:         cfg.AccessLog,
-		Flush:             cfg.Flush,
-		OnChange:          cfg.OnChange,
-		Logger:            logger,
+		Providers:      providers,
+		TranslationKey: cfg.TranslationKey,
+		DocumentRoot:   cfg.DocumentRoot,
+		AdminToken:     cfg.AdminToken,
+		MaxBodySize:    cfg.MaxBodySize,
+		AccessLog:      cfg.AccessLog,
+		Flush:          cfg.Flush,
+		OnChange:       cfg.OnChange,
+		Logger:         logger,
 	})
 	if err != nil {
 		return failure(e, prog, err)

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+
+	"transdb/engine/expr"
+)
+
+// kind is what an action does: its keyword.
+type kind uint8
+
+const (
+	kindUnknown kind = iota // not an action: skipped, but counts as executed
+	kindCond
+	kindDo
+	kindFixup
+	kindDone
+	kindLast
+	kindState
+	kindKey
+	kindURI
+	kindFile
+	kindRestart
+	kindCall
+	kindRedirect
+	kindError
+	kindProxy
+	kindPerlHandler
+	kindDoc
+	kindCgiScript
+	kindPerlScript
+	kindConfig
+	kindFixupConfig
+)
+
+// keywords maps the lower-cased keywords to their kinds (cond is found
+// before the split, as upstream does).
+var keywords = map[string]kind{
+	"do":          kindDo,
+	"fixup":       kindFixup,
+	"done":        kindDone,
+	"last":        kindLast,
+	"state":       kindState,
+	"key":         kindKey,
+	"uri":         kindURI,
+	"file":        kindFile,
+	"restart":     kindRestart,
+	"call":        kindCall,
+	"redirect":    kindRedirect,
+	"error":       kindError,
+	"proxy":       kindProxy,
+	"perlhandler": kindPerlHandler,
+	"doc":         kindDoc,
+	"cgiscript":   kindCgiScript,
+	"perlscript":  kindPerlScript,
+	"config":      kindConfig,
+	"fixupconfig": kindFixupConfig,
+}
+
+// An action is the compiled form of one row's action text.
+type action struct {
+	kind kind
+	// present is set when the action was written with an argument,
+	// which may be empty or blank.
+	present bool
+	// arg is the compiled argument; nil when there is none, when it is
+	// blank, or when it does not compile (then err says why, and the
+	// argument evaluates to undef, as a Perl compile error does
+	// upstream).
+	arg *expr.Program
+	err error
+	// text is the row's action text, to tell a cached action from the
+	// row of a reused ID.
+	text string
+}
+
+// errUnknown is the error of a row whose text is no action: upstream
+// skips it with a warning, and it counts as executed.
+var errUnknown = errors.New("unknown action: skipped")
+
+// parseAction classifies an action's text as Apache2::Translation does
+// (EVALUATION.md section 1.2) and compiles its argument.
+func parseAction(text string) *action {
+	a := &action{text: text}
+	kw, arg, present := splitAction(text)
+	a.kind, a.present = kw, present
+	switch {
+	case kw == kindUnknown:
+		a.err = errUnknown
+	case present && strings.TrimSpace(arg) != "":
+		a.arg, a.err = expr.Compile(arg)
+	}
+	return a
+}
+
+// splitAction returns the kind and argument of an action text, and
+// whether it has an argument (which may be blank: upstream evaluates a
+// blank argument, to undef).
+func splitAction(text string) (k kind, arg string, present bool) {
+	// Cond: at the very start, case-insensitive, then optional white
+	// space and at least one character.
+	if len(text) > 5 && strings.EqualFold(text[:5], "cond:") {
+		return kindCond, strings.TrimLeft(text[5:], " \t\r\n\f\v"), true
+	}
+	if text == "" {
+		return kindUnknown, "", false
+	}
+	if !isWordByte(text[0]) {
+		// Bare code: the whole text is a Do.
+		return kindDo, text, true
+	}
+	i := 0
+	for i < len(text) && isWordByte(text[i]) {
+		i++
+	}
+	k, known := keywords[strings.ToLower(text[:i])]
+	if !known {
+		return kindUnknown, "", false
+	}
+	// An argument only when the keyword is followed at once by ':' and at
+	// least one more character; the white space after the colon goes.
+	if i+1 < len(text) && text[i] == ':' {
+		return k, strings.TrimLeft(text[i+1:], " \t\r\n\f\v"), true
+	}
+	return k, "", false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}

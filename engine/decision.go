@@ -1,0 +1,137 @@
+package engine
+
+// A Request describes the request a table is evaluated for: what
+// Apache2::Translation reads from Apache's request record.
+type Request struct {
+	// URI is the decoded path of the request, without the query string
+	// ($URI, $r->uri). Required.
+	URI string
+	// Args is the query string without '?' ($QUERY_STRING, $r->args);
+	// empty means none.
+	Args string
+	// Method is the request method; empty means GET.
+	Method string
+	// Host is the Host header; its port, if any, is stripped for
+	// $HOSTNAME. Empty means the Host header of Header, if any.
+	Host string
+	// Port is the server port the request came in on ($r->get_server_port
+	// and the port of a redirect's Location); 0 means 443 for https and 80
+	// otherwise.
+	Port int
+	// Scheme is "http" or "https"; empty means http.
+	Scheme string
+	// ClientIP is the client's address ($CLIENTIP,
+	// $r->connection->remote_ip).
+	ClientIP string
+	// Header holds the request headers, in order ($HEADERS,
+	// $r->headers_in); names are matched case-insensitively.
+	Header []Header
+	// Key is the key to start with; empty means Options.TranslationKey.
+	Key string
+	// Trace asks for Decision.Trace: every row the evaluation looked at.
+	Trace bool
+}
+
+// A Header is one request header.
+type Header struct {
+	Name, Value string
+}
+
+// A Decision is the outcome of evaluating a table for a request: what
+// the proxy in front is to do with it. Its JSON form is the body of
+// GET /v1/translate (see the README); fields without a value are left
+// out there.
+type Decision struct {
+	// Generation is the database version the table was read from: one
+	// version for the whole evaluation.
+	Generation uint64
+	// Key is the key the evaluation ended with, URI the request's uri at
+	// the end ($URI, changed by Uri and Restart).
+	Key, URI string
+	// Status is 0 when the request is to proceed, else the HTTP status to
+	// answer with: a Redirect's or Error's code, 400 for a bad uri, 500
+	// for a failed Redirect or a limit reached, or a status the table put
+	// in $RC.
+	Status int
+	// Location is the absolute URL of a redirect (3xx only), built as
+	// upstream builds it.
+	Location string
+	// Message is an Error's message.
+	Message string
+	// Proxy is the URL of the first Proxy action: the upstream to send
+	// the request to.
+	Proxy string
+	// File is the file the table mapped the request to ($FILENAME).
+	File string
+	// Handler is the value of the first PerlHandler, or the handler that
+	// CgiScript or PerlScript set (cgi-script, perl-script).
+	Handler string
+	// Doc is the document of the first Doc action, nil when none ran.
+	Doc *Doc
+	// Config and FixupConfig are the [location, directive] pairs of the
+	// Config and FixupConfig actions (and of CgiScript and PerlScript),
+	// in the order they ran.
+	Config, FixupConfig [][2]string
+	// MatchedURI and PathInfo are $MATCHED_URI and $MATCHED_PATH_INFO as
+	// they were when the first File, Proxy, PerlHandler, Doc, CgiScript
+	// or PerlScript action ran, else at the end of the translation.
+	MatchedURI, PathInfo string
+	// Notes are the request notes ($r->notes) the table set, each with
+	// its values in the order set or added, in the order first set.
+	Notes []Note
+	// CTX is %CTX at the end of the translation, in the order the keys
+	// were first set.
+	CTX []Var
+	// Errors lists the rows whose action could not be evaluated (not
+	// supported, does not parse, died) and the limits reached.
+	Errors []RowError
+	// Trace lists every row the evaluation looked at, when the Request
+	// asked for it.
+	Trace []Step
+}
+
+// Doc is the document a Doc action answers with.
+type Doc struct {
+	ContentType string
+	Body        string
+}
+
+// A Note is a request note with its values.
+type Note struct {
+	Name   string
+	Values []string
+}
+
+// A Var is one %CTX entry.
+type Var struct {
+	Name, Value string
+}
+
+// A RowError says why a row's action could not be evaluated, or (with
+// ID 0) which limit the evaluation reached.
+type RowError struct {
+	ID     uint64
+	Action string
+	Error  string
+}
+
+// A Step is one row the evaluation looked at, or (with ID 0) an event
+// such as a limit reached.
+type Step struct {
+	State  string // START, PREPROC, PROC, DONE or LOOKUPFILE
+	Key    string
+	URI    string // the uri of the block list: ":PRE:", a prefix, a Call's name
+	ID     uint64
+	Block  uint32
+	Order  uint32
+	Action string
+	// Ran reports whether the row ran: false for the rows a false Cond
+	// skipped. A Cond that was evaluated ran; CondFalse says it was false.
+	Ran       bool
+	CondFalse bool
+	// Depth is the Call nesting of the row: 0 in the list of a state.
+	Depth int
+	// Note says what happened beyond running the row, e.g. the limit
+	// that stopped the evaluation.
+	Note string
+}

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"transdb/engine/expr"
+	"transdb/translation"
+)
+
+// Defaults of Options.
+const (
+	// DefaultTranslationKey is the key a translation starts with when
+	// neither the Request nor Options name one, as upstream.
+	DefaultTranslationKey = "default"
+	// DefaultMaxCallDepth bounds nested Calls.
+	DefaultMaxCallDepth = 64
+	// DefaultMaxSteps bounds the state transitions and block-list fetches
+	// of one translation.
+	DefaultMaxSteps = 1000
+	// DefaultCacheSize bounds the compiled actions kept.
+	DefaultCacheSize = 100000
+)
+
+// Options configure an Engine.
+type Options struct {
+	// TranslationKey is the key a translation starts with, and the key a
+	// Restart without one goes back to. Empty means
+	// DefaultTranslationKey.
+	TranslationKey string
+	// DocumentRoot is $DOCROOT and $r->document_root.
+	DocumentRoot string
+	// MaxCallDepth bounds nested Calls; 0 means DefaultMaxCallDepth.
+	// Past it the decision is 500 and Errors says why.
+	MaxCallDepth int
+	// MaxSteps bounds the state transitions and block-list fetches of one
+	// translation, so that tables that loop forever upstream (a PROC walk
+	// that cannot shorten its uri, :PRE: lists switching keys back and
+	// forth) end; 0 means DefaultMaxSteps. Past it the decision is 500.
+	MaxSteps int
+	// CacheSize bounds the number of compiled actions kept; 0 means
+	// DefaultCacheSize.
+	CacheSize int
+}
+
+// An Engine evaluates the translation table of one provider for
+// requests, as Apache2::Translation does: its state machine over the
+// block lists, and the actions in a safe subset of Perl (package
+// engine/expr). An Engine is safe for concurrent use; each Translate
+// works on one snapshot of the table.
+type Engine struct {
+	p     *translation.Provider
+	opts  Options
+	cache *cache
+}
+
+// New returns an engine for the table of p.
+func New(p *translation.Provider, opts Options) *Engine {
+	if opts.TranslationKey == "" {
+		opts.TranslationKey = DefaultTranslationKey
+	}
+	if opts.MaxCallDepth <= 0 {
+		opts.MaxCallDepth = DefaultMaxCallDepth
+	}
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	return &Engine{p: p, opts: opts, cache: newCache(opts.CacheSize)}
+}
+
+// Provider returns the provider whose table the engine evaluates.
+func (e *Engine) Provider() *translation.Provider { return e.p }
+
+// TranslationKey returns the key translations start with by default.
+func (e *Engine) TranslationKey() string { return e.opts.TranslationKey }
+
+// Translate evaluates the table for req on the newest version and
+// returns the decision. An error means no decision could be made: the
+// database could not be read (an error wrapping fs.ErrNotExist for a
+// read-only provider whose file does not exist yet), or ctx ended. What
+// the table says about a bad request is a decision: a uri that neither
+// starts with '/' nor is '*' gives Status 400.
+func (e *Engine) Translate(ctx context.Context, req Request) (*Decision, error) {
+	var d *Decision
+	err := e.p.View(func(s *translation.Snapshot) (err error) {
+		d, err = e.TranslateIn(ctx, s, req)
+		return err
+	})
+	return d, err
+}
+
+// TranslateIn is Translate on a snapshot the caller holds, of the
+// engine's provider.
+func (e *Engine) TranslateIn(ctx context.Context, s *translation.Snapshot, req Request) (*Decision, error) {
+	if req.URI == "" {
+		return nil, errors.New("engine: the request has no uri")
+	}
+	r := newRun(ctx, e, s, &req)
+	if err := r.translate(); err != nil {
+		return nil, err
+	}
+	return r.d, nil
+}
+
+// compiled returns the compiled action of a row, compiling it when the
+// cache does not hold it.
+func (e *Engine) compiled(id uint64, text []byte) *action {
+	if a := e.cache.get(id, text); a != nil {
+		return a
+	}
+	a := parseAction(string(text))
+	e.cache.put(id, a)
+	return a
+}
+
+// A Finding is a row whose action the engine cannot evaluate: it is not
+// supported or does not parse.
+type Finding struct {
+	ID          uint64
+	Key, URI    string
+	Block       uint32
+	Order       uint32
+	Action      string
+	Reason      string
+	Unsupported bool // a Perl construct the engine does not offer, rather than a syntax error
+}
+
+// Check compiles every action of the table's newest version and returns
+// the rows that cannot be evaluated, in table order.
+func (e *Engine) Check() ([]Finding, error) {
+	var out []Finding
+	err := e.p.View(func(s *translation.Snapshot) error {
+		for rec, err := range s.Iterator() {
+			if err != nil {
+				return err
+			}
+			a := e.compiled(rec.ID, []byte(rec.Action))
+			if a.err == nil {
+				continue
+			}
+			f := Finding{ID: rec.ID, Key: rec.Key, URI: rec.URI, Block: rec.Block, Order: rec.Order,
+				Action: rec.Action, Reason: a.err.Error()}
+			var xe *expr.Error
+			if errors.As(a.err, &xe) {
+				f.Unsupported = xe.Unsupported
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: check: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,397 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"transdb/engine"
+	"transdb/translation"
+)
+
+// exampleTable is the example table of DESIGN section 10, from the
+// Apache2::Translation documentation.
+var exampleTable = []tableRow{
+	`front | :PRE: | 0 | 0 | Cond: $HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/`,
+	`front | :PRE: | 0 | 1 | Redirect: 'http://xyz.com'.$URI, 301`,
+	`front | :PRE: | 1 | 0 | Do: $CTX{lang}='en'`,
+	`front | :PRE: | 1 | 1 | Cond: $HOSTNAME =~ /de$/`,
+	`front | :PRE: | 1 | 2 | Do: $CTX{lang}='de'`,
+	`front | /static | 0 | 0 | File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO`,
+	`front | /appl1 | 0 | 0 | Proxy: 'http://backend/'.$CTX{lang}.$URI`,
+	`front | /appl2 | 0 | 0 | Proxy: 'http://backend/'.$URI.'?l='.$CTX{lang}`,
+	`front | / | 0 | 0 | Config: ['AuthName "secret"'], ['AuthType Basic']`,
+	`back | :PRE: | 0 | 0 | Cond: $r->connection->remote_ip ne '127.0.0.1'`,
+	`back | :PRE: | 0 | 1 | Error: 403, 'Forbidden by Apache2::Translation(11)'`,
+	`back | /appl1 | 0 | 0 | PerlHandler: 'My::Application1'`,
+	`back | /appl2 | 0 | 0 | PerlHandler: 'My::Application2'`,
+}
+
+func exampleEngine(t testing.TB) *engine.Engine {
+	return engine.New(newTable(t, exampleTable...), engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"})
+}
+
+func TestExampleTable(t *testing.T) {
+	e := exampleEngine(t)
+	authConfig := [][2]string{{"/", `AuthName "secret"`}, {"/", "AuthType Basic"}}
+	for _, tt := range []struct {
+		name string
+		req  engine.Request
+		want engine.Decision // the fields compared: Status, Location, Message, Proxy, File, Handler, Config, MatchedURI, PathInfo, CTX
+	}{
+		{"a foreign host is redirected to xyz.com",
+			engine.Request{URI: "/some/page", Host: "www.example.org"},
+			engine.Decision{Status: 301, Location: "http://xyz.com/some/page", MatchedURI: "/some/page"}},
+		{"a static file on www.xyz.de is served from the German docroot",
+			engine.Request{URI: "/static/img.png", Host: "www.xyz.de"},
+			engine.Decision{File: "/var/www/de/img.png", MatchedURI: "/static", PathInfo: "/img.png",
+				Config: authConfig, CTX: []engine.Var{{Name: "lang", Value: "de"}}}},
+		{"a static file on www.xyz.com is served from the English docroot",
+			engine.Request{URI: "/static/a/b.css", Host: "www.xyz.com:8080", Port: 8080},
+			engine.Decision{File: "/var/www/en/a/b.css", MatchedURI: "/static", PathInfo: "/a/b.css",
+				Config: authConfig, CTX: []engine.Var{{Name: "lang", Value: "en"}}}},
+		{"appl1 is proxied with the language",
+			engine.Request{URI: "/appl1/x", Host: "www.xyz.de"},
+			engine.Decision{Proxy: "http://backend/de/appl1/x", MatchedURI: "/appl1", PathInfo: "/x",
+				Config: authConfig, CTX: []engine.Var{{Name: "lang", Value: "de"}}}},
+		{"appl2 gets the language as a parameter",
+			engine.Request{URI: "/appl2/y", Host: "www.xyz.com"},
+			engine.Decision{Proxy: "http://backend//appl2/y?l=en", MatchedURI: "/appl2", PathInfo: "/y",
+				Config: authConfig, CTX: []engine.Var{{Name: "lang", Value: "en"}}}},
+		{"the back key refuses a client that is not local",
+			engine.Request{URI: "/appl1/x", Host: "www.xyz.de", Key: "back", ClientIP: "192.0.2.7"},
+			engine.Decision{Status: 403, Message: "Forbidden by Apache2::Translation(11)", MatchedURI: "/appl1/x"}},
+		{"the back key serves a local client",
+			engine.Request{URI: "/appl1/x", Host: "www.xyz.de", Key: "back", ClientIP: "127.0.0.1"},
+			engine.Decision{Handler: "My::Application1", MatchedURI: "/appl1", PathInfo: "/x"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := translate(t, e, tt.req)
+			got := engine.Decision{Status: d.Status, Location: d.Location, Message: d.Message, Proxy: d.Proxy,
+				File: d.File, Handler: d.Handler, Config: d.Config, MatchedURI: d.MatchedURI, PathInfo: d.PathInfo, CTX: d.CTX}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("decision\n %+v\nwant\n %+v", got, tt.want)
+			}
+			if len(d.Errors) != 0 {
+				t.Errorf("errors %+v", d.Errors)
+			}
+		})
+	}
+}
+
+func TestLimitsAnswer500(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rows []tableRow
+		why  string
+	}{
+		{"endless Call", []tableRow{
+			`default | / | 0 | 0 | Call: 'sub'`,
+			`default | sub | 0 | 0 | Call: 'sub'`,
+		}, "nested Calls"},
+		{"keys switching back and forth in :PRE:", []tableRow{
+			`default | :PRE: | 0 | 0 | Key: 'a'`,
+			`a | :PRE: | 0 | 0 | Key: 'b'`,
+			`b | :PRE: | 0 | 0 | Key: 'a'`,
+		}, "state transitions"},
+		{"a matched uri without a slash", []tableRow{
+			`default | /x | 0 | 0 | Do: $MATCHED_URI='abc'`,
+		}, "state transitions"},
+		{"an unconditional State start", []tableRow{
+			`default | :PRE: | 0 | 0 | State: 'start'`,
+		}, "state transitions"},
+		{"Restart in :PRE: of the configured key", []tableRow{
+			`default | :PRE: | 0 | 0 | Restart: '/x'`,
+			`default | /x | 0 | 0 | State: 'start'`,
+		}, "state transitions"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := engine.New(newTable(t, tt.rows...), engine.Options{})
+			d := translate(t, e, get("/x"))
+			if d.Status != 500 {
+				t.Fatalf("status %d, want 500", d.Status)
+			}
+			if len(d.Errors) == 0 || !strings.Contains(d.Errors[len(d.Errors)-1].Error, tt.why) {
+				t.Errorf("errors %+v, want one naming %q", d.Errors, tt.why)
+			}
+		})
+	}
+}
+
+func TestLimitIsReportedInTheTrace(t *testing.T) {
+	e := engine.New(newTable(t, `default | / | 0 | 0 | Call: 'sub'`, `default | sub | 0 | 0 | Call: 'sub'`),
+		engine.Options{MaxCallDepth: 5})
+	req := get("/")
+	req.Trace = true
+	d := translate(t, e, req)
+	last := d.Trace[len(d.Trace)-1]
+	if d.Status != 500 || !strings.Contains(last.Note, "more than 5 nested Calls") {
+		t.Fatalf("status %d, last trace step %+v", d.Status, last)
+	}
+	calls := 0
+	for _, s := range d.Trace {
+		if s.ID != 0 {
+			calls++
+		}
+	}
+	if calls != 6 { // the row of / and five nested ones
+		t.Errorf("%d rows ran, want 6", calls)
+	}
+}
+
+func TestTraceShowsSkippedRows(t *testing.T) {
+	e := engine.New(newTable(t,
+		`default | / | 0 | 0 | Cond: 0`,
+		`default | / | 0 | 1 | Do: 1`,
+		`default | / | 1 | 0 | Cond: 1`,
+		`default | / | 1 | 1 | Do: 2`), engine.Options{})
+	req := get("/")
+	req.Trace = true
+	d := translate(t, e, req)
+	type step struct {
+		order          uint32
+		block          uint32
+		ran, condFalse bool
+	}
+	var got []step
+	for _, s := range d.Trace {
+		got = append(got, step{s.Order, s.Block, s.Ran, s.CondFalse})
+		if s.State != "PROC" || s.Key != "default" || s.URI != "/" {
+			t.Errorf("step %+v: want state PROC, key default, uri /", s)
+		}
+	}
+	want := []step{{0, 0, true, true}, {1, 0, false, false}, {0, 1, true, false}, {1, 1, true, false}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("trace %+v, want %+v", got, want)
+	}
+	if untraced := translate(t, e, get("/")); untraced.Trace != nil {
+		t.Errorf("a request without trace got %d steps", len(untraced.Trace))
+	}
+}
+
+func TestUnsupportedRowsAreReportedAndEvaluateToUndef(t *testing.T) {
+	e := engine.New(newTable(t,
+		`default | / | 0 | 0 | Do: $CTX{a}='before'`,
+		`default | / | 0 | 1 | Do: require Foo; Foo::bar()`,
+		`default | / | 0 | 2 | Cond: my $x = 1`,
+		`default | / | 0 | 3 | Do: $CTX{a}='not reached: the Cond is undef'`,
+		`default | / | 1 | 0 | File: $r->lookup_uri('/x')`,
+		`default | / | 1 | 1 | Do: $CTX{b}='after'`,
+		`default | / | 1 | 2 | Frobnicate: 1`,
+	), engine.Options{})
+	d := translate(t, e, get("/"))
+	if a, _ := ctxValue(d, "a"); a != "before" {
+		t.Errorf("CTX a = %q", a)
+	}
+	if b, _ := ctxValue(d, "b"); b != "after" {
+		t.Errorf("CTX b = %q: the request did not go on", b)
+	}
+	if d.Status != 0 || d.File != "" {
+		t.Errorf("status %d file %q", d.Status, d.File)
+	}
+	if len(d.Errors) != 4 {
+		t.Fatalf("errors %+v, want four rows", d.Errors)
+	}
+	findings, err := e.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(findings) != 4 {
+		t.Fatalf("Check found %+v, want four rows", findings)
+	}
+	for _, f := range findings[:3] {
+		if !f.Unsupported {
+			t.Errorf("finding %+v is not marked unsupported", f)
+		}
+	}
+	if findings[3].Action != "Frobnicate: 1" || findings[3].Unsupported {
+		t.Errorf("finding %+v, want the unknown action", findings[3])
+	}
+}
+
+func TestTranslationsRunConcurrentlyOnOneVersion(t *testing.T) {
+	p := newTable(t, exampleTable...)
+	e := engine.New(p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				host := "www.xyz.de"
+				want := fmt.Sprintf("/var/www/de/%d-%d.png", g, i)
+				if i%2 == 1 {
+					host, want = "www.xyz.com", fmt.Sprintf("/var/www/en/%d-%d.png", g, i)
+				}
+				d, err := e.Translate(context.Background(), engine.Request{URI: fmt.Sprintf("/static/%d-%d.png", g, i), Host: host})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.File != want {
+					errs <- fmt.Errorf("file %q, want %q", d.File, want)
+					return
+				}
+			}
+		}()
+	}
+	// Commits switch versions meanwhile; each translation sees one.
+	for i := range 5 {
+		if _, err := p.Update(func(tx *translation.Txn) error {
+			_, err := tx.Insert(translation.Record{Key: "front", URI: fmt.Sprintf("/other%d", i), Action: "Do: 1"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestEveryTranslationSeesOneVersion(t *testing.T) {
+	// The decision's generation is the version of every list it read.
+	p := newTable(t, `default | / | 0 | 0 | Do: $CTX{v}='1'`)
+	e := engine.New(p, engine.Options{})
+	s, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	if _, err := p.Update(func(tx *translation.Txn) error {
+		if _, err := tx.Clear(); err != nil {
+			return err
+		}
+		_, err := tx.Insert(translation.Record{Key: "default", URI: "/", Action: "Do: $CTX{v}='2'"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.TranslateIn(context.Background(), s, get("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := translate(t, e, get("/"))
+	if v, _ := ctxValue(old, "v"); v != "1" || old.Generation != 1 {
+		t.Errorf("pinned snapshot: v=%q generation %d", v, old.Generation)
+	}
+	if v, _ := ctxValue(cur, "v"); v != "2" || cur.Generation != 2 {
+		t.Errorf("newest version: v=%q generation %d", v, cur.Generation)
+	}
+}
+
+func TestCanceledContextGivesNoDecision(t *testing.T) {
+	e := exampleEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.Translate(ctx, engine.Request{URI: "/"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Translate with a canceled context: %v", err)
+	}
+}
+
+func TestActionKeywords(t *testing.T) {
+	for _, tt := range []struct {
+		action string
+		ctx    string // %CTX{x} after the row ran, "" when it did not set it
+	}{
+		{`Do: $CTX{x}='do'`, "do"},
+		{`DO: $CTX{x}='upper'`, "upper"},
+		{`$CTX{x}='bare code'`, "bare code"},
+		{`Do : $CTX{x}='no argument'`, ""},
+		{`Cond: 1`, ""},
+		{`Do extra words: $CTX{x}='ignored'`, ""},
+	} {
+		t.Run(tt.action, func(t *testing.T) {
+			e := engine.New(newTable(t, tableRow(`default | / | 0 | 0 | `+tt.action)), engine.Options{})
+			d := translate(t, e, get("/"))
+			if got, _ := ctxValue(d, "x"); got != tt.ctx {
+				t.Errorf("CTX x = %q, want %q", got, tt.ctx)
+			}
+		})
+	}
+}
+
+func TestRestart(t *testing.T) {
+	e := engine.New(newTable(t,
+		`default | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' pre:'.$KEY`,
+		`default | /old | 0 | 0 | Restart: '/new//path', 'k2', '/pi'`,
+		`k2 | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' pre:'.$KEY`,
+		`k2 | /new/path | 0 | 0 | Do: $r->notes->{t}.=' '.$MATCHED_URI.'|'.$MATCHED_PATH_INFO.'|'.$URI`,
+		`k2 | /new/path | 0 | 1 | Done`,
+		`default | /bad | 0 | 0 | Restart: 'bad'`,
+	), engine.Options{})
+	d := translate(t, e, get("/old"))
+	if got := note(d, "t"); !reflect.DeepEqual(got, []string{" pre:default pre:k2 /new/path|/pi|/new//path"}) {
+		t.Errorf("note t %q", got)
+	}
+	if d.URI != "/new//path" || d.Key != "k2" {
+		t.Errorf("uri %q key %q", d.URI, d.Key)
+	}
+	if d := translate(t, e, get("/bad")); d.Status != 400 {
+		t.Errorf("Restart to a bad uri: status %d, want 400", d.Status)
+	}
+}
+
+func TestRedirectLocations(t *testing.T) {
+	for _, tt := range []struct {
+		req      engine.Request
+		action   string
+		status   int
+		location string
+	}{
+		{engine.Request{URI: "/redr/1", Host: "h.example"}, `Redirect: 'otto/1'`, 302, "http://h.example/redr/otto/1"},
+		{engine.Request{URI: "/redr/1", Host: "h.example:8080", Port: 8080}, `Redirect: '/abs'`, 302, "http://h.example:8080/abs"},
+		{engine.Request{URI: "/redr/1", Host: "h.example", Scheme: "https"}, `Redirect: '/abs', 307`, 307, "https://h.example/abs"},
+		{engine.Request{URI: "/redr/1", Host: "h.example", Scheme: "https", Port: 8443}, `Redirect: '/abs', 301`, 301, "https://h.example:8443/abs"},
+		{engine.Request{URI: "/redr/1", Host: "h.example"}, `Redirect: 'ftp://elsewhere/x'`, 302, "ftp://elsewhere/x"},
+		{engine.Request{URI: "/redr/1", Host: "h.example"}, `Redirect: '/x', 404`, 404, ""},
+		{engine.Request{URI: "/redr/1", Header: []engine.Header{{Name: "host", Value: "from.header:81"}}, Port: 81},
+			`Redirect: '/x'`, 302, "http://from.header:81/x"},
+	} {
+		t.Run(tt.action, func(t *testing.T) {
+			e := engine.New(newTable(t, tableRow(`default | /redr | 0 | 0 | `+tt.action)), engine.Options{})
+			d := translate(t, e, tt.req)
+			if d.Status != tt.status || d.Location != tt.location {
+				t.Errorf("status %d location %q, want %d %q", d.Status, d.Location, tt.status, tt.location)
+			}
+		})
+	}
+}
+
+func TestQuirkDoneInDoneStartsOver(t *testing.T) {
+	// Q3: Done when the state is already DONE sets it to START: the
+	// translation starts over, with the configured key.
+	e := engine.New(newTable(t,
+		`default | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' pre'`,
+		`default | / | 0 | 0 | Cond: !$CTX{again}`,
+		`default | / | 0 | 1 | Do: $CTX{again}=1`,
+		`default | / | 0 | 2 | State: 'done'`,
+		`default | / | 0 | 3 | Done`,
+	), engine.Options{})
+	d := translate(t, e, get("/"))
+	if got := note(d, "t"); !reflect.DeepEqual(got, []string{" pre pre"}) {
+		t.Errorf("note t %q, want :PRE: run twice", got)
+	}
+}
+
+func TestDocWithOneElementIsPlainText(t *testing.T) {
+	e := engine.New(newTable(t, `default | / | 0 | 0 | Doc: "hello"`), engine.Options{})
+	d := translate(t, e, get("/"))
+	if d.Doc == nil || *d.Doc != (engine.Doc{ContentType: "text/plain", Body: "hello"}) {
+		t.Errorf("doc %+v", d.Doc)
+	}
+}
+
+func TestRCStatus(t *testing.T) {
+	e := engine.New(newTable(t, `default | / | 0 | 0 | Do: $RC=403`), engine.Options{})
+	if d := translate(t, e, get("/")); d.Status != 403 {
+		t.Errorf("status %d, want the 403 of $RC", d.Status)
+	}
+}

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"transdb/engine/expr"
+)
+
+// A run is the expr.Env of the actions it evaluates: the convenience
+// variables, %CTX, the notes, the headers and @ARGV of one request.
+var _ expr.Env = (*run)(nil)
+
+// Get returns a convenience variable.
+func (r *run) Get(v expr.Var) expr.Value {
+	req := r.req
+	switch v {
+	case expr.URI:
+		return expr.Str(r.uri)
+	case expr.RealURI:
+		return expr.Str(r.realURI())
+	case expr.Method:
+		return expr.Str(r.method())
+	case expr.QueryString:
+		if req.Args == "" {
+			return expr.Undef()
+		}
+		return expr.Str(req.Args)
+	case expr.Filename:
+		return expr.Str(r.filename)
+	case expr.DocRoot:
+		return expr.Str(r.e.opts.DocumentRoot)
+	case expr.Hostname, expr.ServerName:
+		return expr.Str(r.hostname)
+	case expr.PathInfo:
+		return expr.Str(r.pathInfo)
+	case expr.Request:
+		return expr.Str(r.method() + " " + r.realURI() + " HTTP/1.1")
+	case expr.ClientIP:
+		return expr.Str(req.ClientIP)
+	case expr.KeepAlive:
+		return expr.Int(1)
+	case expr.MatchedURI:
+		return expr.Str(r.mu)
+	case expr.MatchedPathInfo:
+		return expr.Str(r.mpi)
+	case expr.Key:
+		return expr.Str(r.key)
+	case expr.Debug:
+		return r.debug
+	case expr.State:
+		return expr.Int(int64(r.state))
+	case expr.RC:
+		return r.rc
+	case expr.ServerPort:
+		return expr.Int(int64(r.port()))
+	case expr.Handler:
+		if r.handler == "" {
+			return expr.Undef()
+		}
+		return expr.Str(r.handler)
+	}
+	return expr.Undef() // MainArgs: a request of its own has no main request
+}
+
+// Set assigns a convenience variable; the request's own properties are
+// read-only.
+func (r *run) Set(v expr.Var, x expr.Value) error {
+	switch v {
+	case expr.URI:
+		r.uri = x.String()
+	case expr.Filename:
+		r.filename = x.String()
+	case expr.PathInfo:
+		r.pathInfo = x.String()
+	case expr.MatchedURI:
+		r.mu = x.String()
+	case expr.MatchedPathInfo:
+		r.mpi = x.String()
+	case expr.Key:
+		r.key = x.String()
+	case expr.Debug:
+		r.debug = x
+	case expr.State:
+		r.state = state(x.Number())
+	case expr.RC:
+		r.rc = x
+	case expr.Handler:
+		r.handler = x.String()
+	default:
+		return fmt.Errorf("%s is read-only", varNames[v])
+	}
+	return nil
+}
+
+// varNames name the variables that cannot be assigned, for the error.
+var varNames = map[expr.Var]string{
+	expr.RealURI: "$REAL_URI", expr.Method: "$METHOD", expr.QueryString: "$QUERY_STRING",
+	expr.DocRoot: "$DOCROOT", expr.Hostname: "$HOSTNAME", expr.Request: "$REQUEST",
+	expr.ClientIP: "$CLIENTIP", expr.KeepAlive: "$KEEPALIVE", expr.ServerName: "the server name",
+	expr.ServerPort: "the server port", expr.MainArgs: "$r->main->args",
+}
+
+// HasMain reports that the request is not a subrequest.
+func (r *run) HasMain() bool { return false }
+
+// CTX returns %CTX's entry.
+func (r *run) CTX(key string) expr.Value {
+	for i := range r.ctxVars {
+		if r.ctxVars[i].name == key {
+			return r.ctxVars[i].val
+		}
+	}
+	return expr.Undef()
+}
+
+// SetCTX sets %CTX's entry.
+func (r *run) SetCTX(key string, x expr.Value) {
+	for i := range r.ctxVars {
+		if r.ctxVars[i].name == key {
+			r.ctxVars[i].val = x
+			return
+		}
+	}
+	r.ctxVars = append(r.ctxVars, ctxVar{key, x})
+}
+
+// note returns the note named key, nil when there is none.
+func (r *run) note(key string) *Note {
+	for i := range r.notes {
+		if r.notes[i].Name == key {
+			return &r.notes[i]
+		}
+	}
+	return nil
+}
+
+// Note returns the first value of a note.
+func (r *run) Note(key string) expr.Value {
+	if n := r.note(key); n != nil && len(n.Values) > 0 {
+		return expr.Str(n.Values[0])
+	}
+	return expr.Undef()
+}
+
+// SetNote replaces the values of a note.
+func (r *run) SetNote(key string, x expr.Value) {
+	if n := r.note(key); n != nil {
+		n.Values = append(n.Values[:0:0], x.String())
+		return
+	}
+	r.notes = append(r.notes, Note{Name: key, Values: []string{x.String()}})
+}
+
+// AddNote adds a value to a note.
+func (r *run) AddNote(key string, x expr.Value) {
+	if n := r.note(key); n != nil {
+		n.Values = append(n.Values, x.String())
+		return
+	}
+	r.notes = append(r.notes, Note{Name: key, Values: []string{x.String()}})
+}
+
+// Header returns a request header, matched case-insensitively.
+func (r *run) Header(name string) expr.Value {
+	if strings.EqualFold(name, "Host") && r.req.Host != "" {
+		return expr.Str(r.req.Host)
+	}
+	for _, h := range r.req.Header {
+		if strings.EqualFold(h.Name, name) {
+			return expr.Str(h.Value)
+		}
+	}
+	return expr.Undef()
+}
+
+// Arg returns $ARGV[i] of the innermost Call.
+func (r *run) Arg(i int) expr.Value {
+	if len(r.argv) == 0 {
+		return expr.Undef()
+	}
+	args := r.argv[len(r.argv)-1]
+	if i < 0 {
+		i += len(args)
+	}
+	if i < 0 || i >= len(args) {
+		return expr.Undef()
+	}
+	return args[i]
+}
+
+func (r *run) method() string {
+	if r.req.Method == "" {
+		return "GET"
+	}
+	return r.req.Method
+}
+
+// realURI is $r->unparsed_uri: the request target as received.
+func (r *run) realURI() string {
+	if r.req.Args == "" {
+		return r.req.URI
+	}
+	return r.req.URI + "?" + r.req.Args
+}
+
+func (r *run) https() bool { return strings.EqualFold(r.req.Scheme, "https") }
+
+func (r *run) port() int {
+	switch {
+	case r.req.Port != 0:
+		return r.req.Port
+	case r.https():
+		return 443
+	}
+	return 80
+}
+
+// location builds the Location of a redirect as upstream does: a url
+// with a scheme as it is; else a path relative to $URI's directory unless
+// it starts with '/', on the request's host (the Host header without its
+// port), scheme and port (left out when it is the scheme's own).
+func (r *run) location(url string) string {
+	if hasScheme(url) {
+		return url
+	}
+	if !strings.HasPrefix(url, "/") {
+		base := r.uri
+		if i := strings.LastIndexByte(base, '/'); i >= 0 {
+			base = base[:i+1]
+		} else {
+			base = "/"
+		}
+		url = base + url
+	}
+	host := stripPort(r.Header("Host").String())
+	if host == "" {
+		host = r.hostname
+	}
+	scheme, port := "http", r.port()
+	if r.https() {
+		scheme = "https"
+	}
+	if scheme == "https" && port == 443 || scheme == "http" && port == 80 {
+		return scheme + "://" + host + url
+	}
+	return scheme + "://" + host + ":" + strconv.Itoa(port) + url
+}
+
+// hasScheme reports whether url starts with a scheme: ^\w+:.
+func hasScheme(url string) bool {
+	i := 0
+	for i < len(url) && isWordByte(url[i]) {
+		i++
+	}
+	return i > 0 && i < len(url) && url[i] == ':'
+}

@@ -1,0 +1,889 @@
+package expr
+
+import (
+	"strings"
+)
+
+// scalarFn evaluates a node in scalar context; listFn in list context,
+// appending to out. Both are built once by the compiler and only read the
+// frame, so one tree serves any number of concurrent evaluations.
+type (
+	scalarFn func(fr frame) (Value, error)
+	listFn   func(fr frame, out []Value) ([]Value, error)
+)
+
+// maxHeight bounds the height of the syntax tree the compiler walks, and
+// with it the depth of the closures an evaluation calls through.
+const maxHeight = 5 * MaxNesting
+
+// compiler turns the syntax tree into closures.
+type compiler struct {
+	height int
+}
+
+func (c *compiler) enter(n node) error {
+	if c.height++; c.height > maxHeight {
+		return syntaxErr(n.position(), "expression nested more than %d levels deep", maxHeight)
+	}
+	return nil
+}
+
+func (c *compiler) leave() { c.height-- }
+
+func constFn(v Value) scalarFn {
+	return func(frame) (Value, error) { return v, nil }
+}
+
+// constString reports the value of a constant node.
+func constValue(n node) (Value, bool) {
+	if k, ok := n.(*constNode); ok {
+		return k.v, true
+	}
+	return Value{}, false
+}
+
+// scalar compiles n for scalar context.
+func (c *compiler) scalar(n node) (scalarFn, error) {
+	if err := c.enter(n); err != nil {
+		return nil, err
+	}
+	defer c.leave()
+	switch n := n.(type) {
+	case *constNode:
+		return constFn(n.v), nil
+	case *interpNode:
+		return c.concat(n.position(), n.parts)
+	case *wordsNode:
+		if len(n.words) == 0 {
+			return constFn(Undef()), nil
+		}
+		return constFn(Str(n.words[len(n.words)-1])), nil
+	case *emptyNode:
+		return constFn(Undef()), nil
+	case *varNode:
+		v := n.v
+		return func(fr frame) (Value, error) { return fr.env.Get(v), nil }, nil
+	case *captureNode:
+		k := n.n
+		return func(fr frame) (Value, error) { return fr.caps.get(k), nil }, nil
+	case *elemNode:
+		return c.elem(n)
+	case *indexNode:
+		return c.index(n)
+	case *mainNode:
+		return func(fr frame) (Value, error) {
+			if fr.env.HasMain() {
+				return yes, nil
+			}
+			return Undef(), nil
+		}, nil
+	case *mainArgsNode:
+		pos := n.position()
+		return func(fr frame) (Value, error) {
+			if !fr.env.HasMain() {
+				return Undef(), runtimeErr(pos, `Can't call method "args" on an undefined value`)
+			}
+			return fr.env.Get(MainArgs), nil
+		}, nil
+	case *setterNode:
+		return c.setter(n)
+	case *noteCallNode:
+		return c.noteCall(n)
+	case *unaryNode:
+		return c.unary(n)
+	case *binaryNode:
+		return c.binary(n)
+	case *logicalNode:
+		return c.logical(n)
+	case *condNode:
+		return c.cond(n)
+	case *matchNode:
+		return c.match(n)
+	case *assignNode:
+		return c.assign(n)
+	case *listNode:
+		return c.sequence(n.items)
+	case *arrayNode:
+		items, err := c.listOf(n.items)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr frame) (Value, error) {
+			elems, err := items(fr, nil)
+			if err != nil {
+				return Undef(), err
+			}
+			return Ref(elems), nil
+		}, nil
+	case *callNode:
+		return c.call(n)
+	case *blockNode:
+		return c.sequence(n.stmts)
+	}
+	return nil, syntaxErr(n.position(), "internal error: unknown node %T", n)
+}
+
+// list compiles n for list context.
+func (c *compiler) list(n node) (listFn, error) {
+	if err := c.enter(n); err != nil {
+		return nil, err
+	}
+	defer c.leave()
+	switch n := n.(type) {
+	case *wordsNode:
+		words := make([]Value, len(n.words))
+		for i, w := range n.words {
+			words[i] = Str(w)
+		}
+		return func(_ frame, out []Value) ([]Value, error) { return append(out, words...), nil }, nil
+	case *emptyNode:
+		return func(_ frame, out []Value) ([]Value, error) { return out, nil }, nil
+	case *listNode:
+		return c.listOf(n.items)
+	case *blockNode:
+		return c.listSequence(n.stmts)
+	case *logicalNode:
+		return c.logicalList(n)
+	case *condNode:
+		cond, err := c.scalar(n.c)
+		if err != nil {
+			return nil, err
+		}
+		a, err := c.list(n.a)
+		if err != nil {
+			return nil, err
+		}
+		b, err := c.list(n.b)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr frame, out []Value) ([]Value, error) {
+			v, err := cond(fr)
+			if err != nil {
+				return out, err
+			}
+			if v.Truth() {
+				return a(fr, out)
+			}
+			return b(fr, out)
+		}, nil
+	case *matchNode:
+		if !n.neg {
+			return c.matchList(n)
+		}
+	}
+	s, err := c.scalar(n)
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame, out []Value) ([]Value, error) {
+		v, err := s(fr)
+		if err != nil {
+			return out, err
+		}
+		return append(out, v), nil
+	}, nil
+}
+
+// listOf compiles nodes whose lists are concatenated (flattened).
+func (c *compiler) listOf(nodes []node) (listFn, error) {
+	fns := make([]listFn, len(nodes))
+	for i, n := range nodes {
+		f, err := c.list(n)
+		if err != nil {
+			return nil, err
+		}
+		fns[i] = f
+	}
+	if len(fns) == 1 {
+		return fns[0], nil
+	}
+	return func(fr frame, out []Value) ([]Value, error) {
+		var err error
+		for _, f := range fns {
+			if out, err = f(fr, out); err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}, nil
+}
+
+// scalars compiles nodes for scalar context.
+func (c *compiler) scalars(nodes []node) ([]scalarFn, error) {
+	fns := make([]scalarFn, len(nodes))
+	for i, n := range nodes {
+		f, err := c.scalar(n)
+		if err != nil {
+			return nil, err
+		}
+		fns[i] = f
+	}
+	return fns, nil
+}
+
+// sequence evaluates statements or comma-separated items for their
+// effects and returns the last one's value: a block's value, and a comma
+// list in scalar context.
+func (c *compiler) sequence(nodes []node) (scalarFn, error) {
+	switch len(nodes) {
+	case 0:
+		return constFn(Undef()), nil
+	case 1:
+		return c.scalar(nodes[0])
+	}
+	fns, err := c.scalars(nodes)
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame) (Value, error) {
+		var v Value
+		var err error
+		for _, f := range fns {
+			if v, err = f(fr); err != nil {
+				return Undef(), err
+			}
+		}
+		return v, nil
+	}, nil
+}
+
+// listSequence evaluates all statements but the last for their effects
+// and the last in list context.
+func (c *compiler) listSequence(nodes []node) (listFn, error) {
+	if len(nodes) == 0 {
+		return func(_ frame, out []Value) ([]Value, error) { return out, nil }, nil
+	}
+	init, err := c.scalars(nodes[:len(nodes)-1])
+	if err != nil {
+		return nil, err
+	}
+	last, err := c.list(nodes[len(nodes)-1])
+	if err != nil {
+		return nil, err
+	}
+	if len(init) == 0 {
+		return last, nil
+	}
+	return func(fr frame, out []Value) ([]Value, error) {
+		for _, f := range init {
+			if _, err := f(fr); err != nil {
+				return out, err
+			}
+		}
+		return last(fr, out)
+	}, nil
+}
+
+// key compiles a hash key or array index: constant keys are converted
+// once.
+func (c *compiler) key(n node) (string, scalarFn, error) {
+	if v, ok := constValue(n); ok {
+		return v.String(), nil, nil
+	}
+	f, err := c.scalar(n)
+	return "", f, err
+}
+
+// argIndex converts a subscript to an index as Perl truncates it.
+func argIndex(v Value) int {
+	f := v.Number()
+	switch {
+	case f >= 1<<31:
+		return 1 << 31
+	case f <= -(1 << 31):
+		return -(1 << 31)
+	case f != f: // NaN
+		return 0
+	}
+	return int(f)
+}
+
+// elem compiles $CTX{k}, $r->notes->{k}, $HEADERS->{k} and $ARGV[i].
+func (c *compiler) elem(n *elemNode) (scalarFn, error) {
+	if v, ok := constValue(n.key); ok {
+		k := v.String()
+		switch n.kind {
+		case elemCTX:
+			return func(fr frame) (Value, error) { return fr.env.CTX(k), nil }, nil
+		case elemNote:
+			return func(fr frame) (Value, error) { return fr.env.Note(k), nil }, nil
+		case elemHeader:
+			return func(fr frame) (Value, error) { return fr.env.Header(k), nil }, nil
+		}
+		i := argIndex(v)
+		return func(fr frame) (Value, error) { return fr.env.Arg(i), nil }, nil
+	}
+	kf, err := c.scalar(n.key)
+	if err != nil {
+		return nil, err
+	}
+	kind := n.kind
+	return func(fr frame) (Value, error) {
+		kv, err := kf(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		switch kind {
+		case elemCTX:
+			return fr.env.CTX(kv.String()), nil
+		case elemNote:
+			return fr.env.Note(kv.String()), nil
+		case elemHeader:
+			return fr.env.Header(kv.String()), nil
+		}
+		return fr.env.Arg(argIndex(kv)), nil
+	}, nil
+}
+
+// index compiles EXPR->[i] on an array reference.
+func (c *compiler) index(n *indexNode) (scalarFn, error) {
+	ref, err := c.scalar(n.ref)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := c.scalar(n.index)
+	if err != nil {
+		return nil, err
+	}
+	pos := n.position()
+	return func(fr frame) (Value, error) {
+		r, err := ref(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		iv, err := idx(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		if r.IsUndef() {
+			return Undef(), nil
+		}
+		elems, ok := r.Elems()
+		if !ok {
+			return Undef(), runtimeErr(pos, "Not an ARRAY reference")
+		}
+		i := argIndex(iv)
+		if i < 0 {
+			i += len(elems)
+		}
+		if i < 0 || i >= len(elems) {
+			return Undef(), nil
+		}
+		return elems[i], nil
+	}, nil
+}
+
+// setErr turns an error of Env.Set into a runtime error.
+func setErr(pos int, v Var, err error) error {
+	return runtimeErr(pos, "cannot set %s: %v", v, err)
+}
+
+// setter compiles $r->filename(VALUE) and the like; like mod_perl, it
+// returns the previous value.
+func (c *compiler) setter(n *setterNode) (scalarFn, error) {
+	arg, err := c.scalar(n.arg)
+	if err != nil {
+		return nil, err
+	}
+	v, pos := n.v, n.position()
+	return func(fr frame) (Value, error) {
+		x, err := arg(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		old := fr.env.Get(v)
+		if err := fr.env.Set(v, x); err != nil {
+			return Undef(), setErr(pos, v, err)
+		}
+		return old, nil
+	}, nil
+}
+
+// noteCall compiles $r->notes->add(k, v) and ->set(k, v).
+func (c *compiler) noteCall(n *noteCallNode) (scalarFn, error) {
+	key, err := c.scalar(n.key)
+	if err != nil {
+		return nil, err
+	}
+	val, err := c.scalar(n.val)
+	if err != nil {
+		return nil, err
+	}
+	add := n.add
+	return func(fr frame) (Value, error) {
+		k, err := key(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		x, err := val(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		if add {
+			fr.env.AddNote(k.String(), x)
+		} else {
+			fr.env.SetNote(k.String(), x)
+		}
+		return Undef(), nil
+	}, nil
+}
+
+func (c *compiler) unary(n *unaryNode) (scalarFn, error) {
+	x, err := c.scalar(n.x)
+	if err != nil {
+		return nil, err
+	}
+	if n.op == "!" {
+		return func(fr frame) (Value, error) {
+			v, err := x(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			return Bool(!v.Truth()), nil
+		}, nil
+	}
+	return func(fr frame) (Value, error) {
+		v, err := x(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		return negate(v), nil
+	}, nil
+}
+
+// concatOperands collects the operands of a chain of . operators and
+// interpolated strings, left to right, without recursing into the chain.
+func concatOperands(n node) []node {
+	var rev []node
+	for {
+		b, ok := n.(*binaryNode)
+		if !ok || b.op != "." {
+			break
+		}
+		rev = append(rev, b.r)
+		n = b.l
+	}
+	rev = append(rev, n)
+	var out []node
+	for i := len(rev) - 1; i >= 0; i-- {
+		if in, ok := rev[i].(*interpNode); ok {
+			out = append(out, in.parts...)
+		} else {
+			out = append(out, rev[i])
+		}
+	}
+	return out
+}
+
+// concatPart is a constant string or an expression to stringify.
+type concatPart struct {
+	lit string
+	fn  scalarFn
+}
+
+// concat compiles a concatenation of any number of operands into one
+// closure that allocates the result once.
+func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
+	var parts []concatPart
+	for _, n := range nodes {
+		if v, ok := constValue(n); ok {
+			if s := v.String(); s != "" {
+				if k := len(parts) - 1; k >= 0 && parts[k].fn == nil {
+					parts[k].lit += s
+				} else {
+					parts = append(parts, concatPart{lit: s})
+				}
+			}
+			continue
+		}
+		f, err := c.scalar(n)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, concatPart{fn: f})
+	}
+	switch {
+	case len(parts) == 0:
+		return constFn(Str("")), nil
+	case len(parts) == 1 && parts[0].fn == nil:
+		return constFn(Str(parts[0].lit)), nil
+	case len(parts) == 1:
+		f := parts[0].fn
+		return func(fr frame) (Value, error) {
+			v, err := f(fr)
+			if err != nil || v.k == kStr {
+				return v, err
+			}
+			return Str(v.String()), nil
+		}, nil
+	}
+	return func(fr frame) (Value, error) {
+		var buf [8]string
+		strs := buf[:0]
+		n := 0
+		for i := range parts {
+			s := parts[i].lit
+			if f := parts[i].fn; f != nil {
+				v, err := f(fr)
+				if err != nil {
+					return Undef(), err
+				}
+				s = v.String()
+			}
+			strs = append(strs, s)
+			n += len(s)
+		}
+		if n > MaxString {
+			return Undef(), tooLong(pos)
+		}
+		return Str(joinStrings(strs, n)), nil
+	}, nil
+}
+
+// joinStrings concatenates strs, whose lengths add up to n, allocating at
+// most once.
+func joinStrings(strs []string, n int) string {
+	var only string
+	nonEmpty := 0
+	for _, s := range strs {
+		if s != "" {
+			only = s
+			nonEmpty++
+		}
+	}
+	if nonEmpty <= 1 {
+		return only
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range strs {
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func tooLong(pos int) error {
+	return runtimeErr(pos, "string result longer than %d bytes", MaxString)
+}
+
+// binop applies an arithmetic or string operator to two values; the
+// binary operators and the compound assignments share it.
+func binop(op string, pos int, a, b Value) (Value, error) {
+	switch op {
+	case ".":
+		as, bs := a.String(), b.String()
+		if len(as)+len(bs) > MaxString {
+			return Undef(), tooLong(pos)
+		}
+		return Str(joinStrings([]string{as, bs}, len(as)+len(bs))), nil
+	case "+", "-", "*":
+		return arith(op[0], a, b), nil
+	case "/":
+		v, ok := divide(a, b)
+		if !ok {
+			return Undef(), runtimeErr(pos, "Illegal division by zero")
+		}
+		return v, nil
+	case "%":
+		v, ok := modulo(a, b)
+		if !ok {
+			return Undef(), runtimeErr(pos, "Illegal modulus zero")
+		}
+		return v, nil
+	case "**":
+		return power(a, b), nil
+	case "x":
+		return repeat(pos, a, b)
+	}
+	return compare(op, a, b), nil
+}
+
+// repeat is Perl's string repetition x.
+func repeat(pos int, a, b Value) (Value, error) {
+	s := a.String()
+	n := b.Number()
+	if !(n >= 1) || s == "" {
+		return Str(""), nil
+	}
+	if n > float64(MaxString/len(s)) {
+		return Undef(), tooLong(pos)
+	}
+	return Str(strings.Repeat(s, int(n))), nil
+}
+
+// compare applies a comparison operator.
+func compare(op string, a, b Value) Value {
+	switch op {
+	case "eq":
+		return Bool(a.String() == b.String())
+	case "ne":
+		return Bool(a.String() != b.String())
+	case "lt":
+		return Bool(a.String() < b.String())
+	case "gt":
+		return Bool(a.String() > b.String())
+	case "le":
+		return Bool(a.String() <= b.String())
+	case "ge":
+		return Bool(a.String() >= b.String())
+	case "cmp":
+		return Int(int64(strings.Compare(a.String(), b.String())))
+	}
+	r, ok := compareNum(a, b)
+	switch op {
+	case "==":
+		return Bool(ok && r == 0)
+	case "!=":
+		return Bool(!ok || r != 0)
+	case "<":
+		return Bool(ok && r < 0)
+	case ">":
+		return Bool(ok && r > 0)
+	case "<=":
+		return Bool(ok && r <= 0)
+	case ">=":
+		return Bool(ok && r >= 0)
+	}
+	if !ok { // <=> with NaN
+		return Undef()
+	}
+	return Int(int64(r))
+}
+
+func (c *compiler) binary(n *binaryNode) (scalarFn, error) {
+	if n.op == "." {
+		return c.concat(n.position(), concatOperands(n))
+	}
+	l, err := c.scalar(n.l)
+	if err != nil {
+		return nil, err
+	}
+	op, pos := n.op, n.position()
+	// The string equality tests against a constant are the hot path of
+	// Cond actions: no conversion of the constant, no allocation.
+	if k, ok := constValue(n.r); ok && (op == "eq" || op == "ne") {
+		ks, want := k.String(), op == "eq"
+		return func(fr frame) (Value, error) {
+			a, err := l(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			return Bool((a.String() == ks) == want), nil
+		}, nil
+	}
+	r, err := c.scalar(n.r)
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame) (Value, error) {
+		a, err := l(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		b, err := r(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		return binop(op, pos, a, b)
+	}, nil
+}
+
+// decides reports whether the left operand of && || // is the result.
+func decides(op string, v Value) bool {
+	switch op {
+	case "&&":
+		return !v.Truth()
+	case "||":
+		return v.Truth()
+	}
+	return !v.IsUndef() // "//"
+}
+
+func (c *compiler) logical(n *logicalNode) (scalarFn, error) {
+	l, err := c.scalar(n.l)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.scalar(n.r)
+	if err != nil {
+		return nil, err
+	}
+	op := n.op
+	return func(fr frame) (Value, error) {
+		v, err := l(fr)
+		if err != nil || decides(op, v) {
+			return v, err
+		}
+		return r(fr)
+	}, nil
+}
+
+// logicalList compiles && || // in list context: the left operand is a
+// scalar, the right one inherits the context.
+func (c *compiler) logicalList(n *logicalNode) (listFn, error) {
+	l, err := c.scalar(n.l)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.list(n.r)
+	if err != nil {
+		return nil, err
+	}
+	op := n.op
+	return func(fr frame, out []Value) ([]Value, error) {
+		v, err := l(fr)
+		if err != nil {
+			return out, err
+		}
+		if decides(op, v) {
+			return append(out, v), nil
+		}
+		return r(fr, out)
+	}, nil
+}
+
+func (c *compiler) cond(n *condNode) (scalarFn, error) {
+	cond, err := c.scalar(n.c)
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.scalar(n.a)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.scalar(n.b)
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame) (Value, error) {
+		v, err := cond(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		if v.Truth() {
+			return a(fr)
+		}
+		return b(fr)
+	}, nil
+}
+
+func (c *compiler) match(n *matchNode) (scalarFn, error) {
+	x, err := c.scalar(n.x)
+	if err != nil {
+		return nil, err
+	}
+	re, neg := n.re, n.neg
+	return func(fr frame) (Value, error) {
+		v, err := x(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		return Bool(re.match(v.String(), fr.caps) != neg), nil
+	}, nil
+}
+
+// matchList compiles a match in list context: the groups, or (1) for a
+// pattern without groups, or the empty list.
+func (c *compiler) matchList(n *matchNode) (listFn, error) {
+	x, err := c.scalar(n.x)
+	if err != nil {
+		return nil, err
+	}
+	re := n.re
+	return func(fr frame, out []Value) ([]Value, error) {
+		v, err := x(fr)
+		if err != nil {
+			return out, err
+		}
+		out, _ = re.groups(v.String(), fr.caps, out)
+		return out, nil
+	}, nil
+}
+
+// lvalue reads and writes an assignable place; key is "" for variables.
+type lvalue struct {
+	constKey string
+	key      scalarFn // nil: constKey
+	get      func(env Env, key string) Value
+	set      func(env Env, key string, x Value) error
+}
+
+func (c *compiler) lvalue(n node) (*lvalue, error) {
+	switch n := n.(type) {
+	case *varNode:
+		v, pos := n.v, n.position()
+		return &lvalue{
+			get: func(env Env, _ string) Value { return env.Get(v) },
+			set: func(env Env, _ string, x Value) error {
+				if err := env.Set(v, x); err != nil {
+					return setErr(pos, v, err)
+				}
+				return nil
+			},
+		}, nil
+	case *elemNode:
+		k, kf, err := c.key(n.key)
+		if err != nil {
+			return nil, err
+		}
+		lv := &lvalue{constKey: k, key: kf}
+		if n.kind == elemNote {
+			lv.get = func(env Env, key string) Value { return env.Note(key) }
+			lv.set = func(env Env, key string, x Value) error { env.SetNote(key, x); return nil }
+		} else {
+			lv.get = func(env Env, key string) Value { return env.CTX(key) }
+			lv.set = func(env Env, key string, x Value) error { env.SetCTX(key, x); return nil }
+		}
+		return lv, nil
+	}
+	return nil, syntaxErr(n.position(), "cannot assign to this expression")
+}
+
+// assign compiles = and the compound assignments. The value of an
+// assignment is the value assigned.
+func (c *compiler) assign(n *assignNode) (scalarFn, error) {
+	lv, err := c.lvalue(n.target)
+	if err != nil {
+		return nil, err
+	}
+	val, err := c.scalar(n.val)
+	if err != nil {
+		return nil, err
+	}
+	op, pos := n.op, n.position()
+	return func(fr frame) (Value, error) {
+		key := lv.constKey
+		if lv.key != nil {
+			k, err := lv.key(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			key = k.String()
+		}
+		var x Value
+		var err error
+		switch op {
+		case "=":
+			x, err = val(fr)
+		case "||", "&&", "//":
+			old := lv.get(fr.env, key)
+			if decides(op, old) {
+				return old, nil
+			}
+			x, err = val(fr)
+		default:
+			var r Value
+			if r, err = val(fr); err == nil {
+				x, err = binop(op, pos, lv.get(fr.env, key), r)
+			}
+		}
+		if err != nil {
+			return Undef(), err
+		}
+		if err := lv.set(fr.env, key, x); err != nil {
+			return Undef(), err
+		}
+		return x, nil
+	}, nil
+}

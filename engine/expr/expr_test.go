@@ -1,0 +1,950 @@
+package expr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// perlCases are expressions without request data whose scalar value was
+// checked against perl 5.36 (print of eval; undef shown as <undef>).
+var perlCases = []struct{ src, want string }{
+	{`'abc'`, `abc`},
+	{`'it\'s \\ \n'`, `it's \ \n`},
+	{`"a\tb\n"`, "a\tb\n"},
+	{`"\x41\x{263A}\101\$\@\""`, "A☺A$@\""},
+	{`q(a(b)c)`, `a(b)c`},
+	{`qq{x{y}z}`, `x{y}z`},
+	{`qw/a b c/`, `c`},
+	{`qw(a b)`, `b`},
+	{`1`, `1`},
+	{`1.5`, `1.5`},
+	{`1_000`, `1000`},
+	{`0x1F`, `31`},
+	{`0b101`, `5`},
+	{`017`, `15`},
+	{`1e3`, `1000`},
+	{`.5`, `0.5`},
+	{`-7`, `-7`},
+	{`1 + 2 * 3`, `7`},
+	{`7 / 2`, `3.5`},
+	{`6 / 2`, `3`},
+	{`-7 / 2`, `-3.5`},
+	{`7 % 3`, `1`},
+	{`-7 % 3`, `2`},
+	{`7 % -3`, `-2`},
+	{`10 % 3.7`, `1`},
+	{`2 ** 10`, `1024`},
+	{`2 ** 0.5`, `1.4142135623731`},
+	{`-2 ** 2`, `-4`},
+	{`"3abc" + 0`, `3`},
+	{`"abc" + 1`, `1`},
+	{`"10" == "10.0"`, `1`},
+	{`"10" eq "10.0"`, ``},
+	{`"abc" == 0`, `1`},
+	{`1 . 2`, `12`},
+	{`1.5 . ""`, `1.5`},
+	{`10 / 3`, `3.33333333333333`},
+	{`1e21 . ""`, `1e+21`},
+	{`"ab" x 3`, `ababab`},
+	{`"ab" x 0`, ``},
+	{`"ab" x -1`, ``},
+	{`"ab" x 2.7`, `abab`},
+	{`1 <=> 2`, `-1`},
+	{`"b" cmp "a"`, `1`},
+	{`"a" lt "b"`, `1`},
+	{`"B" gt "a"`, ``},
+	{`2 <= 2`, `1`},
+	{`3 >= 4`, ``},
+	{`1 != 1`, ``},
+	{`!1`, ``},
+	{`!0`, `1`},
+	{`!""`, `1`},
+	{`!"0.0"`, ``},
+	{`not 0`, `1`},
+	{`not(0) . "x"`, `1x`},
+	{`1 && "a"`, `a`},
+	{`0 && "a"`, `0`},
+	{`"" || "b"`, `b`},
+	{`"x" || "b"`, `x`},
+	{`undef // "d"`, `d`},
+	{`0 // "d"`, `0`},
+	{`1 ? "yes" : "no"`, `yes`},
+	{`0 ? "yes" : "no"`, `no`},
+	{`(1, 2, 3)`, `3`},
+	{`-"foo"`, `-foo`},
+	{`-"-foo"`, `+foo`},
+	{`- -1`, `1`},
+	{`-"12abc"`, `-12`},
+	{`lc "ABC def"`, `abc def`},
+	{`uc "abc DEF"`, `ABC DEF`},
+	{`length "hello"`, `5`},
+	{`length ""`, `0`},
+	{`defined undef`, ``},
+	{`defined 0`, `1`},
+	{`join(":", 1, 2, 3)`, `1:2:3`},
+	{`join ",", qw(a b), "c"`, `a,b,c`},
+	{`substr("abcdef", 2)`, `cdef`},
+	{`substr("abcdef", 2, 3)`, `cde`},
+	{`substr("abcdef", -2)`, `ef`},
+	{`substr("abcdef", 1, -1)`, `bcde`},
+	{`substr("abc", -5, 3)`, `a`},
+	{`sprintf("%s-%d-%i", "a", 3.9, -3.9)`, `a-3--3`},
+	{`sprintf("%5s|%-5s|%05d|%+d|% d", "ab", "ab", 42, 5, 5)`, `   ab|ab   |00042|+5| 5`},
+	{`sprintf("%x %X %o %b %#x %#o %#b", 255, 255, 8, 5, 255, 8, 5)`, `ff FF 10 101 0xff 010 0b101`},
+	{`sprintf("%u %x", -1, -1)`, `18446744073709551615 ffffffffffffffff`},
+	{`sprintf("%e %E %f %g %G", 1234.5, 1234.5, 1.5, 1234567, 0.000012345)`, `1.234500e+03 1.234500E+03 1.500000 1.23457e+06 1.2345E-05`},
+	{`sprintf("%.3g %5.1f %.2e %.0f %.0f", 3.14159, 2.25, 12345, 0.5, 1.5)`, `3.14   2.2 1.23e+04 0 2`},
+	{`sprintf("%c%c%%", 65, 66)`, `AB%`},
+	{`sprintf("%5%|%y|%s")`, `    %|%y|`},
+	{`sprintf('%2$s %1$s', "a", "b")`, `b a`},
+	{`sprintf("%*d|%-*d|%.*f", 4, 7, 4, 7, 2, 3.14159)`, `   7|7   |3.14`},
+	{`sprintf("%.2s", "abcdef")`, `ab`},
+	{`sprintf("%d %s", "inf", 9**9**9)`, `Inf Inf`},
+	{`sprintf("%.3d|%3.2d", 7, 7)`, `007| 07`},
+	{`sprintf("%s")`, ``},
+	{`do { 1; 2 }`, `2`},
+	{`do { }`, `<undef>`},
+	{`1; 2;`, `2`},
+	{`1 if 0`, `0`},
+	{`5 if 1`, `5`},
+	{`5 unless 0`, `5`},
+	{`5 unless 7`, `7`},
+	{`if (0) { 1 } else { 2 }`, `2`},
+	{`if (1) { 1 } else { 2 }`, `1`},
+	{`if (0) { 1 } elsif (1) { 3 } else { 2 }`, `3`},
+	{`unless (0) { 9 }`, `9`},
+	{`0 || 0 || "last"`, `last`},
+	{`1 + 1 == 2 && "ok"`, `ok`},
+	{`"a" . "b" x 2`, `abb`},
+	{`1 < 2 ? "lt" : "ge"`, `lt`},
+	{`"x" =~ /X/i`, `1`},
+	{`"a\nb" =~ /a$/m`, `1`},
+	{`"a\nb" =~ /a$/`, ``},
+	{`"ab\n" =~ /b$/`, `1`},
+	{`"ab\n" =~ /^ab$/`, `1`},
+	{`"ab\n" =~ /b\z/`, ``},
+	{`"a.b" =~ /a\.b/`, `1`},
+	{`"axb" =~ /a\.b/`, ``},
+	{`"a b" =~ / a \s b /x`, `1`},
+	{`"a\nb" =~ /a.b/`, ``},
+	{`"a\nb" =~ /a.b/s`, `1`},
+	{`"foo" !~ /bar/`, `1`},
+	{`"abc" =~ /b/`, `1`},
+	{`"Host: x" =~ m{^Host:\s*(\S+)}`, `1`},
+	{`"ABC" =~ m!b!i`, `1`},
+	{`"2024-05-06" =~ /^(\d+)-(\d+)-(\d+)$/ ? "$3.$2.$1" : "no"`, `06.05.2024`},
+	{`"abc" =~ /(x)?(b)/; defined $1 ? "d" : "u"`, `u`},
+	{`"ab" =~ /(a)/; "cd" =~ /(x)/; $1`, `a`},
+	{`"ab" =~ /a/; defined $1 ? "d" : "u"`, `u`},
+	{`"a" =~ /(a)/; "b" =~ /b/; defined $1 ? "d" : "u"`, `u`},
+	{`2 - 3 - 4`, `-5`},
+	{`2 ** 3 ** 2`, `512`},
+	{`100 / 10 / 5`, `2`},
+	{`"1" + "1"`, `2`},
+	{`9223372036854775807 + 0`, `9223372036854775807`},
+	{`-9223372036854775807 - 1`, `-9223372036854775808`},
+	{`"5" * "4"`, `20`},
+	{`1.5 + 1.5`, `3`},
+	{`0.1 * 3`, `0.3`},
+	{`1 . ""`, `1`},
+	{`1e15 + 0.5`, `1e+15`},
+	{`-0.0 . ""`, `0`},
+	{`"a" lt "B"`, ``},
+	{`"10" < "9"`, ``},
+	{`"10" lt "9"`, `1`},
+}
+
+func TestEvalMatchesPerl(t *testing.T) {
+	for _, tt := range perlCases {
+		v, err := eval(newTestEnv(), tt.src)
+		if err != nil {
+			t.Errorf("%s: %v", tt.src, err)
+			continue
+		}
+		if got := show(v); got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+// checkScalar evaluates each source against a fresh test request and
+// compares the shown scalar value.
+func checkScalar(t *testing.T, cases []struct{ src, want string }) {
+	t.Helper()
+	for _, tt := range cases {
+		v, err := eval(newTestEnv(), tt.src)
+		if err != nil {
+			t.Errorf("%s: %v", tt.src, err)
+			continue
+		}
+		if got := show(v); got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+var interpolationCases = []struct{ src, want string }{
+	{`"$URI"`, "/uri/klaus"},
+	{`"${URI}x"`, "/uri/klausx"},
+	{`"[$URI $PATH_INFO]"`, "[/uri/klaus ]"},
+	{`"[$MATCHED_URI$MATCHED_PATH_INFO]"`, "[/uri/klaus]"},
+	{`"AuthName \"$CTX{lang}\""`, `AuthName "de"`},
+	{`"$CTX{lang}/$CTX{'lang'}/$CTX{ lang }"`, "de/de/de"},
+	{`"$CTX{'la'.'ng'}!"`, "de!"},
+	{`"<$ctx->{lang}>"`, "<de>"},
+	{`"$HEADERS->{Host}"`, "www.xyz.de:8080"},
+	{`"$KEY-$STATE"`, "default-1"},
+	{`"cost: \$5, mail: a\@b"`, "cost: $5, mail: a@b"},
+	{`"a@ b"`, "a@ b"},
+	{`"line\n"`, "line\n"},
+	{`"$URI." . "x"`, "/uri/klaus.x"},
+	{`qq{<$URI>}`, "</uri/klaus>"},
+	{`"$QUERY_STRING:$METHOD"`, "a=1:GET"},
+	{`'$URI'`, "$URI"},
+}
+
+func TestInterpolationOfScalarsAndElements(t *testing.T) {
+	checkScalar(t, interpolationCases)
+	env := newTestEnv()
+	env.args = []Value{Str("secret"), Str("x")}
+	v, err := eval(env, `"AuthName \"$ARGV[0]\" $ARGV[-1]"`)
+	if err != nil || v.String() != `AuthName "secret" x` {
+		t.Errorf(`"AuthName \"$ARGV[0]\"" = %q, %v`, v.String(), err)
+	}
+}
+
+var variableCases = []struct{ src, want string }{
+	{`$URI`, "/uri/klaus"},
+	{`$REAL_URI`, "/uri/klaus?a=1"},
+	{`$METHOD`, "GET"},
+	{`$QUERY_STRING`, "a=1"},
+	{`$FILENAME`, "<undef>"},
+	{`$DOCROOT`, "/var/www"},
+	{`$HOSTNAME`, "www.xyz.de"},
+	{`$PATH_INFO`, "<undef>"},
+	{`$REQUEST`, "GET /uri/klaus?a=1 HTTP/1.1"},
+	{`$CLIENTIP`, "192.0.2.7"},
+	{`$KEEPALIVE`, "1"},
+	{`$MATCHED_URI`, "/uri"},
+	{`$MATCHED_PATH_INFO`, "/klaus"},
+	{`$KEY`, "default"},
+	{`$DEBUG`, "<undef>"},
+	{`$STATE`, "1"},
+	{`$RC`, "<undef>"},
+	{`$CTX{lang}`, "de"},
+	{`$CTX{'lang'}`, "de"},
+	{`$CTX{"lang"}`, "de"},
+	{`$CTX{ lang }`, "de"},
+	{`$CTX{missing}`, "<undef>"},
+	{`$ctx->{lang}`, "de"},
+	{`$CTX{'la'.'ng'}`, "de"},
+	{`$HEADERS->{Host}`, "www.xyz.de:8080"},
+	{`$HEADERS->{'USER-AGENT'}`, "test"},
+	{`$HEADERS->{Missing}`, "<undef>"},
+	{`$ARGV[0]`, "<undef>"},
+	{`$r->uri`, "/uri/klaus"},
+	{`$r->unparsed_uri`, "/uri/klaus?a=1"},
+	{`$r->method`, "GET"},
+	{`$r->args`, "a=1"},
+	{`$r->path_info`, "<undef>"},
+	{`$r->the_request`, "GET /uri/klaus?a=1 HTTP/1.1"},
+	{`$r->filename`, "<undef>"},
+	{`$r->handler`, "<undef>"},
+	{`$r->document_root`, "/var/www"},
+	{`$r->get_server_name`, "localhost"},
+	{`$r->get_server_port`, "8080"},
+	{`$r->hostname()`, "www.xyz.de"},
+	{`$r->connection->remote_ip`, "192.0.2.7"},
+	{`$r->connection->keepalive`, "1"},
+	{`$C->remote_ip`, "192.0.2.7"},
+	{`$r->headers_in->{host}`, "www.xyz.de:8080"},
+	{`$r->headers_in->get('Host')`, "www.xyz.de:8080"},
+	{`$r->notes->{none}`, "<undef>"},
+	{`defined $r->main ? "sub" : "main"`, "main"},
+	{`START . PREPROC . PROC . DONE . LOOKUPFILE`, "01234"},
+	{`Apache2::Const::OK`, "0"},
+	{`Apache2::Const::DECLINED`, "-1"},
+	{`Apache2::Const::DONE`, "-2"},
+	{`Apache2::Const::NOT_FOUND`, "404"},
+	{`Apache2::Const::FORBIDDEN`, "403"},
+	{`Apache2::Const::SERVER_ERROR`, "500"},
+	{`Apache2::Const::REDIRECT`, "302"},
+	{`Apache2::Const::HTTP_MOVED_PERMANENTLY`, "301"},
+	{`$CTX{DONE}`, "<undef>"},
+}
+
+func TestVariablesReadTheRequest(t *testing.T) {
+	checkScalar(t, variableCases)
+}
+
+func TestArgvIndexes(t *testing.T) {
+	env := newTestEnv()
+	env.args = []Value{Str("a"), Str("b"), Str("c")}
+	for src, want := range map[string]string{
+		`$ARGV[0]`: "a", `$ARGV[2]`: "c", `$ARGV[3]`: "<undef>", `$ARGV[-1]`: "c",
+		`$ARGV[1.9]`: "b", `$ARGV['1']`: "b", `$ARGV[$STATE]`: "b",
+	} {
+		if v, err := eval(env, src); err != nil || show(v) != want {
+			t.Errorf("%s = %s, %v; want %s", src, show(v), err, want)
+		}
+	}
+}
+
+func TestMainRequest(t *testing.T) {
+	env := newTestEnv()
+	_, err := eval(env, `$r->main->args==1`)
+	var e *Error
+	if !errors.As(err, &e) || !e.Runtime || e.Msg != `Can't call method "args" on an undefined value` {
+		t.Fatalf("top-level request: err = %v", err)
+	}
+	env.main = true
+	env.vars[MainArgs] = Str("1")
+	if v, err := eval(env, `$r->main->args==1`); err != nil || !v.Truth() {
+		t.Errorf("subrequest with args 1: %s, %v", show(v), err)
+	}
+	if v, err := eval(env, `$r->main ? "sub" : "main"`); err != nil || v.String() != "sub" {
+		t.Errorf("$r->main in a subrequest: %s, %v", show(v), err)
+	}
+}
+
+var assignmentSteps = []struct{ src, want string }{
+	{`$KEY='k'`, "k"},
+	{`$DEBUG=3`, "3"},
+	{`$MATCHED_URI='/subr/subr'`, "/subr/subr"},
+	{`$STATE=DONE`, "3"},
+	{`$FILENAME = $DOCROOT . $MATCHED_PATH_INFO`, "/var/www/klaus"},
+	{`$URI=do{ '/new' }`, "/new"},
+	{`$CTX{lang}='en'`, "en"},
+	{`$ctx->{R} = 7`, "7"},
+	{`$CTX{R} .= "x"`, "7x"},
+	{`$CTX{n} += 2`, "2"},
+	{`$CTX{n} *= 5`, "10"},
+	{`$CTX{n} ||= 99`, "10"},
+	{`$CTX{m} ||= 99`, "99"},
+	{`$CTX{z} //= 0`, "0"},
+	{`$CTX{z} &&= 5`, "0"},
+	{`$r->notes->{t}=$r->notes->{t}." init";`, " init"},
+	{`$r->notes->{t}=$r->notes->{t}." pre"`, " init pre"},
+	{`$r->notes->add("fixup_add", "1")`, "<undef>"},
+	{`$r->notes->add(fixup_add => "2")`, "<undef>"},
+	{`$r->notes->get('fixup_add')`, "1"},
+	{`$r->notes->set(s => 'v')`, "<undef>"},
+	{`$r->filename('/')`, "/var/www/klaus"},
+	{`$r->handler('cgi-script')`, "<undef>"},
+	{`$r->uri('/u2'); $URI`, "/u2"},
+	{`$a = 1`, ""},
+}
+
+func TestAssignmentChangesTheRequest(t *testing.T) {
+	env := newTestEnv()
+	for _, tt := range assignmentSteps {
+		v, err := eval(env, tt.src)
+		if tt.src == `$a = 1` {
+			if err == nil {
+				t.Errorf("%s: want an error", tt.src)
+			}
+			continue
+		}
+		if err != nil || show(v) != tt.want {
+			t.Errorf("%s = %s, %v; want %s", tt.src, show(v), err, tt.want)
+		}
+	}
+	checks := map[string]Value{
+		"KEY": env.vars[Key], "DEBUG": env.vars[Debug], "MATCHED_URI": env.vars[MatchedURI],
+		"STATE": env.vars[State], "FILENAME": env.vars[Filename], "HANDLER": env.vars[Handler],
+		"URI": env.vars[URI], "lang": env.ctx["lang"], "R": env.ctx["R"],
+	}
+	want := map[string]string{
+		"KEY": "k", "DEBUG": "3", "MATCHED_URI": "/subr/subr", "STATE": "3", "FILENAME": "/",
+		"HANDLER": "cgi-script", "URI": "/u2", "lang": "en", "R": "7x",
+	}
+	for k, v := range checks {
+		if v.String() != want[k] {
+			t.Errorf("%s = %q, want %q", k, v.String(), want[k])
+		}
+	}
+	if got := strings.Join(env.noteStrings("t"), "|"); got != " init pre" {
+		t.Errorf("note t = %q", got)
+	}
+	if got := strings.Join(env.noteStrings("fixup_add"), "|"); got != "1|2" {
+		t.Errorf("note fixup_add = %q", got)
+	}
+	if got := strings.Join(env.noteStrings("s"), "|"); got != "v" {
+		t.Errorf("note s = %q", got)
+	}
+}
+
+func TestAssignmentReturnsAssignedValueAndKeepsNumbers(t *testing.T) {
+	env := newTestEnv()
+	v, err := eval(env, `$RC = Apache2::Const::OK`)
+	if err != nil || v.String() != "0" || env.vars[RC].IsUndef() || env.vars[RC].Number() != 0 {
+		t.Fatalf("$RC = OK: %s, %v, RC=%s", show(v), err, show(env.vars[RC]))
+	}
+	v, err = eval(env, `$CTX{a} = $CTX{b} = 'x'`)
+	if err != nil || v.String() != "x" || env.ctx["a"].String() != "x" || env.ctx["b"].String() != "x" {
+		t.Errorf("chained assignment: %s, %v", show(v), err)
+	}
+	if _, err := eval(env, `$CTX{list} = ['a', 'b']`); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := eval(env, `$CTX{list}->[1] . $CTX{list}[0] . $ctx->{list}->[-1]`); err != nil || v.String() != "bab" {
+		t.Errorf("array ref in %%CTX: %s, %v", show(v), err)
+	}
+}
+
+func TestRefusedAssignmentIsRuntimeError(t *testing.T) {
+	env := newTestEnv()
+	p, err := Compile(`$CTX{before} = 1; $r->uri('/a'); $MATCHED_URI = 'x'; $CTX{after} = 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly := &refusingEnv{testEnv: env, refuse: MatchedURI}
+	_, err = p.Scalar(readOnly)
+	var e *Error
+	if !errors.As(err, &e) || !e.Runtime || !strings.Contains(e.Msg, "read-only") {
+		t.Fatalf("err = %v, want a runtime error carrying the Env's message", err)
+	}
+	if !env.ctx["after"].IsUndef() || env.ctx["before"].IsUndef() {
+		t.Error("evaluation must stop at the refused assignment")
+	}
+}
+
+// refusingEnv refuses to set one variable.
+type refusingEnv struct {
+	*testEnv
+	refuse Var
+}
+
+func (e *refusingEnv) Set(v Var, x Value) error {
+	if v == e.refuse {
+		return errReadOnly
+	}
+	return e.testEnv.Set(v, x)
+}
+
+var listCases = []struct{ src, want string }{
+	{`['AuthName "secret"'], ['AuthType Basic']`, `[AuthName "secret"], [AuthType Basic]`},
+	{`403, 'Forbidden by Apache2::Translation(11)'`, "403, Forbidden by Apache2::Translation(11)"},
+	{`'http://xyz.com'.$URI, 301`, "http://xyz.com/uri/klaus, 301"},
+	{`'/uri', 'k2'`, "/uri, k2"},
+	{`'text/html', 'HTML'`, "text/html, HTML"},
+	{`'AllowOverride AuthConfig', 'Options FollowSymLinks'`, "AllowOverride AuthConfig, Options FollowSymLinks"},
+	{`qw/AUTH Department_1 dep1/`, "AUTH, Department_1, dep1"},
+	{`qw!sub 1!`, "sub, 1"},
+	{`qw{a b}, qw[c], qw<d e>`, "a, b, c, d, e"},
+	{`(1, (2, 3), [4, (5, 6)]), ()`, "1, 2, 3, [4, 5, 6]"},
+	{`['AuthName "'.$ARGV[0].'"', '/x']`, `[AuthName "Dept", /x]`},
+	{`()`, ""},
+	{`1 ? (1, 2) : (3)`, "1, 2"},
+	{`0 || (1, 2)`, "1, 2"},
+	{`5 && ()`, ""},
+	{`do { $CTX{x} = 1; (7, 8) }`, "7, 8"},
+	{`"2024-05" =~ /^(\d+)-(\d+)$/`, "2024, 05"},
+	{`"abc" =~ /b/`, "1"},
+	{`"abc" =~ /x/`, ""},
+	{`"abc" =~ /(x)?b/`, "<undef>"},
+	{`$HOSTNAME`, "www.xyz.de"},
+}
+
+func TestListContext(t *testing.T) {
+	env := newTestEnv()
+	env.args = []Value{Str("Dept")}
+	for _, tt := range listCases {
+		l, err := evalList(env, tt.src)
+		if err != nil || showList(l) != tt.want {
+			t.Errorf("%s = (%s), %v; want (%s)", tt.src, showList(l), err, tt.want)
+		}
+	}
+	// Scalar context of a comma list is its last element.
+	for src, want := range map[string]string{
+		`403, 'Forbidden'`: "Forbidden", `qw(a b c)`: "c", `(1, 2, 3)`: "3", `()`: "<undef>",
+		`['a'], ['b']`: "[b]",
+	} {
+		if v, err := eval(env, src); err != nil || show(v) != want {
+			t.Errorf("scalar %s = %s, %v; want %s", src, show(v), err, want)
+		}
+	}
+}
+
+// TestDocumentedExamples runs the expressions EVALUATION.md sections 2 and
+// 3 quote from the upstream documentation and test suite.
+var documentedCases = []struct{ src, want string }{
+	{`$HOSTNAME !~ /^(?:www\.)xyz\.(?:com|de)$/`, ""},
+	{`$HOSTNAME =~ /de$/`, "1"},
+	{`$DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO`, "/var/www/de/klaus"},
+	{`'http://backend/'.$URI.'?l='.$CTX{lang}`, "http://backend//uri/klaus?l=de"},
+	{`'http://'.join(':', $r->get_server_name, $r->get_server_port).'/redirect1'`, "http://localhost:8080/redirect1"},
+	{`'http://'.join(':', $r->get_server_name, $r->get_server_port).'/tstp'.$MATCHED_PATH_INFO`, "http://localhost:8080/tstp/klaus"},
+	{`'/ALIAS'.$MATCHED_PATH_INFO`, "/ALIAS/klaus"},
+	{`$r->document_root.$MATCHED_PATH_INFO`, "/var/www/klaus"},
+	{`'My::Handler'`, "My::Handler"},
+	{`'TestHandler::pathinfo'`, "TestHandler::pathinfo"},
+	{`':CALL:'`, ":CALL:"},
+	{`0`, "0"},
+	{`" ".$CLIENTIP`, " 192.0.2.7"},
+	{`"[LOOKUPFILE FIXUP]"`, "[LOOKUPFILE FIXUP]"},
+	{`$r->notes->{t}=$r->notes->{t}." init";`, " init"},
+	{`$KEY='k'`, "k"},
+	{`$STATE=DONE`, "3"},
+	{`$MATCHED_URI='/subr/subr'`, "/subr/subr"},
+	{`$CTX{lang}='en'; $KEY='k';`, "k"},
+	{`$r->filename('/'); $FILENAME`, "/"},
+	{`$r->handler('cgi-script'); $r->handler`, "cgi-script"},
+	{`$r->args`, "a=1"},
+	{`$r->connection->remote_ip`, "192.0.2.7"},
+	{`$HEADERS->{Host}`, "www.xyz.de:8080"},
+	{`$r->notes->add(fixupnote=>"[$URI $PATH_INFO]")`, "<undef>"},
+	{`$r->notes->add(transnote=>"[LOOKUPFILE M2S]")`, "<undef>"},
+	{`$r->notes->{n1}=$ARGV[0]`, "<undef>"},
+	{`$CTX{lang} eq 'de' ? '/de' : '/en'`, "/de"},
+	{`$FILENAME=do{ $DOCROOT.'/index.html' }`, "/var/www/index.html"},
+	{`$URI=do{ '/x' }`, "/x"},
+}
+
+func TestDocumentedExamples(t *testing.T) {
+	checkScalar(t, documentedCases)
+	env := newTestEnv()
+	env.args = []Value{Str("1")}
+	l, err := evalList(env, `Call: qw!sub 1!`)
+	if err == nil {
+		t.Errorf("the action name is not part of the expression: %v", showList(l))
+	}
+	if v, err := eval(env, `$r->notes->{n1}=$ARGV[0]; $r->notes->{n1}`); err != nil || v.String() != "1" {
+		t.Errorf("note n1 = %s, %v", show(v), err)
+	}
+	_, err = eval(env, `die "ERROR"`)
+	var e *Error
+	if !errors.As(err, &e) || !e.Runtime || e.Msg != "ERROR" || e.Unsupported {
+		t.Errorf(`die "ERROR": %v`, err)
+	}
+	if v, err := eval(env, `Apache2::Const::FORBIDDEN, 'Forbidden by Apache2::Translation(11)'`); err != nil || v.String() != "Forbidden by Apache2::Translation(11)" {
+		t.Errorf("Error list in scalar context: %s, %v", show(v), err)
+	}
+}
+
+var captureCases = []struct{ src, want string }{
+	{`$URI =~ m{^/(\w+)/(\w+)}; "$2:$1"`, "klaus:uri"},
+	{`$URI =~ m{^/(\w+)} && $1`, "uri"},
+	{`$1`, "<undef>"},
+	{`$URI =~ /(nomatch)/; $1`, "<undef>"},
+	{`$URI =~ /(uri)/; $URI =~ /(nomatch)/; $1`, "uri"},
+	{`$URI =~ /(uri)/; $URI =~ /klaus/; $1`, "<undef>"},
+	{`$URI =~ /(uri)/; $URI =~ /kl(a)/; $1`, "a"},
+	{`$URI =~ /(u)(r)(i)\/(k)(l)(a)(u)(s)/; "$8$9"`, "s"},
+	{`$HOSTNAME =~ /^(?<sub>\w+)\./; $1`, "www"},
+	{`$URI =~ /(x)?(uri)/; defined $1 ? 'd' : 'u'`, "u"},
+	{`$CTX{x} = ($URI =~ /^\/(\w+)/) ? $1 : 'none'; $CTX{x}`, "uri"},
+}
+
+func TestCapturesAreSetBySuccessfulMatches(t *testing.T) {
+	checkScalar(t, captureCases)
+}
+
+var regexCases = []struct{ src, want string }{
+	{`"a\n" =~ /a$/`, "1"},
+	{`"a\n" =~ /^a$/`, "1"},
+	{`"a\nb" =~ /^a$/`, ""},
+	{`"a\nb" =~ /^b$/m`, "1"},
+	{`"a\n" =~ /a\Z/`, "1"},
+	{`"a\n" =~ /a\z/`, ""},
+	{`"x/y" =~ /x\/y/`, "1"},
+	{`"x/y" =~ m!x/y!`, "1"},
+	{`"x!y" =~ m!x\!y!`, "1"},
+	{`"a{b}" =~ m{a\{b\}}`, "1"},
+	{`"a}b" =~ m{a[\}]b}`, "1"},
+	{`"a(b)" =~ m(a\(b\))`, "1"},
+	{`"a<b>" =~ m<a<b>>`, "1"},
+	{`"[x]" =~ /[]x[]+/`, "1"},
+	{`"a\$" =~ /a[$]/`, "1"},
+	{`"ab" =~ /a$|b/`, "1"},
+	{`"ABC" =~ / a b c # comment
+		/xi`, "1"},
+	{`"a b" =~ /a\ b/x`, "1"},
+	{`"a#b" =~ /a[#]b/x`, "1"},
+	{`"abc" =~ /[[:alpha:]]+$/`, "1"},
+	{`"a.c" =~ /^a\.c$/`, "1"},
+	{`"abc" =~ /^a\.c$/`, ""},
+	{`"www.xyz.de" =~ /^www\./`, "1"},
+	{`"xwww.xyz.de" =~ /^www\./`, ""},
+	{`"www.xyz.de" =~ /xyz/`, "1"},
+	{`"www.xyz.de" =~ /^www.xyz.de$/`, "1"},
+	{`"" =~ /^$/`, "1"},
+	{`"x" =~ /$/`, "1"},
+}
+
+func TestRegexTranslation(t *testing.T) {
+	checkScalar(t, regexCases)
+}
+
+var re2RejectedSources = []string{
+	`$URI =~ /(a)\1/`,
+	`$URI =~ /(?<=a)b/`,
+	`$URI =~ /a(?=b)/`,
+	`$URI =~ /a(?!b)/`,
+	`$URI =~ /a++/`,
+	`$URI =~ /(?>a)/`,
+	`$URI =~ /\Ga/`,
+}
+
+func TestRegexRE2CannotCompileIsCompileError(t *testing.T) {
+	for _, src := range re2RejectedSources {
+		_, err := Compile(src)
+		var e *Error
+		if !errors.As(err, &e) || !e.Unsupported || e.Runtime {
+			t.Errorf("%s: err = %v, want an unsupported compile error", src, err)
+		}
+	}
+	for _, src := range []string{`$URI =~ /(a/`, `$URI =~ /a)/`, `$URI =~ /[a/`, `$URI =~ /a{2,1}/`} {
+		_, err := Compile(src)
+		var e *Error
+		if !errors.As(err, &e) || e.Unsupported || e.Runtime {
+			t.Errorf("%s: err = %v, want a syntax error", src, err)
+		}
+	}
+}
+
+var unsupportedSources = []string{
+	`sub {use TestModule; TestModule->handler(@_)}`,
+	`sub { my $r=shift; $r->print("x"); return 0 }`,
+	`require TestModule`,
+	`use POSIX`,
+	`my $x = 1`,
+	`local $x`,
+	`our $x`,
+	`map { $_ } qw(a b)`,
+	`grep /x/, qw(a b)`,
+	`eval "1"`,
+	`goto &foo`,
+	"`ls`",
+	`qx{ls}`,
+	`system "ls"`,
+	`exec "ls"`,
+	`open F, "x"`,
+	`print "x"`,
+	`$r->$method(1)`,
+	`@{$ctx}{qw/name file/}=(1, 2)`,
+	`$URI =~ s/a/b/`,
+	`$URI =~ tr/a/b/`,
+	`$URI =~ y/a/b/`,
+	`$ENV{HOME}`,
+	`%ENV`,
+	`@INC`,
+	`$_`,
+	`$0`,
+	`$$`,
+	`$@`,
+	`@ARGV`,
+	`%CTX`,
+	`<<EOF`,
+	`<STDIN>`,
+	`$r->lookup_uri('/x')`,
+	`$r->lookup_file('/x')`,
+	`$r->pnotes->{x}`,
+	`$r->notes->unset('x')`,
+	`$r->connection->aborted`,
+	`$r->main->uri`,
+	`TestModule->handler`,
+	`foo(1)`,
+	`bareword`,
+	`Apache2::Const::HTTP_OK`,
+	`$x`,
+	`"$r"`,
+	`"@ARGV"`,
+	`"user@example.com"`,
+	`"\U$URI"`,
+	`/x/`,
+	`$URI =~ $CTX{re}`,
+	`$URI =~ /$CTX{re}/`,
+	`$URI =~ /a/g`,
+	`$URI =~ /a/e`,
+	`$URI =~ //`,
+	`-e "/etc/passwd"`,
+	`\$URI`,
+	`$CTX{n}++`,
+	`1 .. 5`,
+	`1 | 2`,
+	`$ARGV[0] = 1`,
+	`$HEADERS->{x} = 1`,
+	`$1 = 'x'`,
+	`$r->uri = 'x'`,
+	`$r->get_server_name('x')`,
+	`substr($URI, 0, 1, 'x')`,
+	`lc`,
+	`while (1) { 1 }`,
+	`1 while 0`,
+	`{ a => 1 }`,
+	`1 < 2 < 3`,
+	`&foo`,
+	`*foo`,
+	`(1, 2)[0]`,
+	`$CTX{x}{y}`,
+	`$URI->foo`,
+	`undef $CTX{x}`,
+	`do "file.pl"`,
+	`1 xor 0`,
+	`__END__`,
+	`qr/x/`,
+}
+
+func TestUnsupportedPerlIsMarked(t *testing.T) {
+	for _, src := range unsupportedSources {
+		_, err := Compile(src)
+		var e *Error
+		if !errors.As(err, &e) || !e.Unsupported || e.Runtime {
+			t.Errorf("%s: err = %v, want an unsupported compile error", src, err)
+			continue
+		}
+		if e.Pos < 0 || e.Pos > len(src) || e.Msg == "" {
+			t.Errorf("%s: error without position or reason: %+v", src, e)
+		}
+	}
+}
+
+var syntaxErrorSources = []string{
+	`1 +`,
+	`(1`,
+	`1)`,
+	`'abc`,
+	`"abc`,
+	`$CTX{'a'`,
+	`1 1`,
+	`$URI = `,
+	`1 ? 2`,
+	`join`,
+	`substr("a")`,
+	`1 = 2`,
+	`"a $ b"`,
+	`"x$"`,
+	`08`,
+	`do { 1`,
+	`if (1) 1`,
+	`$r->`,
+	`$r->notes->get(1, 2)`,
+	"\x01",
+	`;;)`,
+}
+
+func TestSyntaxErrorsAreNotUnsupported(t *testing.T) {
+	for _, src := range syntaxErrorSources {
+		_, err := Compile(src)
+		var e *Error
+		if !errors.As(err, &e) || e.Unsupported || e.Runtime {
+			t.Errorf("%s: err = %v, want a syntax error", src, err)
+		}
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	_, err := Compile(`require Foo`)
+	if got := err.Error(); got != "expr: unsupported at byte 0: loading modules (require) is not available" {
+		t.Errorf("Error() = %q", got)
+	}
+	_, err = eval(newTestEnv(), `1; die "ERROR at ", "action"`)
+	if got := err.Error(); got != "expr: runtime error at byte 3: ERROR at action" {
+		t.Errorf("Error() = %q", got)
+	}
+	if got := (&Error{Pos: -1, Msg: "m"}).Error(); got != "expr: syntax error: m" {
+		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestRuntimeErrors(t *testing.T) {
+	for _, tt := range []struct{ src, msg string }{
+		{`die "ERROR"`, "ERROR"},
+		{`die "ERROR\n"`, "ERROR"},
+		{`die`, "Died"},
+		{`die "a", "b"`, "ab"},
+		{`$CTX{x} = 1 or die "never"; die "x$CTX{x}"`, "x1"},
+		{`1 / 0`, "Illegal division by zero"},
+		{`1 % 0`, "Illegal modulus zero"},
+		{`$CTX{lang} / 0.0`, "Illegal division by zero"},
+		{`$r->main->args`, `Can't call method "args" on an undefined value`},
+		{`$CTX{lang}->[0]`, "Not an ARRAY reference"},
+		{`$r->notes->{x} = 1; $CTX{s} = 'x' x 2000000`, "string result longer than 1048576 bytes"},
+		{`sprintf("%1001s", 1)`, "sprintf width or precision above 1000"},
+		{`sprintf("%.1001f", 1)`, "sprintf width or precision above 1000"},
+	} {
+		_, err := eval(newTestEnv(), tt.src)
+		var e *Error
+		if !errors.As(err, &e) || !e.Runtime || e.Unsupported || !strings.Contains(e.Msg, tt.msg) {
+			t.Errorf("%s: err = %v, want runtime error %q", tt.src, err, tt.msg)
+		}
+	}
+	l, err := evalList(newTestEnv(), `1, die "x"`)
+	if err == nil || l != nil {
+		t.Errorf("List with die = %v, %v; want nil and an error", l, err)
+	}
+}
+
+func TestDieStopsEvaluation(t *testing.T) {
+	env := newTestEnv()
+	_, err := eval(env, `$CTX{a} = 1; die "stop"; $CTX{b} = 1`)
+	if err == nil || env.ctx["a"].IsUndef() || !env.ctx["b"].IsUndef() {
+		t.Errorf("err = %v, ctx = %v", err, env.ctx)
+	}
+	if v, err := eval(env, `0 && die "no"; 1 || die "no"; 'ok'`); err != nil || v.String() != "ok" {
+		t.Errorf("short-circuit must skip die: %s, %v", show(v), err)
+	}
+}
+
+func TestStringResultsAreBounded(t *testing.T) {
+	env := newTestEnv()
+	env.ctx["big"] = Str(strings.Repeat("x", MaxString-1))
+	for _, src := range []string{
+		`$CTX{big} . "ab"`,
+		`"$CTX{big}ab"`,
+		`join("ab", $CTX{big}, $CTX{big})`,
+		`sprintf("%s%s", $CTX{big}, $CTX{big})`,
+		`$CTX{big} x 2`,
+		`$CTX{x} = $CTX{big}; $CTX{x} .= "ab"`,
+		`die $CTX{big}, $CTX{big}`,
+	} {
+		_, err := eval(env, src)
+		var e *Error
+		if !errors.As(err, &e) || !e.Runtime || !strings.Contains(e.Msg, "longer than") {
+			t.Errorf("%s: err = %v, want the string limit", src, err)
+		}
+	}
+	if v, err := eval(env, `$CTX{big} . "a"`); err != nil || len(v.String()) != MaxString {
+		t.Errorf("a string of exactly MaxString bytes: len %d, %v", len(v.String()), err)
+	}
+}
+
+func TestNestingIsBounded(t *testing.T) {
+	for _, src := range []string{
+		strings.Repeat("(", 300) + "1" + strings.Repeat(")", 300),
+		strings.Repeat("!", 300) + "1",
+		strings.Repeat("-", 300) + "1",
+		strings.Repeat("1 ? ", 300) + "1" + strings.Repeat(" : 0", 300),
+		strings.Repeat("[", 300) + strings.Repeat("]", 300),
+		strings.Repeat("do { ", 300) + strings.Repeat("}", 300),
+		strings.Repeat("$CTX{", 300) + "1" + strings.Repeat("}", 300),
+		strings.Repeat("$CTX{x} = ", 300) + "1",
+		"1" + strings.Repeat(" + 1", 5000),
+		"1" + strings.Repeat(" ** 1", 300),
+		`"` + strings.Repeat("${URI}", 1) + strings.Repeat("$CTX{\"", 150) + `"`,
+	} {
+		_, err := Compile(src)
+		var e *Error
+		if !errors.As(err, &e) || e.Runtime {
+			t.Errorf("%.40s...: err = %v, want a compile error", src, err)
+		}
+	}
+	// Long flat chains the tables use stay fine.
+	src := `'a'` + strings.Repeat(` . $URI`, 2000)
+	if v, err := eval(newTestEnv(), src); err != nil || len(v.String()) != 1+2000*len("/uri/klaus") {
+		t.Errorf("long concatenation: %v", err)
+	}
+	src = `1` + strings.Repeat(`, 1`, 5000)
+	if l, err := evalList(newTestEnv(), src); err != nil || len(l) != 5001 {
+		t.Errorf("long list: %d, %v", len(l), err)
+	}
+	src = strings.Repeat("(", MaxNesting-1) + "1" + strings.Repeat(")", MaxNesting-1)
+	if _, err := Compile(src); err != nil {
+		t.Errorf("%d nested parentheses: %v", MaxNesting-1, err)
+	}
+}
+
+var statementCases = []struct{ src, want string }{
+	{``, "<undef>"},
+	{`;`, "<undef>"},
+	{`1;`, "1"},
+	{`1;;2;`, "2"},
+	{`$CTX{a}=1; $CTX{b}=2; $CTX{a}+$CTX{b}`, "3"},
+	{`do { $CTX{a} = 'x'; $CTX{a} . 'y' }`, "xy"},
+	{`if ($CTX{lang} eq 'de') { 'de' } elsif ($CTX{lang} eq 'en') { 'en' } else { 'other' }`, "de"},
+	{`unless ($CTX{lang} eq 'de') { 'not' } else { 'de' }`, "de"},
+	{`if (1) { $CTX{x} = 1 } $CTX{x} + 1`, "2"},
+	{`$CTX{y} = 5 if $CTX{lang} eq 'de'; $CTX{y}`, "5"},
+	{`$CTX{y} = 5 unless $CTX{lang} eq 'de'; $CTX{y}`, "<undef>"},
+	{`$CTX{lang} eq 'de' and $CTX{z} = 1; $CTX{z}`, "1"},
+	{`$CTX{lang} eq 'en' or $CTX{z} = 2; $CTX{z}`, "2"},
+	{`not $CTX{lang} eq 'de'`, ""},
+	{"# a comment\n$URI # trailing\n", "/uri/klaus"},
+	{"$URI\n.\n'x'", "/uri/klausx"},
+}
+
+func TestStatementsAndBlocks(t *testing.T) {
+	checkScalar(t, statementCases)
+}
+
+var functionCases = []struct{ src, want string }{
+	{`join(':', $r->get_server_name, $r->get_server_port)`, "localhost:8080"},
+	{`join '', qw(a b c)`, "abc"},
+	{`join(',')`, ""},
+	{`lc $HOSTNAME eq 'www.xyz.de'`, "1"},
+	{`uc($METHOD) . lc('ÄB')`, "GET\xc3\x84b"},
+	{`lc($CTX{missing})`, ""},
+	{`length $URI`, "10"},
+	{`length($CTX{missing})`, "<undef>"},
+	{`length "ä"`, "2"},
+	{`length $URI > 5 ? 'long' : 'short'`, "long"},
+	{`substr $URI, 1, 3`, "uri"},
+	{`substr($URI, -5)`, "klaus"},
+	{`substr($URI, 20)`, "<undef>"},
+	{`defined $CTX{lang}`, "1"},
+	{`defined($CTX{missing})`, ""},
+	{`defined $ARGV[0] ? 1 : 0`, "0"},
+	{`sprintf("%s:%d", $HOSTNAME, $r->get_server_port)`, "www.xyz.de:8080"},
+	{`sprintf("%03d|%.2f|%5.1e", 7, 2.5, 31415)`, "007|2.50|3.1e+04"},
+	{`sprintf('%s')`, ""},
+	{`sprintf('%d%%', 50)`, "50%"},
+	{`sprintf('%c', 0x263A)`, "☺"},
+	{`sprintf('%v')`, "%v"},
+	{`sprintf('%')`, "%"},
+	{`sprintf('%-3s|', 'ä')`, "ä |"},
+}
+
+func TestFunctions(t *testing.T) {
+	checkScalar(t, functionCases)
+	v, err := eval(newTestEnv(), `sprintf('%s', [1])`)
+	if err != nil || !strings.HasPrefix(v.String(), "ARRAY(0x") {
+		t.Errorf("sprintf of a reference: %s, %v", show(v), err)
+	}
+}
+
+func TestConcurrentEvaluation(t *testing.T) {
+	p, err := Compile(`$URI =~ m{^/(\w+)}; $CTX{seen} = $1; $r->notes->add(t => $1); "$1:" . $CTX{n} . ':' . ($HOSTNAME =~ /de$/ ? 'de' : 'other')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				env := newTestEnv()
+				word := fmt.Sprintf("w%d", g)
+				env.vars[URI] = Str("/" + word + "/x")
+				env.ctx["n"] = Int(int64(i))
+				if g%2 == 1 {
+					env.vars[Hostname] = Str("xyz.com")
+				}
+				want := fmt.Sprintf("%s:%d:%s", word, i, map[bool]string{true: "other", false: "de"}[g%2 == 1])
+				v, err := p.Scalar(env)
+				if err != nil || v.String() != want || env.ctx["seen"].String() != word || env.Note("t").String() != word {
+					errs <- fmt.Errorf("goroutine %d: %q, %v; want %q", g, v.String(), err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestSourceIsKept(t *testing.T) {
+	const src = `$URI . 'x'`
+	p, err := Compile(src)
+	if err != nil || p.Source() != src {
+		t.Fatalf("Source = %q, %v", p.Source(), err)
+	}
+}

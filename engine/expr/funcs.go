@@ -1,0 +1,419 @@
+package expr
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxFormatWidth bounds the width and precision of a sprintf conversion.
+const maxFormatWidth = 1000
+
+// call compiles a built-in function. Strings are byte strings, as the
+// request data of Apache2::Translation is: lc and uc change ASCII letters
+// only, length and substr count bytes.
+func (c *compiler) call(n *callNode) (scalarFn, error) {
+	pos := n.position()
+	switch n.fn {
+	case "lc", "uc", "length", "defined":
+		x, err := c.scalar(n.args[0])
+		if err != nil {
+			return nil, err
+		}
+		var f func(Value) Value
+		switch n.fn {
+		case "lc":
+			f = func(v Value) Value { return Str(mapASCII(v.String(), 'A', 'Z', 'a'-'A')) }
+		case "uc":
+			f = func(v Value) Value { return Str(mapASCII(v.String(), 'a', 'z', 'A'-'a')) }
+		case "length":
+			f = func(v Value) Value {
+				if v.IsUndef() {
+					return v
+				}
+				return Int(int64(len(v.String())))
+			}
+		default:
+			f = func(v Value) Value { return Bool(!v.IsUndef()) }
+		}
+		return func(fr frame) (Value, error) {
+			v, err := x(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			return f(v), nil
+		}, nil
+	case "substr":
+		args, err := c.scalars(n.args)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr frame) (Value, error) {
+			var vals [3]Value
+			for i, f := range args {
+				v, err := f(fr)
+				if err != nil {
+					return Undef(), err
+				}
+				vals[i] = v
+			}
+			return substr(vals[0].String(), vals[1], vals[2], len(args) == 3), nil
+		}, nil
+	case "join", "sprintf":
+		first, err := c.scalar(n.args[0])
+		if err != nil {
+			return nil, err
+		}
+		rest, err := c.listOf(n.args[1:])
+		if err != nil {
+			return nil, err
+		}
+		join := n.fn == "join"
+		return func(fr frame) (Value, error) {
+			f, err := first(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			vals, err := rest(fr, nil)
+			if err != nil {
+				return Undef(), err
+			}
+			var s string
+			if join {
+				s, err = joinValues(pos, f.String(), vals)
+			} else {
+				s, err = sprintf(pos, f.String(), vals)
+			}
+			if err != nil {
+				return Undef(), err
+			}
+			return Str(s), nil
+		}, nil
+	case "die":
+		args, err := c.listOf(n.args)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr frame) (Value, error) {
+			vals, err := args(fr, nil)
+			if err != nil {
+				return Undef(), err
+			}
+			msg, err := joinValues(pos, "", vals)
+			if err != nil {
+				return Undef(), err
+			}
+			msg = strings.TrimSuffix(msg, "\n")
+			if msg == "" {
+				msg = "Died"
+			}
+			return Undef(), &Error{Pos: pos, Msg: msg, Runtime: true}
+		}, nil
+	}
+	return nil, unsupported(pos, "the function %s is not available", n.fn)
+}
+
+// mapASCII shifts the ASCII letters lo..hi of s by delta, returning s
+// itself when nothing changes.
+func mapASCII(s string, lo, hi byte, delta int) string {
+	i := 0
+	for i < len(s) && (s[i] < lo || s[i] > hi) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if lo <= b[i] && b[i] <= hi {
+			b[i] = byte(int(b[i]) + delta)
+		}
+	}
+	return string(b)
+}
+
+// joinValues joins the string values of vals with sep.
+func joinValues(pos int, sep string, vals []Value) (string, error) {
+	var b strings.Builder
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(v.String())
+		if b.Len() > MaxString {
+			return "", tooLong(pos)
+		}
+	}
+	return b.String(), nil
+}
+
+// clampInt converts a number to an int in ±2^53, truncating toward zero.
+func clampInt(v Value) int {
+	f := math.Trunc(v.Number())
+	switch {
+	case f != f:
+		return 0
+	case f > 1<<53:
+		return 1 << 53
+	case f < -(1 << 53):
+		return -(1 << 53)
+	}
+	return int(f)
+}
+
+// substr is Perl's substr with 2 or 3 arguments, including its negative
+// offsets and lengths; an offset outside the string gives undef.
+func substr(s string, offV, lenV Value, hasLen bool) Value {
+	l := len(s)
+	pos := clampInt(offV)
+	if pos < 0 && l > 0 {
+		pos += l
+	}
+	if pos > l {
+		return Undef()
+	}
+	end := l
+	if hasLen {
+		n := clampInt(lenV)
+		switch {
+		case n < 0:
+			end = l + n
+		case pos < 0:
+			end = pos + n
+		default:
+			end = min(pos+n, l)
+		}
+	}
+	if end < 0 {
+		if pos < 0 {
+			return Undef()
+		}
+		end = 0
+	} else if pos < 0 {
+		pos = 0
+	}
+	end = max(end, pos)
+	end = min(end, l)
+	return Str(s[pos:end])
+}
+
+// sprintf is Perl's sprintf for the conversions %% %c %s %d %i %u %o %x %X
+// %b %e %E %f %F %g %G, with flags, width, precision, * and explicit
+// argument indexes (%2$s). A missing argument is undef; an unknown
+// conversion is copied as it is, as Perl does.
+func sprintf(pos int, format string, args []Value) (string, error) {
+	var b strings.Builder
+	next := 0
+	arg := func(index int) Value {
+		if index > 0 {
+			if index <= len(args) {
+				return args[index-1]
+			}
+			return Undef()
+		}
+		if next < len(args) {
+			next++
+			return args[next-1]
+		}
+		return Undef()
+	}
+	for i := 0; i < len(format); {
+		if b.Len() > MaxString {
+			return "", tooLong(pos)
+		}
+		c := format[i]
+		if c != '%' {
+			j := strings.IndexByte(format[i:], '%')
+			if j < 0 {
+				j = len(format) - i
+			}
+			b.WriteString(format[i : i+j])
+			i += j
+			continue
+		}
+		start := i
+		i++
+		// %N$: explicit argument index.
+		index := 0
+		if j := digitsEnd(format, i); j > i && j < len(format) && format[j] == '$' {
+			index, _ = strconv.Atoi(format[i:j])
+			i = j + 1
+		}
+		var flags []byte
+		for i < len(format) && strings.IndexByte("-+ 0#", format[i]) >= 0 {
+			flags = append(flags, format[i])
+			i++
+		}
+		width, prec := -1, -1
+		if i < len(format) && format[i] == '*' {
+			i++
+			w := clampInt(arg(0))
+			if w < 0 {
+				flags = append(flags, '-')
+				w = -w
+			}
+			width = w
+		} else if j := digitsEnd(format, i); j > i {
+			width, _ = strconv.Atoi(format[i:min(j, i+8)])
+			i = j
+		}
+		if i < len(format) && format[i] == '.' {
+			i++
+			if i < len(format) && format[i] == '*' {
+				i++
+				prec = clampInt(arg(0))
+			} else {
+				j := digitsEnd(format, i)
+				prec, _ = strconv.Atoi(format[i:min(j, i+8)])
+				i = j
+			}
+		}
+		for i < len(format) && strings.IndexByte("hlqLVzjt", format[i]) >= 0 {
+			i++
+		}
+		if i >= len(format) {
+			b.WriteString(format[start:])
+			break
+		}
+		conv := format[i]
+		i++
+		if width > maxFormatWidth || prec > maxFormatWidth {
+			return "", runtimeErr(pos, "sprintf width or precision above %d", maxFormatWidth)
+		}
+		if strings.IndexByte("%csdiuoxXbeEfFgG", conv) < 0 {
+			b.WriteString(format[start:i])
+			continue
+		}
+		var v Value
+		if conv != '%' {
+			v = arg(index)
+		}
+		formatOne(&b, conv, string(flags), width, prec, v)
+	}
+	if b.Len() > MaxString {
+		return "", tooLong(pos)
+	}
+	return b.String(), nil
+}
+
+func digitsEnd(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+// formatOne writes one conversion.
+func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v Value) {
+	left := strings.IndexByte(flags, '-') >= 0
+	zero := strings.IndexByte(flags, '0') >= 0 && !left
+	switch conv {
+	case '%':
+		pad(b, "%", width, left, zero)
+		return
+	case 'c':
+		code := clampInt(v)
+		var buf []byte
+		switch {
+		case code < 0 || code > utf8.MaxRune:
+			buf = utf8.AppendRune(nil, utf8.RuneError)
+		case code < 0x100:
+			buf = []byte{byte(code)}
+		default:
+			buf = utf8.AppendRune(nil, rune(code))
+		}
+		pad(b, string(buf), width, left, zero)
+		return
+	case 's':
+		s := v.String()
+		if prec >= 0 && prec < len(s) {
+			s = s[:prec]
+		}
+		pad(b, s, width, left, zero)
+		return
+	}
+	i, f, isInt := v.numeric()
+	if !isInt && (math.IsInf(f, 0) || math.IsNaN(f)) {
+		pad(b, formatFloat(f), width, left, false)
+		return
+	}
+	spec := "%" + flags
+	if width >= 0 {
+		spec += strconv.Itoa(width)
+	}
+	switch conv {
+	case 'd', 'i':
+		if !isInt {
+			i = truncInt(f)
+		}
+		if prec >= 0 {
+			spec += "." + strconv.Itoa(prec)
+		}
+		fmt.Fprintf(b, spec+"d", i)
+	case 'u', 'o', 'x', 'X', 'b':
+		var u uint64
+		switch {
+		case isInt:
+			u = uint64(i)
+		case f >= 1<<64:
+			u = math.MaxUint64
+		case f >= 1<<63:
+			u = uint64(f)
+		default:
+			u = uint64(truncInt(f))
+		}
+		spec = strings.NewReplacer("+", "", " ", "").Replace(spec)
+		if u == 0 {
+			spec = strings.ReplaceAll(spec, "#", "")
+		}
+		if prec >= 0 {
+			spec += "." + strconv.Itoa(prec)
+		}
+		if conv == 'u' {
+			conv = 'd'
+		}
+		fmt.Fprintf(b, spec+string(conv), u)
+	default: // e E f F g G
+		if isInt {
+			f = float64(i)
+		}
+		if prec < 0 {
+			prec = 6
+		}
+		fmt.Fprintf(b, spec+"."+strconv.Itoa(prec)+string(conv), f)
+	}
+}
+
+// truncInt truncates a float toward zero, saturating at the int64 range.
+func truncInt(f float64) int64 {
+	switch {
+	case f >= 1<<63:
+		return math.MaxInt64
+	case f < -(1 << 63):
+		return math.MinInt64
+	}
+	return int64(f)
+}
+
+// pad writes s padded to width with spaces (or zeros), on the left unless
+// left is set.
+func pad(b *strings.Builder, s string, width int, left, zero bool) {
+	n := width - len(s)
+	if n <= 0 {
+		b.WriteString(s)
+		return
+	}
+	fill := " "
+	if zero {
+		fill = "0"
+	}
+	if left {
+		b.WriteString(s)
+		b.WriteString(strings.Repeat(fill, n))
+		return
+	}
+	b.WriteString(strings.Repeat(fill, n))
+	b.WriteString(s)
+}

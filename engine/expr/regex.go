@@ -1,0 +1,335 @@
+package expr
+
+import (
+	"errors"
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxCaptures is the number of capture groups $1..$9 exposes.
+const maxCaptures = 9
+
+// litMode says how a pattern that is a plain literal is tested without
+// running the regexp engine.
+type litMode uint8
+
+const (
+	litNone     litMode = iota
+	litExact            // ^lit$
+	litPrefix           // ^lit
+	litSuffix           // lit$
+	litContains         // lit
+)
+
+// regex is a pattern compiled once, at Compile time. Patterns that are a
+// plain literal, optionally anchored (/de$/, /^www\./), are answered with
+// string comparisons; everything else runs Go's RE2 engine, whose matching
+// time is linear in the subject.
+type regex struct {
+	re   *regexp.Regexp // nil in a literal mode
+	lit  string
+	mode litMode
+}
+
+// captures holds $1..$9 of the last successful match of one evaluation.
+type captures struct {
+	subject string
+	loc     [2 * (maxCaptures + 1)]int
+	n       int // valid pairs in loc, the whole match included; 0 before any match
+}
+
+// get returns $n: undef before a successful match, for a group the last
+// match did not have, and for a group that did not participate.
+func (c *captures) get(n int) Value {
+	if n >= c.n || c.loc[2*n] < 0 {
+		return Undef()
+	}
+	return Str(c.subject[c.loc[2*n]:c.loc[2*n+1]])
+}
+
+// compileRegex translates a Perl pattern with its flags to RE2 and
+// compiles it. A pattern RE2 cannot express (backreferences, lookaround,
+// possessive quantifiers, \G, \K) or one that interpolates variables is
+// unsupported.
+func compileRegex(pattern, flags string, pos int) (*regex, error) {
+	var fi, fm, fs, fx bool
+	for i := 0; i < len(flags); i++ {
+		switch flags[i] {
+		case 'i':
+			fi = true
+		case 'm':
+			fm = true
+		case 's':
+			fs = true
+		case 'x':
+			fx = true
+		case 'o':
+		case 'g':
+			return nil, unsupported(pos, "the pattern flag /g is not available")
+		default:
+			return nil, unsupported(pos, "the pattern flag /%c is not available", flags[i])
+		}
+	}
+	if pattern == "" {
+		return nil, unsupported(pos, "the empty pattern (reusing the last pattern) is not available")
+	}
+	if what := perlOnlyPattern(pattern); what != "" {
+		return nil, unsupported(pos, "pattern: %s not available (patterns use RE2 syntax)", what)
+	}
+	if !fi && !fm && !fx {
+		if lit, mode, ok := literalPattern(pattern); ok {
+			return &regex{lit: lit, mode: mode}, nil
+		}
+	}
+	body, err := translatePattern(pattern, fm, fx, pos)
+	if err != nil {
+		return nil, err
+	}
+	prefix := ""
+	if fi || fm || fs {
+		prefix = "(?"
+		if fi {
+			prefix += "i"
+		}
+		if fm {
+			prefix += "m"
+		}
+		if fs {
+			prefix += "s"
+		}
+		prefix += ")"
+	}
+	re, err := regexp.Compile(prefix + body)
+	if err != nil {
+		var serr *syntax.Error
+		if errors.As(err, &serr) {
+			switch serr.Code {
+			case syntax.ErrInvalidPerlOp, syntax.ErrInvalidEscape, syntax.ErrInvalidRepeatOp:
+				return nil, unsupported(pos, "pattern: %s %q (RE2 has no backreferences, lookaround or possessive quantifiers)", serr.Code, serr.Expr)
+			}
+			return nil, syntaxErr(pos, "pattern: %s %q", serr.Code, serr.Expr)
+		}
+		return nil, syntaxErr(pos, "pattern: %v", err)
+	}
+	return &regex{re: re}, nil
+}
+
+// perlOnlyPattern names the Perl regex features RE2 lacks that appear in
+// p, or returns "".
+func perlOnlyPattern(p string) string {
+	for i := 0; i < len(p); i++ {
+		switch {
+		case p[i] == '\\' && i+1 < len(p):
+			i++
+			if c := p[i]; '1' <= c && c <= '9' || c == 'g' || c == 'k' {
+				return "backreferences are"
+			}
+		case strings.HasPrefix(p[i:], "(?="), strings.HasPrefix(p[i:], "(?!"),
+			strings.HasPrefix(p[i:], "(?<="), strings.HasPrefix(p[i:], "(?<!"):
+			return "lookaround assertions are"
+		case strings.HasPrefix(p[i:], "(?>"):
+			return "atomic groups are"
+		case strings.HasPrefix(p[i:], "(?#"):
+			return "(?#...) comments are"
+		}
+	}
+	return ""
+}
+
+// perlDollar is what $ means in Perl without /m: the end of the subject
+// or just before a final newline.
+const perlDollar = `(?:\n?\z)`
+
+// translatePattern rewrites the parts of a Perl pattern whose meaning
+// differs in RE2: $ and \Z (end, or before a final newline), /x white space
+// and comments. It rejects interpolated variables.
+func translatePattern(p string, multiline, extended bool, pos int) (string, error) {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(p) {
+				b.WriteByte(c)
+				continue
+			}
+			i++
+			d := p[i]
+			switch {
+			case d == 'Z' && !inClass:
+				b.WriteString(perlDollar)
+				continue
+			case d == 'G' || d == 'K':
+				return "", unsupported(pos, "pattern: \\%c is not available", d)
+			}
+			b.WriteByte(c)
+			b.WriteByte(d)
+		case inClass:
+			if c == '[' && i+1 < len(p) && p[i+1] == ':' {
+				if end := strings.Index(p[i+2:], ":]"); end >= 0 {
+					b.WriteString(p[i : i+2+end+2])
+					i += 2 + end + 1
+					continue
+				}
+			}
+			if c == ']' {
+				inClass = false
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if i+1 < len(p) && p[i+1] == '^' {
+				i++
+				b.WriteByte('^')
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				i++
+				b.WriteByte(']')
+			}
+		case c == '$':
+			if i+1 < len(p) && (isIdentChar(p[i+1]) || strings.IndexByte("{$:", p[i+1]) >= 0) {
+				return "", unsupported(pos, "variables in patterns are not available (patterns are compiled once)")
+			}
+			if multiline {
+				b.WriteByte('$')
+			} else {
+				b.WriteString(perlDollar)
+			}
+		case c == '@' && i+1 < len(p) && (isIdentStart(p[i+1]) || p[i+1] == '{' || p[i+1] == '$'):
+			return "", unsupported(pos, "arrays in patterns are not available (write \\@ for a literal @)")
+		case extended && isSpace(c):
+		case extended && c == '#':
+			for i+1 < len(p) && p[i+1] != '\n' {
+				i++
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// literalPattern recognises a pattern that is plain text, optionally
+// anchored with ^ and $: metacharacters other than the anchors, and
+// escapes other than escaped punctuation, make it a real regex.
+func literalPattern(p string) (lit string, mode litMode, ok bool) {
+	start, end := 0, len(p)
+	anchoredStart := strings.HasPrefix(p, "^")
+	if anchoredStart {
+		start = 1
+	}
+	anchoredEnd := false
+	if end > start && p[end-1] == '$' && !escapedAt(p, end-1) {
+		anchoredEnd = true
+		end--
+	}
+	b := make([]byte, 0, end-start)
+	for i := start; i < end; i++ {
+		c := p[i]
+		switch {
+		case c == '\\':
+			if i+1 >= end || isIdentChar(p[i+1]) || p[i+1] >= utf8.RuneSelf || p[i+1] == '\n' {
+				return "", litNone, false
+			}
+			i++
+			b = append(b, p[i])
+		case strings.IndexByte(`^$.|?*+()[]{}@`, c) >= 0:
+			return "", litNone, false
+		default:
+			b = append(b, c)
+		}
+	}
+	if !utf8.Valid(b) {
+		return "", litNone, false
+	}
+	switch {
+	case anchoredStart && anchoredEnd:
+		mode = litExact
+	case anchoredStart:
+		mode = litPrefix
+	case anchoredEnd:
+		mode = litSuffix
+	default:
+		mode = litContains
+	}
+	return string(b), mode, true
+}
+
+// escapedAt reports whether p[i] is preceded by an odd number of
+// backslashes.
+func escapedAt(p string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && p[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// matchLiteral tests a literal-mode pattern; $ also matches before a
+// final newline, as in Perl.
+func (r *regex) matchLiteral(s string) bool {
+	lit := r.lit
+	switch r.mode {
+	case litExact:
+		return s == lit || len(s) == len(lit)+1 && s[len(lit)] == '\n' && s[:len(lit)] == lit
+	case litPrefix:
+		return strings.HasPrefix(s, lit)
+	case litSuffix:
+		return strings.HasSuffix(s, lit) || strings.HasSuffix(s, "\n") && strings.HasSuffix(s[:len(s)-1], lit)
+	}
+	return strings.Contains(s, lit)
+}
+
+// match tests s and, when caps is not nil, records the groups of a
+// successful match there. It allocates only to record groups.
+func (r *regex) match(s string, caps *captures) bool {
+	if r.re == nil {
+		ok := r.matchLiteral(s)
+		if ok && caps != nil {
+			caps.subject, caps.n = s, 1
+		}
+		return ok
+	}
+	if caps == nil {
+		return r.re.MatchString(s)
+	}
+	loc := r.re.FindStringSubmatchIndex(s)
+	if loc == nil {
+		return false
+	}
+	caps.subject = s
+	caps.n = copy(caps.loc[:], loc) / 2
+	return true
+}
+
+// groups appends the values of the groups of a successful match to out,
+// or 1 when the pattern has none, as a match in list context does; ok is
+// false when s does not match.
+func (r *regex) groups(s string, caps *captures, out []Value) ([]Value, bool) {
+	if r.re == nil || r.re.NumSubexp() == 0 {
+		if !r.match(s, caps) {
+			return out, false
+		}
+		return append(out, yes), true
+	}
+	loc := r.re.FindStringSubmatchIndex(s)
+	if loc == nil {
+		return out, false
+	}
+	if caps != nil {
+		caps.subject = s
+		caps.n = copy(caps.loc[:], loc) / 2
+	}
+	for g := 1; 2*g < len(loc); g++ {
+		if loc[2*g] < 0 {
+			out = append(out, Undef())
+		} else {
+			out = append(out, Str(s[loc[2*g]:loc[2*g+1]]))
+		}
+	}
+	return out, true
+}

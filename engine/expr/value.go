@@ -1,0 +1,410 @@
+package expr
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unsafe"
+)
+
+// kind tells which field of a Value holds its content.
+type kind uint8
+
+const (
+	kUndef kind = iota
+	kStr
+	kInt // an integer (Perl IV), in bits
+	kNum // a floating point number (Perl NV), in bits
+	kRef // an array reference
+)
+
+// Value is a Perl scalar: undef, a string, a number or an array
+// reference. The zero Value is undef. Values are small, immutable and
+// safe to copy and share between goroutines.
+type Value struct {
+	k    kind
+	s    string
+	bits uint64 // kInt: int64; kNum: float64
+	r    *arrayRef
+}
+
+// arrayRef is the target of a reference made by [...]; its address is the
+// identity Perl prints as ARRAY(0x...).
+type arrayRef struct {
+	elems []Value
+}
+
+// Values shared by the evaluator; none of them allocates.
+var (
+	yes = Int(1)  // Perl's true (PL_sv_yes stringifies as "1")
+	no  = Str("") // Perl's false (PL_sv_no stringifies as "", numifies as 0)
+)
+
+// Undef returns the undefined value.
+func Undef() Value { return Value{} }
+
+// Str returns a string value.
+func Str(s string) Value { return Value{k: kStr, s: s} }
+
+// Num returns a floating point number.
+func Num(f float64) Value { return Value{k: kNum, bits: math.Float64bits(f)} }
+
+// Int returns an integer.
+func Int(i int64) Value { return Value{k: kInt, bits: uint64(i)} }
+
+// Ref returns a reference to an array holding elems, as [ ... ] makes.
+// The Value takes ownership of elems: the caller must not modify it
+// afterwards.
+func Ref(elems []Value) Value { return Value{k: kRef, r: &arrayRef{elems: elems}} }
+
+// Bool returns Perl's canonical true (1) or false ("") value, which is
+// what comparisons and ! produce.
+func Bool(b bool) Value {
+	if b {
+		return yes
+	}
+	return no
+}
+
+// IsUndef reports whether v is undef.
+func (v Value) IsUndef() bool { return v.k == kUndef }
+
+// Elems returns the elements of an array reference and true, or nil and
+// false when v is not a reference. The slice is shared with every copy of
+// v: read it, do not modify it.
+func (v Value) Elems() ([]Value, bool) {
+	if v.k != kRef {
+		return nil, false
+	}
+	return v.r.elems, true
+}
+
+// String returns v as Perl stringifies it: "" for undef, integers without
+// a fraction, other numbers with 15 significant digits (%.15g, with Inf,
+// -Inf and NaN spelled as Perl does), and ARRAY(0x...) for a reference.
+// Strings are returned as they are, without allocating.
+func (v Value) String() string {
+	switch v.k {
+	case kStr:
+		return v.s
+	case kInt:
+		return strconv.FormatInt(int64(v.bits), 10)
+	case kNum:
+		return formatFloat(math.Float64frombits(v.bits))
+	case kRef:
+		return fmt.Sprintf("ARRAY(%p)", v.r)
+	}
+	return ""
+}
+
+// Number returns v as Perl numifies it: undef is 0; a string gives the
+// number at its start after optional white space ("3abc" is 3, "abc" is
+// 0, " 1.5e1x" is 15, "Inf" and "NaN" are recognised); a reference gives
+// its address.
+func (v Value) Number() float64 {
+	i, f, isInt := v.numeric()
+	if isInt {
+		return float64(i)
+	}
+	return f
+}
+
+// Truth reports whether v is true in Perl: undef, "", "0" and the number
+// 0 are false, everything else (including "0.0", "00" and " ") is true.
+func (v Value) Truth() bool {
+	switch v.k {
+	case kStr:
+		return v.s != "" && v.s != "0"
+	case kInt:
+		return v.bits != 0
+	case kNum:
+		return math.Float64frombits(v.bits) != 0
+	case kRef:
+		return true
+	}
+	return false
+}
+
+// numeric returns v as a number: an integer (isInt) or a float.
+func (v Value) numeric() (i int64, f float64, isInt bool) {
+	switch v.k {
+	case kInt:
+		return int64(v.bits), 0, true
+	case kNum:
+		return 0, math.Float64frombits(v.bits), false
+	case kStr:
+		return parseNumber(v.s)
+	case kRef:
+		return int64(uintptr(unsafe.Pointer(v.r))), 0, true
+	}
+	return 0, 0, true
+}
+
+// formatFloat formats f as Perl prints a floating point number (%.15g).
+func formatFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	case math.IsNaN(f):
+		return "NaN"
+	case f == 0:
+		return "0" // also -0, as Perl prints it
+	case f == math.Trunc(f) && math.Abs(f) < 1e15:
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'g', 15, 64)
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// parseNumber numifies a string as Perl does: leading white space, an
+// optional sign, digits with an optional fraction and exponent, or Inf,
+// Infinity and NaN in any case; anything after the number is ignored and
+// a string without a number is 0. A plain integer that fits in int64 is
+// returned as an integer.
+func parseNumber(s string) (i int64, f float64, isInt bool) {
+	j := 0
+	for j < len(s) && isSpace(s[j]) {
+		j++
+	}
+	start := j
+	if j < len(s) && (s[j] == '+' || s[j] == '-') {
+		j++
+	}
+	digits := j
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	isInt = true
+	n := j - digits
+	if j < len(s) && s[j] == '.' {
+		k := j + 1
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		n += k - j - 1
+		if n > 0 {
+			isInt = false
+			j = k
+		}
+	}
+	if n == 0 {
+		return 0, special(s[start:], s[digits:]), false
+	}
+	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+		k := j + 1
+		if k < len(s) && (s[k] == '+' || s[k] == '-') {
+			k++
+		}
+		if k < len(s) && isDigit(s[k]) {
+			for k < len(s) && isDigit(s[k]) {
+				k++
+			}
+			isInt = false
+			j = k
+		}
+	}
+	text := s[start:j]
+	if isInt {
+		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return i, 0, true
+		}
+	}
+	f, _ = strconv.ParseFloat(text, 64) // out of range gives ±Inf, as in Perl
+	return 0, f, false
+}
+
+// special recognises Inf, Infinity and NaN (case-insensitive) after an
+// optional sign; signed is the text with the sign, word without.
+func special(signed, word string) float64 {
+	neg := len(signed) > 0 && signed[0] == '-'
+	switch {
+	case hasPrefixFold(word, "infinity"), hasPrefixFold(word, "inf"):
+		if neg {
+			return math.Inf(-1)
+		}
+		return math.Inf(1)
+	case hasPrefixFold(word, "nan"):
+		return math.NaN()
+	}
+	return 0
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII word,
+// ignoring ASCII case.
+func hasPrefixFold(s, word string) bool {
+	if len(s) < len(word) {
+		return false
+	}
+	for i := 0; i < len(word); i++ {
+		if lowerASCII(s[i]) != word[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// num returns a number value for an integer result, or a float when it
+// does not fit.
+func numOf(i int64, f float64, isInt bool) Value {
+	if isInt {
+		return Int(i)
+	}
+	return Num(f)
+}
+
+func toFloat(i int64, f float64, isInt bool) float64 {
+	if isInt {
+		return float64(i)
+	}
+	return f
+}
+
+// arith applies + - or * with Perl's integer-preserving rules: integer
+// operands give an integer result unless it overflows.
+func arith(op byte, a, b Value) Value {
+	ai, af, aInt := a.numeric()
+	bi, bf, bInt := b.numeric()
+	if aInt && bInt {
+		switch op {
+		case '+':
+			if r := ai + bi; (r > ai) == (bi > 0) {
+				return Int(r)
+			}
+		case '-':
+			if r := ai - bi; (r < ai) == (bi > 0) {
+				return Int(r)
+			}
+		case '*':
+			if ai == 0 || bi == 0 {
+				return Int(0)
+			}
+			if r := ai * bi; r/bi == ai && !(ai == -1 && bi == math.MinInt64) && !(bi == -1 && ai == math.MinInt64) {
+				return Int(r)
+			}
+		}
+	}
+	x, y := toFloat(ai, af, aInt), toFloat(bi, bf, bInt)
+	switch op {
+	case '+':
+		return Num(x + y)
+	case '-':
+		return Num(x - y)
+	}
+	return Num(x * y)
+}
+
+// divide is Perl's /: an exact integer quotient stays an integer.
+func divide(a, b Value) (Value, bool) {
+	ai, af, aInt := a.numeric()
+	bi, bf, bInt := b.numeric()
+	if aInt && bInt {
+		if bi == 0 {
+			return Value{}, false
+		}
+		if ai%bi == 0 && !(ai == math.MinInt64 && bi == -1) {
+			return Int(ai / bi), true
+		}
+	}
+	y := toFloat(bi, bf, bInt)
+	if y == 0 {
+		return Value{}, false
+	}
+	return Num(toFloat(ai, af, aInt) / y), true
+}
+
+// modulo is Perl's %: both operands are truncated to integers and the
+// result has the sign of the right operand.
+func modulo(a, b Value) (Value, bool) {
+	x, y := a.Number(), b.Number()
+	const limit = 9.2e18
+	if math.Abs(x) < limit && math.Abs(y) < limit {
+		ai, bi := int64(x), int64(y)
+		if bi == 0 {
+			return Value{}, false
+		}
+		if bi == -1 {
+			return Int(0), true
+		}
+		r := ai % bi
+		if r != 0 && (r < 0) != (bi < 0) {
+			r += bi
+		}
+		return Int(r), true
+	}
+	x, y = math.Trunc(x), math.Trunc(y)
+	if y == 0 || math.IsNaN(x) || math.IsNaN(y) {
+		return Value{}, y != 0
+	}
+	r := math.Mod(x, y)
+	if r != 0 && (r < 0) != (y < 0) {
+		r += y
+	}
+	return Num(r), true
+}
+
+// power is Perl's **.
+func power(a, b Value) Value {
+	return Num(math.Pow(a.Number(), b.Number()))
+}
+
+// negate is Perl's unary minus: numbers change sign; a string that does
+// not look like a number gets a "-" (or its leading "-" becomes "+").
+func negate(v Value) Value {
+	if v.k == kStr && v.s != "" {
+		c := v.s[0]
+		switch {
+		case c == '-' && len(v.s) > 1 && !isDigit(v.s[1]) && v.s[1] != '.':
+			return Str("+" + v.s[1:])
+		case c == '+' && len(v.s) > 1 && !isDigit(v.s[1]) && v.s[1] != '.':
+			return Str("-" + v.s[1:])
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			if _, f, isInt := parseNumber(v.s); isInt || !(math.IsInf(f, 0) || math.IsNaN(f)) {
+				return Str("-" + v.s)
+			}
+		}
+	}
+	i, f, isInt := v.numeric()
+	if isInt && i != math.MinInt64 {
+		return Int(-i)
+	}
+	return Num(-toFloat(i, f, isInt))
+}
+
+// compareNum compares a and b as numbers; ok is false when either is NaN.
+func compareNum(a, b Value) (c int, ok bool) {
+	ai, af, aInt := a.numeric()
+	bi, bf, bInt := b.numeric()
+	if aInt && bInt {
+		switch {
+		case ai < bi:
+			return -1, true
+		case ai > bi:
+			return 1, true
+		}
+		return 0, true
+	}
+	x, y := toFloat(ai, af, aInt), toFloat(bi, bf, bInt)
+	switch {
+	case x < y:
+		return -1, true
+	case x > y:
+		return 1, true
+	case x == y:
+		return 0, true
+	}
+	return 0, false
+}

@@ -1,0 +1,634 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"transdb/engine/expr"
+	"transdb/translation"
+)
+
+// state is a state of the translation's main loop (EVALUATION.md 1.5).
+type state int
+
+const (
+	stStart state = iota
+	stPreproc
+	stProc
+	stDone
+	stLookupFile
+)
+
+var stateNames = [...]string{"START", "PREPROC", "PROC", "DONE", "LOOKUPFILE"}
+
+func (s state) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state %d", int(s))
+}
+
+// defaultShift is where a list in which no action ran leaves the state;
+// nextState is where Done leaves it. Upstream has no entry for DONE, and
+// the undef it reads is 0, START (quirk Q3).
+var (
+	defaultShift = [...]state{stStart: stPreproc, stPreproc: stProc, stProc: stProc, stDone: stStart, stLookupFile: stProc}
+	nextState    = [...]state{stStart: stPreproc, stPreproc: stProc, stProc: stDone, stDone: stStart, stLookupFile: stProc}
+)
+
+// The uris of the lists of PREPROC and LOOKUPFILE.
+const (
+	uriPre        = ":PRE:"
+	uriLookupFile = ":LOOKUPFILE:"
+)
+
+// An abort ends a translation early with a status: Error, Redirect, a bad
+// uri or a limit.
+type abort struct {
+	status   int
+	location string
+	message  string
+}
+
+func (a *abort) Error() string { return fmt.Sprintf("abort %d", a.status) }
+
+// errStop ends the walk of a block list: Done, Last or Restart ran.
+var errStop = errors.New("stop")
+
+// A run is one translation: all the state of Apache2::Translation's
+// evaluation of one request, which lives nowhere else, so that
+// translations run concurrently and re-entrantly.
+type run struct {
+	ctx context.Context
+	e   *Engine
+	s   *translation.Snapshot
+	req *Request
+	d   *Decision
+
+	startKey string // the configured key, as far as this request goes
+	state    state
+	key      string
+	uri      string // $URI, $r->uri
+	mu, mpi  string // $MATCHED_URI, $MATCHED_PATH_INFO
+	filename string
+	handler  string
+	pathInfo string
+	hostname string
+	debug    expr.Value
+	rc       expr.Value
+	ctxVars  []ctxVar
+	notes    []Note
+	argv     [][]expr.Value // @ARGV of the nested Calls, innermost last
+	skipCut  bool           // a Restart happened in this pass of the main loop
+	steps    int
+
+	matched          bool // MatchedURI and PathInfo of the decision are set
+	proxySet         bool
+	perlHandler, doc row // the first of each that ran
+	fixups           []row
+	errored          map[rowErr]bool // the errors reported, each once
+}
+
+// rowErr identifies a reported error: a row may fail in more than one
+// way, and one that runs again (in a loop, a Call) is reported once.
+type rowErr struct {
+	a   *action
+	msg string
+}
+
+// A row is an action with its record ID, kept for deferred evaluation.
+type row struct {
+	a  *action
+	id uint64
+}
+
+type ctxVar struct {
+	name string
+	val  expr.Value
+}
+
+func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Request) *run {
+	r := &run{ctx: ctx, e: e, s: s, req: req, d: &Decision{Generation: s.Generation()}}
+	r.startKey = req.Key
+	if r.startKey == "" {
+		r.startKey = e.opts.TranslationKey
+	}
+	r.uri = req.URI
+	r.hostname = hostOf(req)
+	return r
+}
+
+// hostOf returns the request's host name without its port.
+func hostOf(req *Request) string {
+	h := req.Host
+	if h == "" {
+		for _, hd := range req.Header {
+			if strings.EqualFold(hd.Name, "Host") {
+				h = hd.Value
+				break
+			}
+		}
+	}
+	return stripPort(h)
+}
+
+// stripPort removes a ":port" from a host, minding IPv6 brackets.
+func stripPort(h string) string {
+	if strings.HasPrefix(h, "[") {
+		if i := strings.IndexByte(h, ']'); i >= 0 {
+			return h[:i+1]
+		}
+		return h
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
+		return h[:i]
+	}
+	return h
+}
+
+// translate runs the main loop and the deferred work, and fills r.d.
+func (r *run) translate() error {
+	r.state = stStart
+	for r.state != stDone {
+		r.skipCut = false
+		if err := r.step(); err != nil {
+			var ab *abort
+			if !errors.As(err, &ab) {
+				return err
+			}
+			r.d.Status = ab.status
+			r.d.Location = ab.location
+			r.d.Message = ab.message
+			r.finish()
+			return nil
+		}
+	}
+	r.finish()
+	return r.deferred()
+}
+
+// tick counts a state transition or fetch against the limit, and checks
+// the context.
+func (r *run) tick() error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	r.steps++
+	if r.steps > r.e.opts.MaxSteps {
+		return r.limit(fmt.Sprintf("more than %d state transitions and block-list fetches: the table loops", r.e.opts.MaxSteps))
+	}
+	return nil
+}
+
+// limit aborts with 500 and says why in Errors and the trace.
+func (r *run) limit(why string) error {
+	r.d.Errors = append(r.d.Errors, RowError{Error: why})
+	if r.req.Trace {
+		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: r.key, Note: why})
+	}
+	return &abort{status: 500, message: why}
+}
+
+// step runs the function of the current state once.
+func (r *run) step() error {
+	if err := r.tick(); err != nil {
+		return err
+	}
+	switch r.state {
+	case stStart:
+		r.key = r.startKey
+		r.mu, r.mpi = CollapseURI(r.uri), ""
+		r.state = stPreproc
+		if !validURI(r.mu) {
+			return r.badRequest(r.mu)
+		}
+	case stPreproc, stLookupFile:
+		st, list := r.state, uriPre
+		if st == stLookupFile {
+			list = uriLookupFile
+		}
+		k := r.key
+		if err := r.process(k, list, 0, false); err != nil {
+			return err
+		}
+		if k == r.key && r.state == st {
+			r.state = stProc
+		}
+	case stProc:
+		uri := r.mu
+		if uri == "" {
+			r.state = stDone
+			return nil
+		}
+		if err := r.process(r.key, uri, 0, false); err != nil {
+			return err
+		}
+		if r.state != stProc || r.skipCut {
+			return nil
+		}
+		switch {
+		case (uri == "/" || uri == "*") && r.mu == uri:
+			r.state = stDone
+		case strings.Contains(r.mu, "/"):
+			i := strings.LastIndexByte(r.mu, '/')
+			r.mpi = r.mu[i:] + r.mpi
+			r.mu = r.mu[:i]
+			if r.mu == "" {
+				r.mu = "/"
+			}
+		default:
+			// No '/' to cut: upstream fetches the same uri forever
+			// (quirk Q1); the step limit ends it.
+		}
+	default:
+		// A state number assigned through $STATE that no state has:
+		// upstream dies ("Trying to cycle"), a 500.
+		return r.limit(fmt.Sprintf("no state %d", int(r.state)))
+	}
+	return nil
+}
+
+// CollapseURI is the uri a translation walks: runs of '/' collapsed to
+// one.
+func CollapseURI(uri string) string { return translation.CollapseSlashes(uri) }
+
+// validURI reports whether the walk can start at uri.
+func validURI(uri string) bool { return strings.HasPrefix(uri, "/") || uri == "*" }
+
+func (r *run) badRequest(uri string) error {
+	return &abort{status: 400, message: "BAD REQUEST: " + uri}
+}
+
+// process runs the block list of key and uri (EVALUATION.md 1.4). With
+// star, an empty list of key is replaced by the list of key "*" (Call's
+// fallback). A list that ran no action moves the state by defaultShift;
+// one that ended through Done, Last or Restart does not.
+func (r *run) process(key, uri string, depth int, star bool) error {
+	if err := r.tick(); err != nil {
+		return err
+	}
+	rows, executed, err := r.walk(key, uri, depth)
+	if err == nil && rows == 0 && star {
+		if err = r.tick(); err == nil {
+			_, executed, err = r.walk("*", uri, depth)
+		}
+	}
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !executed {
+		r.state = defaultShift[r.validState()]
+	}
+	return nil
+}
+
+// validState returns the state as an index of the shift tables.
+func (r *run) validState() state {
+	if r.state < 0 || int(r.state) >= len(defaultShift) {
+		return stStart
+	}
+	return r.state
+}
+
+// walk runs the rows of one block list: a false Cond skips the rest of
+// its block; the Conds of a block AND together. It returns the number of
+// rows, whether an action other than Cond ran, and errStop when one of
+// them ended the list.
+func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err error) {
+	cond, prev, first := true, uint32(0), true
+	err = r.s.FetchBlocks(key, uri, false, func(b translation.Block) error {
+		rows++
+		if first || b.Block != prev {
+			first, prev, cond = false, b.Block, true
+		}
+		a := r.e.compiled(b.ID, b.Action)
+		if a.kind == kindCond {
+			if cond {
+				cond = r.scalar(a, b.ID).Truth()
+				r.trace(key, uri, depth, b, true, !cond, "")
+			} else {
+				r.trace(key, uri, depth, b, false, false, "")
+			}
+			return nil
+		}
+		if !cond {
+			r.trace(key, uri, depth, b, false, false, "")
+			return nil
+		}
+		r.trace(key, uri, depth, b, true, false, "")
+		executed = true
+		return r.do(a, b.ID, depth)
+	})
+	return rows, executed, err
+}
+
+// trace records a row when the request asked for a trace.
+func (r *run) trace(key, uri string, depth int, b translation.Block, ran, condFalse bool, note string) {
+	if !r.req.Trace {
+		return
+	}
+	r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: key, URI: uri, ID: b.ID,
+		Block: b.Block, Order: b.Order, Action: string(b.Action), Ran: ran, CondFalse: condFalse,
+		Depth: depth, Note: note})
+}
+
+// markMatched takes MatchedURI and PathInfo of the decision from the
+// first File, Proxy, PerlHandler, Doc, CgiScript or PerlScript.
+func (r *run) markMatched() {
+	if !r.matched {
+		r.matched = true
+		r.d.MatchedURI, r.d.PathInfo = r.mu, r.mpi
+	}
+}
+
+// do runs one action other than Cond (EVALUATION.md 1.6); it returns
+// errStop for Done, Last and Restart, an *abort for Error, Redirect and
+// the limits.
+func (r *run) do(a *action, id uint64, depth int) error {
+	switch a.kind {
+	case kindUnknown:
+		// Skipped, with a warning; it counts as executed (quirk Q8).
+		r.rowError(a, id, a.err)
+	case kindDo:
+		r.scalar(a, id)
+	case kindFixup:
+		r.fixups = append(r.fixups, row{a, id})
+	case kindDone:
+		r.state = nextState[r.validState()]
+		return errStop
+	case kindLast:
+		return errStop
+	case kindState:
+		name := strings.ToLower(r.scalar(a, id).String())
+		for st, n := range stateNames {
+			if strings.ToLower(n) == name {
+				r.state = state(st)
+				return nil
+			}
+		}
+		r.rowError(a, id, fmt.Errorf("invalid state %q", name))
+	case kindKey:
+		r.key = r.scalar(a, id).String()
+	case kindURI:
+		r.uri = r.scalar(a, id).String()
+	case kindFile:
+		r.filename = r.scalar(a, id).String()
+		r.markMatched()
+	case kindRestart:
+		return r.restart(a, id)
+	case kindCall:
+		return r.call(a, id, depth)
+	case kindRedirect:
+		return r.redirect(a, id)
+	case kindError:
+		vals := r.list(a, id)
+		code := int(at(vals, 0).Number())
+		if code == 0 {
+			code = 500
+		}
+		msg := "unspecified error"
+		if len(vals) > 1 && !vals[1].IsUndef() {
+			msg = strings.TrimRight(vals[1].String(), " \t\r\n")
+		}
+		return &abort{status: code, message: msg}
+	case kindProxy:
+		url := r.req.URI
+		if r.req.Args != "" {
+			url += "?" + r.req.Args
+		}
+		if a.present && (a.arg != nil || a.err != nil) {
+			url = r.scalar(a, id).String()
+		}
+		if !r.proxySet {
+			r.proxySet = true
+			r.d.Proxy = url
+		}
+		r.markMatched()
+	case kindPerlHandler:
+		if r.perlHandler.a == nil {
+			r.perlHandler = row{a, id}
+		}
+		r.handler = "modperl"
+		r.rc = expr.Int(0)
+		r.markMatched()
+	case kindDoc:
+		if r.doc.a == nil {
+			r.doc = row{a, id}
+		}
+		r.handler = "modperl"
+		r.rc = expr.Int(0)
+		r.markMatched()
+	case kindCgiScript, kindPerlScript:
+		if a.present && (a.arg != nil || a.err != nil) {
+			r.filename = r.scalar(a, id).String()
+		}
+		if a.kind == kindCgiScript {
+			r.handler = "cgi-script"
+			r.d.FixupConfig = append(r.d.FixupConfig, [2]string{"", "Options +ExecCGI"})
+		} else {
+			r.handler = "perl-script"
+			r.d.FixupConfig = append(r.d.FixupConfig, [2]string{"", "Options ExecCGI"}, [2]string{"", "PerlOptions +ParseHeaders"})
+		}
+		r.markMatched()
+	case kindConfig:
+		r.d.Config = r.configEntries(r.d.Config, r.list(a, id))
+	case kindFixupConfig:
+		r.d.FixupConfig = r.configEntries(r.d.FixupConfig, r.list(a, id))
+	}
+	return nil
+}
+
+// at returns vals[i], or undef.
+func at(vals []expr.Value, i int) expr.Value {
+	if i < len(vals) {
+		return vals[i]
+	}
+	return expr.Undef()
+}
+
+// restart runs a Restart (EVALUATION.md 1.6).
+func (r *run) restart(a *action, id uint64) error {
+	if a.present && (a.arg != nil || a.err != nil) {
+		vals := r.list(a, id)
+		newURI := at(vals, 0).String()
+		if newURI != "" {
+			r.uri = newURI
+		} else {
+			newURI = r.uri
+		}
+		newKey := at(vals, 1).String()
+		if newKey == "" {
+			newKey = r.startKey // quirk Q6: the configured key
+		}
+		r.mu, r.key, r.mpi = CollapseURI(newURI), newKey, at(vals, 2).String()
+		if !validURI(r.mu) {
+			return r.badRequest(r.mu)
+		}
+	}
+	r.state = stPreproc
+	r.skipCut = true
+	return errStop
+}
+
+// call runs a Call: the list of name under the current key, or of key
+// "*" when that is empty, with @ARGV set to the parameters. Its end does
+// not end the caller's list (quirk Q5).
+func (r *run) call(a *action, id uint64, depth int) error {
+	vals := r.list(a, id)
+	if depth+1 > r.e.opts.MaxCallDepth {
+		return r.limit(fmt.Sprintf("more than %d nested Calls", r.e.opts.MaxCallDepth))
+	}
+	name := at(vals, 0).String()
+	var params []expr.Value
+	if len(vals) > 1 {
+		params = vals[1:]
+	}
+	r.argv = append(r.argv, params)
+	err := r.process(r.key, name, depth+1, true)
+	r.argv = r.argv[:len(r.argv)-1]
+	return err
+}
+
+// redirect aborts with a Redirect's status and Location (EVALUATION.md
+// 1.8).
+func (r *run) redirect(a *action, id uint64) error {
+	vals := r.list(a, id)
+	url := at(vals, 0)
+	if url.IsUndef() || url.String() == "" {
+		r.rowError(a, id, errors.New("Action REDIRECT: location not set"))
+		return &abort{status: 500, message: "Action REDIRECT: location not set"}
+	}
+	code := int(at(vals, 1).Number())
+	if code == 0 {
+		code = 302
+	}
+	ab := &abort{status: code}
+	if code >= 300 && code <= 399 {
+		ab.location = r.location(url.String())
+	}
+	return ab
+}
+
+// configEntries appends the [location, directive] pairs of a Config or
+// FixupConfig list: a string at $MATCHED_URI (or "/"), ['directive'] at
+// "/", ['directive', path] at path (or "/").
+func (r *run) configEntries(to [][2]string, vals []expr.Value) [][2]string {
+	for _, v := range vals {
+		if elems, ok := v.Elems(); ok {
+			loc := "/"
+			if len(elems) > 1 && elems[1].String() != "" {
+				loc = elems[1].String()
+			}
+			to = append(to, [2]string{loc, at(elems, 0).String()})
+			continue
+		}
+		loc := r.mu
+		if loc == "" {
+			loc = "/"
+		}
+		to = append(to, [2]string{loc, v.String()})
+	}
+	return to
+}
+
+// scalar evaluates an action's argument in scalar context; an argument
+// that does not compile or dies gives undef, with the row's error
+// reported.
+func (r *run) scalar(a *action, id uint64) expr.Value {
+	if a.arg == nil {
+		if a.err != nil {
+			r.rowError(a, id, a.err)
+		}
+		return expr.Undef()
+	}
+	v, err := a.arg.Scalar(r)
+	if err != nil {
+		r.rowError(a, id, err)
+		return expr.Undef()
+	}
+	return v
+}
+
+// list evaluates an action's argument in list context; an argument that
+// does not compile or dies gives the empty list.
+func (r *run) list(a *action, id uint64) []expr.Value {
+	if a.arg == nil {
+		if a.err != nil {
+			r.rowError(a, id, a.err)
+		}
+		return nil
+	}
+	vals, err := a.arg.List(r)
+	if err != nil {
+		r.rowError(a, id, err)
+		return nil
+	}
+	return vals
+}
+
+// rowError reports a row's error in the decision, once per row.
+func (r *run) rowError(a *action, id uint64, err error) {
+	k := rowErr{a, err.Error()}
+	if r.errored[k] {
+		return
+	}
+	if r.errored == nil {
+		r.errored = map[rowErr]bool{}
+	}
+	r.errored[k] = true
+	r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: k.msg})
+}
+
+// finish fills the decision from the state at the end of the
+// translation.
+func (r *run) finish() {
+	d := r.d
+	d.Key, d.URI, d.File = r.key, r.uri, r.filename
+	if !r.matched {
+		d.MatchedURI, d.PathInfo = r.mu, r.mpi
+	}
+	for _, v := range r.ctxVars {
+		d.CTX = append(d.CTX, Var{Name: v.name, Value: v.val.String()})
+	}
+	switch r.handler {
+	case "cgi-script", "perl-script":
+		d.Handler = r.handler
+	}
+	d.Notes = r.notes
+}
+
+// deferred runs the work upstream does after the translation: the Fixup
+// codes in order, then the PerlHandler and Doc expressions of the
+// response phase. Then %CTX is empty and @ARGV gone, as upstream; the
+// notes they set are in the decision.
+func (r *run) deferred() error {
+	r.ctxVars, r.argv = nil, nil
+	for _, f := range r.fixups {
+		r.scalar(f.a, f.id)
+	}
+	if h := r.perlHandler; h.a != nil {
+		r.d.Handler = r.scalar(h.a, h.id).String()
+	}
+	if doc := r.doc; doc.a != nil {
+		vals := r.list(doc.a, doc.id)
+		r.d.Doc = &Doc{ContentType: "text/plain"}
+		switch {
+		case len(vals) == 1:
+			r.d.Doc.Body = vals[0].String()
+		case len(vals) > 1:
+			r.d.Doc.ContentType, r.d.Doc.Body = vals[0].String(), vals[1].String()
+		}
+	}
+	if !r.rc.IsUndef() {
+		if st := int(r.rc.Number()); st >= 100 && st <= 999 {
+			r.d.Status = st
+		}
+	}
+	r.d.Notes = r.notes
+	return nil
+}

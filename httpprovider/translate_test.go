@@ -1,0 +1,201 @@
+package httpprovider_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"transdb/engine"
+
+	"transdb/httpprovider"
+	"transdb/translation"
+)
+
+// serveExample serves the example table with key front and document
+// root /var/www.
+func serveExample(t *testing.T) *testServer {
+	t.Helper()
+	s := serve(t, httpprovider.Options{
+		Providers:      []*translation.Provider{newProvider(t, dbPath(t), false, "trans", "db")},
+		AdminToken:     token,
+		TranslationKey: "front",
+		DocumentRoot:   "/var/www",
+	})
+	s.loadExample()
+	return s
+}
+
+func TestTranslateAnswersTheDecision(t *testing.T) {
+	s := serveExample(t)
+	r := s.get("/v1/translate?uri=/static/img.png&host=www.xyz.de")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	gen := r.generation(t)
+	want := `{"generation":` + strconv.FormatUint(gen, 10) + `,"key":"front","uri":"/static/img.png","status":0,` +
+		`"file":"/var/www/de/img.png","config":[["/","AuthName \"secret\""],["/","AuthType Basic"]],"fixup_config":[],` +
+		`"matched_uri":"/static","path_info":"/img.png","notes":{},"ctx":{"lang":"de"},"errors":[]}` + "\n"
+	if string(r.body) != want {
+		t.Errorf("body\n%s\nwant\n%s", r.body, want)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
+
+func TestTranslateDecisionFields(t *testing.T) {
+	s := serveExample(t)
+	for _, tt := range []struct {
+		query string
+		want  map[string]any
+	}{
+		{"uri=/some/page&host=www.example.org",
+			map[string]any{"status": 301.0, "location": "http://xyz.com/some/page"}},
+		{"uri=/appl1/x&host=www.xyz.com",
+			map[string]any{"status": 0.0, "proxy": "http://backend/en/appl1/x", "matched_uri": "/appl1", "path_info": "/x"}},
+		{"uri=/appl1/x&host=www.xyz.de&key=back&client_ip=192.0.2.7",
+			map[string]any{"status": 403.0, "message": "Forbidden by Apache2::Translation(11)", "key": "back"}},
+		{"uri=/appl1/x&host=www.xyz.de&key=back&client_ip=127.0.0.1",
+			map[string]any{"status": 0.0, "handler": "My::Application1"}},
+		{"uri=static&host=www.xyz.de",
+			map[string]any{"status": 400.0, "message": "BAD REQUEST: static"}},
+		{"uri=/x&host=www.example.org&scheme=https&port=8443",
+			map[string]any{"status": 301.0, "location": "http://xyz.com/x"}},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			var d map[string]any
+			s.decode(s.get("/v1/translate?"+tt.query), http.StatusOK, &d)
+			for k, v := range tt.want {
+				if d[k] != v {
+					t.Errorf("%s = %#v, want %#v", k, d[k], v)
+				}
+			}
+			for _, k := range []string{"config", "fixup_config", "errors"} {
+				if _, ok := d[k].([]any); !ok {
+					t.Errorf("%s = %#v, want an array", k, d[k])
+				}
+			}
+			for _, k := range []string{"notes", "ctx"} {
+				if _, ok := d[k].(map[string]any); !ok {
+					t.Errorf("%s = %#v, want an object", k, d[k])
+				}
+			}
+			if _, ok := d["trace"]; ok {
+				t.Error("trace without trace=1")
+			}
+		})
+	}
+}
+
+func TestTranslateTrace(t *testing.T) {
+	s := serveExample(t)
+	var d struct {
+		Trace []struct {
+			State, Key, URI, Action string
+			ID                      uint64
+			Block, Order            uint32
+			Ran                     bool
+			CondFalse               bool `json:"cond_false"`
+		}
+	}
+	decodeLoosely(t, s.get("/v1/translate?uri=/static/img.png&host=www.xyz.com&trace=1"), &d)
+	if len(d.Trace) != 7 {
+		t.Fatalf("%d steps: %+v", len(d.Trace), d.Trace)
+	}
+	first, skipped, last := d.Trace[0], d.Trace[1], d.Trace[6]
+	if first.State != "PREPROC" || first.URI != ":PRE:" || first.ID == 0 || !first.Ran || !first.CondFalse {
+		t.Errorf("first step %+v: want the false Cond of :PRE:", first)
+	}
+	if skipped.Ran || skipped.Order != 1 {
+		t.Errorf("second step %+v: want the Redirect skipped", skipped)
+	}
+	if last.State != "PROC" || last.URI != "/" || !last.Ran {
+		t.Errorf("last step %+v: want the Config of /", last)
+	}
+}
+
+func TestTranslateRefusesMalformedParameters(t *testing.T) {
+	s := serveExample(t)
+	for _, q := range []string{
+		"", "host=www.xyz.de", "uri=", "uri=/a&uri=/b", "uri=%ff", "uri=/a%00b", "uri=/a&port=0",
+		"uri=/a&port=65536", "uri=/a&port=x", "uri=/a&scheme=ftp", "uri=/a&client_ip=nowhere",
+		"uri=/a&header=NoColon", "uri=/a&header=" + url.QueryEscape("Bad Name: x"), "uri=/a&method=" + url.QueryEscape("GE T"),
+		"uri=/a&key=" + url.QueryEscape("a b"), "uri=/a&trace=maybe", "uri=/a&note=1", "uri=/a&basekey=nope",
+	} {
+		t.Run(q, func(t *testing.T) {
+			r := s.get("/v1/translate?" + q)
+			want := http.StatusBadRequest
+			if strings.Contains(q, "basekey=nope") {
+				want = http.StatusNotFound
+			}
+			s.wantError(r, want)
+			if r.generation(t) == 0 {
+				t.Error("no generation header")
+			}
+		})
+	}
+}
+
+func TestTranslatePassesHeadersMethodAndArgs(t *testing.T) {
+	p := newProvider(t, dbPath(t), false)
+	s := serve(t, httpprovider.Options{Providers: []*translation.Provider{p}, AdminToken: token})
+	s.txn(`{"ops":[{"op":"insert","key":"default","uri":"/","block":0,"order":0,` +
+		`"action":"Do: $CTX{h}=$HEADERS->{'X-Who'}; $CTX{m}=$METHOD; $CTX{q}=$QUERY_STRING; $CTX{r}=$REQUEST"}]}`)
+	var d struct{ CTX map[string]string }
+	decodeLoosely(t, s.get("/v1/translate?uri=/&method=POST&args="+url.QueryEscape("a=1&b=2")+
+		"&header="+url.QueryEscape("x-who: me & you")), &d)
+	want := map[string]string{"h": "me & you", "m": "POST", "q": "a=1&b=2", "r": "POST /?a=1&b=2 HTTP/1.1"}
+	for k, v := range want {
+		if d.CTX[k] != v {
+			t.Errorf("ctx %s = %q, want %q", k, d.CTX[k], v)
+		}
+	}
+}
+
+func TestTranslateIsCountedByEndpoint(t *testing.T) {
+	s := serveExample(t)
+	s.get("/v1/translate?uri=/")
+	s.get("/v1/translate?uri=/&port=0")
+	body := string(s.get("/metrics").body)
+	for _, want := range []string{
+		`transdb_http_requests_total{code="200",endpoint="/v1/translate"} 1`,
+		`transdb_http_requests_total{code="400",endpoint="/v1/translate"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func TestWriteDecisionIsTheBodyOfTranslate(t *testing.T) {
+	s := serveExample(t)
+	r := s.get("/v1/translate?uri=/appl2/y&host=www.xyz.de&trace=1")
+	e := engine.New(s.p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"})
+	d, err := e.Translate(context.Background(), engine.Request{URI: "/appl2/y", Host: "www.xyz.de", Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := httpprovider.WriteDecision(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(r.body) {
+		t.Errorf("WriteDecision\n%s\n/v1/translate\n%s", b.String(), r.body)
+	}
+}
+
+// decodeLoosely decodes the JSON body of a 200 response into v, which
+// names only the fields a test looks at.
+func decodeLoosely(t *testing.T, r response, v any) {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
