@@ -5,19 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-	"transdb/mmapdb"
 )
 
 // Defaults and limits of the top-level directives.
 const (
 	// DefaultListen is the address served when Listen is not set.
 	DefaultListen = "127.0.0.1:8080"
-	// DefaultMaxBodySize is the request body limit when MaxBodySize is
-	// not set: 64 MiB.
-	DefaultMaxBodySize int64 = 64 << 20
-	// DefaultCheckInterval is how often the database file's identity is
-	// checked when CheckInterval is not set: the database's own default.
-	DefaultCheckInterval = mmapdb.DefaultCheckInterval
 	// MaxCheckInterval is the largest CheckInterval accepted; a longer
 	// one would leave readers on a superseded version for too long.
 	MaxCheckInterval = 10 * time.Second
@@ -49,13 +42,13 @@ type Config struct {
 	// or set to an empty value such as an unset ${VAR}) disables writes.
 	AdminToken string
 
-	// MaxBodySize limits every request body, in bytes; always positive.
-	// Default DefaultMaxBodySize.
+	// MaxBodySize limits every request body, in bytes. Zero (not set)
+	// means the server's default, httpprovider.DefaultMaxBodySize.
 	MaxBodySize int64
 
 	// CheckInterval is how often a reader compares the database file's
-	// identity to notice a new version; in (0, MaxCheckInterval].
-	// Default DefaultCheckInterval.
+	// identity to notice a new version; at most MaxCheckInterval. Zero
+	// (not set) means the database's default, mmapdb.DefaultCheckInterval.
 	CheckInterval time.Duration
 
 	// AccessLog is the directory for per-process access logs; empty

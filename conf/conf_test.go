@@ -96,7 +96,7 @@ func TestDefaultServesDemoDatabase(t *testing.T) {
 		Listen:          "127.0.0.1:8080",
 		TranslationKey:  "front",
 		DocumentRoot:    "/var/www",
-		MaxBodySize:     64 << 20,
+		MaxBodySize:     64 << 20, // the default configuration sets them
 		CheckInterval:   time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		Flush:           true,

@@ -45,10 +45,10 @@ func FuzzParse(f *testing.F) {
 			}
 			_ = p.Path()
 		}
-		if cfg.MaxBodySize <= 0 {
+		if cfg.MaxBodySize < 0 {
 			t.Fatalf("MaxBodySize %d", cfg.MaxBodySize)
 		}
-		if cfg.CheckInterval <= 0 || cfg.CheckInterval > MaxCheckInterval {
+		if cfg.CheckInterval < 0 || cfg.CheckInterval > MaxCheckInterval {
 			t.Fatalf("CheckInterval %v", cfg.CheckInterval)
 		}
 		if cfg.Listen == "" {

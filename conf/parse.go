@@ -38,8 +38,6 @@ func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Co
 		lookup: lookupEnv,
 		cfg: &Config{
 			Listen:          DefaultListen,
-			MaxBodySize:     DefaultMaxBodySize,
-			CheckInterval:   DefaultCheckInterval,
 			ShutdownTimeout: DefaultShutdownTimeout,
 			Flush:           true,
 		},

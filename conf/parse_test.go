@@ -39,10 +39,11 @@ func mustParse(t *testing.T, text string) *Config {
 
 func TestDefaultsApplyWhenDirectivesAreAbsent(t *testing.T) {
 	cfg := mustParse(t, minimalProvider)
+	// MaxBodySize and CheckInterval stay 0: the layers that use them
+	// have the defaults (httpprovider.DefaultMaxBodySize,
+	// mmapdb.DefaultCheckInterval).
 	want := &Config{
 		Listen:          "127.0.0.1:8080",
-		MaxBodySize:     67108864,
-		CheckInterval:   time.Second,
 		ShutdownTimeout: 30 * time.Second,
 		Flush:           true,
 		Providers:       []Provider{{FileName: "trans.mmdb", Line: 2}},
