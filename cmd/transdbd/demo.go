@@ -168,6 +168,8 @@ func printTour(e *env, addr net.Addr, db string) {
 	}
 	base := "http://" + host
 	fmt.Fprintf(e.stdout, `transdbd: serving %s; stop with Ctrl-C. Try:
+  curl '%[1]s/v1/translate?uri=/static/img.png&host=www.xyz.de'
+  curl '%[1]s/v1/translate?uri=/appl1/x&host=www.example.org'
   curl '%[1]s/v1/fetch?key=front&uri=/static'
   curl '%[1]s/v1/resolve?key=front&uri=/static/img.png'
   curl '%[1]s/v1/keys'
@@ -175,6 +177,7 @@ func printTour(e *env, addr net.Addr, db string) {
   curl '%[1]s/v1/dump'
   curl '%[1]s/v1/stats'
 The command line works on the same table, e.g.:
+  transdbd translate -db %[2]s -key front -host www.xyz.de /appl1/x
   transdbd fetch -db %[2]s front /static
   transdbd dump -db %[2]s -format jsonl
 `, base, shellQuote(db))
