@@ -38,6 +38,12 @@ type Config struct {
 	// $r->document_root name; empty means none.
 	DocumentRoot string
 
+	// MaxCallDepth and MaxSteps bound one translation: nested Calls, and
+	// state transitions plus block-list fetches. Past them the decision
+	// is a 500. Zero (not set) means the engine's defaults,
+	// engine.DefaultMaxCallDepth and engine.DefaultMaxSteps.
+	MaxCallDepth, MaxSteps int
+
 	// AdminToken is the bearer token required for writes. Empty (unset,
 	// or set to an empty value such as an unset ${VAR}) disables writes.
 	AdminToken string

@@ -337,6 +337,12 @@ var directives = map[string]directive{
 		c.CheckInterval = d
 		return nil
 	}},
+	"maxcalldepth": {name: "MaxCallDepth", set: func(c *Config, v string) error {
+		return setLimit(&c.MaxCallDepth, "MaxCallDepth", v)
+	}},
+	"maxsteps": {name: "MaxSteps", set: func(c *Config, v string) error {
+		return setLimit(&c.MaxSteps, "MaxSteps", v)
+	}},
 	"shutdowntimeout": {name: "ShutdownTimeout", set: func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		switch {
@@ -451,4 +457,15 @@ func parseBool(name, v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("invalid %s value %q: want 0 or 1 (or on/off, true/false, yes/no)", name, v)
+}
+
+// setLimit sets a translation limit: a positive number, at most a
+// million (a request must end in good time).
+func setLimit(to *int, name, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > 1_000_000 {
+		return fmt.Errorf("invalid %s %q: want a number from 1 to 1000000", name, v)
+	}
+	*to = n
+	return nil
 }

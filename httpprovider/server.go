@@ -52,6 +52,10 @@ type Options struct {
 	// DocumentRoot is the document root of translations ($DOCROOT).
 	DocumentRoot string
 
+	// MaxCallDepth and MaxSteps bound each translation; zero means the
+	// engine's defaults (see engine.Options).
+	MaxCallDepth, MaxSteps int
+
 	// AdminToken is the bearer token that write requests must present
 	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
 	// /v1/load and /v1/rotate answer 403 Forbidden (Rotate, as a daemon
@@ -183,7 +187,8 @@ func New(opts Options) (*Server, error) {
 			s.files = append(s.files, f)
 		}
 		bk := p.BaseKey()
-		pr := &provider{p: p, e: engine.New(p, engine.Options{TranslationKey: opts.TranslationKey, DocumentRoot: opts.DocumentRoot}),
+		pr := &provider{p: p, e: engine.New(p, engine.Options{TranslationKey: opts.TranslationKey,
+			DocumentRoot: opts.DocumentRoot, MaxCallDepth: opts.MaxCallDepth, MaxSteps: opts.MaxSteps}),
 			baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
 		if f.provider == nil {
 			f.provider = pr
