@@ -13,13 +13,6 @@ const defaultName = "default.conf"
 //go:embed default.conf
 var defaultSource []byte
 
-// DefaultSource returns a copy of the embedded default configuration
-// text, the file that transdbd serves when started without arguments.
-// It is commented as an example to start a configuration from.
-func DefaultSource() []byte {
-	return bytes.Clone(defaultSource)
-}
-
 // Default parses the embedded default configuration, expanding ${VAR}
 // from the process environment. Its provider's Root is
 // ${TRANSDB_DATA}: set that variable to the data directory before

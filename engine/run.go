@@ -199,7 +199,7 @@ func (r *run) step() error {
 	switch r.state {
 	case stStart:
 		r.key = r.startKey
-		r.mu, r.mpi = CollapseURI(r.uri), ""
+		r.mu, r.mpi = translation.CollapseSlashes(r.uri), ""
 		r.state = stPreproc
 		if !validURI(r.mu) {
 			return r.badRequest(r.mu)
@@ -249,10 +249,6 @@ func (r *run) step() error {
 	}
 	return nil
 }
-
-// CollapseURI is the uri a translation walks: runs of '/' collapsed to
-// one.
-func CollapseURI(uri string) string { return translation.CollapseSlashes(uri) }
 
 // validURI reports whether the walk can start at uri.
 func validURI(uri string) bool { return strings.HasPrefix(uri, "/") || uri == "*" }
@@ -465,7 +461,7 @@ func (r *run) restart(a *action, id uint64) error {
 		if newKey == "" {
 			newKey = r.startKey // quirk Q6: the configured key
 		}
-		r.mu, r.key, r.mpi = CollapseURI(newURI), newKey, at(vals, 2).String()
+		r.mu, r.key, r.mpi = translation.CollapseSlashes(newURI), newKey, at(vals, 2).String()
 		if !validURI(r.mu) {
 			return r.badRequest(r.mu)
 		}

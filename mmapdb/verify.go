@@ -50,13 +50,13 @@ func (s *Snapshot) Verify(progress func(done, total uint64)) error {
 	return verifyVersionProgress(s.v, progress)
 }
 
-// VerifyStep is how many bytes of the body checksum VerifyBytes computes
+// verifyStep is how many bytes of the body checksum VerifyBytes computes
 // between two calls of its pause function.
-const VerifyStep = 1 << 20
+const verifyStep = 1 << 20
 
 // VerifyBytes verifies data, the whole file of a version as
 // Snapshot.Bytes returns it, as Snapshot.Verify does: its header, the
-// body checksum and the structure. It works in steps, VerifyStep bytes of
+// body checksum and the structure. It works in steps, verifyStep bytes of
 // the checksum or 65536 records of the walk, and calls pause after each:
 // pause may sleep, to spread the reading of a large file out so that it
 // does not crowd out the lookups, and an error it returns ends the
@@ -80,12 +80,12 @@ func verifyVersionProgress(v *version, progress func(done, total uint64)) error 
 	return verifyVersionWith(v, progress, nil)
 }
 
-// pacedBodyChecksum is bodyChecksum computed VerifyStep bytes at a time,
+// pacedBodyChecksum is bodyChecksum computed verifyStep bytes at a time,
 // with a call of pause after each.
 func pacedBodyChecksum(b []byte, pause func() error) (uint32, error) {
 	var crc uint32
 	for body := b[headerLen:]; len(body) > 0; {
-		n := min(len(body), VerifyStep)
+		n := min(len(body), verifyStep)
 		crc = crc32.Update(crc, crcTable, body[:n])
 		body = body[n:]
 		if err := pause(); err != nil {

@@ -23,7 +23,7 @@ func TestVerifyBytesPausesBetweenStepsAndFindsAFlippedByte(t *testing.T) {
 	if err := VerifyBytes(data, func() error { pauses++; return nil }); err != nil {
 		t.Fatalf("VerifyBytes of a good file: %v", err)
 	}
-	if want := (len(data)-headerLen+VerifyStep-1)/VerifyStep + 70000/65536; pauses != want {
+	if want := (len(data)-headerLen+verifyStep-1)/verifyStep + 70000/65536; pauses != want {
 		t.Errorf("%d pauses for %d bytes and 70000 records, want %d", pauses, len(data), want)
 	}
 	if err := VerifyBytes(data, nil); err != nil {

@@ -34,7 +34,7 @@ func constFn(v Value) scalarFn {
 	return func(frame) (Value, error) { return v, nil }
 }
 
-// constString reports the value of a constant node.
+// constValue returns the value of a constant node.
 func constValue(n node) (Value, bool) {
 	if k, ok := n.(*constNode); ok {
 		return k.v, true

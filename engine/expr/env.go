@@ -87,6 +87,28 @@ var scalarVars = map[string]Var{
 	"RC":                RC,
 }
 
+// requestMethod is a $r method that reads (and, with setter, writes) a
+// variable.
+type requestMethod struct {
+	v      Var
+	setter bool
+}
+
+var requestMethods = map[string]requestMethod{
+	"uri":             {URI, true},
+	"unparsed_uri":    {RealURI, false},
+	"method":          {Method, false},
+	"args":            {QueryString, true},
+	"path_info":       {PathInfo, true},
+	"the_request":     {Request, false},
+	"filename":        {Filename, true},
+	"handler":         {Handler, true},
+	"document_root":   {DocRoot, false},
+	"get_server_name": {ServerName, false},
+	"get_server_port": {ServerPort, false},
+	"hostname":        {Hostname, false},
+}
+
 // Env is the request an expression runs against; the translation engine
 // implements it, one per request evaluation. A Program calls it from the
 // goroutine that called Scalar or List only; an Env that is used by one

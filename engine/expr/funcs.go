@@ -8,6 +8,24 @@ import (
 	"unicode/utf8"
 )
 
+// builtin describes a function: its argument count and whether it parses
+// as a named unary operator (lc $x eq 'a' is lc($x) eq 'a').
+type builtin struct {
+	min, max int // max -1: any number
+	unary    bool
+}
+
+var builtins = map[string]builtin{
+	"join":    {min: 1, max: -1},
+	"lc":      {min: 1, max: 1, unary: true},
+	"uc":      {min: 1, max: 1, unary: true},
+	"length":  {min: 1, max: 1, unary: true},
+	"defined": {min: 1, max: 1, unary: true},
+	"substr":  {min: 2, max: 3},
+	"sprintf": {min: 1, max: -1},
+	"die":     {min: 0, max: -1},
+}
+
 // maxFormatWidth bounds the width and precision of a sprintf conversion.
 const maxFormatWidth = 1000
 

@@ -19,13 +19,18 @@ const (
 )
 
 // Value is a Perl scalar: undef, a string, a number or an array
-// reference. The zero Value is undef. Values are small, immutable and
-// safe to copy and share between goroutines.
+// reference. The zero Value is undef. Values are immutable and safe to
+// copy and share between goroutines.
+//
+// A Value is four machine words, so that the compiler keeps it in
+// registers when evaluation passes it around: a string is held as its
+// data pointer and length, and p points to the string's bytes or to the
+// array of a reference.
 type Value struct {
 	k    kind
-	s    string
-	bits uint64 // kInt: int64; kNum: float64
-	r    *arrayRef
+	n    int            // kStr: length of the string at p
+	p    unsafe.Pointer // kStr: the string's bytes; kRef: the *arrayRef
+	bits uint64         // kInt: int64; kNum: float64
 }
 
 // arrayRef is the target of a reference made by [...]; its address is the
@@ -44,7 +49,15 @@ var (
 func Undef() Value { return Value{} }
 
 // Str returns a string value.
-func Str(s string) Value { return Value{k: kStr, s: s} }
+func Str(s string) Value {
+	return Value{k: kStr, n: len(s), p: unsafe.Pointer(unsafe.StringData(s))}
+}
+
+// str returns the string of a kStr Value.
+func (v Value) str() string { return unsafe.String((*byte)(v.p), v.n) }
+
+// ref returns the array of a kRef Value.
+func (v Value) ref() *arrayRef { return (*arrayRef)(v.p) }
 
 // Num returns a floating point number.
 func Num(f float64) Value { return Value{k: kNum, bits: math.Float64bits(f)} }
@@ -55,7 +68,7 @@ func Int(i int64) Value { return Value{k: kInt, bits: uint64(i)} }
 // Ref returns a reference to an array holding elems, as [ ... ] makes.
 // The Value takes ownership of elems: the caller must not modify it
 // afterwards.
-func Ref(elems []Value) Value { return Value{k: kRef, r: &arrayRef{elems: elems}} }
+func Ref(elems []Value) Value { return Value{k: kRef, p: unsafe.Pointer(&arrayRef{elems: elems})} }
 
 // Bool returns Perl's canonical true (1) or false ("") value, which is
 // what comparisons and ! produce.
@@ -76,7 +89,7 @@ func (v Value) Elems() ([]Value, bool) {
 	if v.k != kRef {
 		return nil, false
 	}
-	return v.r.elems, true
+	return v.ref().elems, true
 }
 
 // String returns v as Perl stringifies it: "" for undef, integers without
@@ -86,13 +99,13 @@ func (v Value) Elems() ([]Value, bool) {
 func (v Value) String() string {
 	switch v.k {
 	case kStr:
-		return v.s
+		return v.str()
 	case kInt:
 		return strconv.FormatInt(int64(v.bits), 10)
 	case kNum:
 		return formatFloat(math.Float64frombits(v.bits))
 	case kRef:
-		return fmt.Sprintf("ARRAY(%p)", v.r)
+		return fmt.Sprintf("ARRAY(%p)", v.p)
 	}
 	return ""
 }
@@ -114,7 +127,7 @@ func (v Value) Number() float64 {
 func (v Value) Truth() bool {
 	switch v.k {
 	case kStr:
-		return v.s != "" && v.s != "0"
+		return v.n > 1 || v.n == 1 && *(*byte)(v.p) != '0'
 	case kInt:
 		return v.bits != 0
 	case kNum:
@@ -133,9 +146,9 @@ func (v Value) numeric() (i int64, f float64, isInt bool) {
 	case kNum:
 		return 0, math.Float64frombits(v.bits), false
 	case kStr:
-		return parseNumber(v.s)
+		return parseNumber(v.str())
 	case kRef:
-		return int64(uintptr(unsafe.Pointer(v.r))), 0, true
+		return int64(uintptr(v.p)), 0, true
 	}
 	return 0, 0, true
 }
@@ -257,15 +270,6 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// num returns a number value for an integer result, or a float when it
-// does not fit.
-func numOf(i int64, f float64, isInt bool) Value {
-	if isInt {
-		return Int(i)
-	}
-	return Num(f)
-}
-
 func toFloat(i int64, f float64, isInt bool) float64 {
 	if isInt {
 		return float64(i)
@@ -364,16 +368,16 @@ func power(a, b Value) Value {
 // negate is Perl's unary minus: numbers change sign; a string that does
 // not look like a number gets a "-" (or its leading "-" becomes "+").
 func negate(v Value) Value {
-	if v.k == kStr && v.s != "" {
-		c := v.s[0]
+	if s := v.str(); v.k == kStr && s != "" {
+		c := s[0]
 		switch {
-		case c == '-' && len(v.s) > 1 && !isDigit(v.s[1]) && v.s[1] != '.':
-			return Str("+" + v.s[1:])
-		case c == '+' && len(v.s) > 1 && !isDigit(v.s[1]) && v.s[1] != '.':
-			return Str("-" + v.s[1:])
+		case c == '-' && len(s) > 1 && !isDigit(s[1]) && s[1] != '.':
+			return Str("+" + s[1:])
+		case c == '+' && len(s) > 1 && !isDigit(s[1]) && s[1] != '.':
+			return Str("-" + s[1:])
 		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			if _, f, isInt := parseNumber(v.s); isInt || !(math.IsInf(f, 0) || math.IsNaN(f)) {
-				return Str("-" + v.s)
+			if _, f, isInt := parseNumber(s); isInt || !(math.IsInf(f, 0) || math.IsNaN(f)) {
+				return Str("-" + s)
 			}
 		}
 	}
