@@ -393,10 +393,7 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		}
 		return &abort{status: code, message: msg}
 	case kindProxy:
-		url := r.req.URI
-		if r.req.Args != "" {
-			url += "?" + r.req.Args
-		}
+		url := r.realURI() // without an argument: a forward proxy
 		if a.present && (a.arg != nil || a.err != nil) {
 			url = r.scalar(a, id).String()
 		}

@@ -23,7 +23,7 @@ type compiler struct {
 
 func (c *compiler) enter(n node) error {
 	if c.height++; c.height > maxHeight {
-		return syntaxErr(n.position(), "expression nested more than %d levels deep", maxHeight)
+		return syntaxErr(n.position(), "expression has more than %d levels of nested operators", maxHeight)
 	}
 	return nil
 }

@@ -507,11 +507,11 @@ var documentedCases = []struct{ src, want string }{
 func TestDocumentedExamples(t *testing.T) {
 	checkScalar(t, documentedCases)
 	env := newTestEnv()
-	env.args = []Value{Str("1")}
-	l, err := evalList(env, `Call: qw!sub 1!`)
-	if err == nil {
-		t.Errorf("the action name is not part of the expression: %v", showList(l))
+	l, err := evalList(env, `qw!sub 1!`)
+	if err != nil || showList(l) != "sub, 1" {
+		t.Errorf("Call: qw!sub 1! gives (%s), %v", showList(l), err)
 	}
+	env.args = l[1:]
 	if v, err := eval(env, `$r->notes->{n1}=$ARGV[0]; $r->notes->{n1}`); err != nil || v.String() != "1" {
 		t.Errorf("note n1 = %s, %v", show(v), err)
 	}
@@ -825,7 +825,7 @@ func TestNestingIsBounded(t *testing.T) {
 		strings.Repeat("$CTX{x} = ", 300) + "1",
 		"1" + strings.Repeat(" + 1", 5000),
 		"1" + strings.Repeat(" ** 1", 300),
-		`"` + strings.Repeat("${URI}", 1) + strings.Repeat("$CTX{\"", 150) + `"`,
+		`"$CTX{` + strings.Repeat("$CTX{", 300) + "1" + strings.Repeat("}", 301) + `"`,
 	} {
 		_, err := Compile(src)
 		var e *Error
