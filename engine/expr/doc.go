@@ -1,0 +1,81 @@
+// Package expr evaluates the Perl expressions of Apache2::Translation
+// actions (Cond, Do, Key, Uri, File, Redirect, Config, ...) without Perl:
+// a lexer and a recursive-descent parser build a syntax tree, the compiler
+// turns it into a tree of closures once, and a compiled Program is then
+// evaluated any number of times, concurrently, against the request given
+// as an Env.
+//
+// # The language
+//
+// It is the subset of Perl the upstream documentation and test suite use
+// (EVALUATION.md, section 2), with Perl's meaning:
+//
+//   - literals: 'single' (escapes \' and \\ only), "double" with escapes
+//     (\" \\ \n \t \r \$ \@ \x41 \x{263A} \101 ...) and interpolation of
+//     scalars and element accesses ("$URI", "${URI}", "$ARGV[0]",
+//     "$CTX{lang}", "$ctx->{name}", "$HEADERS->{Host}", "$1"), q(), qq{},
+//     qw with any delimiter, integers (also 0x1f, 0b101, 017, 1_000) and
+//     decimals;
+//   - operators: . x + - * / % ** (unary - + !), eq ne lt gt le ge cmp,
+//     == != < > <= >= <=>, =~ and !~ with /.../ or m{...} (flags i m s x),
+//     && || // and or not, ?:, the comma and =>, [...] array references,
+//     = and the compound assignments (.= += -= *= /= %= **= x= ||= &&= //=);
+//   - statements separated by ;, do { ... }, if/elsif/else and unless
+//     blocks, and the statement modifiers if and unless;
+//   - variables: $URI $REAL_URI $METHOD $QUERY_STRING $FILENAME $DOCROOT
+//     $HOSTNAME $PATH_INFO $REQUEST $CLIENTIP $KEEPALIVE $MATCHED_URI
+//     $MATCHED_PATH_INFO $KEY $DEBUG $STATE $RC, $CTX{k} and $ctx->{k},
+//     $ARGV[n], $HEADERS->{Name}, $1..$9, the constants START PREPROC PROC
+//     DONE LOOKUPFILE and Apache2::Const::OK, DECLINED, DONE, NOT_FOUND,
+//     FORBIDDEN, SERVER_ERROR, REDIRECT, HTTP_MOVED_PERMANENTLY;
+//   - functions: join lc uc length substr sprintf defined die;
+//   - the request: $r->notes->{k} (and ->add, ->get, ->set),
+//     $r->headers_in->{Name}, $r->uri, unparsed_uri, method, args,
+//     path_info, the_request, filename, handler, document_root,
+//     get_server_name, get_server_port, hostname (uri, args, path_info,
+//     filename and handler with an argument set it), $r->connection and
+//     $C with remote_ip and keepalive, and $r->main (defined only in a
+//     subrequest) with ->args.
+//
+// Values follow Perl's scalar rules: undef reads as "" or 0, strings
+// numify by their leading number ("3abc" is 3), numbers print like Perl
+// (1, 1.5, 1e+21), "", "0", 0 and undef are false, == compares numbers
+// and eq strings, && || and // return the deciding operand, a comma list
+// in scalar context is its last element and list context flattens nested
+// lists. Strings are byte strings, as Apache's are: length and substr
+// count bytes, lc and uc change ASCII letters.
+//
+// Every variable name is resolved to a Var when compiling and every
+// pattern is compiled then; evaluating looks up nothing by name and
+// compiles nothing. A pattern that is a plain literal, optionally
+// anchored (/de$/, /^www\./), is tested with string comparisons;
+// the others run Go's RE2 engine, which matches in time linear in the
+// subject. $ matches at the end or before a final newline, as in Perl (a
+// capture group that ends with $ includes that newline).
+//
+// # What is left out, and why
+//
+// Nothing an expression says can reach files, the network, the
+// environment or the process: there is no construct for it. Perl that
+// needs an interpreter or breaks that promise fails to compile with an
+// *Error whose Unsupported field is set, so that a table check can list
+// the row; the engine evaluates such a row to undef, as upstream does with
+// a Perl compile error. This covers code references (sub {...}), require
+// and use, my/our/local, eval, map, grep, sort, loops and loop control,
+// goto, return, system, exec, open, print, backticks, here-documents,
+// <FH>, s/// and tr///, method calls through a variable ($r->$name) and
+// any method or function not listed above (including subrequests),
+// hash slices and dereferences, %ENV and any unknown variable, @ARGV as a
+// whole, ++ and --, the range and bitwise operators, patterns that
+// interpolate variables, and regex features RE2 lacks (backreferences,
+// lookaround, atomic groups, possessive quantifiers, \G).
+//
+// # Limits
+//
+// Parentheses, blocks and other nesting are bounded by MaxNesting, so a
+// hostile source cannot exhaust the stack; no construct loops, so
+// evaluation time is bounded by the size of the source and its data; and
+// every string an operation produces is bounded by MaxString (sprintf
+// widths and precisions by 1000), past which evaluation stops with a
+// runtime error.
+package expr
