@@ -395,3 +395,69 @@ func TestRCStatus(t *testing.T) {
 		t.Errorf("status %d, want the 403 of $RC", d.Status)
 	}
 }
+
+func TestQuirks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		rows []tableRow
+		uri  string
+		t    string // note t at the end
+	}{
+		{"Q2 a Cond after white space is code, not a Cond", []tableRow{
+			`default | / | 0 | 0 | Do: $r->notes->{t}.=' a'`,
+			`default | / | 0 | 1 |   Cond: 0`,
+			`default | / | 0 | 2 | Do: $r->notes->{t}.=' b'`,
+		}, "/", " a b"},
+		{"Q4 a Call of an empty list moves PREPROC on despite a new key", []tableRow{
+			`default | :PRE: | 0 | 0 | Key: 'other'`,
+			`default | :PRE: | 0 | 1 | Call: 'nothing'`,
+			`other | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' other-pre'`,
+			`other | / | 0 | 0 | Do: $r->notes->{t}.=' other-/'`,
+		}, "/", " other-/"},
+		{"Q5 Done in a called list ends only that list", []tableRow{
+			`default | / | 0 | 0 | Call: 'sub'`,
+			`default | / | 0 | 1 | Do: $r->notes->{t}.=' after'`,
+			`default | sub | 0 | 0 | Do: $r->notes->{t}.=' sub'`,
+			`default | sub | 0 | 1 | Done`,
+			`default | sub | 0 | 2 | Do: $r->notes->{t}.=' not'`,
+		}, "/", " sub after"},
+		// Restart leads into PREPROC: the configured key's :PRE: runs again.
+		{"Q6 Restart without a key goes back to the configured key", []tableRow{
+			`default | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' pre-'.$KEY`,
+			`default | :PRE: | 0 | 1 | Cond: $KEY eq 'default' && !$CTX{once}`,
+			`default | :PRE: | 0 | 2 | Do: $CTX{once}=1; $KEY='k'`,
+			`k | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' pre-'.$KEY`,
+			`k | /x | 0 | 0 | Restart: '/y'`,
+			`default | /y | 0 | 0 | Do: $r->notes->{t}.=' y-'.$KEY`,
+		}, "/x", " pre-default pre-k pre-default y-default"},
+		{"Q8 an unknown action counts as executed", []tableRow{
+			`default | :PRE: | 0 | 0 | Frobnicate`,
+			`default | :PRE: | 0 | 1 | Key: 'k'`,
+			`k | :PRE: | 0 | 0 | Do: $r->notes->{t}.=' k-pre'`,
+		}, "/", " k-pre"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := engine.New(newTable(t, tt.rows...), engine.Options{})
+			d := translate(t, e, get(tt.uri))
+			got := note(d, "t")
+			if len(got) != 1 || got[0] != tt.t {
+				t.Errorf("note t %q, want %q", got, tt.t)
+			}
+			if d.Status != 0 {
+				t.Errorf("status %d", d.Status)
+			}
+		})
+	}
+}
+
+func TestQuirk7FirstProxyWins(t *testing.T) {
+	e := engine.New(newTable(t,
+		`default | /a | 0 | 0 | Proxy: 'http://first/'`,
+		`default | / | 0 | 0 | Proxy: 'http://second/'`,
+		`default | / | 0 | 1 | PerlHandler: 'First'`,
+		`default | / | 0 | 2 | PerlHandler: 'Second'`), engine.Options{})
+	d := translate(t, e, get("/a/b"))
+	if d.Proxy != "http://first/" || d.Handler != "First" || d.MatchedURI != "/a" || d.PathInfo != "/b" {
+		t.Errorf("proxy %q handler %q matched %q %q", d.Proxy, d.Handler, d.MatchedURI, d.PathInfo)
+	}
+}

@@ -39,7 +39,7 @@ func newTable(t testing.TB, rows ...tableRow) *translation.Provider {
 }
 
 // parseRow splits "key | uri | block | order | action"; the action is
-// everything after the fourth bar.
+// everything after the fourth bar and the one blank that follows it.
 func parseRow(t testing.TB, r tableRow) translation.Record {
 	t.Helper()
 	f := strings.SplitN(string(r), "|", 5)
@@ -52,7 +52,7 @@ func parseRow(t testing.TB, r tableRow) translation.Record {
 		t.Fatalf("row %q: block or order", r)
 	}
 	return translation.Record{Key: strings.TrimSpace(f[0]), URI: strings.TrimSpace(f[1]),
-		Block: uint32(block), Order: uint32(order), Action: strings.TrimSpace(f[4])}
+		Block: uint32(block), Order: uint32(order), Action: strings.TrimPrefix(f[4], " ")}
 }
 
 // translate evaluates the table of p for req.
