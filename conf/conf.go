@@ -105,9 +105,43 @@ type Provider struct {
 	// NoLock disables the <file>.lock lock file. Use it only when no
 	// two writers can ever run at the same time.
 	NoLock bool
+	// Backups configures the automatic backups of the database file; nil
+	// means none. Backups belong to the file, not to the table: the
+	// providers of one file all have the same, set in one of them (a
+	// provider that sets none shares those of another on its file).
+	Backups *Backups
 	// Line is the line the provider was declared on: its container's
 	// opening tag or its one-line directive.
 	Line int
+}
+
+// Backups are the automatic backups of a database file: the parameters
+// BackupDir, BackupEvery and BackupKeep of its provider.
+type Backups struct {
+	// Dir is the directory the backups are written to: BackupDir, joined
+	// to the provider's Root when relative, and cleaned. It was an
+	// existing, writable directory when the configuration was read.
+	Dir string
+	// Every is the shortest time between two backups (BackupEvery); zero
+	// (not set) means a backup after every commit.
+	Every time.Duration
+	// KeepAll, KeepMin and DeleteAfter are BackupKeep, the layered
+	// retention: every backup younger than KeepAll is kept, of the older
+	// ones the KeepMin newest, and of the rest those not older than
+	// DeleteAfter. Each is positive when set; zero (not set) means the
+	// defaults of mmapdb.BackupPolicy: 24 hours, 3 and 21 days.
+	KeepAll     time.Duration
+	KeepMin     int
+	DeleteAfter time.Duration
+	// Line is the line of the BackupDir parameter.
+	Line int
+}
+
+// same reports whether b and o configure the same backups, of
+// directories compared as opened.
+func (b *Backups) same(o *Backups) bool {
+	return absPath(b.Dir) == absPath(o.Dir) && b.Every == o.Every &&
+		b.KeepAll == o.KeepAll && b.KeepMin == o.KeepMin && b.DeleteAfter == o.DeleteAfter
 }
 
 // Path returns the database file to open: FileName joined to Root when
@@ -121,12 +155,16 @@ func (p Provider) Path() string {
 
 // absPath returns Path made absolute, as the provider opens it: a
 // relative one is taken from the working directory.
-func (p Provider) absPath() string {
-	path, err := filepath.Abs(p.Path())
+func (p Provider) absPath() string { return absPath(p.Path()) }
+
+// absPath returns path made absolute from the working directory, and
+// cleaned.
+func absPath(path string) string {
+	abs, err := filepath.Abs(path)
 	if err != nil {
-		return filepath.Clean(p.Path())
+		return filepath.Clean(path)
 	}
-	return path
+	return abs
 }
 
 // Load reads and parses the configuration file at path, expanding ${VAR}

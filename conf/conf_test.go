@@ -131,7 +131,7 @@ func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
 // commentedExample matches the lines of default.conf that are commented
 // out examples of directives and parameters. Prose in default.conf does
 // not start with these names (the parameter list uses "#  - Name:").
-var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|OnChange|MaxCallDepth|MaxSteps|BaseKey|ReadOnly|(?:</?)?TranslationProvider)[\s>])`)
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|OnChange|MaxCallDepth|MaxSteps|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
 
 func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	src := bytes.Clone(defaultSource)
@@ -139,11 +139,16 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	if bytes.Equal(uncommented, src) {
 		t.Fatal("found no commented examples in default.conf")
 	}
-	// The AccessLog example names a directory that must exist.
+	// The AccessLog example names a directory that must exist, and so
+	// does the BackupDir example, under the data directory.
 	logs := t.TempDir()
 	uncommented = bytes.Replace(uncommented, []byte("AccessLog       /var/log/transdb\n"), []byte("AccessLog       "+logs+"\n"), 1)
+	data := t.TempDir()
+	if err := os.Mkdir(filepath.Join(data, "backups"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{
-		"TRANSDB_DATA":        "/data",
+		"TRANSDB_DATA":        data,
 		"TRANSDB_ADMIN_TOKEN": "tok",
 		"TRANSDB_GENERATION":  "must not be expanded",
 	}
@@ -160,13 +165,18 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	if !strings.Contains(cfg.OnChange, "${TRANSDB_GENERATION}") {
 		t.Errorf("OnChange example was expanded: %q", cfg.OnChange)
 	}
+	backups := &Backups{Dir: filepath.Join(data, "backups"), Every: time.Hour,
+		KeepAll: 24 * time.Hour, KeepMin: 3, DeleteAfter: 21 * 24 * time.Hour}
 	want := []Provider{
-		{FileName: "transdb-demo.mmdb", Root: "/data"},
-		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true},
-		{FileName: "transdb-demo.mmdb", Root: "/data", BaseKey: "[qw/trans old/]", Keys: []string{"trans", "old"}, ReadOnly: true},
+		{FileName: "transdb-demo.mmdb", Root: data, Backups: backups},
+		{FileName: "transdb-demo.mmdb", Root: data, BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true, Backups: backups},
+		{FileName: "transdb-demo.mmdb", Root: data, BaseKey: "[qw/trans old/]", Keys: []string{"trans", "old"}, ReadOnly: true, Backups: backups},
 	}
-	for i := range cfg.Providers {
+	for i, p := range cfg.Providers {
 		cfg.Providers[i].Line = 0
+		if p.Backups != nil {
+			p.Backups.Line = 0
+		}
 	}
 	if !reflect.DeepEqual(cfg.Providers, want) {
 		t.Errorf("providers\n got %+v\nwant %+v", cfg.Providers, want)

@@ -48,7 +48,8 @@
 // # Providers
 //
 // A <TranslationProvider MMapDB> container takes the parameters FileName,
-// Root, ReadOnly, BaseKey and NoLock, each at most once. The one-line form
+// Root, ReadOnly, BaseKey, NoLock, BackupDir, BackupEvery and
+// BackupKeep, each at most once. The one-line form
 //
 //	TranslationProvider MMapDB filename=trans.mmdb basekey="[qw/trans db/]" readonly=1
 //
@@ -64,6 +65,15 @@
 // file (compared as opened: FileName joined to Root, made absolute) under
 // the same base key, are an error: requests select providers by base
 // key, so the second could never be reached.
+//
+// BackupDir DIR turns on automatic backups of the provider's file: DIR,
+// joined to Root when relative, must be an existing, writable directory.
+// BackupEvery DURATION (a Go duration or a number of days, 7d) is the
+// shortest time between two backups, and BackupKeep KEEPALL KEEPMIN
+// DELETEAFTER (such as 24h 3 21d) their layered retention; both need
+// BackupDir. Backups belong to a file: a provider that sets none shares
+// those of another provider of its file, and two providers of one file
+// that set different ones are an error.
 //
 // Errors are reported as *ParseError values naming the file and line.
 package conf

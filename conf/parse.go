@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"transdb/translation"
 )
@@ -23,8 +27,9 @@ import (
 // Parse reads all of r into memory first. Errors in the text are
 // *ParseError values; an error reading r is returned wrapped. Parse
 // looks at the file system only to check that AccessLog is a directory
-// and to compare the database files of the providers as they will be
-// opened, relative ones from the working directory.
+// and BackupDir a writable one, and to compare the database files of the
+// providers as they will be opened, relative ones from the working
+// directory.
 func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
@@ -206,7 +211,95 @@ func (p *parser) addProvider(c *container) error {
 	if err := p.checkUnique(pr); err != nil {
 		return err
 	}
+	if err := p.checkBackups(&pr, c); err != nil {
+		return err
+	}
+	if err := p.shareBackups(&pr); err != nil {
+		return err
+	}
 	p.cfg.Providers = append(p.cfg.Providers, pr)
+	return nil
+}
+
+// checkBackups completes the backup parameters of a provider: BackupDir
+// is required by the others, is joined to Root when relative, and must
+// be a writable directory.
+func (p *parser) checkBackups(pr *Provider, c *container) error {
+	b := pr.Backups
+	if b == nil {
+		return nil
+	}
+	if b.Dir == "" {
+		name, line := "BackupEvery", c.seen["backupevery"]
+		if l, ok := c.seen["backupkeep"]; ok && (line == 0 || l < line) {
+			name, line = "BackupKeep", l
+		}
+		return p.errorf(line, "%s without BackupDir: BackupDir turns the automatic backups on", name)
+	}
+	b.Line = c.seen["backupdir"]
+	if pr.Root != "" && !filepath.IsAbs(b.Dir) {
+		b.Dir = filepath.Join(pr.Root, b.Dir)
+	}
+	b.Dir = filepath.Clean(b.Dir)
+	fi, err := os.Stat(b.Dir)
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return p.errorf(b.Line, "BackupDir %s: no such directory", b.Dir)
+	case errors.As(err, &pe):
+		return p.errorf(b.Line, "BackupDir %s: %v", b.Dir, pe.Err)
+	case err != nil:
+		return p.errorf(b.Line, "BackupDir %s: %v", b.Dir, err)
+	case !fi.IsDir():
+		return p.errorf(b.Line, "BackupDir %s is not a directory", b.Dir)
+	}
+	if err := unix.Access(b.Dir, unix.W_OK|unix.X_OK); err != nil {
+		return p.errorf(b.Line, "BackupDir %s is not writable: %v", b.Dir, err)
+	}
+	return nil
+}
+
+// shareBackups gives the providers of one database file the same
+// backups: a provider that configures none gets those of the file, and
+// one that does configures them for the providers before it on the file
+// too. Two that configure them differently are an error, and so are two
+// files of one name with one backup directory: backups are known by
+// their names, which name the file.
+func (p *parser) shareBackups(pr *Provider) error {
+	path := pr.absPath()
+	if b := pr.Backups; b != nil {
+		for _, q := range p.cfg.Providers {
+			if q.Backups != nil && q.absPath() != path && filepath.Base(q.absPath()) == filepath.Base(path) &&
+				absPath(q.Backups.Dir) == absPath(b.Dir) {
+				return p.errorf(b.Line, "BackupDir %s holds the backups of %s (line %d) already: files of one name need backup directories of their own",
+					b.Dir, q.absPath(), q.Backups.Line)
+			}
+		}
+	}
+	for i := range p.cfg.Providers {
+		q := &p.cfg.Providers[i]
+		if q.absPath() != path || q.Backups == nil {
+			continue
+		}
+		if pr.Backups == nil {
+			b := *q.Backups
+			pr.Backups = &b
+			return nil
+		}
+		if !pr.Backups.same(q.Backups) {
+			return p.errorf(pr.Backups.Line, "the backups of %s are configured differently on line %d: the providers of a file share its backups, configure them once",
+				path, q.Backups.Line)
+		}
+		return nil
+	}
+	if pr.Backups != nil {
+		for i := range p.cfg.Providers {
+			if q := &p.cfg.Providers[i]; q.absPath() == path {
+				b := *pr.Backups
+				q.Backups = &b
+			}
+		}
+	}
 	return nil
 }
 
@@ -446,6 +539,63 @@ var parameters = map[string]parameter{
 		p.NoLock, err = parseBool("NoLock", v)
 		return err
 	}},
+	"backupdir": {name: "BackupDir", set: func(p *Provider, v string) error {
+		if v == "" {
+			return errors.New("empty BackupDir")
+		}
+		p.backups().Dir = v
+		return nil
+	}},
+	"backupevery": {name: "BackupEvery", set: func(p *Provider, v string) error {
+		d, err := parseSpan(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("invalid BackupEvery %q: want a positive duration such as 10m, 1h or 1d", v)
+		}
+		p.backups().Every = d
+		return nil
+	}},
+	"backupkeep": {name: "BackupKeep", set: setBackupKeep},
+}
+
+// backups returns the provider's backup parameters, creating them.
+func (p *Provider) backups() *Backups {
+	if p.Backups == nil {
+		p.Backups = new(Backups)
+	}
+	return p.Backups
+}
+
+// setBackupKeep reads BackupKeep KEEPALL KEEPMIN DELETEAFTER: two
+// positive durations and a positive count between them.
+func setBackupKeep(p *Provider, v string) error {
+	bad := fmt.Errorf("invalid BackupKeep %q: want three values, KEEPALL KEEPMIN DELETEAFTER, such as 24h 3 21d: "+
+		"keep all backups younger than KEEPALL, of the older ones at least the KEEPMIN newest, delete only those older than DELETEAFTER", v)
+	f := strings.Fields(v)
+	if len(f) != 3 {
+		return bad
+	}
+	all, err1 := parseSpan(f[0])
+	n, err2 := strconv.Atoi(f[1])
+	after, err3 := parseSpan(f[2])
+	if err1 != nil || err2 != nil || err3 != nil || all <= 0 || n <= 0 || after <= 0 {
+		return bad
+	}
+	b := p.backups()
+	b.KeepAll, b.KeepMin, b.DeleteAfter = all, n, after
+	return nil
+}
+
+// parseSpan reads a Go duration (90m, 24h) or a whole number of days
+// (21d).
+func parseSpan(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok && isDigits(days) {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n > int64(math.MaxInt64/(24*time.Hour)) {
+			return 0, fmt.Errorf("%s: too many days", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }
 
 // parseBool accepts 0/1, on/off, true/false and yes/no in any case.

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -674,4 +675,158 @@ func TestParseReportsReadError(t *testing.T) {
 	if !strings.Contains(err.Error(), "trans.conf") {
 		t.Errorf("%v does not name the file", err)
 	}
+}
+
+func TestBackupParametersConfigureTheFilesBackups(t *testing.T) {
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "backups"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs := t.TempDir()
+	tests := []struct {
+		text string
+		want *Backups
+	}{
+		{"<TranslationProvider MMapDB>\nFileName t.mmdb\nBackupDir backups\nRoot " + root + "\n</TranslationProvider>",
+			&Backups{Dir: filepath.Join(root, "backups"), Line: 3}},
+		{"<TranslationProvider MMapDB>\nFileName t.mmdb\nRoot " + root + "\nBackupDir " + abs + "\nBackupEvery 90m\nBackupKeep 24h 3 21d\n</TranslationProvider>",
+			&Backups{Dir: abs, Every: 90 * time.Minute, KeepAll: 24 * time.Hour, KeepMin: 3, DeleteAfter: 21 * 24 * time.Hour, Line: 4}},
+		{"<TranslationProvider MMapDB>\nFileName t.mmdb\nbackupkeep  '2d   10 1000h'\nBACKUPEVERY 1d\nBackupDir " + abs + "\n</TranslationProvider>",
+			&Backups{Dir: abs, Every: 24 * time.Hour, KeepAll: 48 * time.Hour, KeepMin: 10, DeleteAfter: 1000 * time.Hour, Line: 5}},
+		{"TranslationProvider MMapDB filename=t.mmdb root=" + root + " backupdir=backups backupevery=1s backupkeep=\"1m 1 1h\"",
+			&Backups{Dir: filepath.Join(root, "backups"), Every: time.Second, KeepAll: time.Minute, KeepMin: 1, DeleteAfter: time.Hour, Line: 1}},
+		{"TranslationProvider MMapDB filename=t.mmdb", nil},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, tt.text)
+		if got := cfg.Providers[0].Backups; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestTheProvidersOfAFileShareItsBackups(t *testing.T) {
+	dir := t.TempDir()
+	b := &Backups{Dir: dir, Every: time.Hour, Line: 3}
+	tests := []struct {
+		name string
+		text string
+		want []*Backups
+	}{
+		{"set in the first", "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\nBackupDir " + dir + "\nBackupEvery 1h\n</TranslationProvider>\n" +
+			"TranslationProvider MMapDB basekey=a\n" +
+			"TranslationProvider MMapDB filename=/srv/other.mmdb\n",
+			[]*Backups{b, b, nil}},
+		{"set in a later one", "TranslationProvider MMapDB filename=/srv/t.mmdb\n" +
+			"TranslationProvider MMapDB filename=/srv/other.mmdb\n" +
+			"<TranslationProvider MMapDB>\nFileName /srv/./t.mmdb\nBaseKey a\nBackupDir " + dir + "\nBackupEvery 1h\n</TranslationProvider>\n",
+			[]*Backups{{Dir: dir, Every: time.Hour, Line: 6}, nil, {Dir: dir, Every: time.Hour, Line: 6}}},
+		{"set twice alike", "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\nBackupDir " + dir + "\nBackupEvery 1h\n</TranslationProvider>\n" +
+			"<TranslationProvider MMapDB>\nBaseKey a\nBackupEvery 60m\nBackupDir " + dir + "/.\n</TranslationProvider>\n",
+			[]*Backups{b, {Dir: dir, Every: time.Hour, Line: 9}}},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, tt.text)
+		var got []*Backups
+		for _, p := range cfg.Providers {
+			got = append(got, p.Backups)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %s\nwant %s", tt.name, showBackups(got), showBackups(tt.want))
+		}
+	}
+}
+
+func TestBackupErrorsNameFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	other := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	const open, close = "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\n", "</TranslationProvider>\n"
+	keepWant := `want three values, KEEPALL KEEPMIN DELETEAFTER, such as 24h 3 21d: keep all backups younger than KEEPALL, of the older ones at least the KEEPMIN newest, delete only those older than DELETEAFTER`
+	tests := []struct {
+		name, text, want string
+	}{
+		{"missing directory", open + "BackupDir " + missing + "\n" + close,
+			"trans.conf:3: BackupDir " + missing + ": no such directory"},
+		{"missing directory under Root", open + "Root " + dir + "\nBackupDir missing\n" + close,
+			"trans.conf:4: BackupDir " + missing + ": no such directory"},
+		{"not a directory", open + "BackupDir " + file + "\n" + close,
+			"trans.conf:3: BackupDir " + file + " is not a directory"},
+		{"under a file", open + "BackupDir " + file + "/b\n" + close,
+			"trans.conf:3: BackupDir " + file + "/b: not a directory"},
+		{"empty", open + "BackupDir ${EMPTY}\n" + close,
+			"trans.conf:3: empty BackupDir"},
+		{"BackupEvery without BackupDir", open + "ReadOnly 0\nBackupEvery 1h\n" + close,
+			"trans.conf:4: BackupEvery without BackupDir: BackupDir turns the automatic backups on"},
+		{"BackupKeep without BackupDir", open + "BackupKeep 1h 1 2h\nBackupEvery 1h\n" + close,
+			"trans.conf:3: BackupKeep without BackupDir: BackupDir turns the automatic backups on"},
+		{"BackupEvery not a duration", open + "BackupEvery 60\n" + close,
+			`trans.conf:3: invalid BackupEvery "60": want a positive duration such as 10m, 1h or 1d`},
+		{"BackupEvery zero", open + "BackupEvery 0s\n" + close,
+			`trans.conf:3: invalid BackupEvery "0s": want a positive duration such as 10m, 1h or 1d`},
+		{"BackupEvery too many days", open + "BackupEvery 9999999999d\n" + close,
+			`trans.conf:3: invalid BackupEvery "9999999999d": want a positive duration such as 10m, 1h or 1d`},
+		{"BackupKeep of two values", open + "BackupKeep 24h 3\n" + close,
+			`trans.conf:3: invalid BackupKeep "24h 3": ` + keepWant},
+		{"BackupKeep of four values", open + "BackupKeep 24h 3 21d 1\n" + close,
+			`trans.conf:3: invalid BackupKeep "24h 3 21d 1": ` + keepWant},
+		{"BackupKeep keeping none", open + "BackupKeep 24h 0 21d\n" + close,
+			`trans.conf:3: invalid BackupKeep "24h 0 21d": ` + keepWant},
+		{"BackupKeep of a negative duration", open + "BackupKeep -24h 3 21d\n" + close,
+			`trans.conf:3: invalid BackupKeep "-24h 3 21d": ` + keepWant},
+		{"BackupKeep of a count for a duration", open + "BackupKeep 24h 3 21\n" + close,
+			`trans.conf:3: invalid BackupKeep "24h 3 21": ` + keepWant},
+		{"duplicate", open + "BackupDir " + dir + "\nBackupDir " + dir + "\n" + close,
+			"trans.conf:4: duplicate parameter BackupDir (first set on line 3)"},
+		{"as a directive", "BackupDir " + dir + minimalProvider,
+			`trans.conf:1: unknown directive "BackupDir": BackupDir belongs inside <TranslationProvider MMapDB>`},
+		{"one file, two directories", open + "BackupDir " + dir + "\n" + close +
+			"<TranslationProvider MMapDB>\nBaseKey a\n\nBackupDir " + other + "\n" + close,
+			"trans.conf:8: the backups of /srv/t.mmdb are configured differently on line 3: the providers of a file share its backups, configure them once"},
+		{"one file, two intervals", "TranslationProvider MMapDB filename=/srv/t.mmdb backupdir=" + dir + "\n" +
+			"TranslationProvider MMapDB filename=/srv/t.mmdb basekey=b backupdir=" + dir + " backupevery=1h",
+			"trans.conf:2: the backups of /srv/t.mmdb are configured differently on line 1: the providers of a file share its backups, configure them once"},
+		{"two files of one name, one directory", open + "BackupDir " + dir + "\n" + close +
+			"TranslationProvider MMapDB filename=/srv/other/t.mmdb backupdir=" + dir + "/",
+			"trans.conf:5: BackupDir " + dir + " holds the backups of /srv/t.mmdb (line 3) already: files of one name need backup directories of their own"},
+		{"one file, two retentions", open + "BackupDir " + dir + "\nBackupKeep 24h 3 21d\n" + close +
+			"TranslationProvider MMapDB basekey=b backupdir=" + dir + ` backupkeep="24h 4 21d"`,
+			"trans.conf:6: the backups of /srv/t.mmdb are configured differently on line 3: the providers of a file share its backups, configure them once"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tt.text), "trans.conf", lookupTestEnv)
+			var pe *ParseError
+			if !errors.As(err, &pe) || err.Error() != tt.want {
+				t.Errorf("error\n got %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBackupDirMustBeWritable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root may write to any directory")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Parse(strings.NewReader("TranslationProvider MMapDB filename=t.mmdb backupdir="+dir), "trans.conf", lookupTestEnv)
+	if want := "trans.conf:1: BackupDir " + dir + " is not writable: permission denied"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// showBackups formats the backups of providers for a message.
+func showBackups(bs []*Backups) string {
+	var s []string
+	for _, b := range bs {
+		s = append(s, fmt.Sprintf("%+v", b))
+	}
+	return strings.Join(s, ", ")
 }

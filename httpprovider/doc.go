@@ -32,8 +32,8 @@
 // below); its body says how the verification of each file stands. GET
 // /metrics has the Prometheus metrics: requests and their latency by
 // endpoint and status, and per database file and provider the
-// generation, size, records, lookups, commits, reloads and the results
-// of the verification.
+// generation, size, records, lookups, commits, reloads, the results
+// of the verification and the automatic backups.
 //
 // Each lookup works on one version of the database from start to end,
 // and the header X-Transdb-Generation (HeaderGeneration), which every
@@ -105,6 +105,26 @@
 // turns to a replica with a sound copy, though the server goes on
 // answering. transdb_verified_generation is the generation of the last
 // version that verified.
+//
+// # Backups
+//
+// With Options.Backups, the server backs up a database file after its
+// own commits, in the background: it copies the newest version, pinned,
+// to a temporary file in the backup directory, fsyncs and verifies it
+// and renames it to the database's name followed by the UTC time
+// (trans.mmdb.20261121T080000.000000000Z, mmapdb.WriteBackup). Neither
+// the commit's answer nor any other request waits for it. Backups never
+// overlap: commits made while one is written are followed by one backup
+// of the newest version, and with Backups.Every at most one backup
+// starts per interval, the commits of an interval being backed up
+// together at its end. A failure is logged at level ERROR and counted
+// in transdb_backup_failures_total, and fails no commit; the next commit
+// tries again. After each backup and when the server starts, the
+// backups are pruned by the layered policy of Backups.Policy; only files
+// named as backups of the file are deleted, and temporary files of
+// backups whose writers died. /metrics has transdb_backups_total,
+// transdb_backup_failures_total and transdb_backup_age_seconds, the age
+// of the newest backup (absent while there is none).
 //
 // # Errors
 //

@@ -103,6 +103,12 @@ var (
 		"Generation of the last version of the database file that passed the background verification.", []string{"file"}, nil)
 	descVerifyFailed = prometheus.NewDesc("transdb_verify_failed",
 		"1 while the version of the database file served failed the background verification, 0 otherwise.", []string{"file"}, nil)
+	descBackups = prometheus.NewDesc("transdb_backups_total",
+		"Automatic backups of the database file written by this process.", []string{"file"}, nil)
+	descBackupFailures = prometheus.NewDesc("transdb_backup_failures_total",
+		"Automatic backups of the database file that failed in this process.", []string{"file"}, nil)
+	descBackupAge = prometheus.NewDesc("transdb_backup_age_seconds",
+		"Time since the newest automatic backup of the database file was taken; absent while there is none.", []string{"file"}, nil)
 )
 
 // dbCollector reports the state of a server's databases.
@@ -111,7 +117,7 @@ type dbCollector struct{ s *Server }
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descStored,
 		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups,
-		descVerifyFailures, descVerified, descVerifyFailed} {
+		descVerifyFailures, descVerified, descVerifyFailed, descBackups, descBackupFailures, descBackupAge} {
 		ch <- d
 	}
 }
@@ -135,6 +141,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 				ready = 1
 			}
 			ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready, file)
+			c.backups(ch, pr.file)
 		}
 		if err != nil {
 			continue
@@ -173,5 +180,18 @@ func (c dbCollector) verification(ch chan<- prometheus.Metric, f *dbFile) {
 	ch <- prometheus.MustNewConstMetric(descVerifyFailed, prometheus.GaugeValue, failed, f.path)
 	if v.anyGood {
 		ch <- prometheus.MustNewConstMetric(descVerified, prometheus.GaugeValue, float64(v.good), f.path)
+	}
+}
+
+// backups reports the automatic backups of f, when it has them.
+func (c dbCollector) backups(ch chan<- prometheus.Metric, f *dbFile) {
+	if f.backups == nil {
+		return
+	}
+	st := f.backups.state()
+	ch <- prometheus.MustNewConstMetric(descBackups, prometheus.CounterValue, float64(st.written), f.path)
+	ch <- prometheus.MustNewConstMetric(descBackupFailures, prometheus.CounterValue, float64(st.failed), f.path)
+	if !st.newest.IsZero() {
+		ch <- prometheus.MustNewConstMetric(descBackupAge, prometheus.GaugeValue, st.now.Sub(st.newest).Seconds(), f.path)
 	}
 }

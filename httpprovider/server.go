@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -100,11 +101,32 @@ type Options struct {
 	// off, which leaves a damaged file to be found by transdbd verify.
 	VerifyInterval time.Duration
 
+	// Backups turns on automatic backups of database files, keyed by the
+	// path of the file as translation.Provider.Path returns it. After
+	// each commit the server makes to such a file it writes a backup of
+	// the newest version to the file's Backups.Dir, in the background:
+	// no answer, the commit's included, waits for it (see Backups for
+	// how commits made meanwhile are backed up). A backup is a verified
+	// copy named after the database file with the UTC time it was taken
+	// (mmapdb.WriteBackup). A failed one (a full disk, a directory
+	// removed) is logged at level ERROR and counted in
+	// transdb_backup_failures_total; it fails no commit, and the next
+	// commit tries again. After each backup, and when the server starts,
+	// the backups are pruned by Backups.Policy (mmapdb.PruneBackups).
+	// Commits of other processes start no backup, and a file that only
+	// read-only providers serve has none. Close waits for the backup
+	// under way and takes the one that Every holds back.
+	Backups map[string]Backups
+
 	// Logger receives the server's own messages: failures of log files,
-	// of OnChange commands, of the verification of a database version and
-	// of requests that fail on the server's side. nil means
+	// of OnChange commands, of the verification of a database version, of
+	// backups and of requests that fail on the server's side. nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	// clock is the time of the backups; nil means the system's. Tests
+	// set it.
+	clock clock
 }
 
 // Server serves the HTTP API of transdbd over a list of translation
@@ -143,6 +165,7 @@ type dbFile struct {
 	provider *provider // the first on the file
 	journal  *logFile
 	verified verifyState
+	backups  *backupper // nil without backups
 }
 
 // New returns a Server for the providers of opts and starts them: it
@@ -195,6 +218,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.providers = append(s.providers, pr)
 	}
+	if err := checkBackups(opts.Backups, files); err != nil {
+		return nil, err
+	}
 	if opts.AccessLog != "" {
 		if fi, err := os.Stat(opts.AccessLog); err != nil {
 			return nil, fmt.Errorf("httpprovider: access log: %w", err)
@@ -220,6 +246,7 @@ func New(opts Options) (*Server, error) {
 	if opts.OnChange != "" {
 		s.onChange = &commandRunner{command: opts.OnChange, log: s.log}
 	}
+	s.startBackups(opts)
 	s.metrics = newMetrics(s)
 	s.routes()
 	if opts.VerifyInterval >= 0 {
@@ -230,6 +257,49 @@ func New(opts Options) (*Server, error) {
 		s.verifier = startVerifier(s, interval)
 	}
 	return s, nil
+}
+
+// checkBackups checks the backups of opts: each of a file served, with
+// a directory of its own among the files of one name.
+func checkBackups(backups map[string]Backups, files map[string]*dbFile) error {
+	names := map[[2]string]string{} // directory and file name -> file
+	for _, path := range slices.Sorted(maps.Keys(backups)) {
+		b := backups[path]
+		if files[path] == nil {
+			return fmt.Errorf("httpprovider: backups of %s: no provider serves that file", path)
+		}
+		if b.Dir == "" || b.Every < 0 {
+			return fmt.Errorf("httpprovider: backups of %s: want a directory and an interval of 0 or more", path)
+		}
+		// Backups are known by their names, which name the file.
+		key := [2]string{filepath.Clean(b.Dir), filepath.Base(path)}
+		if first, ok := names[key]; ok {
+			return fmt.Errorf("httpprovider: backups of %s and %s in %s: files of one name need backup directories of their own", first, path, b.Dir)
+		}
+		names[key] = path
+	}
+	return nil
+}
+
+// startBackups starts the backuppers of the files with backups and a
+// writable provider.
+func (s *Server) startBackups(opts Options) {
+	c := opts.clock
+	if c == nil {
+		c = realClock{}
+	}
+	for _, f := range s.files {
+		b, ok := opts.Backups[f.path]
+		if !ok {
+			continue
+		}
+		for _, pr := range s.providers {
+			if pr.file == f && !pr.p.ReadOnly() {
+				f.backups = newBackupper(f, b, s.log, c)
+				break
+			}
+		}
+	}
 }
 
 // logStartError reports a provider that could not be started; for a
@@ -285,10 +355,11 @@ func (s *Server) Recheck() {
 }
 
 // Close flushes and closes the access log and the journals, waits for
-// running OnChange commands and stops the verification; commits after
-// Close run none. It does not stop the providers. Call it after the
-// http.Server has shut down, when no request is served any more: lines
-// of later requests are dropped.
+// running OnChange commands and backups, takes the backups that
+// Backups.Every holds back, and stops the verification; commits after
+// Close run no command and start no backup. It does not stop the
+// providers. Call it after the http.Server has shut down, when no
+// request is served any more: lines of later requests are dropped.
 func (s *Server) Close() error {
 	if s.verifier != nil {
 		s.verifier.close()
@@ -299,6 +370,11 @@ func (s *Server) Close() error {
 	}
 	if s.onChange != nil {
 		s.onChange.close()
+	}
+	for _, f := range s.files {
+		if f.backups != nil {
+			f.backups.close()
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -122,7 +122,7 @@ func (t *txn) clear() (int, error) {
 // that the database still has the generation *expect if expect is set.
 // Concurrent requests queue for the file's one transaction (see
 // translation.Provider.Update). Then it journals the changes and starts
-// the OnChange command. On any error nothing is committed.
+// the OnChange command and the backup. On any error nothing is committed.
 func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) (uint64, error) {
 	var changes []change
 	gen, err := pr.p.Update(func(tt *translation.Txn) error {
@@ -143,6 +143,9 @@ func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) 
 	pr.file.journal.writeChanges(time.Now(), gen, changes)
 	if s.onChange != nil {
 		s.onChange.run(gen, pr.file.path)
+	}
+	if b := pr.file.backups; b != nil {
+		b.committed(gen)
 	}
 	return gen, nil
 }

@@ -1,7 +1,9 @@
 package mmapdb
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,14 +11,21 @@ import (
 	"time"
 )
 
-// BackupPolicy configures automatic backups: before each commit the version
-// being replaced is copied to <Dir>/<file>.<timestamp>, and old backups are
-// pruned in layers: all younger than KeepAll stay; of the older ones the
-// KeepMin newest stay; of the rest only those older than DeleteAfter are
-// deleted. Zero fields take the defaults (24 h, 3, 21 days).
+// Automatic backups, as SimpleX's store log keeps them: files in a
+// directory of their own, each named after the database file with the
+// time it was taken as a suffix (trans.mmdb.20261121T080000.000000000Z,
+// ISO 8601 in UTC, fixed width, so that the names sort by time).
+// WriteBackup writes one, Backups lists them and PruneBackups deletes
+// those that a BackupPolicy lets go. A file is only ever taken for a
+// backup by its name: others in the directory are left alone.
+
+// BackupPolicy is the layered retention of automatic backups: every
+// backup younger than KeepAll stays; of the older ones the KeepMin newest
+// stay; of the rest only those older than DeleteAfter are deleted. So a
+// database that has not changed for weeks keeps its last backups, and
+// one that changes often keeps a day of them. Zero fields take the
+// defaults: 24 hours, 3 and 21 days.
 type BackupPolicy struct {
-	// Dir is where backups go; empty means the database's directory.
-	Dir string
 	// KeepAll keeps every backup younger than this. Default 24 h.
 	KeepAll time.Duration
 	// KeepMin keeps at least this many of the backups older than KeepAll.
@@ -30,17 +39,19 @@ type BackupPolicy struct {
 // BackupFile is an automatic backup found on disk.
 type BackupFile struct {
 	Path string
-	Time time.Time // from the name's ISO 8601 suffix
+	Time time.Time // when it was taken, from the name's suffix
+	Size int64     // bytes
 }
 
 // backupTimeLayout is the suffix of automatic backup names: ISO 8601 basic
 // format in UTC, fixed width, so that names sort by time.
 const backupTimeLayout = "20060102T150405.000000000Z"
 
-func (p BackupPolicy) withDefaults(dbPath string) BackupPolicy {
-	if p.Dir == "" {
-		p.Dir = filepath.Dir(dbPath)
-	}
+// backupTempInfix follows the name of a backup in the name of the
+// temporary file it is written to: such a name is never a backup's.
+const backupTempInfix = ".tmp-"
+
+func (p BackupPolicy) withDefaults() BackupPolicy {
 	if p.KeepAll == 0 {
 		p.KeepAll = 24 * time.Hour
 	}
@@ -53,23 +64,77 @@ func (p BackupPolicy) withDefaults(dbPath string) BackupPolicy {
 	return p
 }
 
+// backupName returns the name of the automatic backup of the database
+// file at dbPath taken at t.
+func backupName(dbPath string, t time.Time) string {
+	return filepath.Base(dbPath) + "." + t.UTC().Format(backupTimeLayout)
+}
+
+// parseBackupName reads a file name in a backup directory: the time of
+// the backup of the database file named base that it names, and whether
+// it is that backup itself or one of its temporary files; ok is false
+// for any other name.
+func parseBackupName(base, name string) (t time.Time, temp, ok bool) {
+	suffix, found := strings.CutPrefix(name, base+".")
+	if !found || len(suffix) < len(backupTimeLayout) {
+		return time.Time{}, false, false
+	}
+	stamp, rest := suffix[:len(backupTimeLayout)], suffix[len(backupTimeLayout):]
+	if rest != "" && !strings.HasPrefix(rest, backupTempInfix) {
+		return time.Time{}, false, false
+	}
+	t, err := time.Parse(backupTimeLayout, stamp)
+	if err != nil {
+		return time.Time{}, false, false
+	}
+	return t, rest != "", true
+}
+
 // Backup writes a consistent copy of the current version to path: a
-// temporary file beside it, fsync, rename. The copy is a complete database
-// (valid flag set) that Restore, VerifyFile or Open take as it is.
+// temporary file beside it, fsync, verification, rename. The copy is a
+// complete database (valid flag set) that Restore, VerifyFile or Open
+// take as it is. Its cost is a write and a verification of the whole
+// file.
 func (db *DB) Backup(path string) error {
 	s, err := db.Snapshot()
 	if err != nil {
 		return err
 	}
 	defer s.Release()
-	return writeCopy(path, filepath.Base(path)+".tmp-", s.Bytes(), db.opts.Mode)
+	return writeCopy(path, s.Bytes(), db.opts.Mode)
+}
+
+// WriteBackup writes data, a whole version of the database file at
+// dbPath as Snapshot.Bytes returns it, to dir (empty: the database's
+// directory) as the automatic backup taken at t, and returns its path.
+// Like Backup it writes a temporary file, named after the backup with
+// ".tmp-" and a random suffix, fsyncs and verifies it, and renames it:
+// a file with a backup's name is always a whole, verified database. The
+// copy has the valid flag set and the permissions of the database file.
+// It fails, writing nothing, when data does not verify. Its cost is a
+// write and a verification of the whole file.
+func WriteBackup(dir, dbPath string, data []byte, t time.Time) (string, error) {
+	if dir == "" {
+		dir = filepath.Dir(dbPath)
+	}
+	mode := os.FileMode(0o600)
+	if fi, err := os.Stat(dbPath); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	path := filepath.Join(dir, backupName(dbPath, t))
+	return path, writeCopy(path, data, mode)
 }
 
 // writeCopy writes a database image to path atomically, valid flag set,
-// through a temporary file named tmpPrefix* beside it.
-func writeCopy(path, tmpPrefix string, data []byte, mode os.FileMode) error {
+// through a temporary file beside it, which it verifies before the
+// rename. While it writes, it holds a lock on the temporary file, which
+// tells PruneBackups that the file is not the remains of a dead writer.
+func writeCopy(path string, data []byte, mode os.FileMode) error {
+	if len(data) <= validOff {
+		return fmt.Errorf("mmapdb: backup to %s: %w: %d bytes are no database", path, ErrCorrupt, len(data))
+	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tmpPrefix+"*")
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+backupTempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("mmapdb: backup: %w", err)
 	}
@@ -78,6 +143,9 @@ func writeCopy(path, tmpPrefix string, data []byte, mode os.FileMode) error {
 		tmp.Close()
 		os.Remove(name)
 		return fmt.Errorf("mmapdb: backup to %s: %w", path, err)
+	}
+	if err := lockTemp(tmp); err != nil {
+		return fail(err)
 	}
 	if err := tmp.Chmod(mode); err != nil {
 		return fail(err)
@@ -90,11 +158,15 @@ func writeCopy(path, tmpPrefix string, data []byte, mode os.FileMode) error {
 	if err := tmp.Sync(); err != nil {
 		return fail(err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := VerifyFile(name, nil); err != nil {
 		return fail(err)
 	}
 	if err := os.Rename(name, path); err != nil {
-		os.Remove(name)
+		return fail(err)
+	}
+	// Closing lets go of the lock, after the rename: the file is no
+	// temporary file any more.
+	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("mmapdb: backup to %s: %w", path, err)
 	}
 	if err := syncDir(dir); err != nil {
@@ -132,63 +204,52 @@ func (db *DB) Restore(path string) error {
 	})
 }
 
-// autoBackup copies the version about to be replaced to a timestamped
-// backup and prunes old backups.
-func (db *DB) autoBackup(s *Snapshot) error {
-	p := db.opts.Backups.withDefaults(db.path)
-	name := filepath.Join(p.Dir, filepath.Base(db.path)+"."+db.now().UTC().Format(backupTimeLayout))
-	// The temporary file is named like a commit's, so that the next
-	// writer removes it should this one die while copying.
-	if err := writeCopy(name, tempPrefix(db.path), s.Bytes(), db.opts.Mode); err != nil {
-		return err
+// Backups lists the automatic backups of the database file at dbPath in
+// dir (empty: the database's directory), newest first: the regular files
+// named as WriteBackup names them. It reads the directory, not the
+// files; temporary files and files of other names are left out.
+func Backups(dir, dbPath string) ([]BackupFile, error) {
+	if dir == "" {
+		dir = filepath.Dir(dbPath)
 	}
-	_, err := db.PruneBackups()
-	return err
-}
-
-// Backups lists the automatic backups of the database, newest first.
-func (db *DB) Backups() ([]BackupFile, error) {
-	p := BackupPolicy{}
-	if db.opts.Backups != nil {
-		p = *db.opts.Backups
-	}
-	p = p.withDefaults(db.path)
-	entries, err := os.ReadDir(p.Dir)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: list backups: %w", err)
 	}
-	prefix := filepath.Base(db.path) + "."
+	base := filepath.Base(dbPath)
 	var files []BackupFile
 	for _, e := range entries {
-		name := e.Name()
-		suffix, ok := strings.CutPrefix(name, prefix)
-		if !ok || len(suffix) != len(backupTimeLayout) || !e.Type().IsRegular() {
+		t, temp, ok := parseBackupName(base, e.Name())
+		if !ok || temp || !e.Type().IsRegular() {
 			continue
 		}
-		ts, err := time.Parse(backupTimeLayout, suffix)
+		fi, err := e.Info()
 		if err != nil {
-			continue
+			continue // removed meanwhile
 		}
-		files = append(files, BackupFile{Path: filepath.Join(p.Dir, name), Time: ts})
+		files = append(files, BackupFile{Path: filepath.Join(dir, e.Name()), Time: t, Size: fi.Size()})
 	}
 	slices.SortFunc(files, func(a, b BackupFile) int { return b.Time.Compare(a.Time) })
 	return files, nil
 }
 
-// PruneBackups deletes the automatic backups the policy lets go and
-// returns their paths: of the backups older than KeepAll, all but the
-// KeepMin newest that are also older than DeleteAfter.
-func (db *DB) PruneBackups() ([]string, error) {
-	p := BackupPolicy{}
-	if db.opts.Backups != nil {
-		p = *db.opts.Backups
+// PruneBackups deletes the automatic backups of the database file at
+// dbPath in dir (empty: the database's directory) that the policy p lets
+// go at the time now, and returns their paths: of the backups older than
+// KeepAll, all but the KeepMin newest that are also older than
+// DeleteAfter. It also deletes the temporary files of backups whose
+// writers died (no process holds their lock). Files of other names are
+// never touched.
+func PruneBackups(dir, dbPath string, p BackupPolicy, now time.Time) ([]string, error) {
+	if dir == "" {
+		dir = filepath.Dir(dbPath)
 	}
-	p = p.withDefaults(db.path)
-	files, err := db.Backups()
+	removeStaleBackupTemps(dir, filepath.Base(dbPath))
+	files, err := Backups(dir, dbPath)
 	if err != nil {
 		return nil, err
 	}
-	now := db.now()
+	p = p.withDefaults()
 	var removed []string
 	kept := 0
 	for _, f := range files { // newest first
@@ -203,10 +264,25 @@ func (db *DB) PruneBackups() ([]string, error) {
 		if age <= p.DeleteAfter {
 			continue
 		}
-		if err := os.Remove(f.Path); err != nil {
+		if err := os.Remove(f.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, fmt.Errorf("mmapdb: prune backups: %w", err)
 		}
 		removed = append(removed, f.Path)
 	}
 	return removed, nil
+}
+
+// removeStaleBackupTemps deletes the temporary files of backups of the
+// database file named base in dir whose writers died before renaming
+// them: those on which no process holds the writer's lock.
+func removeStaleBackupTemps(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if _, temp, ok := parseBackupName(base, e.Name()); ok && temp && e.Type().IsRegular() {
+			removeIfUnlocked(filepath.Join(dir, e.Name()))
+		}
+	}
 }

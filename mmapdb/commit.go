@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // replace writes a new version with write and puts it in place of the
@@ -36,17 +37,12 @@ func (db *DB) replace(t *Txn, keepOld bool, write func(*builder, *header) error)
 	if err != nil {
 		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
 	}
-	h := &header{created: db.now().UnixNano()}
+	h := &header{created: time.Now().UnixNano()}
 	if err := write(b, h); err != nil {
 		return fmt.Errorf("mmapdb: write %s: %w", tmpName, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("mmapdb: close %s: %w", tmpName, err)
-	}
-	if t != nil && db.opts.Backups != nil {
-		if err := db.autoBackup(t.base); err != nil {
-			return err
-		}
 	}
 	if err := os.Rename(tmpName, db.path); err != nil {
 		return fmt.Errorf("mmapdb: rename %s: %w", tmpName, err)

@@ -20,7 +20,7 @@ const DefaultMaxID = 1<<32 - 1
 const DefaultCheckInterval = time.Second
 
 // Options configure a DB. The zero value is a writable database with
-// locking, a one-second identity check and no automatic backups.
+// locking and a one-second identity check.
 type Options struct {
 	// ReadOnly refuses Begin, Restore and every other write with
 	// ErrReadOnly. A read-only DB never creates the file.
@@ -47,11 +47,6 @@ type Options struct {
 	// ID above it. Zero means DefaultMaxID.
 	MaxID uint64
 
-	// Backups, when set, makes every commit first copy the version it
-	// replaces to a timestamped backup and prune old backups by the
-	// policy. It costs a copy of the database per commit.
-	Backups *BackupPolicy
-
 	// Mode is the permission of created database files; zero means 0644.
 	Mode fs.FileMode
 }
@@ -70,7 +65,6 @@ type Stats struct {
 type DB struct {
 	path string
 	opts Options
-	now  func() time.Time // the clock of creation times, backup names and pruning
 
 	cur     atomic.Pointer[version]
 	mu      sync.Mutex   // serialises refresh
@@ -96,7 +90,7 @@ type DB struct {
 // fs.ErrNotExist) until a writer creates it (Begin does) or it appears.
 // A file that exists but is not a valid database is an error.
 func Open(path string, opts *Options) (*DB, error) {
-	db := &DB{path: filepath.Clean(path), now: time.Now,
+	db := &DB{path: filepath.Clean(path),
 		writer: make(chan struct{}, 1), closing: make(chan struct{})}
 	if opts != nil {
 		db.opts = *opts

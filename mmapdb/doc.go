@@ -38,6 +38,17 @@
 // leaves the old or the new file in place, byte for byte; the next writer
 // that takes the lock removes its temporary files.
 //
+// # Backups
+//
+// DB.Backup writes a consistent copy of the current version to a file,
+// and DB.Restore puts such a copy in place as a new version. Automatic
+// backups, kept as SimpleX's store log keeps them, are files in a
+// directory of their own named after the database with the time they
+// were taken: WriteBackup writes one from the bytes of a pinned
+// snapshot, Backups lists them and PruneBackups keeps them in layers
+// (BackupPolicy). When to take them is the caller's choice; nothing in a
+// commit waits for a backup.
+//
 // # Files
 //
 // The format is msgpack: a fixed-layout header map, then key paths and

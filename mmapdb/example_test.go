@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"time"
 
 	"transdb/mmapdb"
 )
@@ -112,4 +113,55 @@ func ExampleLeaf_Fields() {
 	// Output:
 	// order 0: Cond: $HOSTNAME (id 2)
 	// order 1: File: /srv/index.html (id 1)
+}
+
+// Automatic backups: one taken from a snapshot, then the layered
+// retention applied at a later time.
+func ExampleWriteBackup() {
+	dir, err := os.MkdirTemp("", "mmapdb-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "example.mmdb")
+	db, err := mmapdb.Open(path, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *mmapdb.Txn) error {
+		_, err := tx.Insert([]string{"fruit"}, nil, []byte("apple"))
+		return err
+	}); err != nil {
+		log.Fatal(err)
+	}
+
+	backups := filepath.Join(dir, "backups")
+	if err := os.Mkdir(backups, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	taken := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	err = db.View(func(s *mmapdb.Snapshot) error {
+		_, err := mmapdb.WriteBackup(backups, path, s.Bytes(), taken)
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	files, err := mmapdb.Backups(backups, path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, f := range files {
+		fmt.Println(filepath.Base(f.Path), f.Time)
+	}
+	// A year later it is the newest backup, and so it stays.
+	removed, err := mmapdb.PruneBackups(backups, path, mmapdb.BackupPolicy{}, taken.AddDate(1, 0, 0))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("pruned:", len(removed))
+	// Output:
+	// example.mmdb.20261121T080000.000000000Z 2026-11-21 08:00:00 +0000 UTC
+	// pruned: 0
 }

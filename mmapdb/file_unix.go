@@ -56,3 +56,36 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// lockTemp takes a lock on a temporary file that its writer holds until
+// the file is renamed into place: the kernel lets go of it when the
+// writer dies, which tells the file's remains from work in progress.
+func lockTemp(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// removeIfUnlocked deletes the temporary file at path unless a writer
+// holds its lock (see lockTemp). Taking the lock first makes sure that
+// no writer is still at work on it: one that renames the file into place
+// does so holding the lock, so the file found under the lock is checked
+// to be still the one at path.
+func removeIfUnlocked(path string) {
+	f, err := openReadOnly(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if lockTemp(f) != nil {
+		return // a live writer's
+	}
+	held, err1 := f.Stat()
+	cur, err2 := os.Lstat(path)
+	if err1 == nil && err2 == nil && os.SameFile(held, cur) {
+		_ = os.Remove(path)
+	}
+}

@@ -40,21 +40,18 @@ func lock(path string, timeout time.Duration, mode os.FileMode) (*flock.Flock, e
 	return fl, nil
 }
 
-// removeStaleTemps deletes temporary files left by writers that died
-// before renaming them, in the database's directory and in each of dirs
-// (where automatic backups go). Only the holder of the lock may call it:
-// no other writer is alive then.
-func removeStaleTemps(path string, dirs ...string) {
-	prefix := tempPrefix(path)
-	for _, dir := range append([]string{filepath.Dir(path)}, dirs...) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), prefix) {
-				_ = os.Remove(filepath.Join(dir, e.Name()))
-			}
+// removeStaleTemps deletes temporary files left in the database's
+// directory by writers that died before renaming them. Only the holder
+// of the lock may call it: no other writer is alive then.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }

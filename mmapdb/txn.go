@@ -96,11 +96,7 @@ func (db *DB) begin() (*Txn, error) {
 			return nil, err
 		}
 		t.lock = fl
-		var backupDir []string
-		if db.opts.Backups != nil {
-			backupDir = append(backupDir, db.opts.Backups.withDefaults(db.path).Dir)
-		}
-		removeStaleTemps(db.path, backupDir...)
+		removeStaleTemps(db.path)
 	}
 	if err := t.pinBase(); err != nil {
 		t.unlock()

@@ -107,6 +107,9 @@ type target struct {
 	// need not hold records yet.
 	configured bool
 	cfg        *conf.Config // the configuration of -config, nil with -db
+	// backups are the automatic backups the configuration sets for the
+	// file; nil with -db or when it sets none.
+	backups *conf.Backups
 }
 
 // target returns the database file and base key the flags name, reading
@@ -123,7 +126,7 @@ func (f *dbFlags) target() (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{path: p.Path(), baseKey: p.Keys, configured: true, cfg: cfg}, nil
+	return target{path: p.Path(), baseKey: p.Keys, configured: true, cfg: cfg, backups: p.Backups}, nil
 }
 
 // openTable opens the table the flags name; see openTable.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"transdb/mmapdb"
 )
@@ -62,6 +64,54 @@ the generation copied.`)
 	}
 	fmt.Fprintf(e.stdout, "backup %s generation=%d\n", path, gen)
 	return exitOK
+}
+
+func runBackups(e *env, args []string) int {
+	c := newCLI(e, "backups", "-db FILE -dir DIR | -config FILE [-basekey ...] [-dir DIR]", `
+Lists the automatic backups of FILE in DIR, newest first, one a line: the
+path, the generation it holds, the time it was taken (RFC 3339, UTC) and
+its size in bytes. They are the files that transdbd serve writes with
+BackupDir, named FILE.<UTC time>; other files in DIR are not listed, and
+neither are the temporary files of backups still being written or of
+writers that died. With -config, DIR defaults to the BackupDir of the
+provider. "transdbd restore -db FILE PATH" puts one back. A listed file
+whose header cannot be read is reported on standard error, and the exit
+status is 1.`)
+	f := c.fileFlags()
+	dir := c.fs.String("dir", "", "the `DIR` of the backups (required with -db; with -config, default the BackupDir of the provider)")
+	c.checks = append(c.checks, func() error {
+		if f.db != "" && *dir == "" {
+			return errors.New("-dir DIR is required with -db")
+		}
+		return nil
+	})
+	if _, code, ok := c.parse(args, 0, 0); !ok {
+		return code
+	}
+	t, err := f.target()
+	if err != nil {
+		return c.fail(err)
+	}
+	if *dir == "" {
+		if t.backups == nil {
+			return c.fail(fmt.Errorf("%s configures no BackupDir for %s: give -dir", f.config, t.path))
+		}
+		*dir = t.backups.Dir
+	}
+	files, err := mmapdb.Backups(*dir, t.path)
+	if err != nil {
+		return c.fail(err)
+	}
+	code := exitOK
+	for _, b := range files {
+		gen, err := fileGeneration(b.Path)
+		if err != nil {
+			code = c.fail(err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s generation=%d time=%s bytes=%d\n", b.Path, gen, b.Time.UTC().Format(time.RFC3339Nano), b.Size)
+	}
+	return code
 }
 
 // fileGeneration returns the generation of the database file at path.

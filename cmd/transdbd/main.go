@@ -16,6 +16,7 @@
 //	transdbd load    -db FILE [-basekey ...] [-format ...] [-clear] [-generation G] INPUT|-
 //	transdbd diff    -db FILE [-basekey ...] [-format ...] OTHER [-key K] [-uri U]
 //	transdbd backup  -db FILE [PATH]
+//	transdbd backups -db FILE -dir DIR
 //	transdbd restore -db FILE PATH
 //	transdbd verify  -db FILE
 //	transdbd stats   -db FILE [-basekey ...]
@@ -73,6 +74,7 @@ var commands = []command{
 	{"load", "load a table in a text format, in one transaction", runLoad},
 	{"diff", "compare the table with another database file or a table", runDiff},
 	{"backup", "copy the current version of a database file", runBackup},
+	{"backups", "list the automatic backups of a database file", runBackups},
 	{"restore", "put a backup in place, as a new version", runRestore},
 	{"verify", "check a database file completely", runVerify},
 	{"stats", "print the numbers of a table", runStats},

@@ -15,6 +15,7 @@ import (
 
 	"transdb/conf"
 	"transdb/httpprovider"
+	"transdb/mmapdb"
 	"transdb/translation"
 )
 
@@ -114,6 +115,10 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	for _, p := range providers {
 		logger.Info("provider", "file", p.Path(), "basekey", translation.FormatBaseKey(p.BaseKey()), "readonly", p.ReadOnly())
 	}
+	backups := fileBackups(cfg, providers)
+	for path, b := range backups {
+		logger.Info("backups", "file", path, "dir", b.Dir, "every", b.Every.String())
+	}
 	// New starts the providers: a writable one creates its missing file,
 	// a read-only one may wait for its file.
 	h, err := httpprovider.New(httpprovider.Options{
@@ -125,6 +130,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		AccessLog:      cfg.AccessLog,
 		Flush:          cfg.Flush,
 		OnChange:       cfg.OnChange,
+		Backups:        backups,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -282,6 +288,19 @@ func newProvider(cfg *conf.Config, cp conf.Provider) (*translation.Provider, err
 		NoLock:        cp.NoLock,
 		CheckInterval: cfg.CheckInterval,
 	})
+}
+
+// fileBackups returns the automatic backups that cfg configures, by the
+// database file of providers, which newProviders made from cfg.
+func fileBackups(cfg *conf.Config, providers []*translation.Provider) map[string]httpprovider.Backups {
+	backups := map[string]httpprovider.Backups{}
+	for i, cp := range cfg.Providers {
+		if b := cp.Backups; b != nil {
+			backups[providers[i].Path()] = httpprovider.Backups{Dir: b.Dir, Every: b.Every,
+				Policy: mmapdb.BackupPolicy{KeepAll: b.KeepAll, KeepMin: b.KeepMin, DeleteAfter: b.DeleteAfter}}
+		}
+	}
+	return backups
 }
 
 // stopProviders stops the providers, logging what fails.
