@@ -42,6 +42,12 @@ func checkExampleTable(t *testing.T, s *stack, addr string, lim limits) {
 			}
 		}
 	})
+	t.Run("the client cannot forge the decision's headers", func(t *testing.T) {
+		r := request(t, "127.0.0.1", addr, "GET", "www.xyz.de", "/appl1/x", "",
+			"X-Transdb-Handler", "forged", "X-Transdb-File", s.docroot+"/en/img.png", "X-Transdb-Ctx-Lang", "fr")
+		e := r.echoed(t)
+		checkHeaders(t, "forged", e, map[string]string{"X-Transdb-Handler": "", "X-Transdb-Ctx-Lang": "de"})
+	})
 	t.Run("the request body and method reach the backend", func(t *testing.T) {
 		r := request(t, "127.0.0.1", addr, "POST", "www.xyz.com", "/appl1/form", "a=1&b=2")
 		e := r.echoed(t)

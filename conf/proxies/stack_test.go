@@ -152,8 +152,9 @@ func (r reply) echoed(t *testing.T) echoed {
 }
 
 // request sends a request to addr from the local address from (a
-// loopback address), for host; redirects are not followed.
-func request(t *testing.T, from, addr, method, host, target, body string) reply {
+// loopback address), for host, with the headers given as name, value
+// pairs; redirects are not followed.
+func request(t *testing.T, from, addr, method, host, target, body string, header ...string) reply {
 	t.Helper()
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
 	tr := &http.Transport{DialContext: dialer.DialContext, DisableKeepAlives: true}
@@ -165,6 +166,9 @@ func request(t *testing.T, from, addr, method, host, target, body string) reply 
 		t.Fatal(err)
 	}
 	req.Host = host
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		t.Fatalf("%s %s (Host %s): %v", method, target, host, err)
@@ -190,7 +194,14 @@ type process struct {
 // test it gets SIGTERM, and SIGKILL if it does not exit within 10 s.
 func start(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
+	return startEnv(t, name, nil, bin, args...)
+}
+
+// startEnv is start with more environment variables.
+func startEnv(t *testing.T, name string, env []string, bin string, args ...string) *process {
+	t.Helper()
 	p := &process{name: name, cmd: exec.Command(bin, args...), out: new(syncBuffer), exited: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
