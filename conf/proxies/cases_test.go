@@ -13,6 +13,9 @@ type limits struct {
 	// noFiles: the proxy does not serve File decisions itself; it passes
 	// the request to the backend with X-Transdb-File.
 	noFiles bool
+	// keepsClientHeaders: X-Transdb-* headers of the client that the
+	// configuration does not set itself reach the backend.
+	keepsClientHeaders bool
 }
 
 // checkExampleTable sends the requests of every case of the example table
@@ -44,9 +47,14 @@ func checkExampleTable(t *testing.T, s *stack, addr string, lim limits) {
 	})
 	t.Run("the client cannot forge the decision's headers", func(t *testing.T) {
 		r := request(t, "127.0.0.1", addr, "GET", "www.xyz.de", "/appl1/x", "",
-			"X-Transdb-Handler", "forged", "X-Transdb-File", s.docroot+"/en/img.png", "X-Transdb-Ctx-Lang", "fr")
+			"X-Transdb-Handler", "forged", "X-Transdb-File", s.docroot+"/en/img.png", "X-Transdb-Ctx-Lang", "fr",
+			"X-Transdb-Note-Other", "forged")
 		e := r.echoed(t)
-		checkHeaders(t, "forged", e, map[string]string{"X-Transdb-Handler": "", "X-Transdb-Ctx-Lang": "de"})
+		other := ""
+		if lim.keepsClientHeaders {
+			other = "forged"
+		}
+		checkHeaders(t, "forged", e, map[string]string{"X-Transdb-Handler": "", "X-Transdb-Ctx-Lang": "de", "X-Transdb-Note-Other": other})
 	})
 	t.Run("the request body and method reach the backend", func(t *testing.T) {
 		r := request(t, "127.0.0.1", addr, "POST", "www.xyz.com", "/appl1/form", "a=1&b=2")

@@ -71,5 +71,5 @@ http {
 
 func TestNginxServesTheExampleTable(t *testing.T) {
 	s := newStack(t)
-	checkExampleTable(t, s, startNginx(t, s), limits{})
+	checkExampleTable(t, s, startNginx(t, s), limits{keepsClientHeaders: true})
 }
