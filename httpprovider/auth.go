@@ -162,9 +162,17 @@ func (s *Server) decide(x *exchange) (status int, location, message string, err 
 // setDecisionHeaders sets the X-Transdb-* headers of a decision to
 // proceed.
 func setDecisionHeaders(h http.Header, d *engine.Decision) {
+	// The values share one backing array: one allocation, not one per
+	// header.
+	n := 5 + len(d.CTX)
+	for _, note := range d.Notes {
+		n += len(note.Values)
+	}
+	vals := make([]string, 0, n)
 	set := func(name, v string) {
 		if v != "" {
-			h[name] = []string{headerValue(v)}
+			vals = append(vals, headerValue(v))
+			h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	set(HeaderProxy, d.Proxy)
@@ -172,14 +180,16 @@ func setDecisionHeaders(h http.Header, d *engine.Decision) {
 	set(HeaderURI, d.URI)
 	set(HeaderPathInfo, d.PathInfo)
 	set(HeaderHandler, d.Handler)
-	for _, n := range d.Notes {
-		name := HeaderNotePrefix + headerName(n.Name)
-		for _, v := range n.Values {
-			h[name] = append(h[name], headerValue(v))
+	for _, note := range d.Notes {
+		start := len(vals)
+		for _, v := range note.Values {
+			vals = append(vals, headerValue(v))
 		}
+		h[HeaderNotePrefix+headerName(note.Name)] = vals[start:len(vals):len(vals)]
 	}
 	for _, v := range d.CTX {
-		h[HeaderCtxPrefix+headerName(v.Name)] = []string{headerValue(v.Value)}
+		vals = append(vals, headerValue(v.Value))
+		h[HeaderCtxPrefix+headerName(v.Name)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 }
 
@@ -208,17 +218,17 @@ func (x *exchange) authRequest() (engine.Request, error) {
 	} else if !validToken(req.Method) {
 		return req, errorf(http.StatusBadRequest, "header X-Original-Method %q: not an HTTP method", req.Method)
 	}
-	req.Host = firstElement(h.Get(headerForwardedHost))
+	req.Host = firstElement(get(h, headerForwardedHost))
 	if req.Host == "" {
 		req.Host = x.r.Host
 	}
-	if proto := firstElement(h.Get(headerForwardedProto)); proto != "" {
+	if proto := firstElement(get(h, headerForwardedProto)); proto != "" {
 		req.Scheme = strings.ToLower(proto)
 		if req.Scheme != "http" && req.Scheme != "https" {
 			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Proto %q: want http or https", proto)
 		}
 	}
-	if port := firstElement(h.Get(headerForwardedPort)); port != "" {
+	if port := firstElement(get(h, headerForwardedPort)); port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
 			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Port %q: not a port number 1..65535", port)
@@ -248,12 +258,22 @@ func (x *exchange) authRequest() (engine.Request, error) {
 	return req, nil
 }
 
-// first returns the value of the first of the headers a and b present.
+// first returns the value of the first of the headers a and b present;
+// a and b are in canonical form.
 func first(h http.Header, a, b string) string {
-	if v := h.Get(a); v != "" {
+	if v := get(h, a); v != "" {
 		return v
 	}
-	return h.Get(b)
+	return get(h, b)
+}
+
+// get is h.Get for a name in canonical form, without canonicalising it
+// again.
+func get(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // firstElement returns the first element of a comma-separated list, as
@@ -355,11 +375,11 @@ func (s *Server) clientIP(r *http.Request) string {
 	if !s.trusted(peer) {
 		return peer.String()
 	}
-	if a := parseAddr(strings.TrimSpace(r.Header.Get(headerRealIP))); a.IsValid() {
+	if a := parseAddr(strings.TrimSpace(get(r.Header, headerRealIP))); a.IsValid() {
 		return a.String()
 	}
 	client := peer
-	forwarded := r.Header.Values(headerForwardedFor)
+	forwarded := r.Header[headerForwardedFor]
 	for i := len(forwarded) - 1; i >= 0; i-- {
 		list := forwarded[i]
 		for list != "" {
