@@ -75,8 +75,12 @@
 // X-Transdb-Generation, and X-Transdb-Note-NAME (one header per value)
 // and X-Transdb-Ctx-NAME for the notes and %CTX. A value that is not
 // printable ASCII, or has white space at either end, is sent as an
-// RFC 8187 ext-value: "UTF-8''" and its percent-encoded bytes; a name
-// has the characters that cannot be in a header name percent-encoded. A
+// RFC 8187 ext-value, the prefix below and its percent-encoded bytes:
+//
+//	UTF-8''J%C3%BCrgen
+//
+// A name has the characters that cannot be in a header name
+// percent-encoded. A
 // redirect is its 3xx with Location, an error its status with the
 // message as a text/plain body. With deny=401 or deny=403 (for nginx,
 // whose auth_request passes on nothing but 2xx, 401 and 403) every
