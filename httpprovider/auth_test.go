@@ -110,6 +110,11 @@ func TestAuthAnswersRedirectsAndErrors(t *testing.T) {
 		t.Errorf("Content-Type %q", ct)
 	}
 	r.generation(t)
+	// Counted in the metrics as any endpoint, by the status answered.
+	m := string(s.get("/metrics").body)
+	if !strings.Contains(m, `transdb_http_requests_total{code="403",endpoint="/v1/auth"} 1`) {
+		t.Errorf("/v1/auth not in the metrics:\n%s", m)
+	}
 }
 
 func TestAuthDenyCarriesTheStatusInHeaders(t *testing.T) {
