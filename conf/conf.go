@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -37,6 +38,13 @@ type Config struct {
 	// DocumentRoot is the directory a translation's $DOCROOT and
 	// $r->document_root name; empty means none.
 	DocumentRoot string
+
+	// TrustedProxies are the peers whose forwarding headers (X-Real-IP,
+	// X-Forwarded-For) GET /v1/auth believes for the client's address:
+	// the proxies in front of transdbd. A single address is stored as a
+	// prefix of its full length. Empty (the default) means none: the
+	// client's address is the peer's own.
+	TrustedProxies []netip.Prefix
 
 	// MaxCallDepth and MaxSteps bound one translation: nested Calls, and
 	// state transitions plus block-list fetches. Past them the decision

@@ -131,7 +131,7 @@ func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
 // commentedExample matches the lines of default.conf that are commented
 // out examples of directives and parameters. Prose in default.conf does
 // not start with these names (the parameter list uses "#  - Name:").
-var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|OnChange|MaxCallDepth|MaxSteps|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
 
 func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	src := bytes.Clone(defaultSource)

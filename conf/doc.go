@@ -36,7 +36,7 @@
 // # Directives
 //
 // Listen (default 127.0.0.1:8080), TranslationKey, DocumentRoot,
-// MaxCallDepth and MaxSteps (limits of a translation), AdminToken,
+// TrustedProxies (addresses and CIDR prefixes), MaxCallDepth and MaxSteps (limits of a translation), AdminToken,
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
 // most 10s, default 1s), ShutdownTimeout (a Go duration, default 30s),
 // AccessLog DIR, Flush (boolean, default on) and OnChange CMD may each

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -405,6 +406,7 @@ var directives = map[string]directive{
 		c.DocumentRoot = v
 		return nil
 	}},
+	"trustedproxies": {name: "TrustedProxies", set: setTrustedProxies},
 	"admintoken": {name: "AdminToken", set: func(c *Config, v string) error {
 		c.AdminToken = v
 		return nil
@@ -475,6 +477,34 @@ func setListen(c *Config, v string) error {
 		return fmt.Errorf("invalid Listen address %q: port %s is out of range, it must be from 0 to 65535", v, port)
 	}
 	c.Listen = addr
+	return nil
+}
+
+// setTrustedProxies accepts a list of CIDR prefixes and single addresses,
+// separated by white space or commas; an empty value means none.
+func setTrustedProxies(c *Config, v string) error {
+	fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	prefixes := make([]netip.Prefix, 0, len(fields))
+	for _, f := range fields {
+		var p netip.Prefix
+		var err error
+		if strings.Contains(f, "/") {
+			p, err = netip.ParsePrefix(f)
+		} else {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(f); err == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+		}
+		if err != nil || p.Addr().Zone() != "" {
+			return fmt.Errorf("invalid TrustedProxies entry %q: want an address or a CIDR prefix such as 127.0.0.1 or 10.0.0.0/8", f)
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	if len(prefixes) == 0 {
+		prefixes = nil
+	}
+	c.TrustedProxies = prefixes
 	return nil
 }
 

@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -64,6 +65,14 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"Listen 9000", func(c *Config) bool { return c.Listen == ":9000" }},
 		{"TranslationKey front", func(c *Config) bool { return c.TranslationKey == "front" }},
 		{"DocumentRoot /var/www", func(c *Config) bool { return c.DocumentRoot == "/var/www" }},
+		{"TrustedProxies 127.0.0.1", func(c *Config) bool {
+			return reflect.DeepEqual(c.TrustedProxies, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+		}},
+		{"TrustedProxies 10.1.2.3/8, ::1  192.168.0.0/16", func(c *Config) bool {
+			return reflect.DeepEqual(c.TrustedProxies, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
+				netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("192.168.0.0/16")})
+		}},
+		{"TrustedProxies ${EMPTY}", func(c *Config) bool { return c.TrustedProxies == nil }},
 		{"MaxCallDepth 8", func(c *Config) bool { return c.MaxCallDepth == 8 }},
 		{"MaxSteps 5000", func(c *Config) bool { return c.MaxSteps == 5000 }},
 		{"AdminToken ${TOKEN}", func(c *Config) bool { return c.AdminToken == "s3cret" }},
@@ -505,6 +514,10 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`trans.conf:2: FileName: unexpected text after closing quote`},
 		{"invalid number", "MaxBodySize 64M" + minimalProvider,
 			`trans.conf:1: invalid MaxBodySize "64M": want a positive number of bytes`},
+		{"bad trusted proxy", "TrustedProxies 127.0.0.1 proxy.example" + minimalProvider,
+			`trans.conf:1: invalid TrustedProxies entry "proxy.example": want an address or a CIDR prefix such as 127.0.0.1 or 10.0.0.0/8`},
+		{"bad trusted prefix", "TrustedProxies 10.0.0.0/33" + minimalProvider,
+			`trans.conf:1: invalid TrustedProxies entry "10.0.0.0/33": want an address or a CIDR prefix such as 127.0.0.1 or 10.0.0.0/8`},
 		{"zero limit", "MaxSteps 0" + minimalProvider,
 			`trans.conf:1: invalid MaxSteps "0": want a number from 1 to 1000000`},
 		{"limit not a number", "MaxCallDepth deep" + minimalProvider,

@@ -36,3 +36,25 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAuth measures the handler of GET /v1/auth alone, for an
+// nginx subrequest of the example table's /appl1/x: the headers read,
+// the translation, the decision's headers.
+func BenchmarkAuth(b *testing.B) {
+	s := serveNew(b)
+	s.loadExample()
+	req := httptest.NewRequest(http.MethodGet, "/v1/auth?deny=403&key=front&basekey=trans&basekey=db", nil)
+	for _, h := range [][2]string{{"X-Original-URI", "/appl1/x?a=1"}, {"X-Original-Method", "GET"},
+		{"X-Forwarded-Host", "www.xyz.de"}, {"X-Forwarded-Proto", "http"}, {"X-Forwarded-Port", "80"},
+		{"X-Real-IP", "192.0.2.7"}, {"User-Agent", "bench"}, {"Accept", "*/*"}} {
+		req.Header.Set(h[0], h[1])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || w.Header().Get("X-Transdb-Proxy") != "http://backend/de/appl1/x" {
+			b.Fatalf("status %d: %v", w.Code, w.Header())
+		}
+	}
+}

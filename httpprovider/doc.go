@@ -48,6 +48,46 @@
 // providers' base keys; without it the first provider serves. A single
 // empty basekey= selects a provider without base key.
 //
+// # Translating
+//
+// GET /v1/translate?uri=U[&host=H&...] answers the engine's decision for
+// the request its parameters describe, as JSON (see WriteDecision).
+//
+// GET /v1/auth[?key=K&basekey=...&deny=401|403] is the same evaluation
+// for the proxies that send a subrequest per client request (nginx
+// auth_request, Caddy forward_auth, Traefik forwardAuth, Envoy
+// ext_authz, HAProxy with Lua). It reads the original request from the
+// subrequest's headers: the request target from X-Original-URI, else
+// X-Forwarded-Uri (the raw target with its query string: the path is
+// percent-decoded and its "." and ".." segments resolved, a path above
+// the root is a 400), the method from X-Original-Method, else
+// X-Forwarded-Method, else the subrequest's own; the host from
+// X-Forwarded-Host, else Host; the scheme from X-Forwarded-Proto and the
+// port from X-Forwarded-Port; the client's address from the peer, or,
+// when the peer is one of Options.TrustedProxies, from X-Real-IP, else
+// the last address in X-Forwarded-For that is not a trusted proxy's. The
+// subrequest's headers are the request's headers for the table
+// ($HEADERS). A missing X-Original-URI is a 400 error as JSON.
+//
+// A decision to proceed is 200 with an empty body and the decision in
+// headers: X-Transdb-Proxy, X-Transdb-File, X-Transdb-Uri,
+// X-Transdb-Path-Info and X-Transdb-Handler when they have a value,
+// X-Transdb-Generation, and X-Transdb-Note-NAME (one header per value)
+// and X-Transdb-Ctx-NAME for the notes and %CTX. A value that is not
+// printable ASCII, or has white space at either end, is sent as an
+// RFC 8187 ext-value, the prefix below and its percent-encoded bytes:
+//
+//	UTF-8''J%C3%BCrgen
+//
+// A name has the characters that cannot be in a header name
+// percent-encoded. A
+// redirect is its 3xx with Location, an error its status with the
+// message as a text/plain body. With deny=401 or deny=403 (for nginx,
+// whose auth_request passes on nothing but 2xx, 401 and 403) every
+// answer other than 200 is sent with that status instead, carrying the
+// real one in X-Transdb-Status, and Location and the message in
+// X-Transdb-Location and X-Transdb-Message.
+//
 // # Writing
 //
 // Writes (txn, load and rotate) need the header "Authorization: Bearer

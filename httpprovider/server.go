@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,15 @@ type Options struct {
 
 	// DocumentRoot is the document root of translations ($DOCROOT).
 	DocumentRoot string
+
+	// TrustedProxies are the proxies in front whose forwarding headers
+	// GET /v1/auth believes: from a peer in one of these prefixes, the
+	// client's address is the one X-Real-IP gives, else the last one in
+	// X-Forwarded-For that is not a trusted proxy's. Empty means none:
+	// the client's address is the peer's, whatever the headers say. Name
+	// only proxies that set these headers themselves, or a client could
+	// choose its own address.
+	TrustedProxies []netip.Prefix
 
 	// MaxCallDepth and MaxSteps bound each translation; zero means the
 	// engine's defaults (see engine.Options).
@@ -133,21 +143,22 @@ type Options struct {
 // providers. It implements http.Handler; mount it at the root of an
 // http.Server. A Server is safe for concurrent use.
 type Server struct {
-	providers []*provider
-	files     []*dbFile
-	token     []byte   // AdminToken; nil when writes are disabled
-	tokenHash [32]byte // SHA-256 of token, for the comparison
-	defKey    string
-	maxBody   int64
-	flush     bool
-	log       *slog.Logger
-	mux       *http.ServeMux
-	gets      map[string]*route // the GET endpoints by path, which answer HEAD too
-	genText   atomic.Pointer[generationText]
-	access    *logFile // nil without AccessLog
-	onChange  *commandRunner
-	metrics   *metrics
-	verifier  *verifier // nil when verification is off
+	providers      []*provider
+	files          []*dbFile
+	token          []byte   // AdminToken; nil when writes are disabled
+	tokenHash      [32]byte // SHA-256 of token, for the comparison
+	defKey         string
+	trustedProxies []netip.Prefix
+	maxBody        int64
+	flush          bool
+	log            *slog.Logger
+	mux            *http.ServeMux
+	gets           map[string]*route // the GET endpoints by path, which answer HEAD too
+	genText        atomic.Pointer[generationText]
+	access         *logFile // nil without AccessLog
+	onChange       *commandRunner
+	metrics        *metrics
+	verifier       *verifier // nil when verification is off
 }
 
 // provider is one configured translation table.
@@ -182,10 +193,11 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("httpprovider: negative MaxBodySize %d", opts.MaxBodySize)
 	}
 	s := &Server{
-		defKey:  opts.TranslationKey,
-		maxBody: opts.MaxBodySize,
-		flush:   opts.Flush,
-		log:     opts.Logger,
+		defKey:         opts.TranslationKey,
+		trustedProxies: opts.TrustedProxies,
+		maxBody:        opts.MaxBodySize,
+		flush:          opts.Flush,
+		log:            opts.Logger,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodySize
@@ -422,6 +434,7 @@ func (s *Server) routes() {
 	handle(http.MethodGet, "/v1/fetch", s.handleFetch, "basekey", "key", "uri", "notes")
 	handle(http.MethodGet, "/v1/resolve", s.handleResolve, "basekey", "key", "uri")
 	handle(http.MethodGet, "/v1/translate", s.handleTranslate, translateParams...)
+	handle(http.MethodGet, "/v1/auth", s.handleAuth, authParams...)
 	handle(http.MethodGet, "/v1/keys", s.handleKeys, "basekey")
 	handle(http.MethodGet, "/v1/uris", s.handleURIs, "basekey", "key")
 	handle(http.MethodGet, "/v1/dump", s.handleDump, "basekey", "format")

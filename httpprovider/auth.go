@@ -1,0 +1,485 @@
+package httpprovider
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"transdb/engine"
+)
+
+// The forward-auth endpoint, GET /v1/auth: the engine's decision for the
+// request that a proxy in front describes in the headers of its
+// subrequest (nginx auth_request, Caddy forward_auth, Traefik
+// forwardAuth, Envoy ext_authz, HAProxy with Lua). The decision is in the
+// answer itself: 200 and X-Transdb-* headers to proceed, the redirect or
+// the error otherwise. See the package documentation for the headers.
+
+// authParams are the parameters of GET /v1/auth.
+var authParams = []string{"basekey", "key", "deny"}
+
+// The headers of the original request, as the proxies send them; the
+// first of each pair that is present counts.
+const (
+	headerOriginalURI     = "X-Original-Uri" // nginx, HAProxy
+	headerForwardedURI    = "X-Forwarded-Uri"
+	headerOriginalMethod  = "X-Original-Method"
+	headerForwardedMethod = "X-Forwarded-Method"
+	headerForwardedHost   = "X-Forwarded-Host"
+	headerForwardedProto  = "X-Forwarded-Proto"
+	headerForwardedPort   = "X-Forwarded-Port"
+	headerRealIP          = "X-Real-Ip"
+	headerForwardedFor    = "X-Forwarded-For"
+)
+
+// The headers of the decision.
+const (
+	HeaderProxy    = "X-Transdb-Proxy"
+	HeaderFile     = "X-Transdb-File"
+	HeaderURI      = "X-Transdb-Uri"
+	HeaderPathInfo = "X-Transdb-Path-Info"
+	HeaderHandler  = "X-Transdb-Handler"
+	// HeaderNotePrefix and HeaderCtxPrefix start the names of the
+	// headers of the notes and of the %CTX values: X-Transdb-Note-NAME,
+	// X-Transdb-Ctx-NAME.
+	HeaderNotePrefix = "X-Transdb-Note-"
+	HeaderCtxPrefix  = "X-Transdb-Ctx-"
+	// HeaderStatus, HeaderLocation and HeaderMessage carry the status,
+	// Location and message of a redirect or error answered with the
+	// status of the deny parameter (for nginx's auth_request, which
+	// passes on only 2xx, 401 and 403).
+	HeaderStatus   = "X-Transdb-Status"
+	HeaderLocation = "X-Transdb-Location"
+	HeaderMessage  = "X-Transdb-Message"
+)
+
+// encodedPrefix starts a header value that is percent-encoded: an
+// RFC 8187 ext-value.
+const encodedPrefix = "UTF-8''"
+
+// handleAuth serves GET /v1/auth.
+func (s *Server) handleAuth(x *exchange) error {
+	q, err := x.params()
+	if err != nil {
+		return err
+	}
+	deny := 0
+	if v, ok, err := single(q, "deny"); err != nil {
+		return err
+	} else if ok {
+		if v != "401" && v != "403" {
+			return errorf(http.StatusBadRequest, "parameter deny %q: want 401 or 403", v)
+		}
+		deny, _ = strconv.Atoi(v)
+	}
+	status, location, message, err := s.decide(x)
+	h := x.Header()
+	if err != nil {
+		// transdbd's own answer, in JSON as every error.
+		if deny == 0 {
+			return err
+		}
+		status, message := statusOf(err)
+		h.Set(HeaderStatus, strconv.Itoa(status))
+		h.Set(HeaderMessage, headerValue(message))
+		if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable {
+			x.s.log.Error("httpprovider: request failed", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "err", err)
+		}
+		return &httpError{status: deny, msg: message}
+	}
+	if status == http.StatusOK {
+		h["Content-Length"] = zeroLength
+		x.WriteHeader(http.StatusOK)
+		return nil
+	}
+	h["Cache-Control"] = noStore
+	if deny != 0 {
+		h.Set(HeaderStatus, strconv.Itoa(status))
+		if location != "" {
+			h.Set(HeaderLocation, headerValue(location))
+		}
+		if message != "" {
+			h.Set(HeaderMessage, headerValue(message))
+		}
+		status = deny
+	} else if location != "" {
+		h.Set("Location", headerValue(location))
+	}
+	if message == "" {
+		message = http.StatusText(status)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(message)+1))
+	x.WriteHeader(status)
+	if x.r.Method != http.MethodHead {
+		_, _ = x.Write(append([]byte(message), '\n'))
+	}
+	return nil
+}
+
+var (
+	zeroLength = []string{"0"}
+	noStore    = []string{"no-store"}
+)
+
+// decide evaluates the table for the original request and returns
+// what to answer: 200 with the decision's headers set to proceed, or the
+// status, Location and message of a redirect or an error (a malformed
+// original request is a 400 of that kind). An error is transdbd's own
+// failure, or a request that does not describe an original request.
+func (s *Server) decide(x *exchange) (status int, location, message string, err error) {
+	req, err := x.authRequest()
+	if err != nil {
+		var bt *badTarget
+		if errors.As(err, &bt) {
+			return http.StatusBadRequest, "", bt.msg, nil
+		}
+		return 0, "", "", err
+	}
+	x.key, x.uri = req.Key, req.URI
+	snap, err := x.snapshot()
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer snap.Release()
+	d, err := x.prov.e.TranslateIn(x.r.Context(), snap, req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	x.lookup = true
+	if d.Status != 0 {
+		return d.Status, d.Location, d.Message, nil
+	}
+	setDecisionHeaders(x.Header(), d)
+	return http.StatusOK, "", "", nil
+}
+
+// setDecisionHeaders sets the X-Transdb-* headers of a decision to
+// proceed.
+func setDecisionHeaders(h http.Header, d *engine.Decision) {
+	// The values share one backing array: one allocation, not one per
+	// header.
+	n := 5 + len(d.CTX)
+	for _, note := range d.Notes {
+		n += len(note.Values)
+	}
+	vals := make([]string, 0, n)
+	set := func(name, v string) {
+		if v != "" {
+			vals = append(vals, headerValue(v))
+			h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
+	}
+	set(HeaderProxy, d.Proxy)
+	set(HeaderFile, d.File)
+	set(HeaderURI, d.URI)
+	set(HeaderPathInfo, d.PathInfo)
+	set(HeaderHandler, d.Handler)
+	for _, note := range d.Notes {
+		start := len(vals)
+		for _, v := range note.Values {
+			vals = append(vals, headerValue(v))
+		}
+		h[HeaderNotePrefix+headerName(note.Name)] = vals[start:len(vals):len(vals)]
+	}
+	for _, v := range d.CTX {
+		vals = append(vals, headerValue(v.Value))
+		h[HeaderCtxPrefix+headerName(v.Name)] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+}
+
+// A badTarget is an original request target that cannot be translated:
+// answered as the decision 400, which the client caused.
+type badTarget struct{ msg string }
+
+func (e *badTarget) Error() string { return e.msg }
+
+// authRequest reads the original request from the headers of the
+// subrequest and the parameters.
+func (x *exchange) authRequest() (engine.Request, error) {
+	var req engine.Request
+	h := x.r.Header
+	target := first(h, headerOriginalURI, headerForwardedURI)
+	if target == "" {
+		return req, errorf(http.StatusBadRequest, "missing header X-Original-URI (or X-Forwarded-Uri): the request target of the original request")
+	}
+	var err error
+	if req.URI, req.Args, err = splitTarget(target); err != nil {
+		return req, err
+	}
+	req.Method = first(h, headerOriginalMethod, headerForwardedMethod)
+	if req.Method == "" {
+		req.Method = x.r.Method
+	} else if !validToken(req.Method) {
+		return req, errorf(http.StatusBadRequest, "header X-Original-Method %q: not an HTTP method", req.Method)
+	}
+	req.Host = firstElement(get(h, headerForwardedHost))
+	if req.Host == "" {
+		req.Host = x.r.Host
+	}
+	if proto := firstElement(get(h, headerForwardedProto)); proto != "" {
+		req.Scheme = strings.ToLower(proto)
+		if req.Scheme != "http" && req.Scheme != "https" {
+			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Proto %q: want http or https", proto)
+		}
+	}
+	if port := firstElement(get(h, headerForwardedPort)); port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Port %q: not a port number 1..65535", port)
+		}
+		req.Port = n
+	}
+	req.ClientIP = x.s.clientIP(x.r)
+	req.Header = make([]engine.Header, 0, len(h)+1)
+	req.Header = append(req.Header, engine.Header{Name: "Host", Value: req.Host})
+	for name, values := range h {
+		if name == "Host" {
+			continue
+		}
+		for _, v := range values {
+			req.Header = append(req.Header, engine.Header{Name: name, Value: v})
+		}
+	}
+	q, _ := x.params()
+	if key, ok, err := single(q, "key"); err != nil {
+		return req, err
+	} else if ok {
+		if err := checkKeyURI("key", key); err != nil {
+			return req, err
+		}
+		req.Key = key
+	}
+	return req, nil
+}
+
+// first returns the value of the first of the headers a and b present;
+// a and b are in canonical form.
+func first(h http.Header, a, b string) string {
+	if v := get(h, a); v != "" {
+		return v
+	}
+	return get(h, b)
+}
+
+// get is h.Get for a name in canonical form, without canonicalising it
+// again.
+func get(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// firstElement returns the first element of a comma-separated list, as
+// X-Forwarded-Host and X-Forwarded-Proto are after several proxies: the
+// one the client's request had.
+func firstElement(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.TrimSpace(v)
+}
+
+// splitTarget splits a request target, as the client sent it (nginx's
+// $request_uri), into the decoded and normalised path and the query
+// string: the path is percent-decoded, then "." and ".." segments are
+// resolved, as Apache does before its translation handlers run. A path
+// that is not valid UTF-8, holds control characters or climbs above the
+// root is a badTarget. An absolute-form target loses its scheme and
+// authority; "*" stays as it is.
+func splitTarget(target string) (path, args string, err error) {
+	if target == "*" {
+		return target, "", nil
+	}
+	if i := strings.Index(target, "://"); i > 0 && !strings.ContainsAny(target[:i], "/?") {
+		rest := target[i+3:]
+		if j := strings.IndexAny(rest, "/?"); j >= 0 {
+			target = rest[j:]
+		} else {
+			target = "/"
+		}
+		if strings.HasPrefix(target, "?") {
+			target = "/" + target
+		}
+	}
+	raw, args, _ := strings.Cut(target, "?")
+	if strings.ContainsFunc(args, isControl) {
+		return "", "", &badTarget{"the query string holds control characters"}
+	}
+	if !strings.HasPrefix(raw, "/") {
+		return "", "", &badTarget{"the request target " + strconv.Quote(target) + " does not start with /"}
+	}
+	path = raw
+	if strings.IndexByte(raw, '%') >= 0 {
+		if path, err = url.PathUnescape(raw); err != nil {
+			return "", "", &badTarget{"the path " + strconv.Quote(raw) + " has a malformed escape"}
+		}
+	}
+	if !utf8.ValidString(path) || strings.ContainsFunc(path, isControl) {
+		return "", "", &badTarget{"the path " + strconv.Quote(raw) + " is not valid UTF-8 or holds control characters"}
+	}
+	if path, err = removeDotSegments(path); err != nil {
+		return "", "", err
+	}
+	return path, args, nil
+}
+
+// removeDotSegments resolves the "." and ".." segments of an absolute
+// path and collapses runs of '/'; a ".." above the root is a badTarget.
+// A path without dot segments is returned as it is.
+func removeDotSegments(p string) (string, error) {
+	if !strings.Contains(p, "/.") {
+		return p, nil
+	}
+	segs := strings.Split(p[1:], "/")
+	out := make([]string, 0, len(segs))
+	trailing := false
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case ".":
+			trailing = last
+		case "..":
+			if len(out) == 0 {
+				return "", &badTarget{"the path " + strconv.Quote(p) + " climbs above the root"}
+			}
+			out = out[:len(out)-1]
+			trailing = last
+		case "":
+			trailing = last
+		default:
+			out = append(out, s)
+			trailing = false
+		}
+	}
+	res := "/" + strings.Join(out, "/")
+	if trailing && len(out) > 0 {
+		res += "/"
+	}
+	return res, nil
+}
+
+// clientIP returns the client's address: the peer's, or, when the peer
+// is one of the trusted proxies, the address that X-Real-IP gives, else
+// the last address in X-Forwarded-For that is not a trusted proxy's.
+func (s *Server) clientIP(r *http.Request) string {
+	peer := parseAddr(r.RemoteAddr)
+	if !peer.IsValid() {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		return host
+	}
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	if a := parseAddr(strings.TrimSpace(get(r.Header, headerRealIP))); a.IsValid() {
+		return a.String()
+	}
+	client := peer
+	forwarded := r.Header[headerForwardedFor]
+	for i := len(forwarded) - 1; i >= 0; i-- {
+		list := forwarded[i]
+		for list != "" {
+			var item string
+			if j := strings.LastIndexByte(list, ','); j >= 0 {
+				list, item = list[:j], list[j+1:]
+			} else {
+				list, item = "", list
+			}
+			a := parseAddr(strings.TrimSpace(item))
+			if !a.IsValid() {
+				return client.String()
+			}
+			client = a
+			if !s.trusted(a) {
+				return a.String()
+			}
+		}
+	}
+	return client.String()
+}
+
+// trusted reports whether a is the address of a trusted proxy.
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.trustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseAddr parses an address, with or without a port and brackets, as
+// in RemoteAddr, X-Real-IP and X-Forwarded-For; IPv4-mapped IPv6
+// addresses become IPv4 ones. The zero Addr means it is none.
+func parseAddr(s string) netip.Addr {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			return netip.Addr{}
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone("")
+}
+
+// headerValue returns v as a header value: as it is when it is printable
+// ASCII without white space at either end, else as an RFC 8187
+// ext-value, "UTF-8”" and the percent-encoded bytes, which a value
+// starting with "UTF-8”" gets too.
+func headerValue(v string) string {
+	plain := !strings.HasPrefix(v, encodedPrefix) &&
+		(v == "" || v[0] != ' ' && v[len(v)-1] != ' ')
+	for i := 0; plain && i < len(v); i++ {
+		plain = v[i] >= 0x20 && v[i] < 0x7f
+	}
+	if plain {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(encodedPrefix) + 3*len(v))
+	b.WriteString(encodedPrefix)
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; isAttrChar(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(upperHex[c>>4])
+			b.WriteByte(upperHex[c&15])
+		}
+	}
+	return b.String()
+}
+
+// headerName returns a note or %CTX name as the end of a header name:
+// the bytes that may not be in one, and '%', percent-encoded.
+func headerName(n string) string {
+	if validToken(n) && strings.IndexByte(n, '%') < 0 {
+		return n
+	}
+	var b strings.Builder
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if c > ' ' && c < 0x7f && c != '%' && strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) < 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(upperHex[c>>4])
+			b.WriteByte(upperHex[c&15])
+		}
+	}
+	return b.String()
+}
+
+// isAttrChar reports an attr-char of RFC 8187, which an ext-value holds
+// as it is.
+func isAttrChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("!#$&+-.^_`|~", c) >= 0
+}
+
+const upperHex = "0123456789ABCDEF"

@@ -1,0 +1,271 @@
+package httpprovider_test
+
+import (
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"transdb/httpprovider"
+	"transdb/translation"
+)
+
+// serveAuth serves the example table with key front and document root
+// /var/www; the proxies in trusted are believed.
+func serveAuth(t *testing.T, trusted ...string) *testServer {
+	t.Helper()
+	var prefixes []netip.Prefix
+	for _, p := range trusted {
+		prefixes = append(prefixes, netip.MustParsePrefix(p))
+	}
+	s := serve(t, httpprovider.Options{
+		Providers:      []*translation.Provider{newProvider(t, dbPath(t), false)},
+		AdminToken:     token,
+		TranslationKey: "front",
+		DocumentRoot:   "/var/www",
+		TrustedProxies: prefixes,
+	})
+	s.loadExample()
+	return s
+}
+
+// auth asks /v1/auth with the query and the headers of an nginx
+// auth_request subrequest for target on host, plus the extra headers.
+func (s *testServer) auth(query, target, host string, extra ...string) response {
+	s.t.Helper()
+	h := append([]string{"X-Original-URI", target, "X-Original-Method", "GET", "X-Forwarded-Host", host}, extra...)
+	req, err := http.NewRequest("GET", s.url+"/v1/auth"+query, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(h); i += 2 {
+		req.Header.Add(h[i], h[i+1])
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req) // redirects are answers here
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+func TestAuthProceedsWithTheDecisionInHeaders(t *testing.T) {
+	s := serveAuth(t)
+	for _, tt := range []struct {
+		target, host, query string
+		want                map[string]string
+	}{
+		{"/static/img.png", "www.xyz.de", "", map[string]string{
+			"X-Transdb-File": "/var/www/de/img.png", "X-Transdb-Uri": "/static/img.png",
+			"X-Transdb-Path-Info": "/img.png", "X-Transdb-Ctx-Lang": "de", "X-Transdb-Proxy": ""}},
+		{"/appl1/x?a=1", "www.xyz.com:8080", "", map[string]string{
+			"X-Transdb-Proxy": "http://backend/en/appl1/x", "X-Transdb-Path-Info": "/x",
+			"X-Transdb-Ctx-Lang": "en", "X-Transdb-File": ""}},
+		{"/appl2/a%20b", "www.xyz.de", "", map[string]string{
+			"X-Transdb-Proxy": "http://backend//appl2/a b?l=de", "X-Transdb-Uri": "/appl2/a b"}},
+		{"/appl1/x", "www.xyz.de", "?key=back", map[string]string{
+			"X-Transdb-Handler": "My::Application1", "X-Transdb-Ctx-Lang": ""}},
+	} {
+		t.Run(tt.target, func(t *testing.T) {
+			r := s.auth(tt.query, tt.target, tt.host)
+			if r.status != http.StatusOK || len(r.body) != 0 {
+				t.Fatalf("status %d, body %q", r.status, r.body)
+			}
+			for name, want := range tt.want {
+				if got := r.header.Get(name); got != want {
+					t.Errorf("%s: %q, want %q", name, got, want)
+				}
+			}
+			if g := r.generation(t); g == 0 {
+				t.Errorf("generation 0")
+			}
+		})
+	}
+}
+
+func TestAuthAnswersRedirectsAndErrors(t *testing.T) {
+	s := serveAuth(t)
+	r := s.auth("", "/some/page?x=1", "www.example.org")
+	if r.status != http.StatusMovedPermanently || r.header.Get("Location") != "http://xyz.com/some/page" {
+		t.Errorf("foreign host: %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	// The client is the peer, 127.0.0.1 here: back lets it through; a
+	// client elsewhere is forbidden (without TrustedProxies the headers
+	// cannot say so).
+	r = s.auth("?key=back", "/appl1/x", "www.xyz.de", "X-Real-IP", "192.0.2.7")
+	if r.status != http.StatusOK {
+		t.Errorf("untrusted X-Real-IP was believed: %d %s", r.status, r.body)
+	}
+	s = serveAuth(t, "127.0.0.0/8")
+	r = s.auth("?key=back", "/appl1/x", "www.xyz.de", "X-Real-IP", "192.0.2.7")
+	if r.status != http.StatusForbidden || string(r.body) != "Forbidden by Apache2::Translation(11)\n" {
+		t.Errorf("back from 192.0.2.7: %d %q", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	r.generation(t)
+	// Counted in the metrics as any endpoint, by the status answered.
+	m := string(s.get("/metrics").body)
+	if !strings.Contains(m, `transdb_http_requests_total{code="403",endpoint="/v1/auth"} 1`) {
+		t.Errorf("/v1/auth not in the metrics:\n%s", m)
+	}
+}
+
+func TestAuthDenyCarriesTheStatusInHeaders(t *testing.T) {
+	s := serveAuth(t, "127.0.0.1/32")
+	r := s.auth("?deny=403", "/x", "www.example.org")
+	if r.status != http.StatusForbidden || r.header.Get("X-Transdb-Status") != "301" ||
+		r.header.Get("X-Transdb-Location") != "http://xyz.com/x" || r.header.Get("Location") != "" {
+		t.Errorf("redirect: %d %v", r.status, r.header)
+	}
+	r = s.auth("?deny=401&key=back", "/appl1/x", "www.xyz.de", "X-Forwarded-For", "192.0.2.7, 127.0.0.1")
+	if r.status != http.StatusUnauthorized || r.header.Get("X-Transdb-Status") != "403" ||
+		r.header.Get("X-Transdb-Message") != "Forbidden by Apache2::Translation(11)" {
+		t.Errorf("error: %d %v", r.status, r.header)
+	}
+	r = s.auth("?deny=403", "/static/../../etc/passwd", "www.xyz.de")
+	if r.status != http.StatusForbidden || r.header.Get("X-Transdb-Status") != "400" {
+		t.Errorf("bad target: %d %v", r.status, r.header)
+	}
+	r = s.auth("?deny=403", "/static/img.png", "www.xyz.de")
+	if r.status != http.StatusOK || r.header.Get("X-Transdb-Status") != "" {
+		t.Errorf("proceed: %d %v", r.status, r.header)
+	}
+	// transdbd's own errors too, with their JSON body.
+	r = s.do("GET", "/v1/auth?deny=403", nil)
+	if r.status != http.StatusForbidden || r.header.Get("X-Transdb-Status") != "400" ||
+		!strings.Contains(string(r.body), `"error":"missing header X-Original-URI`) {
+		t.Errorf("missing uri: %d %v %s", r.status, r.header, r.body)
+	}
+}
+
+func TestAuthClientAddress(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted []string
+		header  []string
+		want    int // 200: the client is 127.0.0.1; 403: it is not
+	}{
+		{"peer without trust", nil, []string{"X-Forwarded-For", "192.0.2.7"}, 200},
+		{"X-Real-IP from trusted", []string{"127.0.0.1/32"}, []string{"X-Real-IP", "192.0.2.7"}, 403},
+		{"X-Real-IP first", []string{"127.0.0.1/32"}, []string{"X-Real-IP", "127.0.0.1", "X-Forwarded-For", "192.0.2.7"}, 200},
+		{"last untrusted of X-Forwarded-For", []string{"127.0.0.1/32", "10.0.0.0/8"},
+			[]string{"X-Forwarded-For", "127.0.0.1, 192.0.2.7, 10.1.1.1"}, 403},
+		{"spoofed start of X-Forwarded-For", []string{"127.0.0.1/32"},
+			[]string{"X-Forwarded-For", "127.0.0.1, 192.0.2.7"}, 403},
+		{"all trusted", []string{"127.0.0.0/8"}, []string{"X-Forwarded-For", "127.0.0.1"}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serveAuth(t, tt.trusted...)
+			r := s.auth("?key=back", "/appl1/x", "www.xyz.de", tt.header...)
+			if r.status != tt.want {
+				t.Errorf("status %d, want %d", r.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthReadsTheOriginalRequest(t *testing.T) {
+	s := serveAuth(t)
+	// A table that shows what the engine saw.
+	// A table that shows what the engine saw.
+	s.txn(`{"ops":[{"op":"insert","key":"show","uri":":PRE:","block":0,"order":0,` +
+		`"action":"Do: $CTX{m}=$r->method; $CTX{h}=$HOSTNAME; $CTX{a}=$QUERY_STRING; $CTX{p}=$r->get_server_port; $CTX{c}=$HEADERS->{Cookie}; $CTX{u}=$URI"}]}`)
+	for _, tt := range []struct {
+		name   string
+		header []string
+		want   map[string]string
+	}{
+		{"nginx", []string{"X-Original-URI", "/a/./b/../c%3F/?q=%20", "X-Original-Method", "POST",
+			"X-Forwarded-Host", "www.xyz.de", "X-Forwarded-Port", "8080", "Cookie", "k=v"},
+			map[string]string{"m": "POST", "h": "www.xyz.de", "a": "q=%20", "p": "8080", "c": "k=v", "u": "/a/c?/"}},
+		{"caddy", []string{"X-Forwarded-Uri", "/x", "X-Forwarded-Method", "PUT",
+			"X-Forwarded-Host", "www.xyz.com, proxy.local", "X-Forwarded-Proto", "https"},
+			map[string]string{"m": "PUT", "h": "www.xyz.com", "a": "", "p": "443", "u": "/x"}},
+		{"absolute form", []string{"X-Original-URI", "http://www.xyz.com:81/y?z"},
+			map[string]string{"m": "GET", "u": "/y", "a": "z"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do("GET", "/v1/auth?key=show", nil, tt.header...)
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d: %s", r.status, r.body)
+			}
+			for k, want := range tt.want {
+				if got := r.header.Get("X-Transdb-Ctx-" + k); got != want {
+					t.Errorf("%s: %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestAuthBadRequests(t *testing.T) {
+	s := serveAuth(t)
+	for _, tt := range []struct {
+		name   string
+		query  string
+		header []string
+		status int // the HTTP status; 400 decisions answer text, the others JSON
+		json   bool
+	}{
+		{"missing uri", "", nil, 400, true},
+		{"bad deny", "?deny=500", []string{"X-Original-URI", "/"}, 400, true},
+		{"unknown parameter", "?uri=/", []string{"X-Original-URI", "/"}, 400, true},
+		{"bad proto", "", []string{"X-Original-URI", "/", "X-Forwarded-Proto", "gopher"}, 400, true},
+		{"bad port", "", []string{"X-Original-URI", "/", "X-Forwarded-Port", "0"}, 400, true},
+		{"bad method", "", []string{"X-Original-URI", "/", "X-Original-Method", "G T"}, 400, true},
+		{"unknown basekey", "?basekey=nope", []string{"X-Original-URI", "/"}, 404, true},
+		{"above the root", "", []string{"X-Original-URI", "/../x"}, 400, false},
+		{"encoded dots above the root", "", []string{"X-Original-URI", "/a/%2e%2e/%2E%2E/x"}, 400, false},
+		{"bad escape", "", []string{"X-Original-URI", "/a%zz"}, 400, false},
+		{"NUL", "", []string{"X-Original-URI", "/a%00"}, 400, false},
+		{"not UTF-8", "", []string{"X-Original-URI", "/a%ff"}, 400, false},
+		{"relative", "", []string{"X-Original-URI", "a/b"}, 400, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do("GET", "/v1/auth"+tt.query, nil, tt.header...)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.body)
+			}
+			if isJSON := strings.HasPrefix(r.header.Get("Content-Type"), "application/json"); isJSON != tt.json {
+				t.Errorf("Content-Type %q: %s", r.header.Get("Content-Type"), r.body)
+			}
+			r.generation(t)
+		})
+	}
+	r := s.do("POST", "/v1/auth", nil, "X-Original-URI", "/")
+	if r.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", r.status)
+	}
+}
+
+func TestAuthEncodesValuesThatCannotBeHeaderValues(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"enc","uri":":PRE:","block":0,"order":0,` +
+		`"action":"Do: $CTX{plain}='a b, c%d'; $CTX{'x y'}='y'; $CTX{utf}='Jürgen'; $CTX{sp}=' x'; $CTX{pre}=\"UTF-8''x\"; $r->notes->{n}='1'; $r->notes->add('n', '2')"}]}`)
+	r := s.do("GET", "/v1/auth?key=enc", nil, "X-Original-URI", "/")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	for name, want := range map[string]string{
+		"X-Transdb-Ctx-Plain": "a b, c%d",
+		"X-Transdb-Ctx-X%20y": "y",
+		"X-Transdb-Ctx-Utf":   "UTF-8''J%C3%BCrgen",
+		"X-Transdb-Ctx-Sp":    "UTF-8''%20x",
+		"X-Transdb-Ctx-Pre":   "UTF-8''UTF-8%27%27x",
+		"X-Transdb-Note-N":    "1",
+	} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if got := r.header.Values("X-Transdb-Note-N"); len(got) != 2 || got[1] != "2" {
+		t.Errorf("note n: %q, want one header per value", got)
+	}
+}
