@@ -142,7 +142,7 @@ func (t *Txn) pinBase() error {
 			continue
 		}
 		t.base, t.view, t.wf = s, borrow(s.v), wf
-		t.nextID = s.nextID()
+		t.nextID = s.NextID()
 		t.live = s.Len()
 		ids, err := s.idIndex()
 		if err != nil {
@@ -212,6 +212,22 @@ func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
 	if id >= t.nextID {
 		t.nextID = id + 1
 	}
+	return nil
+}
+
+// SetNextID sets the ID that the next Insert tries first, and that the
+// committed version records, as when copying a database whose allocator
+// stands past its highest ID. IDs in use are skipped as always, so any
+// value in 1..MaxID+1 is safe; 0 and larger values fail. A later InsertID
+// of an ID at or above it moves it on again.
+func (t *Txn) SetNextID(id uint64) error {
+	if t.done {
+		return ErrNoTxn
+	}
+	if maxID := t.db.opts.MaxID; id == 0 || id > maxID && id-1 != maxID {
+		return fmt.Errorf("mmapdb: next id %d outside 1..MaxID+1 (MaxID %d)", id, maxID)
+	}
+	t.nextID = id
 	return nil
 }
 
