@@ -15,7 +15,12 @@ import (
 // An index reached twice, as through a loop, is ErrIndexLoop. Every other
 // finding wraps ErrCorrupt. Its cost is linear in the file size, plus a
 // bit per word of the data and index sections.
-func (f *File) Check() error {
+func (f *File) Check() error { return f.check(nil) }
+
+// check is Check, calling each, when not nil, with every live record of
+// the data section as it reads it, in order; an error of each ends the
+// check with that error. The record is reused for the next one.
+func (f *File) check(each func(*Record) error) error {
 	if f.data == nil {
 		return ErrClosed
 	}
@@ -24,7 +29,7 @@ func (f *File) Check() error {
 		reached: newBitset((f.mainIdx - f.dataStart) / f.w),
 		indices: newBitset((f.idIdx - f.mainIdx) / f.w),
 	}
-	if err := c.dataSection(); err != nil {
+	if err := c.dataSection(each); err != nil {
 		return err
 	}
 	if err := c.idIndex(); err != nil {
@@ -44,9 +49,14 @@ type checker struct {
 }
 
 // word returns the number of the word at pos in the section from start.
-func (c *checker) word(pos, start uint64) uint64 { return (pos - start) / c.f.w }
+func (c *checker) word(pos, start uint64) uint64 {
+	if c.f.w == 8 {
+		return (pos - start) >> 3
+	}
+	return (pos - start) >> 2
+}
 
-func (c *checker) dataSection() error {
+func (c *checker) dataSection(each func(*Record) error) error {
 	f := c.f
 	for pos := f.dataStart; pos < f.mainIdx; {
 		valid, next, err := f.record(pos, &c.r)
@@ -56,6 +66,11 @@ func (c *checker) dataSection() error {
 		if valid {
 			c.live.set(c.word(pos, f.dataStart))
 			c.nlive++
+			if each != nil {
+				if err := each(&c.r); err != nil {
+					return err
+				}
+			}
 		}
 		pos = next
 	}
@@ -74,14 +89,12 @@ func (c *checker) idIndex() error {
 			return corruptf("ID index entry %d: ID %d after %d", i, id, last)
 		}
 		last = id
-		if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)%f.w != 0 || !c.live.get(c.word(pos, f.dataStart)) {
+		if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)&(f.w-1) != 0 || !c.live.get(c.word(pos, f.dataStart)) {
 			return corruptf("ID index entry %d: ID %d names %d, not a live record", i, id, pos)
 		}
-		if _, _, err := f.record(pos, &c.r); err != nil {
-			return err
-		}
-		if c.r.ID != id {
-			return corruptf("ID index entry %d: ID %d names the record of ID %d at %d", i, id, c.r.ID, pos)
+		// The data section's pass has read the record whole.
+		if rid, _ := f.word(pos + f.w); rid != id {
+			return corruptf("ID index entry %d: ID %d names the record of ID %d at %d", i, id, rid, pos)
 		}
 	}
 	return nil
@@ -90,10 +103,10 @@ func (c *checker) idIndex() error {
 // frame is an index being walked: the entry the walk is at and the key
 // under which the parent holds it.
 type frame struct {
-	ix   index
-	next uint64 // the next entry to visit
-	key  String // the key of the entry being visited
-	last String // the key of the previous entry, for the order
+	ix     index
+	next   uint64 // the next entry to visit
+	keyOff uint64 // the string table offset of the key of the entry being visited
+	key    String // that key
 }
 
 // mainIndex walks the main index depth first, without recursion, so that
@@ -103,7 +116,7 @@ func (c *checker) mainIndex() error {
 	var nreached uint64
 	stack := make([]frame, 0, 8)
 	push := func(pos uint64) error {
-		if pos >= f.idIdx || (pos-f.mainIdx)%f.w != 0 {
+		if pos >= f.idIdx || (pos-f.mainIdx)&(f.w-1) != 0 {
 			return corruptf("index position %d outside the index section [%d, %d)", pos, f.mainIdx, f.idIdx)
 		}
 		if w := c.word(pos, f.mainIdx); c.indices.get(w) {
@@ -140,10 +153,10 @@ func (c *checker) mainIndex() error {
 		if err != nil {
 			return fmt.Errorf("index at %d, record %d: key: %w", top.ix.pos, i, err)
 		}
-		if i > 0 && perlCmp(top.last, key) >= 0 {
-			return corruptf("index at %d, record %d: key %q does not sort after %q", top.ix.pos, i, key.Bytes, top.last.Bytes)
+		if i > 0 && perlCmp(top.key, key) >= 0 {
+			return corruptf("index at %d, record %d: key %q does not sort after %q", top.ix.pos, i, key.Bytes, top.key.Bytes)
 		}
-		top.key, top.last = key, key
+		top.keyOff, top.key = e.key, key
 		if sub, ok := f.subIndex(e); ok {
 			if err := push(sub); err != nil {
 				return err
@@ -163,13 +176,18 @@ func (c *checker) mainIndex() error {
 }
 
 // leaf checks the records of the index entry e, reached through the
-// keys of the frames on the stack, and returns their number.
+// keys of the frames on the stack, and returns their number. The data
+// section's pass has read every live record whole: here only the words
+// that tie a record to its leaf are read, and strings only where their
+// offsets differ (the module stores each string once, so equal strings
+// mostly share one).
 func (c *checker) leaf(stack []frame, e indexEntry) (uint64, error) {
 	f := c.f
+	var lastOff uint64
 	var last String
 	for j := range e.npos {
 		pos := f.position(e, j)
-		if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)%f.w != 0 || !c.live.get(c.word(pos, f.dataStart)) {
+		if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)&(f.w-1) != 0 || !c.live.get(c.word(pos, f.dataStart)) {
 			return 0, corruptf("position %d is not a live record", pos)
 		}
 		w := c.word(pos, f.dataStart)
@@ -177,21 +195,36 @@ func (c *checker) leaf(stack []frame, e indexEntry) (uint64, error) {
 			return 0, corruptf("the record at %d is reached twice", pos)
 		}
 		c.reached.set(w)
-		if _, _, err := f.record(pos, &c.r); err != nil {
-			return 0, err
+		nkeys, _ := f.word(pos + 2*f.w)
+		if nkeys != uint64(len(stack)) {
+			return 0, corruptf("the record at %d has %d keys, its index path %d", pos, nkeys, len(stack))
 		}
-		if len(c.r.Keys) != len(stack) {
-			return 0, corruptf("the record at %d has %d keys, its index path %d", pos, len(c.r.Keys), len(stack))
-		}
-		for d, k := range c.r.Keys {
+		p := pos + 3*f.w
+		for d := range stack {
+			o, _ := f.word(p)
+			p += f.w
+			if o == stack[d].keyOff {
+				continue
+			}
+			k, err := f.str(o)
+			if err != nil {
+				return 0, err
+			}
 			if perlCmp(k, stack[d].key) != 0 {
 				return 0, corruptf("the record at %d has key %q at level %d, its index path %q", pos, k.Bytes, d, stack[d].key.Bytes)
 			}
 		}
-		if j > 0 && perlCmp(last, c.r.Sort) > 0 {
-			return 0, corruptf("the record at %d sorts before the one before it", pos)
+		o, _ := f.word(p)
+		if j == 0 || o != lastOff {
+			sort, err := f.str(o)
+			if err != nil {
+				return 0, err
+			}
+			if j > 0 && perlCmp(last, sort) > 0 {
+				return 0, corruptf("the record at %d sorts before the one before it", pos)
+			}
+			lastOff, last = o, sort
 		}
-		last = c.r.Sort
 	}
 	return e.npos, nil
 }

@@ -280,7 +280,7 @@ type String struct {
 // str reads the string at offset o of the string table.
 func (f *File) str(o uint64) (String, error) {
 	size := uint64(len(f.data))
-	if o >= size-f.strTbl || o%f.w != 0 {
+	if o >= size-f.strTbl || o&(f.w-1) != 0 {
 		return String{}, corruptf("string at offset %d of the string table (at %d, %d bytes)", o, f.strTbl, size-f.strTbl)
 	}
 	p := f.strTbl + o
@@ -293,8 +293,7 @@ func (f *File) str(o uint64) (String, error) {
 	s := String{Bytes: f.data[start:end:end]}
 	// The entry is padded to a whole number of words, which every entry
 	// but a truncated last one has.
-	padded := end + uint64(f.format)
-	padded += (f.w - padded%f.w) % f.w
+	padded := (end + uint64(f.format) + f.w - 1) &^ (f.w - 1)
 	if padded > size {
 		return String{}, corruptf("string at %d: entry of %d bytes beyond the end of the file", p, padded-p)
 	}

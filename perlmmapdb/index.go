@@ -15,7 +15,7 @@ type index struct {
 // indexAt reads the head of the index at pos and checks that its records
 // fit the index section.
 func (f *File) indexAt(pos uint64) (index, error) {
-	if pos < f.mainIdx || pos >= f.idIdx || (pos-f.mainIdx)%f.w != 0 {
+	if pos < f.mainIdx || pos >= f.idIdx || (pos-f.mainIdx)&(f.w-1) != 0 {
 		return index{}, corruptf("no index at %d: the index section is [%d, %d)", pos, f.mainIdx, f.idIdx)
 	}
 	room := (f.idIdx - pos) / f.w

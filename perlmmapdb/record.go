@@ -24,7 +24,7 @@ const maxKeys = 1 << 16
 // caller) into r, reusing the array of r.Keys, and returns its VALID word
 // and the position of the next record.
 func (f *File) record(pos uint64, r *Record) (valid bool, next uint64, err error) {
-	if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)%f.w != 0 {
+	if pos < f.dataStart || pos >= f.mainIdx || (pos-f.dataStart)&(f.w-1) != 0 {
 		return false, 0, corruptf("no data record at %d: the data section is [%d, %d)", pos, f.dataStart, f.mainIdx)
 	}
 	room := (f.mainIdx - pos) / f.w // words up to the end of the data section
