@@ -1,6 +1,10 @@
 // Package perlmmapdb reads and writes the database files of the Perl
 // module MMapDB (CPAN, versions 0.04 to 0.15), which
-// Apache2::Translation::MMapDB keeps its tables in.
+// Apache2::Translation::MMapDB keeps its tables in, and moves their
+// records between them and transdb databases: Import copies a Perl file
+// into a database, IDs included; Export writes a database as a Perl
+// file; Follow keeps a database a copy of a Perl file that Perl writers
+// go on changing, importing each version they commit.
 //
 // # The format
 //

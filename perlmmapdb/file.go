@@ -83,6 +83,8 @@ type File struct {
 
 	dataStart, mainIdx, idIdx, nextID, strTbl uint64
 	nids                                      uint64
+
+	ident identity // of the file Open opened; zero for NewFile
 }
 
 // Open maps the file at path read-only and reads its header; it reads
@@ -129,6 +131,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	f.mm = mm
+	f.ident = identityOf(fi)
 	return f, nil
 }
 
