@@ -188,13 +188,26 @@ func (t *Txn) Insert(keys []string, sort, data []byte) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.add(leaf, keys, sort, data, id)
+	t.add(leaf, keys, t.copyBytes(sort), t.copyBytes(data), id)
 	return id, nil
 }
 
 // InsertID is Insert with a caller-chosen ID; it fails with ErrDuplicateID
 // when the ID is in use and with an error when it is 0 or above MaxID.
 func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
+	return t.insertID(id, keys, sort, data, true)
+}
+
+// InsertIDView is InsertID without copying sort and data: the
+// transaction keeps the slices themselves, which must not change until
+// the transaction ends. It is meant for copying from memory that outlives
+// the transaction anyway, such as the mapping of another database file,
+// without holding a second copy of the records on the heap.
+func (t *Txn) InsertIDView(id uint64, keys []string, sort, data []byte) error {
+	return t.insertID(id, keys, sort, data, false)
+}
+
+func (t *Txn) insertID(id uint64, keys []string, sort, data []byte, copy bool) error {
 	if t.done {
 		return ErrNoTxn
 	}
@@ -207,6 +220,9 @@ func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
 	leaf, err := t.leafFor(keys)
 	if err != nil {
 		return err
+	}
+	if copy {
+		sort, data = t.copyBytes(sort), t.copyBytes(data)
 	}
 	t.add(leaf, keys, sort, data, id)
 	if id >= t.nextID {

@@ -164,6 +164,33 @@ func TestSetNextIDIsCommittedAndSkipsIDsInUse(t *testing.T) {
 	})
 }
 
+func TestInsertIDViewKeepsTheCallersBytesUntilCommit(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	sort, data := []byte("s"), []byte("viewed")
+	update(t, db, func(tx *Txn) {
+		if err := tx.InsertIDView(5, []string{"k"}, sort, data); err != nil {
+			t.Fatal(err)
+		}
+		r, found, err := tx.Get(5)
+		if err != nil || !found || &r.Data[0] != &data[0] {
+			t.Errorf("Get of a viewed record: %q %v %v, want the caller's bytes", r.Data, found, err)
+		}
+		if err := tx.InsertIDView(5, []string{"k"}, sort, data); !errors.Is(err, ErrDuplicateID) {
+			t.Errorf("InsertIDView of a pending id: %v, want ErrDuplicateID", err)
+		}
+	})
+	data[0] = 'X' // after the commit: the file holds its own copy
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	r, found, err := s.ByID(5)
+	if err != nil || !found || string(r.Data) != "viewed" || s.NextID() != 6 {
+		t.Errorf("committed %q %v %v, next id %d", r.Data, found, err, s.NextID())
+	}
+}
+
 func TestMixingRecordsAndSubIndicesFails(t *testing.T) {
 	cases := []struct {
 		name          string
