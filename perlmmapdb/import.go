@@ -26,9 +26,9 @@ type ImportResult struct {
 // Records are inserted in the order of f's data section, so records of
 // one leaf with equal sort strings keep the order the module gives them.
 // A NEXTID of 0, which the module's allocation skips, becomes 1. Import
-// takes a few words of memory per record beyond the new database: keys
-// are not copied out of f's mapping while the transaction is built, so f
-// must stay open until Import returns.
+// holds the transaction's few words per record on the heap, but no copy
+// of the records: keys, sort strings and data stay in f's mapping until
+// the new version is written, so f must stay open until Import returns.
 func Import(db *mmapdb.DB, f *File) (ImportResult, error) {
 	if f.data == nil {
 		return ImportResult{}, ErrClosed
@@ -53,7 +53,7 @@ func Import(db *mmapdb.DB, f *File) (ImportResult, error) {
 				// until it has written them, within this call.
 				keys = append(keys, bstr(k.Bytes))
 			}
-			if err := t.InsertID(r.ID, keys, r.Sort.Bytes, r.Data.Bytes); err != nil {
+			if err := t.InsertIDView(r.ID, keys, r.Sort.Bytes, r.Data.Bytes); err != nil {
 				return fmt.Errorf("record %d at %d: %w", r.ID, r.Pos, err)
 			}
 			res.Records++
