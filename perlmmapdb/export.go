@@ -3,12 +3,16 @@ package perlmmapdb
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/gofrs/flock"
 
 	"transdb/mmapdb"
 )
@@ -24,6 +28,11 @@ type ExportOptions struct {
 
 	// Mode is the permission of the file; zero means 0644.
 	Mode os.FileMode
+
+	// NoLock skips the lock file <path>.lock, which the writers of
+	// Apache2::Translation::MMapDB take: without it a Perl writer may
+	// commit at the same time, and one of the two versions is lost.
+	NoLock bool
 }
 
 // Export writes every record of s, of every base key, to path as a Perl
@@ -32,6 +41,12 @@ type ExportOptions struct {
 // temporary file in the same directory, syncs it and renames it over
 // path, so that path is always either the old file or the complete new
 // one. It returns the number of records.
+//
+// It replaces a Perl file at path as the module's commit does, so that
+// Perl readers move to the new version at once: it holds the lock file
+// <path>.lock while it writes (unless NoLock), the lock Perl writers
+// take, and after the rename it writes 0 into byte 4 of the file it
+// replaced, the mark Perl readers check.
 //
 // The layout is the module's (FORMAT-NOTES.md): data records in
 // ascending ID order; the main index, each index followed by its
@@ -64,6 +79,21 @@ func Export(s *mmapdb.Snapshot, path string, opts ExportOptions) (int, error) {
 	mode := opts.Mode
 	if mode == 0 {
 		mode = 0o644
+	}
+	if !opts.NoLock {
+		fl := flock.New(path+".lock", flock.SetPermissions(mode))
+		if err := fl.Lock(); err != nil {
+			return 0, fmt.Errorf("perlmmapdb: export: lock %s.lock: %w", path, err)
+		}
+		defer fl.Close()
+	}
+	// The Perl file replaced, opened before the rename, to mark it.
+	old, err := openPerlForMark(path)
+	if err != nil {
+		return 0, fmt.Errorf("perlmmapdb: export: %w", err)
+	}
+	if old != nil {
+		defer old.Close()
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -99,7 +129,31 @@ func Export(s *mmapdb.Snapshot, path string, opts ExportOptions) (int, error) {
 		_ = d.Sync()
 		d.Close()
 	}
+	if old != nil {
+		if _, err := old.WriteAt([]byte{0}, intfmtOff); err != nil {
+			return n, fmt.Errorf("perlmmapdb: export: mark the replaced %s: %w", path, err)
+		}
+	}
 	return n, nil
+}
+
+// openPerlForMark opens the file at path for writing its byte 4 when it
+// is a live Perl MMapDB file; nil when there is none at path.
+func openPerlForMark(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var head [intfmtOff + 1]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil || readings(head[intfmtOff]) == nil ||
+		string(head[:4]) != magic0 && string(head[:4]) != magic1 {
+		f.Close()
+		return nil, nil // not a Perl file, or one superseded already
+	}
+	return f, nil
 }
 
 // exporter writes one file. The first pass walks the tree of the

@@ -195,3 +195,66 @@ func TestExportRefusesAnUnknownIntegerFormat(t *testing.T) {
 		t.Errorf("a failed export left %q", m)
 	}
 }
+
+func TestExportOverAPerlFileMarksItAsTheModuleDoes(t *testing.T) {
+	s := perlsamples.Get(t, "t005-N")
+	src := sampleFile(t, s)
+	db := openDB(t)
+	if _, err := Import(db, src); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "perl.mmdb")
+	if err := os.WriteFile(path, readable(t, s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := Open(path) // a Perl reader of the old version
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	err = db.View(func(snap *mmapdb.Snapshot) error {
+		_, err := Export(snap, path, ExportOptions{IntFormat: IntQ})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reader.Superseded() {
+		t.Error("the replaced Perl file is not marked superseded")
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.IntFormat() != IntQ || f.Len() != s.Expect.Records {
+		t.Errorf("the new file: integers %c, %d records", f.IntFormat(), f.Len())
+	}
+	if _, err := os.Stat(path + ".lock"); err != nil {
+		t.Errorf("the lock file of Perl writers: %v", err)
+	}
+	// A file that is not a Perl file is replaced but left unmarked.
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(other, []byte("MMDX not a Perl file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keep, err := os.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.Close()
+	err = db.View(func(snap *mmapdb.Snapshot) error {
+		_, err := Export(snap, other, ExportOptions{NoLock: true})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var head [5]byte
+	if _, err := keep.ReadAt(head[:], 0); err != nil || string(head[:]) != "MMDX " {
+		t.Errorf("the replaced foreign file now starts %q, %v", head, err)
+	}
+	if _, err := os.Stat(other + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("NoLock made a lock file: %v", err)
+	}
+}

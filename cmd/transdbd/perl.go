@@ -86,10 +86,12 @@ func runExport(e *env, args []string) int {
 Writes the newest version of FILE, every record of every base key, to OUT
 as a database of the Perl module MMapDB (format MMDC), which the module
 and Apache2::Translation::MMapDB read with the same records, IDs and next
-ID: the way back after "transdbd import". OUT is written to a temporary
-file and renamed into place, so a Perl reader sees the old file or the
-new one; a Perl reader that has the old one open does not notice the new
-one until it reconnects.
+ID: the way back after "transdbd import". OUT is replaced as the Perl
+module's commit replaces it: under the lock OUT.lock that the writers of
+Apache2::Translation::MMapDB take, through a temporary file renamed into
+place, and, when OUT was a Perl MMapDB file, with byte 4 of the old file
+zeroed, so that Perl readers that have it open move to the new one at
+their next lookup.
 
 -intfmt chooses the integer format: N (the default, and the module's:
 4-byte big-endian, readable everywhere), L (4-byte), J or Q (8-byte), the
