@@ -118,6 +118,15 @@ type Provider struct {
 	// providers of one file all have the same, set in one of them (a
 	// provider that sets none shares those of another on its file).
 	Backups *Backups
+	// ImportFrom is a file of the Perl module MMapDB, as
+	// Apache2::Translation::MMapDB writes them, that the database file
+	// follows: the daemon imports it, and imports it again whenever the
+	// Perl module commits a new version, replacing the database file's
+	// content. A relative ImportFrom is joined to Root; empty means none.
+	// Like Backups it belongs to the file: its providers all have it,
+	// set in one of them, and are all read-only, since the next import
+	// would undo a write.
+	ImportFrom string
 	// Line is the line the provider was declared on: its container's
 	// opening tag or its one-line directive.
 	Line int

@@ -131,7 +131,7 @@ func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
 // commentedExample matches the lines of default.conf that are commented
 // out examples of directives and parameters. Prose in default.conf does
 // not start with these names (the parameter list uses "#  - Name:").
-var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|FileName|Root|ImportFrom|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
 
 func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	src := bytes.Clone(defaultSource)
@@ -171,6 +171,8 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 		{FileName: "transdb-demo.mmdb", Root: data, Backups: backups},
 		{FileName: "transdb-demo.mmdb", Root: data, BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true, Backups: backups},
 		{FileName: "transdb-demo.mmdb", Root: data, BaseKey: "[qw/trans old/]", Keys: []string{"trans", "old"}, ReadOnly: true, Backups: backups},
+		{FileName: "perl-mirror.mmdb", Root: data, BaseKey: "[qw/trans db/]", Keys: []string{"trans", "db"}, ReadOnly: true,
+			ImportFrom: "/var/lib/apache2/translation.mmdb"},
 	}
 	for i, p := range cfg.Providers {
 		cfg.Providers[i].Line = 0

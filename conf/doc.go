@@ -48,8 +48,8 @@
 // # Providers
 //
 // A <TranslationProvider MMapDB> container takes the parameters FileName,
-// Root, ReadOnly, BaseKey, NoLock, BackupDir, BackupEvery and
-// BackupKeep, each at most once. The one-line form
+// Root, ReadOnly, BaseKey, NoLock, BackupDir, BackupEvery, BackupKeep
+// and ImportFrom, each at most once. The one-line form
 //
 //	TranslationProvider MMapDB filename=trans.mmdb basekey="[qw/trans db/]" readonly=1
 //
@@ -74,6 +74,15 @@
 // BackupDir. Backups belong to a file: a provider that sets none shares
 // those of another provider of its file, and two providers of one file
 // that set different ones are an error.
+//
+// ImportFrom PERLFILE makes the provider's file follow a file of the Perl
+// module MMapDB (PERLFILE, joined to Root when relative), as
+// Apache2::Translation::MMapDB writes them: transdbd imports it and
+// imports it again whenever the Perl module commits, each import
+// replacing the file's content. Like backups it belongs to the file: the
+// providers of the file share it, and all of them are read-only, since
+// the next import would undo a write; ReadOnly 0 on one of them is an
+// error, and so is a second ImportFrom of the file naming another file.
 //
 // Errors are reported as *ParseError values naming the file and line.
 package conf

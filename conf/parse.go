@@ -47,7 +47,9 @@ func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Co
 			ShutdownTimeout: DefaultShutdownTimeout,
 			Flush:           true,
 		},
-		seen: make(map[string]int),
+		seen:       make(map[string]int),
+		writable:   make(map[int]int),
+		importLine: make(map[int]int),
 	}
 	for _, ln := range logicalLines(string(src)) {
 		if err := p.line(ln); err != nil {
@@ -74,6 +76,12 @@ type parser struct {
 	cfg    *Config
 	seen   map[string]int // top-level directive, lower case -> line it was set on
 	open   *container     // the container being read, nil outside containers
+
+	// writable holds, by provider index, the line of a ReadOnly that
+	// made the provider writable, and importLine the line of its
+	// ImportFrom: a file that follows a Perl file has read-only
+	// providers only.
+	writable, importLine map[int]int
 }
 
 // container collects the parameters of one provider.
@@ -218,6 +226,9 @@ func (p *parser) addProvider(c *container) error {
 	if err := p.shareBackups(&pr); err != nil {
 		return err
 	}
+	if err := p.shareImport(&pr, c); err != nil {
+		return err
+	}
 	p.cfg.Providers = append(p.cfg.Providers, pr)
 	return nil
 }
@@ -301,6 +312,69 @@ func (p *parser) shareBackups(pr *Provider) error {
 			}
 		}
 	}
+	return nil
+}
+
+// shareImport gives the providers of one database file the same
+// ImportFrom, as shareBackups does with backups, and makes them all
+// read-only: every import replaces the file's content, so a write
+// through any of them would be undone by the next one. A provider that
+// sets ReadOnly 0 on such a file is an error, and so are two ImportFrom
+// of one file that name different Perl files. A relative ImportFrom is
+// joined to Root.
+func (p *parser) shareImport(pr *Provider, c *container) error {
+	idx := len(p.cfg.Providers)
+	if line, ok := c.seen["readonly"]; ok && !pr.ReadOnly {
+		p.writable[idx] = line
+	}
+	path := pr.absPath()
+	if pr.ImportFrom != "" {
+		line := c.seen["importfrom"]
+		if pr.Root != "" && !filepath.IsAbs(pr.ImportFrom) {
+			pr.ImportFrom = filepath.Join(pr.Root, pr.ImportFrom)
+		}
+		pr.ImportFrom = filepath.Clean(pr.ImportFrom)
+		if absPath(pr.ImportFrom) == path {
+			return p.errorf(line, "ImportFrom %s is the database file itself: name the Perl MMapDB file to follow", pr.ImportFrom)
+		}
+		p.importLine[idx] = line
+	}
+	for i, q := range p.cfg.Providers {
+		if q.absPath() != path || q.ImportFrom == "" {
+			continue
+		}
+		if pr.ImportFrom == "" {
+			pr.ImportFrom = q.ImportFrom
+			p.importLine[idx] = p.importLine[i]
+		} else if absPath(q.ImportFrom) != absPath(pr.ImportFrom) {
+			return p.errorf(p.importLine[idx], "%s follows ImportFrom %s (line %d) already: the providers of a file share its ImportFrom, set it once",
+				path, q.ImportFrom, p.importLine[i])
+		}
+		break
+	}
+	if pr.ImportFrom == "" {
+		return nil
+	}
+	readOnly := func(i int) error {
+		if line, ok := p.writable[i]; ok {
+			return p.errorf(line, "ReadOnly 0, but %s follows ImportFrom %s (line %d), whose next import would undo every write: its providers are read-only",
+				path, pr.ImportFrom, p.importLine[idx])
+		}
+		return nil
+	}
+	for i := range p.cfg.Providers {
+		if q := &p.cfg.Providers[i]; q.absPath() == path {
+			if err := readOnly(i); err != nil {
+				return err
+			}
+			q.ImportFrom, q.ReadOnly = pr.ImportFrom, true
+			p.importLine[i] = p.importLine[idx]
+		}
+	}
+	if err := readOnly(idx); err != nil {
+		return err
+	}
+	pr.ReadOnly = true
 	return nil
 }
 
@@ -568,6 +642,13 @@ var parameters = map[string]parameter{
 	"nolock": {name: "NoLock", set: func(p *Provider, v string) (err error) {
 		p.NoLock, err = parseBool("NoLock", v)
 		return err
+	}},
+	"importfrom": {name: "ImportFrom", set: func(p *Provider, v string) error {
+		if v == "" {
+			return errors.New("empty ImportFrom")
+		}
+		p.ImportFrom = v
+		return nil
 	}},
 	"backupdir": {name: "BackupDir", set: func(p *Provider, v string) error {
 		if v == "" {

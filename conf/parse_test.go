@@ -843,3 +843,76 @@ func showBackups(bs []*Backups) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+func TestImportFromIsSharedByTheFilesProvidersAndMakesThemReadOnly(t *testing.T) {
+	type got struct {
+		importFrom string
+		readOnly   bool
+	}
+	tests := []struct {
+		name, text string
+		want       []got
+	}{
+		{"one provider", "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\nImportFrom /perl/trans.mmdb\n</TranslationProvider>\n",
+			[]got{{"/perl/trans.mmdb", true}}},
+		{"relative to Root", "TranslationProvider MMapDB filename=t.mmdb root=/srv importfrom=perl/./trans.mmdb readonly=1",
+			[]got{{"/srv/perl/trans.mmdb", true}}},
+		{"set in the first, shared by the next", "TranslationProvider MMapDB filename=/srv/t.mmdb importfrom=/perl/trans.mmdb\n" +
+			"TranslationProvider MMapDB basekey=a\n" +
+			"TranslationProvider MMapDB filename=/srv/other.mmdb\n",
+			[]got{{"/perl/trans.mmdb", true}, {"/perl/trans.mmdb", true}, {"", false}}},
+		{"set in a later one", "TranslationProvider MMapDB filename=/srv/t.mmdb\n" +
+			"TranslationProvider MMapDB filename=/srv/other.mmdb\n" +
+			"TranslationProvider MMapDB filename=/srv/t.mmdb basekey=\"[qw/trans db/]\" importfrom=/perl/trans.mmdb\n",
+			[]got{{"/perl/trans.mmdb", true}, {"", false}, {"/perl/trans.mmdb", true}}},
+		{"set twice alike", "TranslationProvider MMapDB filename=/srv/t.mmdb importfrom=/perl/trans.mmdb\n" +
+			"TranslationProvider MMapDB basekey=a importfrom=/perl/../perl/trans.mmdb\n",
+			[]got{{"/perl/trans.mmdb", true}, {"/perl/trans.mmdb", true}}},
+	}
+	for _, tt := range tests {
+		cfg := mustParse(t, tt.text)
+		var have []got
+		for _, p := range cfg.Providers {
+			have = append(have, got{p.ImportFrom, p.ReadOnly})
+		}
+		if !reflect.DeepEqual(have, tt.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, have, tt.want)
+		}
+	}
+}
+
+func TestImportFromErrorsNameFileAndLine(t *testing.T) {
+	const open, close = "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\n", "</TranslationProvider>\n"
+	tests := []struct {
+		name, text, want string
+	}{
+		{"writable", open + "ReadOnly 0\nImportFrom /perl/trans.mmdb\n" + close,
+			"trans.conf:3: ReadOnly 0, but /srv/t.mmdb follows ImportFrom /perl/trans.mmdb (line 4), whose next import would undo every write: its providers are read-only"},
+		{"an earlier provider writable", "TranslationProvider MMapDB filename=/srv/t.mmdb readonly=0\n" +
+			"TranslationProvider MMapDB filename=/srv/t.mmdb basekey=a importfrom=/perl/trans.mmdb\n",
+			"trans.conf:1: ReadOnly 0, but /srv/t.mmdb follows ImportFrom /perl/trans.mmdb (line 2), whose next import would undo every write: its providers are read-only"},
+		{"a later provider writable", open + "ImportFrom /perl/trans.mmdb\n" + close +
+			"<TranslationProvider MMapDB>\nBaseKey a\nReadOnly off\n" + close,
+			"trans.conf:7: ReadOnly 0, but /srv/t.mmdb follows ImportFrom /perl/trans.mmdb (line 3), whose next import would undo every write: its providers are read-only"},
+		{"two Perl files", open + "ImportFrom /perl/a.mmdb\n" + close +
+			"TranslationProvider MMapDB basekey=a importfrom=/perl/b.mmdb\n",
+			"trans.conf:5: /srv/t.mmdb follows ImportFrom /perl/a.mmdb (line 3) already: the providers of a file share its ImportFrom, set it once"},
+		{"itself", open + "ImportFrom /srv/./t.mmdb\n" + close,
+			"trans.conf:3: ImportFrom /srv/t.mmdb is the database file itself: name the Perl MMapDB file to follow"},
+		{"empty", open + "ImportFrom ${EMPTY}\n" + close,
+			"trans.conf:3: empty ImportFrom"},
+		{"duplicate", open + "ImportFrom /a\nImportFrom /b\n" + close,
+			"trans.conf:4: duplicate parameter ImportFrom (first set on line 3)"},
+		{"as a directive", "ImportFrom /perl/trans.mmdb" + minimalProvider,
+			`trans.conf:1: unknown directive "ImportFrom": ImportFrom belongs inside <TranslationProvider MMapDB>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tt.text), "trans.conf", lookupTestEnv)
+			var pe *ParseError
+			if !errors.As(err, &pe) || err.Error() != tt.want {
+				t.Errorf("error\n got %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}

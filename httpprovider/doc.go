@@ -33,7 +33,9 @@
 // /metrics has the Prometheus metrics: requests and their latency by
 // endpoint and status, and per database file and provider the
 // generation, size, records, lookups, commits, reloads, the results
-// of the verification and the automatic backups.
+// of the verification, the automatic backups and the imports of a file
+// that follows a Perl MMapDB file (Options.ImportFrom, which also keeps
+// /readyz at 503 until the first import).
 //
 // Each lookup works on one version of the database from start to end,
 // and the header X-Transdb-Generation (HeaderGeneration), which every

@@ -117,7 +117,8 @@ type dbCollector struct{ s *Server }
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descStored,
 		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups,
-		descVerifyFailures, descVerified, descVerifyFailed, descBackups, descBackupFailures, descBackupAge} {
+		descVerifyFailures, descVerified, descVerifyFailed, descBackups, descBackupFailures, descBackupAge,
+		descImports, descImportFailures, descImportFailing, descImportAge} {
 		ch <- d
 	}
 }
@@ -142,6 +143,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready, file)
 			c.backups(ch, pr.file)
+			c.imports(ch, pr.file)
 		}
 		if err != nil {
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"transdb/perlmmapdb"
 	"transdb/translation"
 )
 
@@ -248,6 +249,11 @@ func (s *Server) handleHealthz(x *exchange) error {
 // (this one goes on answering them).
 func (s *Server) handleReadyz(x *exchange) error {
 	x.Header().Set("Cache-Control", "no-store")
+	for _, f := range s.files {
+		if msg := importReadiness(f); msg != "" {
+			return errorf(http.StatusServiceUnavailable, "%s", msg)
+		}
+	}
 	for _, pr := range s.providers {
 		snap, err := pr.p.Snapshot()
 		if err != nil {
@@ -264,7 +270,12 @@ func (s *Server) handleReadyz(x *exchange) error {
 		if err != nil {
 			return errorf(http.StatusServiceUnavailable, "not ready: %s: %s", f.path, err)
 		}
-		files = append(files, fileReadiness{f.path, snap.Generation(), s.verificationOf(f, snap)})
+		r := fileReadiness{file: f.path, generation: snap.Generation(), verification: s.verificationOf(f, snap)}
+		if f.follower != nil {
+			st := f.follower.Status()
+			r.imports = &st
+		}
+		files = append(files, r)
 		snap.Release()
 		if r := &files[len(files)-1]; failed == nil && r.state == "failed" {
 			failed = r
@@ -294,6 +305,7 @@ type fileReadiness struct {
 	file       string
 	generation uint64 // of the version served
 	verification
+	imports *perlmmapdb.FollowStatus // of a file that follows a Perl file, else nil
 }
 
 // readiness writes the files of a /readyz body.
@@ -313,6 +325,9 @@ func (j *jsonWriter) readiness(files []fileReadiness) {
 		if f.err != nil {
 			j.raw(`,"verify_error":`)
 			j.str(f.err.Error())
+		}
+		if f.imports != nil {
+			j.importFields(f.imports)
 		}
 		j.raw("}")
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 	"transdb/engine"
 
+	"transdb/perlmmapdb"
 	"transdb/translation"
 )
 
@@ -128,6 +129,25 @@ type Options struct {
 	// under way and takes the one that Every holds back.
 	Backups map[string]Backups
 
+	// ImportFrom makes database files follow files of the Perl module
+	// MMapDB, keyed by the database file (the providers' Path): the
+	// server imports the Perl file at once (perlmmapdb.Follow), and
+	// again whenever the Perl module commits a new version, each import
+	// one transaction that replaces the whole content of the file, IDs
+	// included; lookups are answered from the previous version
+	// meanwhile. Every provider of such a file must be read-only, as the
+	// next import would undo its writes. /readyz is 503 for the file
+	// until the first import has been committed, and then reports the
+	// imports and the failure of the last one, if it failed; so does
+	// /metrics. Failures are logged; the file keeps the version imported
+	// last. Imports run no OnChange command and write no journal.
+	ImportFrom map[string]Import
+
+	// ImportInterval is how often the Perl files of ImportFrom are
+	// compared with the versions imported last; 0 means
+	// perlmmapdb.DefaultFollowInterval. A daemon passes CheckInterval.
+	ImportInterval time.Duration
+
 	// Logger receives the server's own messages: failures of log files,
 	// of OnChange commands, of the verification of a database version, of
 	// backups and of requests that fail on the server's side. nil means
@@ -176,7 +196,8 @@ type dbFile struct {
 	provider *provider // the first on the file
 	journal  *logFile
 	verified verifyState
-	backups  *backupper // nil without backups
+	backups  *backupper           // nil without backups
+	follower *perlmmapdb.Follower // nil unless the file follows a Perl file
 }
 
 // New returns a Server for the providers of opts and starts them: it
@@ -233,6 +254,9 @@ func New(opts Options) (*Server, error) {
 	if err := checkBackups(opts.Backups, files); err != nil {
 		return nil, err
 	}
+	if err := checkImports(opts.ImportFrom, files, s.providers); err != nil {
+		return nil, err
+	}
 	if opts.AccessLog != "" {
 		if fi, err := os.Stat(opts.AccessLog); err != nil {
 			return nil, fmt.Errorf("httpprovider: access log: %w", err)
@@ -259,6 +283,7 @@ func New(opts Options) (*Server, error) {
 		s.onChange = &commandRunner{command: opts.OnChange, log: s.log}
 	}
 	s.startBackups(opts)
+	s.startImports(opts)
 	s.metrics = newMetrics(s)
 	s.routes()
 	if opts.VerifyInterval >= 0 {
@@ -354,7 +379,8 @@ func (s *Server) logs() []*logFile {
 // each maps the newest version of its file now instead of within its
 // CheckInterval, and a read-only provider whose file has appeared starts
 // serving it; a new version is verified without waiting for
-// VerifyInterval. Failures are logged. A daemon calls it on SIGHUP.
+// VerifyInterval, and the Perl files of ImportFrom are looked at now.
+// Failures are logged. A daemon calls it on SIGHUP.
 func (s *Server) Recheck() {
 	for _, pr := range s.providers {
 		if err := pr.p.Start(); err != nil {
@@ -364,15 +390,26 @@ func (s *Server) Recheck() {
 	if s.verifier != nil {
 		s.verifier.check()
 	}
+	for _, f := range s.files {
+		if f.follower != nil {
+			f.follower.Check()
+		}
+	}
 }
 
-// Close flushes and closes the access log and the journals, waits for
+// Close stops following the Perl files of ImportFrom, after an import in
+// progress, flushes and closes the access log and the journals, waits for
 // running OnChange commands and backups, takes the backups that
 // Backups.Every holds back, and stops the verification; commits after
 // Close run no command and start no backup. It does not stop the
 // providers. Call it after the http.Server has shut down, when no
 // request is served any more: lines of later requests are dropped.
 func (s *Server) Close() error {
+	for _, f := range s.files {
+		if f.follower != nil {
+			f.follower.Close()
+		}
+	}
 	if s.verifier != nil {
 		s.verifier.close()
 	}

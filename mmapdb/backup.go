@@ -198,7 +198,7 @@ func (db *DB) Restore(path string) error {
 			return err
 		}
 		h.generation = t.base.Generation() + 1
-		h.nextID = max(src.h.nextID, t.base.nextID())
+		h.nextID = max(src.h.nextID, t.base.NextID())
 		h.records, h.root, h.ids = src.h.records, src.h.root, src.h.ids
 		return b.seal(h)
 	})

@@ -71,7 +71,7 @@ func TestCommitMergesCopiedAndNewIDs(t *testing.T) {
 	defer s.Release()
 	var prev uint64
 	n := 0
-	for r, err := range s.byIDOrder() {
+	for r, err := range s.IDOrder() {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -177,8 +177,8 @@ func checkCrashGeneration(path string) (int, error) {
 	if s.Superseded() {
 		return g, fmt.Errorf("generation %d at the path has its valid flag cleared", g)
 	}
-	if want := uint64(g)*crashPerGen + 1; s.nextID() != want {
-		return g, fmt.Errorf("generation %d: next id %d, want %d", g, s.nextID(), want)
+	if want := uint64(g)*crashPerGen + 1; s.NextID() != want {
+		return g, fmt.Errorf("generation %d: next id %d, want %d", g, s.NextID(), want)
 	}
 	want := crashCount(g)
 	if s.Len() != uint64(want) {

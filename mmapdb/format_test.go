@@ -272,7 +272,7 @@ func walkEverything(s *Snapshot) {
 			break
 		}
 	}
-	for _, err := range s.byIDOrder() {
+	for _, err := range s.IDOrder() {
 		if err != nil {
 			break
 		}

@@ -51,6 +51,11 @@ func (t *Txn) baseRecord(id uint64) (Record, bool, error) {
 
 // used reports whether an ID is taken in the new version.
 func (t *Txn) used(id uint64) bool {
+	// Above every ID inserted and every ID of the base: free, without a
+	// search. Copies and loads insert in ascending ID order.
+	if t.insInOrder && (len(t.ins) == 0 || id > t.ins[len(t.ins)-1].id) && (t.cleared || id > t.baseMaxID) {
+		return false
+	}
 	if t.pending(id) != nil {
 		return true
 	}

@@ -160,16 +160,12 @@ func (t *Txn) liveInLeaf(l Leaf) (bool, error) {
 }
 
 // add records an insert into a leaf from leafFor; the caller has checked
-// the ID.
+// the ID and copied sort and data where they must be.
 func (t *Txn) add(n *pnode, keys []string, sort, data []byte, id uint64) {
 	if len(t.chunk) == cap(t.chunk) {
 		t.chunk = make([]prec, 0, 1024)
 	}
-	t.chunk = append(t.chunk, prec{
-		sort: t.copyBytes(sort),
-		data: t.copyBytes(data),
-		id:   id,
-	})
+	t.chunk = append(t.chunk, prec{sort: sort, data: data, id: id})
 	p := &t.chunk[len(t.chunk)-1]
 	if len(n.recs) > 0 {
 		p.keys = n.recs[0].keys // one key path per leaf

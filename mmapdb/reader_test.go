@@ -88,7 +88,7 @@ func TestIterationOrders(t *testing.T) {
 			t.Fatalf("All() = %q\nwant %q", got, want)
 		}
 		var ids []uint64
-		for r, err := range s.byIDOrder() {
+		for r, err := range s.IDOrder() {
 			if err != nil {
 				t.Fatal(err)
 			}

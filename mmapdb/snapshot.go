@@ -78,8 +78,9 @@ func (s *Snapshot) Generation() uint64 { return s.header().generation }
 // Len returns the number of data records.
 func (s *Snapshot) Len() uint64 { return s.header().records }
 
-// nextID returns the ID the next insert will try first.
-func (s *Snapshot) nextID() uint64 { return s.header().nextID }
+// NextID returns the ID the next Insert of a transaction on this version
+// tries first (see Txn.Insert for the allocation).
+func (s *Snapshot) NextID() uint64 { return s.header().nextID }
 
 // Size returns the file size in bytes.
 func (s *Snapshot) Size() int64 { return int64(s.header().length) }
@@ -248,9 +249,11 @@ func walkIndex(ix Index, leafFn func(Leaf) bool, errFn func(error)) bool {
 	return true
 }
 
-// byIDOrder iterates over every record in ascending ID order, through the
-// ID index.
-func (s *Snapshot) byIDOrder() iter.Seq2[Record, error] {
+// IDOrder iterates over every record in ascending ID order, through the
+// ID index: one read of the index entry and one of the record per step,
+// no allocation. Records alias the mapping as those of Lookup do. On a
+// corrupt structure it yields one error and stops.
+func (s *Snapshot) IDOrder() iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		ids, err := s.idIndex()
 		if err != nil {

@@ -142,7 +142,7 @@ func (t *Txn) pinBase() error {
 			continue
 		}
 		t.base, t.view, t.wf = s, borrow(s.v), wf
-		t.nextID = s.nextID()
+		t.nextID = s.NextID()
 		t.live = s.Len()
 		ids, err := s.idIndex()
 		if err != nil {
@@ -188,13 +188,26 @@ func (t *Txn) Insert(keys []string, sort, data []byte) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	t.add(leaf, keys, sort, data, id)
+	t.add(leaf, keys, t.copyBytes(sort), t.copyBytes(data), id)
 	return id, nil
 }
 
 // InsertID is Insert with a caller-chosen ID; it fails with ErrDuplicateID
 // when the ID is in use and with an error when it is 0 or above MaxID.
 func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
+	return t.insertID(id, keys, sort, data, true)
+}
+
+// InsertIDView is InsertID without copying sort and data: the
+// transaction keeps the slices themselves, which must not change until
+// the transaction ends. It is meant for copying from memory that outlives
+// the transaction anyway, such as the mapping of another database file,
+// without holding a second copy of the records on the heap.
+func (t *Txn) InsertIDView(id uint64, keys []string, sort, data []byte) error {
+	return t.insertID(id, keys, sort, data, false)
+}
+
+func (t *Txn) insertID(id uint64, keys []string, sort, data []byte, copy bool) error {
 	if t.done {
 		return ErrNoTxn
 	}
@@ -208,10 +221,29 @@ func (t *Txn) InsertID(id uint64, keys []string, sort, data []byte) error {
 	if err != nil {
 		return err
 	}
+	if copy {
+		sort, data = t.copyBytes(sort), t.copyBytes(data)
+	}
 	t.add(leaf, keys, sort, data, id)
 	if id >= t.nextID {
 		t.nextID = id + 1
 	}
+	return nil
+}
+
+// SetNextID sets the ID that the next Insert tries first, and that the
+// committed version records, as when copying a database whose allocator
+// stands past its highest ID. IDs in use are skipped as always, so any
+// value in 1..MaxID+1 is safe; 0 and larger values fail. A later InsertID
+// of an ID at or above it moves it on again.
+func (t *Txn) SetNextID(id uint64) error {
+	if t.done {
+		return ErrNoTxn
+	}
+	if maxID := t.db.opts.MaxID; id == 0 || id > maxID && id-1 != maxID {
+		return fmt.Errorf("mmapdb: next id %d outside 1..MaxID+1 (MaxID %d)", id, maxID)
+	}
+	t.nextID = id
 	return nil
 }
 

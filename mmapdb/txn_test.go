@@ -122,6 +122,75 @@ func TestInsertIDRefusesDuplicates(t *testing.T) {
 	}
 }
 
+func TestSetNextIDIsCommittedAndSkipsIDsInUse(t *testing.T) {
+	db, _ := openTemp(t, &Options{MaxID: 100})
+	update(t, db, func(tx *Txn) {
+		for _, id := range []uint64{3, 1} {
+			if err := tx.InsertID(id, []string{"k"}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, bad := range []uint64{0, 102, 1 << 40} {
+			if err := tx.SetNextID(bad); err == nil {
+				t.Errorf("SetNextID(%d) succeeded", bad)
+			}
+		}
+		if err := tx.SetNextID(50); err != nil {
+			t.Fatal(err)
+		}
+	})
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.NextID() != 50 {
+		t.Errorf("committed next id %d, want 50", s.NextID())
+	}
+	s.Release()
+	update(t, db, func(tx *Txn) {
+		if err := tx.SetNextID(101); err != nil {
+			t.Fatal(err)
+		}
+		// Past MaxID: the lowest free ID, skipping 1 and 3.
+		if id := mustInsert(t, tx, "k", "", ""); id != 2 {
+			t.Errorf("id after SetNextID(MaxID+1) = %d, want 2", id)
+		}
+		if err := tx.SetNextID(3); err != nil {
+			t.Fatal(err)
+		}
+		if id := mustInsert(t, tx, "k", "", ""); id != 4 {
+			t.Errorf("id after SetNextID(3) = %d, want 4 (3 is in use)", id)
+		}
+	})
+}
+
+func TestInsertIDViewKeepsTheCallersBytesUntilCommit(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	sort, data := []byte("s"), []byte("viewed")
+	update(t, db, func(tx *Txn) {
+		if err := tx.InsertIDView(5, []string{"k"}, sort, data); err != nil {
+			t.Fatal(err)
+		}
+		r, found, err := tx.Get(5)
+		if err != nil || !found || &r.Data[0] != &data[0] {
+			t.Errorf("Get of a viewed record: %q %v %v, want the caller's bytes", r.Data, found, err)
+		}
+		if err := tx.InsertIDView(5, []string{"k"}, sort, data); !errors.Is(err, ErrDuplicateID) {
+			t.Errorf("InsertIDView of a pending id: %v, want ErrDuplicateID", err)
+		}
+	})
+	data[0] = 'X' // after the commit: the file holds its own copy
+	s, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	r, found, err := s.ByID(5)
+	if err != nil || !found || string(r.Data) != "viewed" || s.NextID() != 6 {
+		t.Errorf("committed %q %v %v, next id %d", r.Data, found, err, s.NextID())
+	}
+}
+
 func TestMixingRecordsAndSubIndicesFails(t *testing.T) {
 	cases := []struct {
 		name          string

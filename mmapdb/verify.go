@@ -133,7 +133,7 @@ func verifyVersionWith(v *version, progress func(done, total uint64), pause func
 	if uint64(ids.n) != h.records {
 		return corruptf("id index has %d entries, header says %d records", ids.n, h.records)
 	}
-	slices.SortFunc(w.ids, cmpIDEntry)
+	sortIDs(w.ids)
 	for i := range ids.n {
 		id := ids.id(i)
 		if i > 0 && id <= ids.id(i-1) {

@@ -13,12 +13,15 @@
 //	transdbd fetch   -db FILE [-basekey ...] [-notes] KEY URI
 //	transdbd resolve -db FILE [-basekey ...] KEY URI
 //	transdbd dump    -db FILE [-basekey ...] [-format text|file|jsonl]
+//	transdbd dump    -db FILE -raw
 //	transdbd load    -db FILE [-basekey ...] [-format ...] [-clear] [-generation G] INPUT|-
 //	transdbd diff    -db FILE [-basekey ...] [-format ...] OTHER [-key K] [-uri U]
 //	transdbd backup  -db FILE [PATH]
 //	transdbd backups -db FILE -dir DIR
 //	transdbd restore -db FILE PATH
 //	transdbd verify  -db FILE
+//	transdbd import  -db FILE PERLFILE
+//	transdbd export  -db FILE [-intfmt N|L|J|Q] OUT
 //	transdbd stats   -db FILE [-basekey ...]
 //
 // Without -basekey a command works on the table at the top of the file,
@@ -77,6 +80,8 @@ var commands = []command{
 	{"backups", "list the automatic backups of a database file", runBackups},
 	{"restore", "put a backup in place, as a new version", runRestore},
 	{"verify", "check a database file completely", runVerify},
+	{"import", "replace a database file's content with a Perl MMapDB file's", runImport},
+	{"export", "write a database file as a Perl MMapDB file", runExport},
 	{"stats", "print the numbers of a table", runStats},
 }
 

@@ -50,6 +50,11 @@ the database files.
 
 A writable provider whose database file is missing creates it; a read-only
 one starts without it, answers 503 until it appears and then serves it.
+A provider with ImportFrom PERLFILE serves a file that follows PERLFILE, a
+database of the Perl module MMapDB: the daemon imports it at start and
+again within CheckInterval whenever the Perl module commits, answering
+from the previous version meanwhile; /readyz is 503 until the first
+import.
 Errors in FILE are reported with its name and the line, and exit 1.
 
 It logs to standard error, starting with the address it listens on
@@ -119,6 +124,10 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	for path, b := range backups {
 		logger.Info("backups", "file", path, "dir", b.Dir, "every", b.Every.String())
 	}
+	imports := fileImports(cfg, providers)
+	for path, imp := range imports {
+		logger.Info("import", "file", path, "from", imp.From)
+	}
 	// New starts the providers: a writable one creates its missing file,
 	// a read-only one may wait for its file.
 	h, err := httpprovider.New(httpprovider.Options{
@@ -134,6 +143,8 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		Flush:          cfg.Flush,
 		OnChange:       cfg.OnChange,
 		Backups:        backups,
+		ImportFrom:     imports,
+		ImportInterval: cfg.CheckInterval,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -304,6 +315,19 @@ func fileBackups(cfg *conf.Config, providers []*translation.Provider) map[string
 		}
 	}
 	return backups
+}
+
+// fileImports returns the Perl files that the database files of cfg
+// follow, by the database file of providers, which newProviders made
+// from cfg.
+func fileImports(cfg *conf.Config, providers []*translation.Provider) map[string]httpprovider.Import {
+	imports := map[string]httpprovider.Import{}
+	for i, cp := range cfg.Providers {
+		if cp.ImportFrom != "" {
+			imports[providers[i].Path()] = httpprovider.Import{From: cp.ImportFrom, NoLock: cp.NoLock}
+		}
+	}
+	return imports
 }
 
 // stopProviders stops the providers, logging what fails.

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 
 	"transdb/mmapdb"
+	"transdb/perlmmapdb"
 	"transdb/translation"
 )
 
@@ -26,18 +28,45 @@ func (c *cli) formatFlag(of string) *translation.Format {
 }
 
 func runDump(e *env, args []string) int {
-	c := newCLI(e, "dump", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl]", `
+	c := newCLI(e, "dump", "-db FILE|-config FILE [-basekey ...] [-format text|file|jsonl] | -raw", `
 Writes the table of the newest version of FILE to standard output, ordered
 by key, uri, block and order; a base key under which FILE has no table is
 an error. The text format (the default) and jsonl keep
 everything, so "transdbd load" takes their output back unchanged; the file
 format is that of Apache2::Translation::File and has no notes. The text and
 file formats start with "# transdb dump generation=G records=N": load such a
-dump with -generation G to refuse it when the database has moved on.`)
+dump with -generation G to refuse it when the database has moved on.
+
+-raw writes instead every record stored in FILE, of every base key, in
+ascending ID order, one JSON object a line with the lower-case hex of its
+bytes:
+
+  {"id":1,"keys":["7472616e73","6462",...],"sort":"0000000000000000","data":"..."}
+
+the lines of the .expect.jsonl files that show what the Perl module MMapDB
+reads from a file: after "transdbd import", the lines of the Perl file.`)
 	f := c.tableFlags()
 	format := c.formatFlag("of the output")
+	raw := c.fs.Bool("raw", false, "write every stored record, of every base key, as hex JSON lines in ID order")
+	c.checks = append(c.checks, func() error {
+		if !*raw {
+			return nil
+		}
+		formatSet := false
+		c.fs.Visit(func(fl *flag.Flag) { formatSet = formatSet || fl.Name == "format" })
+		switch {
+		case formatSet:
+			return errors.New("-raw and -format exclude each other")
+		case f.baseKey.set && f.config == "":
+			return errors.New("-raw dumps the whole file, every base key: -basekey needs -config")
+		}
+		return nil
+	})
 	if _, code, ok := c.parse(args, 0, 0); !ok {
 		return code
+	}
+	if *raw {
+		return dumpRaw(c, f)
 	}
 	p, _, err := f.openTable(false)
 	if err != nil {
@@ -108,6 +137,27 @@ On success it prints the number of records loaded and the new generation.`)
 		return c.fail(err)
 	}
 	fmt.Fprintf(e.stdout, "loaded records=%d generation=%d\n", n, gen)
+	return exitOK
+}
+
+// dumpRaw writes every record of the file the flags name, as dump -raw.
+func dumpRaw(c *cli, f *dbFlags) int {
+	path, err := f.file()
+	if err != nil {
+		return c.fail(err)
+	}
+	db, err := openDB(path, true)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer db.Close()
+	err = db.View(func(s *mmapdb.Snapshot) error {
+		_, err := perlmmapdb.WriteRaw(c.e.stdout, s)
+		return err
+	})
+	if err != nil {
+		return c.fail(err)
+	}
 	return exitOK
 }
 

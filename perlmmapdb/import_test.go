@@ -1,0 +1,109 @@
+package perlmmapdb
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"transdb/internal/perlsamples"
+	"transdb/mmapdb"
+)
+
+func TestEverySampleImportsToItsExpectation(t *testing.T) {
+	for _, s := range perlsamples.All(t) {
+		t.Run(s.Name, func(t *testing.T) {
+			db := openDB(t)
+			res, err := Import(db, sampleFile(t, s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Records != s.Expect.Records || res.NextID != s.Expect.NextID || res.Generation != 1 {
+				t.Errorf("imported %+v, want %d records, next ID %d, generation 1", res, s.Expect.Records, s.Expect.NextID)
+			}
+			if got := rawDump(t, db); got != s.Expect.Body() {
+				t.Errorf("raw dump after import:\n%s\nwant:\n%s", got, s.Expect.Body())
+			}
+			err = db.View(func(snap *mmapdb.Snapshot) error {
+				if snap.NextID() != s.Expect.NextID {
+					t.Errorf("next ID %d, want %d", snap.NextID(), s.Expect.NextID)
+				}
+				return snap.Verify(nil)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestImportReplacesEverythingAndCountsOneGeneration(t *testing.T) {
+	db := openDB(t)
+	err := db.Update(func(tx *mmapdb.Txn) error {
+		_, err := tx.Insert([]string{"other", "table"}, nil, []byte("goes away"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := perlsamples.Get(t, "t005-gen2")
+	f := sampleFile(t, s)
+	for want := uint64(2); want <= 3; want++ {
+		res, err := Import(db, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Generation != want {
+			t.Errorf("import made generation %d, want %d", res.Generation, want)
+		}
+		if got := rawDump(t, db); got != s.Expect.Body() {
+			t.Errorf("after import %d:\n%s\nwant only the Perl records:\n%s", want, got, s.Expect.Body())
+		}
+	}
+}
+
+func TestImportRefusesASupersededFileAndKeepsTheDatabase(t *testing.T) {
+	db := openDB(t)
+	good := perlsamples.Get(t, "t005-N")
+	if _, err := Import(db, sampleFile(t, good)); err != nil {
+		t.Fatal(err)
+	}
+	s := perlsamples.Get(t, "t005-gen2.superseded")
+	path := filepath.Join(t.TempDir(), "perl.mmdb")
+	if err := os.WriteFile(path, readable(t, s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	supersede(t, path)
+	if _, err := Import(db, f); !errors.Is(err, ErrSuperseded) {
+		t.Errorf("import of a superseded file: %v, want ErrSuperseded", err)
+	}
+	if got := rawDump(t, db); got != good.Expect.Body() {
+		t.Error("a refused import changed the database")
+	}
+}
+
+func TestImportRefusesACorruptFileAndKeepsTheDatabase(t *testing.T) {
+	db := openDB(t)
+	good := perlsamples.Get(t, "t005-N")
+	if _, err := Import(db, sampleFile(t, good)); err != nil {
+		t.Fatal(err)
+	}
+	b := readable(t, perlsamples.Get(t, "example"))
+	b[len(b)-200] ^= 0x40 // inside the string table: a length or a flag
+	b[0x30] ^= 0x01       // inside the first record
+	f, err := NewFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(db, f); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("import of a damaged file: %v, want ErrCorrupt", err)
+	}
+	if got := rawDump(t, db); got != good.Expect.Body() {
+		t.Error("a refused import changed the database")
+	}
+}
