@@ -97,7 +97,7 @@
 // POST /v1/txn applies a list of operations in one transaction, all or
 // nothing:
 //
-//	{"basekey": ["trans", "db"], "ops": [
+//	{"basekey": ["trans", "db"], "generation": 7, "ops": [
 //		{"op": "insert", "key": "front", "uri": "/", "block": 0, "order": 0, "action": "...", "note": "..."},
 //		{"op": "update", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}, "new": {... as insert ...}},
 //		{"op": "delete", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}},
@@ -112,7 +112,11 @@
 // match the stored one is 409. Nothing is committed then. The answer
 // is {"generation": G, "results": [...]}, one result per op:
 // {"id": N} with the new record's id for insert and update, {"deleted":
-// N} with the number of records deleted for delete (1) and clear.
+// N} with the number of records deleted for delete (1) and clear. An
+// optional "generation": G in the body makes the txn optimistic: it is
+// refused with 409 when the database is no longer at generation G (a
+// commit came in between since the client read it), and the 409's
+// X-Transdb-Generation is the current generation.
 //
 // POST /v1/load?format=text|file|jsonl[&clear=1][&generation=G] inserts
 // the table in the body in one transaction, after deleting the table
