@@ -24,7 +24,14 @@
 // /v1/dump[?format=text|file|jsonl] the table in a text format of package
 // translation, streamed, GET /v1/snapshot the database file itself, with
 // an ETag ("GENERATION-CHECKSUM") that If-None-Match turns into 304 Not
-// Modified, and GET /v1/stats the numbers of WriteStats. GET /healthz is
+// Modified, and GET /v1/stats the numbers of WriteStats. For editors of
+// the tables, such as the admin page: GET /v1/providers lists the tables
+// served and whether writes are enabled, GET /v1/lists the (key, uri)
+// pairs of a table a page at a time (by key, key regular expression and
+// section, from a pair on), GET /v1/check the rows the engine cannot
+// evaluate (of the table, a key or a list) and GET /v1/journal the
+// recent journal lines (of the table, a key or a list), newest first,
+// read from the end of the journal. GET /healthz is
 // 200 while the process serves; GET /readyz is 200 when every provider
 // has a database mapped and 503 otherwise, for instance while the file
 // of a read-only provider does not exist yet (its lookups are 503 then
