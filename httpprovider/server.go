@@ -16,8 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"transdb/admin"
 	"transdb/engine"
-
 	"transdb/translation"
 )
 
@@ -128,6 +128,13 @@ type Options struct {
 	// under way and takes the one that Every holds back.
 	Backups map[string]Backups
 
+	// Admin serves the admin page (package admin) at /admin/: an editor
+	// of the tables in the browser, which works through this API. It
+	// writes only with the AdminToken its user enters, so it opens no
+	// access of its own; leave it off where nobody edits tables in a
+	// browser.
+	Admin bool
+
 	// Logger receives the server's own messages: failures of log files,
 	// of OnChange commands, of the verification of a database version, of
 	// backups and of requests that fail on the server's side. nil means
@@ -159,6 +166,7 @@ type Server struct {
 	onChange       *commandRunner
 	metrics        *metrics
 	verifier       *verifier // nil when verification is off
+	admin          bool
 }
 
 // provider is one configured translation table.
@@ -198,6 +206,7 @@ func New(opts Options) (*Server, error) {
 		maxBody:        opts.MaxBodySize,
 		flush:          opts.Flush,
 		log:            opts.Logger,
+		admin:          opts.Admin,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodySize
@@ -450,6 +459,13 @@ func (s *Server) routes() {
 	handle(http.MethodPost, "/v1/txn", s.handleTxn, "basekey")
 	handle(http.MethodPost, "/v1/load", s.handleLoad, "basekey", "format", "clear", "empty", "generation")
 	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
+	if s.admin {
+		page := admin.Handler()
+		handle(http.MethodGet, admin.Prefix, func(x *exchange) error {
+			page.ServeHTTP(x, x.r)
+			return nil
+		})
+	}
 	for _, path := range paths {
 		allow := strings.Join(allowed[path], ", ")
 		s.mux.Handle(path, &route{s: s, endpoint: path, serve: func(x *exchange) error {
