@@ -134,6 +134,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		Flush:          cfg.Flush,
 		OnChange:       cfg.OnChange,
 		Backups:        backups,
+		Admin:          cfg.Admin,
 		Logger:         logger,
 	})
 	if err != nil {
