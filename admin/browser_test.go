@@ -122,6 +122,32 @@ type pageOptions struct {
 	noToken  bool   // no AdminToken: writes are disabled
 	table    string // the table in the text format; default the example table
 	extra    []translation.Record
+	// other, when set, is the table of a second provider on the same
+	// file, under the base key "other".
+	other []translation.Record
+}
+
+// insert inserts records through a new provider on path with the base key.
+func insert(t *testing.T, path string, recs []translation.Record, baseKey ...string) {
+	t.Helper()
+	w, err := translation.New(translation.Options{FileName: path, BaseKey: baseKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Update(func(tx *translation.Txn) error {
+		for _, r := range recs {
+			if _, err := tx.Insert(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // exampleTable is the example table of Apache2::Translation.
@@ -153,26 +179,27 @@ func openPage(t *testing.T, o pageOptions) *page {
 	if _, _, err := w.Load(strings.NewReader(table), translation.LoadOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(o.extra) > 0 {
-		if _, err := w.Update(func(tx *translation.Txn) error {
-			for _, r := range o.extra {
-				if _, err := tx.Insert(r); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	w.Stop()
+	if len(o.extra) > 0 {
+		insert(t, path, o.extra)
+	}
 	p, err := translation.New(translation.Options{FileName: path, ReadOnly: o.readOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Stop() })
+	providers := []*translation.Provider{p}
+	if o.other != nil {
+		insert(t, path, o.other, "other")
+		other, err := translation.New(translation.Options{FileName: path, BaseKey: []string{"other"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { other.Stop() })
+		providers = append(providers, other)
+	}
 	opts := httpprovider.Options{
-		Providers:      []*translation.Provider{p},
+		Providers:      providers,
 		AdminToken:     token,
 		TranslationKey: "front",
 		DocumentRoot:   "/var/www",

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"transdb/translation"
 )
 
 // row returns the CSS selector of the row of a stored record in an
@@ -342,5 +344,44 @@ func TestReadOnlyProviderShowsAReadOnlyPage(t *testing.T) {
 				t.Errorf("generation %d, want %d", g, gen)
 			}
 		})
+	}
+}
+
+func TestTablesOfSeveralProvidersAreEditedApart(t *testing.T) {
+	pg := openPage(t, pageOptions{other: []translation.Record{
+		{Key: "site", URI: "/", Action: "Proxy: 'http://site'.$URI"},
+	}})
+	pg.setToken(token)
+	if !pg.visible("#provider") {
+		t.Fatal("no choice of table with two providers")
+	}
+	pg.do(chromedp.SetValue(chromedp.CSS("#provider"), "1"),
+		evalVoid(`document.querySelector('#provider').dispatchEvent(new Event('change'))`))
+	pg.waitFor(`document.querySelectorAll('.lists li').length === 1`, "the other table")
+	ed := pg.openList("site", "/")
+	// A new action above, and a new block below it, by the keyboard.
+	pg.do(chromedp.Focus(chromedp.CSS(ed + " .action")))
+	pg.key(",", chromedp.ModifierCtrl)
+	pg.key("Do: $CTX{site}=1")
+	pg.key(">", chromedp.ModifierCtrl, chromedp.ModifierShift)
+	pg.key("Done")
+	pg.click(ed + ` button[data-op=save]`)
+	if msg := pg.confirmSave(ed); !strings.HasPrefix(msg, "Saved site /") {
+		t.Fatalf("message %q", msg)
+	}
+	var other struct{ Blocks []storedRow }
+	pg.getJSON("/v1/fetch?basekey=other&key=site&uri=/", &other)
+	// The action above joins the block; the block below follows it.
+	want := []string{"0.0 Do: $CTX{site}=1", "0.1 Proxy: 'http://site'.$URI", "1.0 Done"}
+	if got := summary(other.Blocks); !reflect.DeepEqual(got, want) {
+		t.Errorf("the other table has %q, want %q", got, want)
+	}
+	if rows := mustFetch(pg, "site", "/"); len(rows) != 0 {
+		t.Errorf("the first table got %q", summary(rows))
+	}
+	// Trying a request uses the chosen table too.
+	pg.tryRequest(map[string]string{"uri": "/x", "key": "site"})
+	if got := pg.text("#decision .outcome"); got != "proxy to http://site/x" {
+		t.Errorf("outcome %q", got)
 	}
 }

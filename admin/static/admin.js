@@ -393,8 +393,10 @@
       this.loadedEl.textContent = 'loaded from generation ' + generation;
     }
 
-    // render shows rows grouped by block.
+    // render shows rows grouped by block. Text areas the user resized
+    // keep their heights, row by row, as on the Perl page.
     render(blocks) {
+      const heights = $$('.row', this.blocksEl).map((r) => [$('.action', r).style.height, $('.note', r).style.height]);
       this.blocksEl.replaceChildren();
       let block = null;
       let last = null;
@@ -407,6 +409,11 @@
         }
         block.append(row);
       }
+      $$('.row', this.blocksEl).forEach((r, i) => {
+        if (i >= heights.length) return;
+        $('.action', r).style.height = heights[i][0];
+        $('.note', r).style.height = heights[i][1];
+      });
       this.setReadOnly(!writable());
       this.renumber();
     }
