@@ -53,3 +53,27 @@ func TestAdminPageIsServedOnlyWhenAsked(t *testing.T) {
 		t.Errorf("metrics lack the admin page:\n%s", m)
 	}
 }
+
+func TestCrossSiteRequestsCannotWrite(t *testing.T) {
+	s := serve(t, httpprovider.Options{
+		Providers:  []*translation.Provider{newProvider(t, dbPath(t), false)},
+		AdminToken: token,
+		Admin:      true,
+	})
+	// A page of another site cannot send the token: the preflight that a
+	// cross-origin request with an Authorization header needs is refused
+	// and grants nothing.
+	r := s.do(http.MethodOptions, "/v1/txn", nil, "Origin", "https://evil.example",
+		"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization, content-type")
+	if r.status/100 == 2 || r.header.Get("Access-Control-Allow-Origin") != "" || r.header.Get("Access-Control-Allow-Headers") != "" {
+		t.Errorf("preflight: %d %v", r.status, r.header)
+	}
+	// What it can send without one, a form or a simple request, carries
+	// no token: the browser keeps none in a cookie.
+	r = s.do(http.MethodPost, "/v1/txn", strings.NewReader(`{"ops":[{"op":"clear"}]}`),
+		"Origin", "https://evil.example", "Content-Type", "text/plain")
+	s.wantError(r, http.StatusUnauthorized)
+	if g, _ := s.p.Generation(); g != 0 {
+		t.Errorf("a cross-site request committed generation %d", g)
+	}
+}
