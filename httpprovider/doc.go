@@ -13,7 +13,9 @@
 //	http.ListenAndServe(addr, srv)
 //
 // A daemon calls Rotate and Recheck on SIGHUP, and Close after the
-// http.Server has shut down.
+// http.Server has shut down. With Options.Admin the server also serves
+// the admin page of package admin at /admin/, an editor of the tables
+// in the browser that works through the endpoints below.
 //
 // # Reading
 //
