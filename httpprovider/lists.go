@@ -3,8 +3,12 @@ package httpprovider
 import (
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+
+	"transdb/translation"
 )
 
 // The endpoints an editor of the tables browses with: the providers
@@ -151,40 +155,40 @@ func (s *Server) handleLists(x *exchange) error {
 		return err
 	}
 	defer snap.Release()
-	// The pairs of the key, or of every key; of the keys the filter
-	// matches, with a filter.
-	var pairs [][2]string
-	if filter == nil || hasKey {
-		if pairs, err = snap.ListKeysAndURIs(key); err != nil {
-			return err
-		}
-		if filter != nil && !filter.MatchString(key) {
-			pairs = nil
-		}
-	} else {
-		keys, err := snap.ListKeys()
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if filter.MatchString(k) {
-				kp, err := snap.ListKeysAndURIs(k)
-				if err != nil {
-					return err
-				}
-				pairs = append(pairs, kp...)
-			}
-		}
+	pairs, err := x.prov.lists.pairs(snap)
+	if err != nil {
+		return err
+	}
+	if hasKey {
+		// The pairs of the key, a run of the sorted pairs.
+		from := sort.Search(len(pairs), func(i int) bool { return pairs[i][0] >= key })
+		to := from + sort.Search(len(pairs)-from, func(i int) bool { return pairs[from+i][0] > key })
+		pairs = pairs[from:to]
+	}
+	start := 0
+	if hasAfterKey {
+		start = sort.Search(len(pairs), func(i int) bool {
+			p := pairs[i]
+			return p[0] > afterKey || p[0] == afterKey && p[1] > afterURI
+		})
 	}
 	var page [][2]string
 	total := 0
-	for _, p := range pairs {
+	matchedKey, matched := "", false // the filter's verdict on the last key
+	for i, p := range pairs {
 		if !inSection(p[1]) {
 			continue
 		}
+		if filter != nil {
+			if i == 0 || p[0] != matchedKey {
+				matchedKey, matched = p[0], filter.MatchString(p[0])
+			}
+			if !matched {
+				continue
+			}
+		}
 		total++
-		after := !hasAfterKey || p[0] > afterKey || p[0] == afterKey && p[1] > afterURI
-		if after && len(page) <= limit {
+		if i >= start && len(page) <= limit {
 			page = append(page, p)
 		}
 	}
@@ -209,4 +213,39 @@ func (s *Server) handleLists(x *exchange) error {
 		j.bool(more)
 		j.raw("}\n")
 	})
+}
+
+// A listCache holds the (key, uri) pairs of the newest version of a
+// provider's table, sorted, so that the pages of /v1/lists, and the
+// sections of one page load, walk the table once per version. It holds
+// copies of the keys and uris: it pins no mapping.
+type listCache struct {
+	mu   sync.Mutex
+	v    snapshotID
+	list [][2]string // nil until filled
+}
+
+// snapshotID tells versions of a file apart: the generation alone does
+// not when a file is replaced by other means than a commit.
+type snapshotID struct {
+	generation uint64
+	checksum   uint32
+	size       int64
+}
+
+// pairs returns the pairs of snap's version, from the cache when it
+// holds that version. The result must not be modified.
+func (c *listCache) pairs(snap *translation.Snapshot) ([][2]string, error) {
+	id := snapshotID{snap.Generation(), snap.Checksum(), snap.FileSize()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.list != nil && c.v == id {
+		return c.list, nil
+	}
+	pairs, err := snap.ListKeysAndURIs("")
+	if err != nil {
+		return nil, err
+	}
+	c.v, c.list = id, pairs
+	return pairs, nil
 }

@@ -156,6 +156,11 @@ func TestListsComeAPageAtATime(t *testing.T) {
 	if got := s.lists("after_key=front&after_uri=/b&limit=2").pairs(); !reflect.DeepEqual(got, []string{"front /static", "front :LOOKUPFILE:"}) {
 		t.Errorf("after front /b: %q", got)
 	}
+	// A commit is seen by the next page at once.
+	s.txn(`{"ops":[{"op":"insert","key":"front","uri":"/b","block":0,"order":0,"action":"Done"}]}`)
+	if got := s.lists("after_key=front&after_uri=/appl2&limit=1").pairs(); !reflect.DeepEqual(got, []string{"front /b"}) {
+		t.Errorf("after a commit: %q", got)
+	}
 }
 
 func TestListsRefuseMalformedParameters(t *testing.T) {

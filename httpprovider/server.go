@@ -176,6 +176,7 @@ type provider struct {
 	baseKey []string
 	name    string // FormatBaseKey(baseKey), for messages and metrics
 	file    *dbFile
+	lists   listCache // the (key, uri) pairs for /v1/lists
 }
 
 // dbFile is one database file: the providers on it share its journal.
