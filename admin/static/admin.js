@@ -201,7 +201,10 @@
       say('cannot list the block lists: ' + e.message, true);
       return;
     }
-    if (!more) ul.replaceChildren();
+    if (!more) {
+      ul.replaceChildren();
+      sec.last = null;
+    }
     for (const l of res.lists) ul.append(listItem(l.key, l.uri));
     if (res.lists.length) {
       const last = res.lists[res.lists.length - 1];
