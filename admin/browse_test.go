@@ -77,7 +77,7 @@ func TestBrowseShowsTheListsInFourSections(t *testing.T) {
 	if msg := pg.text("#filter-error"); !strings.Contains(msg, "regexp") || !strings.Contains(msg, "showing all keys") {
 		t.Errorf("filter error %q", msg)
 	}
-	pg.typeText("#filter", "\r")
+	pg.typeText("#filter", "\b\r")
 	pg.waitFor(`document.querySelector('#filter-error').hidden`, "the filter error to go")
 }
 
