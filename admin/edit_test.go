@@ -231,6 +231,10 @@ func TestSaveAgainstAChangedTableIsRefusedAndNothingIsLost(t *testing.T) {
 	if len(shown) != 1 || shown[0].Action != mine {
 		t.Fatalf("my change is gone from the editor: %+v", shown)
 	}
+	// The other writer replaced the record my row was: it is new now.
+	if !containsString(shown[0].Classes, "new") {
+		t.Errorf("the row is not marked new: %q", shown[0].Classes)
+	}
 	// Saving again shows what it replaces, then saves on top.
 	pg.click(ed + ` button[data-op=save]`)
 	diff = eval[[]string](pg, fmt.Sprintf(`Array.from(document.querySelectorAll(%s)).map((li) => li.textContent)`, jsString(ed+" .panel.changes .diff li:not(.same)")))

@@ -449,7 +449,8 @@
     }
 
     // renumber drops empty blocks, numbers the rows from their
-    // positions and marks the rows that differ from the base.
+    // positions and marks the rows that differ from the base, and those
+    // it does not have.
     renumber() {
       const base = new Map(this.base.map((r) => [String(r.id), r]));
       let bi = 0;
@@ -463,6 +464,8 @@
         rows.forEach((row, oi) => {
           $('.pos', row).textContent = bi + '.' + oi;
           const old = base.get(row.dataset.id);
+          // A row whose record another writer replaced is new now too.
+          row.classList.toggle('new', old === undefined);
           row.classList.toggle('changed', old !== undefined &&
             (old.block !== bi || old.order !== oi || old.action !== $('.action', row).value || old.note !== $('.note', row).value));
         });
