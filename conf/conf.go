@@ -56,6 +56,11 @@ type Config struct {
 	// or set to an empty value such as an unset ${VAR}) disables writes.
 	AdminToken string
 
+	// Admin serves the admin page, a browser editor of the tables, at
+	// /admin/. Default false. The page writes with AdminToken; without
+	// one it only browses.
+	Admin bool
+
 	// MaxBodySize limits every request body, in bytes. Zero (not set)
 	// means the server's default, httpprovider.DefaultMaxBodySize.
 	MaxBodySize int64

@@ -88,6 +88,7 @@ func TestLoadOfADirectorySaysSo(t *testing.T) {
 func TestDefaultServesDemoDatabase(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TRANSDB_DATA", dir)
+	t.Setenv("TRANSDB_ADMIN_TOKEN", "")
 	cfg, err := Default()
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +97,7 @@ func TestDefaultServesDemoDatabase(t *testing.T) {
 		Listen:          "127.0.0.1:8080",
 		TranslationKey:  "front",
 		DocumentRoot:    "/var/www",
+		Admin:           true,
 		MaxBodySize:     64 << 20, // the default configuration sets them
 		CheckInterval:   time.Second,
 		ShutdownTimeout: 30 * time.Second,

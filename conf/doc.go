@@ -37,6 +37,7 @@
 //
 // Listen (default 127.0.0.1:8080), TranslationKey, DocumentRoot,
 // TrustedProxies (addresses and CIDR prefixes), MaxCallDepth and MaxSteps (limits of a translation), AdminToken,
+// Admin (boolean, default off: the admin page at /admin/),
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
 // most 10s, default 1s), ShutdownTimeout (a Go duration, default 30s),
 // AccessLog DIR, Flush (boolean, default on) and OnChange CMD may each

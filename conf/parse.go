@@ -523,6 +523,10 @@ var directives = map[string]directive{
 		c.ShutdownTimeout = d
 		return nil
 	}},
+	"admin": {name: "Admin", set: func(c *Config, v string) (err error) {
+		c.Admin, err = parseBool("Admin", v)
+		return err
+	}},
 	"accesslog": {name: "AccessLog", set: setAccessLog},
 	"flush": {name: "Flush", set: func(c *Config, v string) (err error) {
 		c.Flush, err = parseBool("Flush", v)

@@ -84,6 +84,8 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"AccessLog ${EMPTY}", func(c *Config) bool { return c.AccessLog == "" }},
 		{"ShutdownTimeout 5s", func(c *Config) bool { return c.ShutdownTimeout == 5*time.Second }},
 		{"ShutdownTimeout 2m", func(c *Config) bool { return c.ShutdownTimeout == 2*time.Minute }},
+		{"Admin 1", func(c *Config) bool { return c.Admin }},
+		{"Admin off", func(c *Config) bool { return !c.Admin }},
 		{"Flush 0", func(c *Config) bool { return !c.Flush }},
 		{"Flush off", func(c *Config) bool { return !c.Flush }},
 		{"OnChange /usr/local/bin/notify --all", func(c *Config) bool { return c.OnChange == "/usr/local/bin/notify --all" }},

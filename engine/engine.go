@@ -133,27 +133,61 @@ type Finding struct {
 // the rows that cannot be evaluated, in table order.
 func (e *Engine) Check() ([]Finding, error) {
 	var out []Finding
-	err := e.p.View(func(s *translation.Snapshot) error {
+	err := e.p.View(func(s *translation.Snapshot) (err error) {
+		out, err = e.CheckIn(s, "", "")
+		return err
+	})
+	return out, err
+}
+
+// CheckIn is Check on a snapshot the caller holds, of the engine's
+// provider, restricted to the block lists of key (all keys when key is
+// empty) and uri (all uris of key when uri is empty). Its cost grows
+// with the rows it checks; compiled actions are cached, so checking the
+// same rows again costs little. It returns a non-nil slice.
+func (e *Engine) CheckIn(s *translation.Snapshot, key, uri string) ([]Finding, error) {
+	out := []Finding{}
+	check := func(rec translation.Record) {
+		a := e.compiled(rec.ID, []byte(rec.Action))
+		if a.err == nil {
+			return
+		}
+		f := Finding{ID: rec.ID, Key: rec.Key, URI: rec.URI, Block: rec.Block, Order: rec.Order,
+			Action: rec.Action, Reason: a.err.Error()}
+		var xe *expr.Error
+		if errors.As(a.err, &xe) {
+			f.Unsupported = xe.Unsupported
+		}
+		out = append(out, f)
+	}
+	fail := func(err error) ([]Finding, error) { return nil, fmt.Errorf("engine: check: %w", err) }
+	switch {
+	case key == "" && uri != "":
+		return nil, errors.New("engine: check: a uri needs its key")
+	case key == "":
 		for rec, err := range s.Iterator() {
 			if err != nil {
-				return err
+				return fail(err)
 			}
-			a := e.compiled(rec.ID, []byte(rec.Action))
-			if a.err == nil {
-				continue
-			}
-			f := Finding{ID: rec.ID, Key: rec.Key, URI: rec.URI, Block: rec.Block, Order: rec.Order,
-				Action: rec.Action, Reason: a.err.Error()}
-			var xe *expr.Error
-			if errors.As(a.err, &xe) {
-				f.Unsupported = xe.Unsupported
-			}
-			out = append(out, f)
+			check(rec)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("engine: check: %w", err)
+		return out, nil
+	}
+	pairs := [][2]string{{key, uri}}
+	if uri == "" {
+		var err error
+		if pairs, err = s.ListKeysAndURIs(key); err != nil {
+			return fail(err)
+		}
+	}
+	for _, p := range pairs {
+		list, err := s.Fetch(p[0], p[1], false)
+		if err != nil {
+			return fail(err)
+		}
+		for _, rec := range list {
+			check(rec)
+		}
 	}
 	return out, nil
 }

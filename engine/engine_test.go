@@ -461,3 +461,44 @@ func TestQuirk7FirstProxyWins(t *testing.T) {
 		t.Errorf("proxy %q handler %q matched %q %q", d.Proxy, d.Handler, d.MatchedURI, d.PathInfo)
 	}
 }
+
+func TestCheckInRestrictsTheRowsToAKeyOrAList(t *testing.T) {
+	p := newTable(t,
+		`a | / | 0 | 0 | Do: my $x = 1`,
+		`a | / | 0 | 1 | Done`,
+		`a | /x | 0 | 0 | Frobnicate: 1`,
+		`b | / | 0 | 0 | Cond: (`,
+	)
+	e := engine.New(p, engine.Options{})
+	s, err := p.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	for _, tt := range []struct {
+		key, uri string
+		want     []string // the actions found
+	}{
+		{"", "", []string{"Do: my $x = 1", "Frobnicate: 1", "Cond: ("}},
+		{"a", "", []string{"Do: my $x = 1", "Frobnicate: 1"}},
+		{"a", "/x", []string{"Frobnicate: 1"}},
+		{"b", "/", []string{"Cond: ("}},
+		{"b", "/x", []string{}},
+		{"c", "", []string{}},
+	} {
+		findings, err := e.CheckIn(s, tt.key, tt.uri)
+		if err != nil {
+			t.Fatalf("CheckIn(%q, %q): %v", tt.key, tt.uri, err)
+		}
+		got := []string{}
+		for _, f := range findings {
+			got = append(got, f.Action)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("CheckIn(%q, %q) found %q, want %q", tt.key, tt.uri, got, tt.want)
+		}
+	}
+	if _, err := e.CheckIn(s, "", "/"); err == nil {
+		t.Error("CheckIn with a uri and no key: no error")
+	}
+}

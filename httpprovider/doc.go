@@ -13,7 +13,9 @@
 //	http.ListenAndServe(addr, srv)
 //
 // A daemon calls Rotate and Recheck on SIGHUP, and Close after the
-// http.Server has shut down.
+// http.Server has shut down. With Options.Admin the server also serves
+// the admin page of package admin at /admin/, an editor of the tables
+// in the browser that works through the endpoints below.
 //
 // # Reading
 //
@@ -24,7 +26,14 @@
 // /v1/dump[?format=text|file|jsonl] the table in a text format of package
 // translation, streamed, GET /v1/snapshot the database file itself, with
 // an ETag ("GENERATION-CHECKSUM") that If-None-Match turns into 304 Not
-// Modified, and GET /v1/stats the numbers of WriteStats. GET /healthz is
+// Modified, and GET /v1/stats the numbers of WriteStats. For editors of
+// the tables, such as the admin page: GET /v1/providers lists the tables
+// served and whether writes are enabled, GET /v1/lists the (key, uri)
+// pairs of a table a page at a time (by key, key regular expression and
+// section, from a pair on), GET /v1/check the rows the engine cannot
+// evaluate (of the table, a key or a list) and GET /v1/journal the
+// recent journal lines (of the table, a key or a list), newest first,
+// read from the end of the journal. GET /healthz is
 // 200 while the process serves; GET /readyz is 200 when every provider
 // has a database mapped and 503 otherwise, for instance while the file
 // of a read-only provider does not exist yet (its lookups are 503 then
@@ -99,7 +108,7 @@
 // POST /v1/txn applies a list of operations in one transaction, all or
 // nothing:
 //
-//	{"basekey": ["trans", "db"], "ops": [
+//	{"basekey": ["trans", "db"], "generation": 7, "ops": [
 //		{"op": "insert", "key": "front", "uri": "/", "block": 0, "order": 0, "action": "...", "note": "..."},
 //		{"op": "update", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}, "new": {... as insert ...}},
 //		{"op": "delete", "old": {"key": "front", "uri": "/", "block": 0, "order": 0, "id": 9}},
@@ -114,7 +123,11 @@
 // match the stored one is 409. Nothing is committed then. The answer
 // is {"generation": G, "results": [...]}, one result per op:
 // {"id": N} with the new record's id for insert and update, {"deleted":
-// N} with the number of records deleted for delete (1) and clear.
+// N} with the number of records deleted for delete (1) and clear. An
+// optional "generation": G in the body makes the txn optimistic: it is
+// refused with 409 when the database is no longer at generation G (a
+// commit came in between since the client read it), and the 409's
+// X-Transdb-Generation is the current generation.
 //
 // POST /v1/load?format=text|file|jsonl[&clear=1][&generation=G] inserts
 // the table in the body in one transaction, after deleting the table

@@ -58,6 +58,8 @@ func FuzzDecodeTxn(f *testing.F) {
 var (
 	acceptedTxns = []string{
 		`{"ops":[{"op":"clear"}]}`,
+		`{"generation":7,"ops":[{"op":"clear"}]}`,
+		`{"ops":[{"op":"clear"}],"generation":18446744073709551615}`,
 		`{"basekey":["trans","db"],"ops":[
 		  {"op":"insert","key":"front","uri":"/","block":0,"order":0,"action":"a","note":"n"},
 		  {"op":"update","old":{"key":"front","uri":"/","block":0,"order":0,"id":9},
@@ -105,6 +107,12 @@ var (
 		`{"ops":[[[[[[[[[[[[[[[[[[[[{"op":"clear"}]]]]]]]]]]]]]]]]]]]]}`,
 		`{"ops":[{"op":"clear"},]}`,
 		`{"ops":[{"op":"clear"}]}x`,
+		`{"generation":-1,"ops":[{"op":"clear"}]}`,
+		`{"generation":1.5,"ops":[{"op":"clear"}]}`,
+		`{"generation":18446744073709551616,"ops":[{"op":"clear"}]}`,
+		`{"generation":"1","ops":[{"op":"clear"}]}`,
+		`{"generation":null,"ops":[{"op":"clear"}]}`,
+		`{"generation":1,"generation":1,"ops":[{"op":"clear"}]}`,
 	}
 )
 
@@ -195,6 +203,13 @@ func txnFromJSON(t *testing.T, body []byte) *txnRequest {
 		t.Fatalf("encoding/json rejects an accepted body: %v", err)
 	}
 	req := &txnRequest{}
+	if g, ok := top["generation"]; ok {
+		n, err := strconv.ParseUint(jsonAs[json.Number](t, g, "generation").String(), 10, 64)
+		if err != nil {
+			t.Fatalf("accepted generation %v", g)
+		}
+		req.generation = &n
+	}
 	if bk, ok := top["basekey"]; ok {
 		req.hasBaseKey = true
 		req.baseKey = []string{}
@@ -277,12 +292,14 @@ func encodeTxn(t *testing.T, req *txnRequest) []byte {
 		New *jsonRecord `json:"new,omitempty"`
 	}
 	var body struct {
-		BaseKey *[]string `json:"basekey,omitempty"` // an empty list is kept
-		Ops     []jsonOp  `json:"ops"`
+		BaseKey    *[]string `json:"basekey,omitempty"` // an empty list is kept
+		Generation *uint64   `json:"generation,omitempty"`
+		Ops        []jsonOp  `json:"ops"`
 	}
 	if req.hasBaseKey {
 		body.BaseKey = &req.baseKey
 	}
+	body.Generation = req.generation
 	record := func(r translation.Record, old bool) *jsonRecord {
 		jr := &jsonRecord{Key: r.Key, URI: r.URI, Block: r.Block, Order: r.Order, Note: r.Note, ID: r.ID}
 		if !old || r.Action != "" { // a new record needs its action, even empty

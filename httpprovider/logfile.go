@@ -119,6 +119,17 @@ func (l *logFile) closeLocked() error {
 	return err
 }
 
+// sync writes the buffered lines to the file, so that a reader of the
+// file sees every line written so far. A failure is left for the next
+// write to report.
+func (l *logFile) sync() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bw != nil && l.f != nil {
+		_ = l.bw.Flush()
+	}
+}
+
 // rotate closes the file; the next line opens it again.
 func (l *logFile) rotate() error {
 	l.mu.Lock()

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"transdb/admin"
 	"transdb/engine"
 
 	"transdb/perlmmapdb"
@@ -148,6 +149,13 @@ type Options struct {
 	// perlmmapdb.DefaultFollowInterval. A daemon passes CheckInterval.
 	ImportInterval time.Duration
 
+	// Admin serves the admin page (package admin) at /admin/: an editor
+	// of the tables in the browser, which works through this API. It
+	// writes only with the AdminToken its user enters, so it opens no
+	// access of its own; leave it off where nobody edits tables in a
+	// browser.
+	Admin bool
+
 	// Logger receives the server's own messages: failures of log files,
 	// of OnChange commands, of the verification of a database version, of
 	// backups and of requests that fail on the server's side. nil means
@@ -179,6 +187,7 @@ type Server struct {
 	onChange       *commandRunner
 	metrics        *metrics
 	verifier       *verifier // nil when verification is off
+	admin          bool
 }
 
 // provider is one configured translation table.
@@ -188,6 +197,7 @@ type provider struct {
 	baseKey []string
 	name    string // FormatBaseKey(baseKey), for messages and metrics
 	file    *dbFile
+	lists   listCache // the (key, uri) pairs for /v1/lists
 }
 
 // dbFile is one database file: the providers on it share its journal.
@@ -219,6 +229,7 @@ func New(opts Options) (*Server, error) {
 		maxBody:        opts.MaxBodySize,
 		flush:          opts.Flush,
 		log:            opts.Logger,
+		admin:          opts.Admin,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodySize
@@ -477,12 +488,23 @@ func (s *Server) routes() {
 	handle(http.MethodGet, "/v1/dump", s.handleDump, "basekey", "format")
 	handle(http.MethodGet, "/v1/snapshot", s.handleSnapshot, "basekey")
 	handle(http.MethodGet, "/v1/stats", s.handleStats, "basekey")
+	handle(http.MethodGet, "/v1/providers", s.handleProviders)
+	handle(http.MethodGet, "/v1/lists", s.handleLists, "basekey", "key", "filter", "section", "after_key", "after_uri", "limit")
+	handle(http.MethodGet, "/v1/check", s.handleCheck, "basekey", "key", "uri")
+	handle(http.MethodGet, "/v1/journal", s.handleJournal, "basekey", "key", "uri", "limit")
 	handle(http.MethodGet, "/healthz", s.handleHealthz)
 	handle(http.MethodGet, "/readyz", s.handleReadyz)
 	handle(http.MethodGet, "/metrics", s.handleMetrics)
 	handle(http.MethodPost, "/v1/txn", s.handleTxn, "basekey")
 	handle(http.MethodPost, "/v1/load", s.handleLoad, "basekey", "format", "clear", "empty", "generation")
 	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
+	if s.admin {
+		page := admin.Handler()
+		handle(http.MethodGet, admin.Prefix, func(x *exchange) error {
+			page.ServeHTTP(x, x.r)
+			return nil
+		})
+	}
 	for _, path := range paths {
 		allow := strings.Join(allowed[path], ", ")
 		s.mux.Handle(path, &route{s: s, endpoint: path, serve: func(x *exchange) error {

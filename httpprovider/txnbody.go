@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"transdb/translation"
 )
@@ -18,6 +19,10 @@ type txnRequest struct {
 	baseKey    []string
 	hasBaseKey bool
 	ops        []txnOp
+	// generation, when set, is the generation the database must still
+	// be at for the txn to commit (an optimistic check: the client read
+	// what it changes from that version).
+	generation *uint64
 }
 
 // A txnOp is one operation of a txn body, checked.
@@ -54,9 +59,9 @@ func invalid(err error) error {
 
 // decodeTxn decodes and checks a txn body:
 //
-//	{"basekey": ["trans", "db"], "ops": [OP, ...]}
+//	{"basekey": ["trans", "db"], "generation": G, "ops": [OP, ...]}
 //
-// strictly: the body must be one JSON object and nothing else, with no
+// (basekey and generation are optional) strictly: the body must be one JSON object and nothing else, with no
 // unknown or repeated fields, no null values and numbers that are
 // integers in range. The records are decoded by translation.JSONRecord,
 // as the lines of the jsonl format are. Every error is a 400 naming the
@@ -76,6 +81,10 @@ func decodeTxn(body []byte) (*txnRequest, error) {
 				req.baseKey = append(req.baseKey, s)
 				return err
 			})
+		case "generation":
+			g, err := r.uint64("generation")
+			req.generation = &g
+			return err
 		case "ops":
 			hasOps = true
 			return r.array("ops", func(i int) error {
@@ -210,6 +219,23 @@ func (r *jsonReader) str(path string) (string, error) {
 		return "", errorf(http.StatusBadRequest, "%s must be a string, found %s", path, describe(t))
 	}
 	return s, nil
+}
+
+// uint64 reads a number that is an integer in 0..2^64-1.
+func (r *jsonReader) uint64(path string) (uint64, error) {
+	t, err := r.token(path)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := t.(json.Number)
+	if !ok {
+		return 0, errorf(http.StatusBadRequest, "%s must be a number, found %s", path, describe(t))
+	}
+	v, err := strconv.ParseUint(n.String(), 10, 64)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, "%s %q is not an integer in 0..%d", path, n.String(), uint64(math.MaxUint64))
+	}
+	return v, nil
 }
 
 // record reads a record object.

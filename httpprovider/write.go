@@ -158,7 +158,9 @@ type opResult struct {
 	isID    bool
 }
 
-// handleTxn serves POST /v1/txn.
+// handleTxn serves POST /v1/txn. With a generation in the body, the txn
+// commits only on that version of the database: 409 otherwise, with
+// the current generation in HeaderGeneration.
 func (s *Server) handleTxn(x *exchange) error {
 	if err := s.authorize(x); err != nil {
 		return err
@@ -194,7 +196,7 @@ func (s *Server) handleTxn(x *exchange) error {
 		return err
 	}
 	results := make([]opResult, len(req.ops))
-	gen, err := s.commit(pr, nil, func(t *txn) error {
+	gen, err := s.commit(pr, req.generation, func(t *txn) error {
 		for i, op := range req.ops {
 			var n int
 			var err error

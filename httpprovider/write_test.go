@@ -230,3 +230,38 @@ func TestLoadInsertsATableInOneTransaction(t *testing.T) {
 		t.Errorf("keys after empty load with clear: %v", keys)
 	}
 }
+
+func TestTxnWithGenerationCommitsOnlyOnThatVersion(t *testing.T) {
+	s := serveNew(t)
+	s.loadExample() // generation 1
+	insert := `"ops":[{"op":"insert","key":"k","uri":"/u","block":0,"order":0,"action":"a"}]`
+	if res := s.txn(`{"generation":1,` + insert + `}`); res.Generation != 2 {
+		t.Fatalf("txn at the current generation: %+v", res)
+	}
+	// Another writer committed generation 2: a txn made from version 1
+	// is refused, and the answer names the current generation.
+	before, gen := s.dump()
+	r := s.post("/v1/txn", `{"generation":1,`+insert+`}`)
+	if msg := s.wantError(r, http.StatusConflict); !strings.Contains(msg, "generation 2, not 1") {
+		t.Errorf("conflict message %q", msg)
+	}
+	if g := r.generation(t); g != 2 {
+		t.Errorf("409 carries generation %d, want the current 2", g)
+	}
+	if after, g := s.dump(); after != before || g != gen {
+		t.Fatalf("a refused txn changed the database (generation %d -> %d)", gen, g)
+	}
+	// The generation may come after the ops, and 0 is a generation too.
+	s.wantError(s.post("/v1/txn", `{`+insert+`,"generation":0}`), http.StatusConflict)
+	for _, c := range []struct{ body, want string }{
+		{`{"generation":-1,` + insert + `}`, `generation "-1" is not an integer`},
+		{`{"generation":1.5,` + insert + `}`, `generation "1.5" is not an integer`},
+		{`{"generation":"2",` + insert + `}`, `generation must be a number, found a string`},
+		{`{"generation":null,` + insert + `}`, `generation must be a number, found null`},
+		{`{"generation":2,"generation":2,` + insert + `}`, `repeated field "body.generation"`},
+	} {
+		if msg := s.wantError(s.post("/v1/txn", c.body), http.StatusBadRequest); !strings.HasPrefix(msg, c.want) {
+			t.Errorf("txn %s: %q, want %q", c.body, msg, c.want)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	_ "embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -42,6 +44,20 @@ func runDefault(e *env, args []string) int {
 	if err := os.Setenv("TRANSDB_DATA", dir); err != nil {
 		return c.fail(err)
 	}
+	// The default configuration takes the AdminToken from the
+	// environment; the demo makes one up, so that its admin page can
+	// write, and prints it.
+	token, tokenFrom := os.Getenv("TRANSDB_ADMIN_TOKEN"), "from $TRANSDB_ADMIN_TOKEN"
+	if token == "" {
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return c.fail(err)
+		}
+		token, tokenFrom = hex.EncodeToString(b), "made for this run; set TRANSDB_ADMIN_TOKEN to choose it"
+		if err := os.Setenv("TRANSDB_ADMIN_TOKEN", token); err != nil {
+			return c.fail(err)
+		}
+	}
 	cfg, err := conf.Default()
 	if err != nil {
 		return c.fail(err)
@@ -55,7 +71,12 @@ func runDefault(e *env, args []string) int {
 			db = providers[0].Path()
 			return buildDemo(e, providers[0])
 		},
-		listening: func(addr net.Addr) { printTour(e, addr, db) },
+		listening: func(addr net.Addr) {
+			printTour(e, addr, db)
+			if cfg.Admin {
+				fmt.Fprintf(e.stdout, "The admin page: %s/admin/ (AdminToken %s, %s)\n", baseURL(addr), token, tokenFrom)
+			}
+		},
 	})
 }
 
@@ -162,11 +183,6 @@ func buildDemo(e *env, p *translation.Provider) error {
 // printTour prints requests to try against the server at addr, and
 // commands to try on its database file db.
 func printTour(e *env, addr net.Addr, db string) {
-	host := addr.String()
-	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsUnspecified() {
-		host = net.JoinHostPort("localhost", fmt.Sprint(a.Port))
-	}
-	base := "http://" + host
 	fmt.Fprintf(e.stdout, `transdbd: serving %s; stop with Ctrl-C. Try:
   curl '%[1]s/v1/translate?uri=/static/img.png&host=www.xyz.de'
   curl '%[1]s/v1/translate?uri=/appl1/x&host=www.example.org'
@@ -180,7 +196,16 @@ The command line works on the same table, e.g.:
   transdbd translate -db %[2]s -key front -host www.xyz.de /appl1/x
   transdbd fetch -db %[2]s front /static
   transdbd dump -db %[2]s -format jsonl
-`, base, shellQuote(db))
+`, baseURL(addr), shellQuote(db))
+}
+
+// baseURL returns the URL of the server listening on addr.
+func baseURL(addr net.Addr) string {
+	host := addr.String()
+	if a, ok := addr.(*net.TCPAddr); ok && a.IP.IsUnspecified() {
+		host = net.JoinHostPort("localhost", fmt.Sprint(a.Port))
+	}
+	return "http://" + host
 }
 
 // shellQuote returns s as one word of a shell command line: as it is when

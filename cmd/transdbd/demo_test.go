@@ -62,3 +62,40 @@ func TestDemoLoadsTheExampleWhenItsTableIsEmpty(t *testing.T) {
 		t.Errorf("the old table is gone: %s", out)
 	}
 }
+
+func TestDemoServesTheAdminPageWithAPrintedToken(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  []string
+	}{
+		{"made-up token", nil},
+		{"token from the environment", []string{"TRANSDB_ADMIN_TOKEN=chosen-token"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDaemon(t, append([]string{"TRANSDB_DATA=" + t.TempDir()}, tt.env...), "-listen", "127.0.0.1:0")
+			line := d.stdout.waitFor(t, regexp.MustCompile(`The admin page: (\S+) \(AdminToken (\S+), ([^)]*)\)\n`))
+			if line[1] != d.base+"/admin/" {
+				t.Errorf("admin page at %s, want %s/admin/", line[1], d.base)
+			}
+			token := line[2]
+			if tt.env != nil && (token != "chosen-token" || line[3] != "from $TRANSDB_ADMIN_TOKEN") ||
+				tt.env == nil && (len(token) != 32 || !strings.Contains(line[3], "set TRANSDB_ADMIN_TOKEN")) {
+				t.Errorf("token line %q", line[0])
+			}
+			if status, body := d.get(t, "/admin/"); status != 200 || !strings.Contains(body, "admin.js") {
+				t.Errorf("GET /admin/: %d", status)
+			}
+			body := `{"ops":[{"op":"insert","key":"front","uri":"/new","block":0,"order":0,"action":"Done"}]}`
+			if status, _ := request(t, "POST", d.base+"/v1/txn", "wrong", body); status != 401 {
+				t.Errorf("txn with a wrong token: %d", status)
+			}
+			if status, resp := request(t, "POST", d.base+"/v1/txn", token, body); status != 200 {
+				t.Errorf("txn with the printed token: %d %s", status, resp)
+			}
+			d.signal(t, syscall.SIGTERM)
+			if code := d.wait(t); code != 0 {
+				t.Errorf("exit status: %d", code)
+			}
+		})
+	}
+}

@@ -145,6 +145,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		Backups:        backups,
 		ImportFrom:     imports,
 		ImportInterval: cfg.CheckInterval,
+		Admin:          cfg.Admin,
 		Logger:         logger,
 	})
 	if err != nil {

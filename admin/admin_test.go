@@ -1,0 +1,111 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"transdb/admin"
+)
+
+func get(t *testing.T, h http.Handler, method, path string, header ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w.Result()
+}
+
+func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
+	h := admin.Handler()
+	for path, ct := range map[string]string{
+		"/admin/":            "text/html; charset=utf-8",
+		"/admin/index.html":  "text/html; charset=utf-8",
+		"/admin/admin.js":    "text/javascript; charset=utf-8",
+		"/admin/admin.css":   "text/css; charset=utf-8",
+		"/admin/favicon.svg": "image/svg+xml",
+	} {
+		resp := get(t, h, http.MethodGet, path)
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != ct || len(body) == 0 {
+			t.Errorf("GET %s: %d %q, %d bytes", path, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+		}
+		for name, want := range map[string]string{
+			"Content-Security-Policy": admin.ContentSecurityPolicy,
+			"X-Frame-Options":         "DENY",
+			"X-Content-Type-Options":  "nosniff",
+			"Cache-Control":           "no-cache",
+		} {
+			if got := resp.Header.Get(name); got != want {
+				t.Errorf("GET %s: %s %q, want %q", path, name, got, want)
+			}
+		}
+		// Revalidation costs no body.
+		tag := resp.Header.Get("ETag")
+		if again := get(t, h, http.MethodGet, path, "If-None-Match", tag); tag == "" || again.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s with If-None-Match %q: %d", path, tag, again.StatusCode)
+		}
+		if head := get(t, h, http.MethodHead, path); head.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, head.StatusCode)
+		}
+	}
+	for _, tt := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/admin/nothing.js", http.StatusNotFound},
+		{http.MethodGet, "/admin/static/admin.js", http.StatusNotFound},
+		{http.MethodGet, "/other/admin.js", http.StatusNotFound},
+		{http.MethodPost, "/admin/", http.StatusMethodNotAllowed},
+	} {
+		resp := get(t, h, tt.method, tt.path)
+		var e struct{ Error string }
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != tt.status || e.Error == "" {
+			t.Errorf("%s %s: %d %+v %v", tt.method, tt.path, resp.StatusCode, e, err)
+		}
+	}
+}
+
+func TestPageLoadsNothingFromElsewhereAndRunsNoInlineCode(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	html, js, css := read("index.html"), read("admin.js"), read("admin.css")
+	for name, text := range map[string]string{"index.html": html, "admin.js": js, "admin.css": css} {
+		if m := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/`).FindString(text); m != "" {
+			t.Errorf("%s names another site: %q", name, m)
+		}
+	}
+	// Scripts come from files; no inline handlers or styles, which the
+	// policy would block anyway.
+	for _, m := range regexp.MustCompile(`(?is)<script([^>]*)>(.*?)</script>`).FindAllStringSubmatch(html, -1) {
+		if !strings.Contains(m[1], `src="admin.js"`) || strings.TrimSpace(m[2]) != "" {
+			t.Errorf("inline script: %q", m[0])
+		}
+	}
+	if m := regexp.MustCompile(`(?i)\s(on[a-z]+|style)=`).FindString(html); m != "" {
+		t.Errorf("index.html has an inline %q", m)
+	}
+	// The page builds its DOM from text, never from HTML strings, so no
+	// table content can inject markup; and it evaluates no code.
+	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "document.cookie", "localStorage"} {
+		if strings.Contains(js, bad) {
+			t.Errorf("admin.js uses %s", bad)
+		}
+	}
+	if !strings.Contains(js, "sessionStorage") || !strings.Contains(js, "'Bearer '") {
+		t.Error("admin.js does not keep the token in sessionStorage and send it as a bearer token")
+	}
+}
