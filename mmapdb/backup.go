@@ -150,7 +150,7 @@ func writeCopy(path string, data []byte, mode os.FileMode) error {
 	if err := tmp.Chmod(mode); err != nil {
 		return fail(err)
 	}
-	for _, part := range [][]byte{data[:validOff], {mpTrue}, data[validOff+1:]} {
+	for _, part := range imageParts(data) {
 		if _, err := tmp.Write(part); err != nil {
 			return fail(err)
 		}

@@ -59,4 +59,13 @@
 // read from a file is checked; a truncated, bit-flipped or foreign file
 // gives ErrCorrupt, ErrBadMagic or ErrVersion, never a panic. Verify
 // checks both checksums and walks the whole structure.
+//
+// # Copies
+//
+// Backup and Restore copy a version within one machine; Restore gives
+// the copy a new generation. A replica elsewhere instead receives each
+// version's file as it is: NewImageReader reads a version as it was
+// committed, and Install verifies the received file and puts it in
+// place like a commit, generation unchanged, refusing one that is not
+// newer than the version it would replace (ErrNotNewer).
 package mmapdb

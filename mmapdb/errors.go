@@ -52,4 +52,8 @@ var (
 
 	// ErrClosed is returned by the methods of a closed DB.
 	ErrClosed = errors.New("mmapdb: database is closed")
+
+	// ErrNotNewer is returned by Install for a file whose generation is
+	// not above that of the database it would replace.
+	ErrNotNewer = errors.New("mmapdb: not newer than the database in place")
 )
