@@ -132,6 +132,20 @@ type Provider struct {
 	// set in one of them, and are all read-only, since the next import
 	// would undo a write.
 	ImportFrom string
+	// Publish, on a writable provider, is the NATS JetStream object
+	// store that the file's versions are put into, for replicas that
+	// Follow it; nil means none. Providers sharing a file share its
+	// replication.
+	Publish *Replication
+	// Follow, on a read-only provider, is the NATS JetStream object
+	// store whose versions of the file are downloaded and put in place:
+	// the provider is a replica. nil means none. No provider may write a
+	// followed file, nor may it follow ImportFrom.
+	Follow *Replication
+	// natsCredentials and natsRootCAs hold NATSCredentials and
+	// NATSRootCAs until the provider is complete: they go to its
+	// Publish or Follow.
+	natsCredentials, natsRootCAs string
 	// Line is the line the provider was declared on: its container's
 	// opening tag or its one-line directive.
 	Line int
@@ -156,6 +170,26 @@ type Backups struct {
 	KeepMin     int
 	DeleteAfter time.Duration
 	// Line is the line of the BackupDir parameter.
+	Line int
+}
+
+// Replication names the NATS JetStream object store bucket that a
+// database file is published to or followed from.
+type Replication struct {
+	// URL is the NATS server, or several separated by commas:
+	// nats://HOST:PORT, tls://HOST:PORT for TLS, either with user:pass@
+	// or token@ for authentication. It may hold a secret: log it with
+	// redact.URL.
+	URL string
+	// Bucket is the object store: letters, digits, - and _.
+	Bucket string
+	// Credentials is a NATS credentials file (NATSCredentials), for
+	// servers that authenticate with JWT and NKey; empty means none.
+	Credentials string
+	// RootCAs is a PEM file of the authorities that sign the servers'
+	// TLS certificates (NATSRootCAs); empty means the system's.
+	RootCAs string
+	// Line is the line of the Publish or Follow parameter.
 	Line int
 }
 

@@ -49,8 +49,9 @@
 // # Providers
 //
 // A <TranslationProvider MMapDB> container takes the parameters FileName,
-// Root, ReadOnly, BaseKey, NoLock, BackupDir, BackupEvery, BackupKeep
-// and ImportFrom, each at most once. The one-line form
+// Root, ReadOnly, BaseKey, NoLock, BackupDir, BackupEvery, BackupKeep,
+// ImportFrom and those of replication (below), each at most once. The
+// one-line form
 //
 //	TranslationProvider MMapDB filename=trans.mmdb basekey="[qw/trans db/]" readonly=1
 //
@@ -84,6 +85,19 @@
 // providers of the file share it, and all of them are read-only, since
 // the next import would undo a write; ReadOnly 0 on one of them is an
 // error, and so is a second ImportFrom of the file naming another file.
+//
+// # Replication
+//
+// Publish URL BUCKET on a writable provider (or one that follows
+// ImportFrom) puts every version of its file into a NATS JetStream
+// object store bucket; Follow URL BUCKET on a read-only provider makes
+// it a replica that downloads them. URL is nats://HOST:PORT or
+// tls://HOST:PORT, optionally with user:password@ or token@, or several
+// such URLs separated by commas (the servers of one cluster); BUCKET is
+// letters, digits, - and _. NATSCredentials FILE (a credentials file)
+// and NATSRootCAs FILE (PEM authorities for tls://) go with them. A file
+// has one replication, shared by the providers on it, and a followed
+// file may have no writable provider and no ImportFrom.
 //
 // Errors are reported as *ParseError values naming the file and line.
 package conf

@@ -229,6 +229,12 @@ func (p *parser) addProvider(c *container) error {
 	if err := p.shareImport(&pr, c); err != nil {
 		return err
 	}
+	if err := p.completeReplication(c, &pr); err != nil {
+		return err
+	}
+	if err := p.checkReplication(pr); err != nil {
+		return err
+	}
 	p.cfg.Providers = append(p.cfg.Providers, pr)
 	return nil
 }
@@ -670,6 +676,22 @@ var parameters = map[string]parameter{
 		return nil
 	}},
 	"backupkeep": {name: "BackupKeep", set: setBackupKeep},
+	"publish": {name: "Publish", set: func(p *Provider, v string) (err error) {
+		p.Publish, err = parseReplication("Publish", v)
+		return err
+	}},
+	"follow": {name: "Follow", set: func(p *Provider, v string) (err error) {
+		p.Follow, err = parseReplication("Follow", v)
+		return err
+	}},
+	"natscredentials": {name: "NATSCredentials", set: func(p *Provider, v string) error {
+		p.natsCredentials = v
+		return checkFile("NATSCredentials", v)
+	}},
+	"natsrootcas": {name: "NATSRootCAs", set: func(p *Provider, v string) error {
+		p.natsRootCAs = v
+		return checkFile("NATSRootCAs", v)
+	}},
 }
 
 // backups returns the provider's backup parameters, creating them.

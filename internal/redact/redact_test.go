@@ -1,0 +1,19 @@
+package redact
+
+import "testing"
+
+func TestURLHidesUserInformation(t *testing.T) {
+	for in, want := range map[string]string{
+		"nats://127.0.0.1:4222":                    "nats://127.0.0.1:4222",
+		"nats://alice:s3cret@127.0.0.1:4222":       "nats://***@127.0.0.1:4222",
+		"tls://t0ken@nats.example.com:4222":        "tls://***@nats.example.com:4222",
+		"nats://a:b@h1:4222,nats://h2:4222,c:d@h3": "nats://***@h1:4222,nats://h2:4222,***@h3",
+		"nats://a:b@h1:1,tls://u:p@w@h2:2/x@y":     "nats://***@h1:1,tls://***@h2:2/x@y",
+		"nats://user:p%40ss@h:4222":                "nats://***@h:4222",
+		"not a url":                                "not a url",
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
