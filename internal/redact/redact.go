@@ -1,7 +1,11 @@
 // Package redact hides the secrets in what transdb logs and reports.
 package redact
 
-import "strings"
+import (
+	"errors"
+	"regexp"
+	"strings"
+)
 
 // URL returns the URL, or comma-separated list of URLs, s with the user
 // information of each (user:password@, or a token@) replaced by ***, so
@@ -27,4 +31,23 @@ func URL(s string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// userinfoRE matches the scheme and user information of a URL in text.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s,]*@`)
+
+// Text returns s, an error message or other text, with the user
+// information of every URL in it replaced by ***.
+func Text(s string) string {
+	return userinfoRE.ReplaceAllString(s, "${1}***@")
+}
+
+// Error returns err with the user information of the URLs in its
+// message replaced by ***, nil for nil. The result is a new error of
+// that message: it unwraps to nothing.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errors.New(Text(err.Error()))
 }

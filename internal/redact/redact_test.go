@@ -17,3 +17,14 @@ func TestURLHidesUserInformation(t *testing.T) {
 		}
 	}
 }
+
+func TestTextHidesUserInformationOfURLsInIt(t *testing.T) {
+	in := `dial nats://alice:s3cret@h:4222: refused; tls://tok@h2, user@example.com stays`
+	want := `dial nats://***@h:4222: refused; tls://***@h2, user@example.com stays`
+	if got := Text(in); got != want {
+		t.Errorf("Text = %q, want %q", got, want)
+	}
+	if Error(nil) != nil {
+		t.Error("Error(nil) is not nil")
+	}
+}
