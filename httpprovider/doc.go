@@ -181,6 +181,18 @@
 // transdb_backup_failures_total and transdb_backup_age_seconds, the age
 // of the newest backup (absent while there is none).
 //
+// # Replication
+//
+// The server replicates nothing itself, but shows the replication of its
+// files that Options.Replicators report (transdbd's publishers and
+// followers, package replica): "replication" in /v1/stats and in the
+// file's entry of /readyz, and the transdb_replication_* metrics, per
+// file with its role and bucket: whether NATS is connected, the
+// generation published or followed, the newest of the other side, the
+// lag in generations and seconds, the last sync, and the transfers,
+// bytes, failures and refused objects. Options.OnCommit tells a
+// publisher of each commit.
+//
 // # Errors
 //
 // Every error is a JSON object {"error": "..."}: 400 for a malformed

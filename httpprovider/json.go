@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -53,6 +54,11 @@ func (j *jsonWriter) str(s string) { j.bw.Write(appendString(j.bw.AvailableBuffe
 
 // uint writes n as a JSON number.
 func (j *jsonWriter) uint(n uint64) { j.bw.Write(strconv.AppendUint(j.bw.AvailableBuffer(), n, 10)) }
+
+// float writes f as a JSON number with three decimals.
+func (j *jsonWriter) float(f float64) {
+	j.bw.Write(strconv.AppendFloat(j.bw.AvailableBuffer(), f, 'f', 3, 64))
+}
 
 // respondJSON sends a 200 response with a JSON body written by fn.
 func (x *exchange) respondJSON(fn func(j *jsonWriter)) error {
@@ -240,6 +246,12 @@ func (r *resolutionJSON) end() {
 // inserted and deleted, and reloads the versions of the file switched to;
 // see translation.Stats. transdbd stats prints the same.
 func WriteStats(w io.Writer, st translation.Stats) error {
+	return writeStats(w, st, nil)
+}
+
+// writeStats is WriteStats with the replication of the file, when it
+// has one, as "replication" (see jsonWriter.replication).
+func writeStats(w io.Writer, st translation.Stats, repl *ReplicationStatus) error {
 	return writeJSON(w, func(j *jsonWriter) {
 		j.raw(`{"generation":`)
 		j.uint(st.Generation)
@@ -259,6 +271,10 @@ func WriteStats(w io.Writer, st translation.Stats) error {
 		j.uint(st.Deletes)
 		j.raw(`,"reloads":`)
 		j.uint(st.Reloads)
+		if repl != nil {
+			j.raw(`,"replication":`)
+			j.replication(repl, time.Now())
+		}
 		j.raw("}\n")
 	})
 }

@@ -121,6 +121,9 @@ func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 		descImports, descImportFailures, descImportFailing, descImportAge} {
 		ch <- d
 	}
+	for _, d := range replDescs {
+		ch <- d
+	}
 }
 
 func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -144,6 +147,7 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, ready, file)
 			c.backups(ch, pr.file)
 			c.imports(ch, pr.file)
+			replicationMetrics(ch, pr.file, time.Now())
 		}
 		if err != nil {
 			continue

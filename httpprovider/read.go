@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"transdb/perlmmapdb"
 	"transdb/translation"
@@ -227,7 +228,7 @@ func (s *Server) handleStats(x *exchange) error {
 	}
 	x.setGeneration(st.Generation)
 	x.Header().Set("Content-Type", contentTypeJSON)
-	return WriteStats(x, st)
+	return writeStats(x, st, pr.file.replication())
 }
 
 // handleHealthz serves GET /healthz: the process is alive and serving.
@@ -246,7 +247,9 @@ func (s *Server) handleHealthz(x *exchange) error {
 // "off" without verification, and "failed", with "verify_error", for a
 // damaged version: that one is 503 with the files in the error body, so
 // that a balancer sends the requests to a replica with a sound copy
-// (this one goes on answering them).
+// (this one goes on answering them). A replicated file has its
+// "replication" too (see jsonWriter.replication): a replica whose NATS
+// servers are out of reach stays ready, serving the version it has.
 func (s *Server) handleReadyz(x *exchange) error {
 	x.Header().Set("Cache-Control", "no-store")
 	for _, f := range s.files {
@@ -270,7 +273,7 @@ func (s *Server) handleReadyz(x *exchange) error {
 		if err != nil {
 			return errorf(http.StatusServiceUnavailable, "not ready: %s: %s", f.path, err)
 		}
-		r := fileReadiness{file: f.path, generation: snap.Generation(), verification: s.verificationOf(f, snap)}
+		r := fileReadiness{file: f.path, generation: snap.Generation(), verification: s.verificationOf(f, snap), repl: f.replication()}
 		if f.follower != nil {
 			st := f.follower.Status()
 			r.imports = &st
@@ -306,10 +309,12 @@ type fileReadiness struct {
 	generation uint64 // of the version served
 	verification
 	imports *perlmmapdb.FollowStatus // of a file that follows a Perl file, else nil
+	repl    *ReplicationStatus       // nil without replication
 }
 
 // readiness writes the files of a /readyz body.
 func (j *jsonWriter) readiness(files []fileReadiness) {
+	now := time.Now()
 	j.array(len(files), func(i int) {
 		f := &files[i]
 		j.raw(`{"file":`)
@@ -328,6 +333,10 @@ func (j *jsonWriter) readiness(files []fileReadiness) {
 		}
 		if f.imports != nil {
 			j.importFields(f.imports)
+		}
+		if f.repl != nil {
+			j.raw(`,"replication":`)
+			j.replication(f.repl, now)
 		}
 		j.raw("}")
 	})

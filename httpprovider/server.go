@@ -156,6 +156,18 @@ type Options struct {
 	// browser.
 	Admin bool
 
+	// Replicators report the replication of database files, one each
+	// at most, which /v1/stats, /readyz and /metrics show; a
+	// Replicator's file must be a provider's. nil means none.
+	Replicators []Replicator
+
+	// OnCommit, when set, is called after each commit the server makes
+	// (a txn or a load), with the database file and the new generation,
+	// in the goroutine of the request: it must return at once (as
+	// replica.Publisher.Notify does). Commits of other processes do not
+	// call it.
+	OnCommit func(file string, generation uint64)
+
 	// Logger receives the server's own messages: failures of log files,
 	// of OnChange commands, of the verification of a database version, of
 	// backups and of requests that fail on the server's side. nil means
@@ -185,6 +197,7 @@ type Server struct {
 	genText        atomic.Pointer[generationText]
 	access         *logFile // nil without AccessLog
 	onChange       *commandRunner
+	onCommit       func(file string, generation uint64)
 	metrics        *metrics
 	verifier       *verifier // nil when verification is off
 	admin          bool
@@ -202,12 +215,22 @@ type provider struct {
 
 // dbFile is one database file: the providers on it share its journal.
 type dbFile struct {
-	path     string
-	provider *provider // the first on the file
-	journal  *logFile
-	verified verifyState
-	backups  *backupper           // nil without backups
-	follower *perlmmapdb.Follower // nil unless the file follows a Perl file
+	path       string
+	provider   *provider // the first on the file
+	journal    *logFile
+	verified   verifyState
+	backups    *backupper           // nil without backups
+	follower   *perlmmapdb.Follower // nil unless the file follows a Perl file
+	replicator Replicator           // nil without replication
+}
+
+// replication returns the state of f's replication, nil without one.
+func (f *dbFile) replication() *ReplicationStatus {
+	if f.replicator == nil {
+		return nil
+	}
+	r := f.replicator.ReplicationStatus()
+	return &r
 }
 
 // New returns a Server for the providers of opts and starts them: it
@@ -268,6 +291,18 @@ func New(opts Options) (*Server, error) {
 	if err := checkImports(opts.ImportFrom, files, s.providers); err != nil {
 		return nil, err
 	}
+	for _, r := range opts.Replicators {
+		file := r.ReplicationStatus().File
+		f := files[file]
+		switch {
+		case f == nil:
+			return nil, fmt.Errorf("httpprovider: replication of %s: no provider serves that file", file)
+		case f.replicator != nil:
+			return nil, fmt.Errorf("httpprovider: replication of %s: the file has one already", file)
+		}
+		f.replicator = r
+	}
+	s.onCommit = opts.OnCommit
 	if opts.AccessLog != "" {
 		if fi, err := os.Stat(opts.AccessLog); err != nil {
 			return nil, fmt.Errorf("httpprovider: access log: %w", err)

@@ -122,7 +122,8 @@ func (t *txn) clear() (int, error) {
 // that the database still has the generation *expect if expect is set.
 // Concurrent requests queue for the file's one transaction (see
 // translation.Provider.Update). Then it journals the changes and starts
-// the OnChange command and the backup. On any error nothing is committed.
+// the OnChange command and the backup, and calls OnCommit. On any error
+// nothing is committed.
 func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) (uint64, error) {
 	var changes []change
 	gen, err := pr.p.Update(func(tt *translation.Txn) error {
@@ -146,6 +147,9 @@ func (s *Server) commit(pr *provider, expect *uint64, apply func(t *txn) error) 
 	}
 	if b := pr.file.backups; b != nil {
 		b.committed(gen)
+	}
+	if s.onCommit != nil {
+		s.onCommit(pr.file.path, gen)
 	}
 	return gen, nil
 }
