@@ -44,8 +44,10 @@
 // fails otherwise is retried with the backoff. A follower that starts
 // while NATS or the writer is down serves the file it has; one without a
 // file serves none until the first version arrives. Besides the watch,
-// it asks the bucket for the object every few seconds, so that an update
-// lost with a NATS server is noticed all the same.
+// it asks the bucket for the object every two seconds, so that an update
+// lost with a NATS server is noticed all the same. A transfer that moves
+// nothing for ten seconds (its NATS server died) is abandoned and tried
+// again, through another server of the cluster.
 //
 // # Connections
 //

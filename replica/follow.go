@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -83,6 +82,7 @@ func NewFollower(p *translation.Provider, opts Options) (*Follower, error) {
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.wg.Go(f.watchLoop)
+	f.wg.Go(f.pollLoop)
 	f.wg.Go(f.syncLoop)
 	return f, nil
 }
@@ -194,9 +194,8 @@ func (f *Follower) watchLoop() {
 	}
 }
 
-// watch offers every update of the object to the sync loop, and asks
-// for the object every bucketInterval besides, until the watch fails or
-// Close.
+// watch offers every update of the object to the sync loop until the
+// watch fails or Close.
 func (f *Follower) watch() error {
 	if !f.nc.IsConnected() {
 		return notConnected(f.nc)
@@ -212,8 +211,6 @@ func (f *Follower) watch() error {
 		return err
 	}
 	defer w.Stop()
-	poll := time.NewTicker(bucketInterval)
-	defer poll.Stop()
 	for {
 		select {
 		case <-f.ctx.Done():
@@ -223,19 +220,29 @@ func (f *Follower) watch() error {
 				return errors.New("the watch ended")
 			}
 			f.see(info)
-		case <-poll.C:
+		}
+	}
+}
+
+// pollLoop asks for the object at once and then every pollInterval,
+// until Close, and offers it to the sync loop: besides the watch, which
+// may take a while to start, or miss an update when a NATS server dies.
+// Its failures wait for the next round; the watch reports them.
+func (f *Follower) pollLoop() {
+	for {
+		if f.nc.IsConnected() {
 			ctx, cancel := context.WithTimeout(f.ctx, apiTimeout)
-			info, err := obs.GetInfo(ctx, f.object)
-			cancel()
-			switch {
-			case err == nil:
-				f.see(info)
-			case errors.Is(err, jetstream.ErrObjectNotFound):
-			case errors.Is(err, jetstream.ErrBucketNotFound):
-				return err
+			if obs, err := f.bucket(ctx); err == nil {
+				if info, err := obs.GetInfo(ctx, f.object); err == nil {
+					f.see(info)
+				}
 			}
-			// Other failures (NATS out of reach) wait for the
-			// connection, which retries on its own.
+			cancel()
+		}
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-time.After(pollInterval):
 		}
 	}
 }
@@ -334,7 +341,8 @@ func (f *Follower) syncLoop() {
 			f.mu.Unlock()
 
 			err := f.install(ctx, info, v)
-			superseded := ctx.Err() != nil && f.ctx.Err() == nil && errors.Is(ctx.Err(), context.Canceled)
+			superseded := errors.Is(err, errSuperseded) ||
+				errors.Is(ctx.Err(), context.Canceled) && f.ctx.Err() == nil
 			cancel()
 
 			f.mu.Lock()
@@ -349,10 +357,11 @@ func (f *Follower) syncLoop() {
 				if f.offer == info {
 					f.offer = nil
 				}
+			case superseded:
+				// A newer object is on offer, or is the one install
+				// looks up next: on to it.
 			case errors.As(err, &ref):
 				f.refuseLocked(ref.nuid, ref.err)
-			case superseded:
-				// A newer object is on offer: on to it.
 			default:
 				f.mu.Unlock()
 				wait := retry.next()
@@ -370,9 +379,13 @@ func (f *Follower) syncLoop() {
 	}
 }
 
-// install downloads the object on offer, info with version v, checks it
-// and puts it in place. An error that says the object is wrong is a
-// *refusal.
+// errSuperseded ends a download whose object was replaced by a newer
+// one meanwhile: the newer one is next.
+var errSuperseded = errors.New("the object was replaced while it was downloaded")
+
+// install downloads the object on offer, info with version v, or a
+// newer one that replaced it, checks it and puts it in place. An error
+// that says the object is wrong is a *refusal.
 func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v version) error {
 	unlock, err := lockFile(ctx, f.path, f.opts.NoLock)
 	if err != nil {
@@ -388,24 +401,22 @@ func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v ve
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	res, err := obs.Get(ctx, f.object)
+	// The object may have changed since info: take the newest.
+	cur, err := f.lookUp(ctx, obs)
 	if err != nil {
-		f.unbind()
-		return fmt.Errorf("get generation %d: %w", v.generation, err)
+		return err
 	}
-	defer res.Close()
-	// The object may have changed since info: take what comes.
-	if got, err := res.Info(); err == nil && got.NUID != info.NUID {
-		if info = got; f.isRefused(info.NUID) {
+	if cur.NUID != info.NUID {
+		if cur.Deleted || f.isRefused(cur.NUID) {
 			return nil
 		}
-		if v, err = versionOf(info); err != nil {
-			return &refusal{info.NUID, err}
+		if v, err = versionOf(cur); err != nil {
+			return &refusal{cur.NUID, err}
 		}
 		if v.generation <= f.fileGeneration() {
 			return nil // see refuses it, if it is older
 		}
+		info = cur
 	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(f.path), tempPattern(f.path))
@@ -419,14 +430,21 @@ func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v ve
 			os.Remove(tmp.Name())
 		}
 	}()
-	n, err := io.Copy(tmp, res)
+	start := time.Now()
+	n, err := download(ctx, f.js, f.opts.Bucket, info, tmp)
 	f.st.update(func(st *Status) { st.Bytes += uint64(n) })
-	switch {
-	case errors.Is(err, jetstream.ErrDigestMismatch):
-		return &refusal{info.NUID, fmt.Errorf("object of generation %d: its content does not match its SHA-256 digest", v.generation)}
-	case err != nil:
+	if errors.Is(err, errDigest) {
+		// Chunks purged by a newer put look like damage: only an object
+		// still in the bucket is damaged.
+		if cur, lerr := f.lookUp(ctx, obs); lerr == nil && cur.NUID != info.NUID {
+			return errSuperseded
+		}
+		return &refusal{info.NUID, fmt.Errorf("object of generation %d: %w", v.generation, err)}
+	}
+	if err != nil {
 		return fmt.Errorf("download generation %d after %d bytes: %w", v.generation, n, err)
-	case uint64(n) != info.Size:
+	}
+	if uint64(n) != info.Size {
 		return &refusal{info.NUID, fmt.Errorf("object of generation %d: %d bytes, its metadata says %d", v.generation, n, info.Size)}
 	}
 	if err := tmp.Close(); err != nil {
@@ -437,7 +455,7 @@ func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v ve
 		err = v.matches(fi)
 	}
 	if err != nil {
-		return &refusal{info.NUID, fmt.Errorf("object of generation %d: %w", v.generation, err)}
+		return &refusal{info.NUID, fmt.Errorf("object of generation %d: %w", v.generation, stripTemp(err, tmp.Name()))}
 	}
 	_, err = mmapdb.Install(f.path, tmp.Name(), &mmapdb.Options{NoLock: f.opts.NoLock})
 	switch {
@@ -456,6 +474,18 @@ func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v ve
 	f.log.Info("replication: version installed", "generation", v.generation, "bytes", n,
 		"took", time.Since(start).Round(time.Millisecond).String())
 	return nil
+}
+
+// lookUp returns the object's current information.
+func (f *Follower) lookUp(ctx context.Context, obs jetstream.ObjectStore) (*jetstream.ObjectInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	info, err := obs.GetInfo(ctx, f.object, jetstream.GetObjectInfoShowDeleted())
+	if err != nil {
+		f.unbind()
+		return nil, fmt.Errorf("look up object %s: %w", f.object, err)
+	}
+	return info, nil
 }
 
 // installed records that the file has generation g, installed now with

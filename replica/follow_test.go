@@ -116,7 +116,7 @@ func TestFollowerRefusesBadObjectsAndKeepsItsFile(t *testing.T) {
 	}
 	flipped := append([]byte(nil), newer...)
 	flipped[len(flipped)-10] ^= 1
-	js, _ := bucketOf(t, srv.URL(), "transdb")
+	js, _ := natstest.Bucket(t, srv.URL(), "transdb")
 	for _, c := range []struct {
 		name              string
 		meta              map[string]string
@@ -131,7 +131,7 @@ func TestFollowerRefusesBadObjectsAndKeepsItsFile(t *testing.T) {
 		{"older than the file", meta(0, 0), older[:0], older[:0], "older than the file's 1"},
 	} {
 		before := f.Status().Refused
-		putRaw(t, js, "transdb", "trans.mmdb", c.meta, c.content, c.digestOf)
+		natstest.PutDamaged(t, js, "transdb", "trans.mmdb", c.meta, c.content, c.digestOf)
 		waitFor(t, c.name+" refused", func() (bool, string) {
 			st := f.Status()
 			return st.Refused == before+1, fmt.Sprintf("%+v", st)

@@ -2,12 +2,6 @@ package replica
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,9 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"transdb/translation"
 )
@@ -117,54 +108,4 @@ func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
 		}
 	})
 	return slog.New(slog.NewTextHandler(lb, nil)), lb
-}
-
-// bucketOf connects to url and binds to bucket, waiting for it.
-func bucketOf(t *testing.T, url, bucket string) (jetstream.JetStream, jetstream.ObjectStore) {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var obs jetstream.ObjectStore
-	waitFor(t, "bucket "+bucket, func() (bool, string) {
-		obs, err = js.ObjectStore(context.Background(), bucket)
-		return err == nil, fmt.Sprint(err)
-	})
-	return js, obs
-}
-
-// putRaw puts an object the way an object store client does, but with
-// the digest of digestOf instead of that of content: a stand-in for an
-// object damaged in the bucket.
-func putRaw(t *testing.T, js jetstream.JetStream, bucket, name string, meta map[string]string, content, digestOf []byte) {
-	t.Helper()
-	ctx := context.Background()
-	id := make([]byte, 11)
-	rand.Read(id)
-	nuid := hex.EncodeToString(id)
-	if _, err := js.Publish(ctx, "$O."+bucket+".C."+nuid, content); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(digestOf)
-	info := jetstream.ObjectInfo{
-		ObjectMeta: jetstream.ObjectMeta{Name: name, Metadata: meta},
-		Bucket:     bucket, NUID: nuid, Size: uint64(len(content)), Chunks: 1,
-		Digest: "SHA-256=" + base64.URLEncoding.EncodeToString(sum[:]),
-	}
-	data, err := json.Marshal(info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := nats.NewMsg("$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(name)))
-	m.Header.Set("Nats-Rollup", "sub")
-	m.Data = data
-	if _, err := js.PublishMsg(ctx, m); err != nil {
-		t.Fatal(err)
-	}
 }

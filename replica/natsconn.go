@@ -48,14 +48,19 @@ const (
 	// told of.
 	checkInterval = time.Second
 	// bucketInterval is how often a publisher looks at the bucket even
-	// when it published the newest version, in case the object went;
-	// and how often a follower asks for the object beside its watch.
+	// when it published the newest version, in case the object went.
 	bucketInterval = 5 * time.Second
+	// pollInterval is how often a follower asks for the object beside
+	// its watch: one small request, the bound of the delay when the
+	// watch misses an update.
+	pollInterval = 2 * time.Second
 	// minRetry and maxRetry bound the backoff after a failure.
 	minRetry = 250 * time.Millisecond
 	maxRetry = 15 * time.Second
-	// apiTimeout bounds one JetStream request (a look-up, a bind).
-	apiTimeout = 10 * time.Second
+	// apiTimeout bounds one JetStream request (a look-up, a bind, the
+	// acknowledgement of a put chunk): a request to a NATS server that
+	// died meanwhile fails after it, and is tried again.
+	apiTimeout = 5 * time.Second
 	// chunkSize is the size of the chunks of a put object: fewer,
 	// larger messages than NATS's default of 128 KiB move a large file
 	// faster, and stay well below the default payload limit of 1 MiB.

@@ -144,14 +144,14 @@ func (pb *Publisher) publish() error {
 	if !pb.nc.IsConnected() {
 		return notConnected(pb.nc)
 	}
-	ctx, cancel := context.WithTimeout(pb.ctx, transferTimeout(snap.FileSize()))
-	defer cancel()
-	unlock, err := lockFile(ctx, pb.p.Path(), pb.opts.NoLock)
+	lctx, lcancel := context.WithTimeout(pb.ctx, transferTimeout(snap.FileSize()))
+	defer lcancel()
+	unlock, err := lockFile(lctx, pb.p.Path(), pb.opts.NoLock)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	actx, acancel := context.WithTimeout(ctx, apiTimeout)
+	actx, acancel := context.WithTimeout(pb.ctx, apiTimeout)
 	defer acancel()
 	obs, err := pb.bucket(actx)
 	if err != nil {
@@ -182,7 +182,10 @@ func (pb *Publisher) publish() error {
 	}
 	start := time.Now()
 	meta := objectMeta(pb.object, gen, snap.Checksum())
-	if _, err := obs.Put(ctx, meta, mmapdb.NewImageReader(snap.Bytes())); err != nil {
+	// Without a deadline, Put waits for the acknowledgement of each
+	// chunk for apiTimeout at most, not for the end of a deadline:
+	// a put that stalls (a NATS server died) fails soon.
+	if _, err := obs.Put(pb.ctx, meta, mmapdb.NewImageReader(snap.Bytes())); err != nil {
 		pb.obs = nil
 		return fmt.Errorf("put generation %d: %w", gen, err)
 	}

@@ -53,7 +53,7 @@ func TestPublisherPutsTheCurrentVersionOnStartOnce(t *testing.T) {
 		return st.Generation == g && st.Transfers == 1, fmt.Sprintf("%+v", st)
 	})
 	pb.Close()
-	_, obs := bucketOf(t, srv.URL(), "transdb")
+	_, obs := natstest.Bucket(t, srv.URL(), "transdb")
 	info, err := obs.GetInfo(context.Background(), "trans.mmdb")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,7 @@ func TestPublisherNeverReplacesANewerVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pb.Close()
-	_, obs := bucketOf(t, srv.URL(), "transdb")
+	_, obs := natstest.Bucket(t, srv.URL(), "transdb")
 	commit(t, wp)
 	pb.Notify()
 	time.Sleep(300 * time.Millisecond)
