@@ -57,6 +57,11 @@ from the previous version meanwhile; /readyz is 503 until the first
 import.
 Errors in FILE are reported with its name and the line, and exit 1.
 
+A provider with "Publish URL BUCKET" puts every version of its file into
+that NATS JetStream object store; one with "Follow URL BUCKET" (read-only)
+is a replica that downloads them and serves each as a new version. NATS
+out of reach does not stop the daemon: it serves what it has and retries.
+
 It logs to standard error, starting with the address it listens on
 ("Listen 127.0.0.1:0" picks a free port).
 
@@ -128,6 +133,12 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	for path, imp := range imports {
 		logger.Info("import", "file", path, "from", imp.From)
 	}
+	repl, err := startReplication(cfg, providers, logger)
+	if err != nil {
+		return failure(e, prog, err)
+	}
+	// Before the providers stop: a publisher may be reading a version.
+	defer repl.close()
 	// New starts the providers: a writable one creates its missing file,
 	// a read-only one may wait for its file.
 	h, err := httpprovider.New(httpprovider.Options{
@@ -146,11 +157,15 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		ImportFrom:     imports,
 		ImportInterval: cfg.CheckInterval,
 		Admin:          cfg.Admin,
+		Replicators:    repl.reporters,
+		OnCommit:       repl.notify,
 		Logger:         logger,
 	})
 	if err != nil {
 		return failure(e, prog, err)
 	}
+	// The writable files exist now: publish what the buckets lack.
+	repl.notifyAll()
 	defer func() {
 		if err := h.Close(); err != nil {
 			logger.Error("closing the logs", "err", err)
