@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+
+	"transdb/bench"
 )
 
 // The bare handler is the yardstick of transdbd's HTTP throughput: a
@@ -62,7 +64,7 @@ func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // startBare starts this program as the bare server, answering fetch and
 // resolve with the given bodies and header generation.
-func startBare(self, dir string, fetch, resolve []byte, generation uint64) (*server, error) {
+func startBare(self, dir string, fetch, resolve []byte, generation uint64) (*bench.Server, error) {
 	ff, rf := dir+"/bare-fetch.json", dir+"/bare-resolve.json"
 	if err := os.WriteFile(ff, fetch, 0o644); err != nil {
 		return nil, err
@@ -70,7 +72,7 @@ func startBare(self, dir string, fetch, resolve []byte, generation uint64) (*ser
 	if err := os.WriteFile(rf, resolve, 0o644); err != nil {
 		return nil, err
 	}
-	return startServer("bare handler", childCommand(self, "bare", ff, rf, strconv.FormatUint(generation, 10)))
+	return bench.StartServer("bare handler", childCommand(self, "bare", ff, rf, strconv.FormatUint(generation, 10)))
 }
 
 // childErr reports the failure of a child mode and exits.

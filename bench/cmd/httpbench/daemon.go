@@ -9,82 +9,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"transdb/bench"
 )
-
-// buildTransdbd builds cmd/transdbd of the parent module (the one the
-// replace directive of bench/go.mod names) into dir, in that module, and
-// returns the binary's path.
-func buildTransdbd(dir string) (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "transdb").Output()
-	if err != nil {
-		return "", fmt.Errorf("finding the transdb module: %w", err)
-	}
-	bin := filepath.Join(dir, "transdbd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/transdbd")
-	cmd.Dir = strings.TrimSpace(string(out))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building transdbd in %s: %w", cmd.Dir, err)
-	}
-	return bin, nil
-}
-
-// A server is a child process that serves HTTP: a transdbd, or this
-// program serving the bare handler.
-type server struct {
-	name   string
-	cmd    *exec.Cmd
-	addr   string // host:port it listens on
-	stderr *logTail
-	exited chan struct{}
-	err    error // of Wait, once exited is closed
-}
-
-// listeningRE matches the log line of transdbd, and of the bare server,
-// that names the address: level=INFO msg=listening addr=127.0.0.1:PORT.
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
-// startServer starts the command and waits until it logs the address it
-// listens on.
-func startServer(name string, cmd *exec.Cmd) (*server, error) {
-	s := &server{name: name, cmd: cmd, stderr: &logTail{}, exited: make(chan struct{})}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	go func() {
-		s.err = cmd.Wait()
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		if m := listeningRE.FindStringSubmatch(s.stderr.String()); m != nil {
-			s.addr = m[1]
-			return s, nil
-		}
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("%s exited before it listened (%v):\n%s", name, s.err, s.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("%s does not listen after a minute:\n%s", name, s.stderr)
-		}
-	}
-}
 
 // startTransdbd serves the database file db with transdbd, read-only,
 // under the base key of the default configuration. With a profile
 // directory, transdbd writes a CPU profile there, NAME.pprof, when it
 // stops.
-func startTransdbd(bin, dir, name, db, profiles string) (*server, error) {
+func startTransdbd(bin, dir, name, db, profiles string) (*bench.Server, error) {
 	cfg := filepath.Join(dir, name+".conf")
 	text := "Listen 127.0.0.1:0\n" +
 		"<TranslationProvider MMapDB>\n" +
@@ -99,50 +35,7 @@ func startTransdbd(bin, dir, name, db, profiles string) (*server, error) {
 	if profiles != "" {
 		args = append(args, "-cpuprofile", filepath.Join(profiles, name+".pprof"))
 	}
-	return startServer(name, exec.Command(bin, args...))
-}
-
-// pid returns the server's process ID.
-func (s *server) pid() int { return s.cmd.Process.Pid }
-
-// stop ends the server with SIGTERM (SIGKILL after 10 s) and reports
-// whether it had failed on its own before.
-func (s *server) stop() error {
-	select {
-	case <-s.exited:
-		return fmt.Errorf("%s exited early (%v):\n%s", s.name, s.err, s.stderr)
-	default:
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-	return nil
-}
-
-// logTail keeps the first 64 KiB a child writes to stderr: enough for
-// its start-up lines and the first errors.
-type logTail struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logTail) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if room := 64<<10 - l.buf.Len(); room > 0 {
-		l.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (l *logTail) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	return bench.StartServer(name, exec.Command(bin, args...))
 }
 
 // memory is a process's memory, in KiB, from /proc/PID/smaps_rollup

@@ -220,7 +220,7 @@ func run(o options) (bool, error) {
 		return false, err
 	}
 	progress("building transdbd")
-	if e.transdbd, err = buildTransdbd(dir); err != nil {
+	if e.transdbd, err = bench.BuildTransdbd(dir); err != nil {
 		return false, err
 	}
 	printMachine(o)

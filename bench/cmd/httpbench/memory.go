@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"transdb/bench"
 	"transdb/internal/httpload"
 )
 
@@ -20,7 +21,7 @@ func (e *env) memory() error {
 	if err != nil {
 		return err
 	}
-	defer t.stop()
+	defer t.Stop()
 	check := func(i int, r httpload.Response) error { return d.fetchExp[i].Check(r) }
 	e.waitQuiet("memory " + d.label)
 
@@ -29,7 +30,7 @@ func (e *env) memory() error {
 	if err != nil {
 		return err
 	}
-	before, mapBefore, err := readMemory(t.pid(), d.path)
+	before, mapBefore, err := readMemory(t.PID(), d.path)
 	if err != nil {
 		return err
 	}
@@ -38,7 +39,7 @@ func (e *env) memory() error {
 	if err != nil {
 		return err
 	}
-	after, mapAfter, err := readMemory(t.pid(), d.path)
+	after, mapAfter, err := readMemory(t.PID(), d.path)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (e *env) memory() error {
 	fmt.Println()
 	e.report(&warm)
 	e.report(&run)
-	if err := t.stop(); err != nil {
+	if err := t.Stop(); err != nil {
 		return err
 	}
 	return e.shared(d, check)
@@ -67,10 +68,10 @@ func (e *env) memory() error {
 // e.o.procLookups lookups through each, and prints the memory of each
 // and of its mapping of the file.
 func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error {
-	var procs []*server
+	var procs []*bench.Server
 	defer func() {
 		for _, p := range procs {
-			p.stop()
+			p.Stop()
 		}
 	}()
 	for i := range e.o.procs {
@@ -94,7 +95,7 @@ func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error
 	fmt.Println("|---|--:|--:|--:|--:|--:|--:|--:|")
 	var sum, mapSum memory
 	for i, p := range procs {
-		m, mm, err := readMemory(p.pid(), d.path)
+		m, mm, err := readMemory(p.PID(), d.path)
 		if err != nil {
 			return err
 		}
@@ -107,7 +108,7 @@ func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error
 	fmt.Printf("The %d mappings hold %s of resident file pages between them, but account for %s of proportional memory: each page is in memory once, in the page cache, and shared.\n\n",
 		len(procs), kib(mapSum.Rss, false), kib(mapSum.Pss, false))
 	for _, p := range procs {
-		if err := p.stop(); err != nil {
+		if err := p.Stop(); err != nil {
 			return err
 		}
 	}
@@ -117,9 +118,9 @@ func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error
 
 // lookups makes n lookups of the targets through s, with e.o.conns
 // connections.
-func (e *env) lookups(s *server, targets []string, check func(int, httpload.Response) error, n int64) (httpload.Result, error) {
+func (e *env) lookups(s *bench.Server, targets []string, check func(int, httpload.Response) error, n int64) (httpload.Result, error) {
 	return httpload.Run(context.Background(), httpload.Round{
-		Addr: s.addr, Conns: e.o.conns, Requests: n, Targets: targets, Check: check,
+		Addr: s.Addr, Conns: e.o.conns, Requests: n, Targets: targets, Check: check,
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 
 	"transdb/internal/httpload"
@@ -36,9 +37,9 @@ func (e *env) switching() error {
 	if err != nil {
 		return err
 	}
-	defer t.stop()
+	defer t.Stop()
 	targets, check := httpload.WithMarker(d.fetch, d.fetchExp, markerEvery)
-	stats0, err := daemonStats(t.addr)
+	stats0, err := daemonStats(t.Addr)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func (e *env) switching() error {
 			}
 		}
 	}
-	stats1, err := daemonStats(t.addr)
+	stats1, err := daemonStats(t.Addr)
 	if err != nil {
 		return err
 	}
@@ -117,12 +118,12 @@ func (e *env) switching() error {
 		e.ok = false
 		fmt.Printf("The load never saw a committed generation.\n\n")
 	}
-	return t.stop()
+	return t.Stop()
 }
 
 // A commitProcess is the running committer child.
 type commitProcess struct {
-	srv    *server
+	cmd    *exec.Cmd
 	stdout bytes.Buffer
 }
 
@@ -135,13 +136,13 @@ func startCommitter(self, db string, every, total time.Duration) (*commitProcess
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	c.srv = &server{name: "committer", cmd: cmd}
+	c.cmd = cmd
 	return c, nil
 }
 
 // wait waits for the committer to finish and returns its report.
 func (c *commitProcess) wait() (*commitReport, error) {
-	if err := c.srv.cmd.Wait(); err != nil {
+	if err := c.cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("committer: %w", err)
 	}
 	var rep commitReport

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"transdb/bench"
 	"transdb/internal/httpload"
 )
 
@@ -15,7 +16,7 @@ import (
 // of its answers.
 type contender struct {
 	name  string
-	srv   *server
+	srv   *bench.Server
 	check func(i int, r httpload.Response) error
 }
 
@@ -30,12 +31,12 @@ func (e *env) throughput(n int) error {
 	if err != nil {
 		return err
 	}
-	defer t.stop()
+	defer t.Stop()
 	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.checkedGen)
 	if err != nil {
 		return err
 	}
-	defer b.stop()
+	defer b.Stop()
 
 	e.waitQuiet("throughput " + d.label)
 	fmt.Printf("### %s records (file %s, built in %s)\n\n", d.label, mib(d.size), d.build.Round(1e6))
@@ -92,10 +93,10 @@ func (e *env) throughput(n int) error {
 	for _, c := range failed {
 		e.report(&c.total)
 	}
-	if err := t.stop(); err != nil {
+	if err := t.Stop(); err != nil {
 		return err
 	}
-	return b.stop()
+	return b.Stop()
 }
 
 // checkedTransdbd starts a transdbd on the file of d, named name, once
@@ -103,14 +104,14 @@ func (e *env) throughput(n int) error {
 // unless fresh is set or transdbd is profiled: then on one of its own,
 // so that the transdbd returned has served nothing yet and its profile
 // shows the load only.
-func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*server, error) {
+func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*bench.Server, error) {
 	if d.fetchExp == nil && (fresh || e.o.profiles != "") {
 		t, err := startTransdbd(e.transdbd, e.dir, name+"-check", d.path, "")
 		if err != nil {
 			return nil, err
 		}
-		err = d.checkAnswers(t.addr)
-		if serr := t.stop(); err == nil {
+		err = d.checkAnswers(t.Addr)
+		if serr := t.Stop(); err == nil {
 			err = serr
 		}
 		if err != nil {
@@ -121,8 +122,8 @@ func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*server, err
 	if err != nil {
 		return nil, err
 	}
-	if err := d.checkAnswers(t.addr); err != nil {
-		t.stop()
+	if err := d.checkAnswers(t.Addr); err != nil {
+		t.Stop()
 		return nil, err
 	}
 	return t, nil
@@ -183,7 +184,7 @@ func (e *env) compare(cs []contender, targets []string, rate float64, warmup tim
 // second or in a closed loop.
 func (e *env) round(c contender, targets []string, d time.Duration, rate float64) (httpload.Result, error) {
 	return httpload.Run(context.Background(), httpload.Round{
-		Addr:     c.srv.addr,
+		Addr:     c.srv.Addr,
 		Conns:    e.o.conns,
 		Duration: d,
 		Rate:     rate,
@@ -195,12 +196,12 @@ func (e *env) round(c contender, targets []string, d time.Duration, rate float64
 // measuredRound is round, and the CPU time the server and this process
 // used meanwhile.
 func (e *env) measuredRound(c contender, targets []string, d time.Duration, rate float64) (res httpload.Result, server, client time.Duration, err error) {
-	s0, err1 := processCPU(c.srv.pid())
+	s0, err1 := processCPU(c.srv.PID())
 	c0, err2 := processCPU(0)
 	if res, err = e.round(c, targets, d, rate); err != nil {
 		return res, 0, 0, err
 	}
-	s1, err3 := processCPU(c.srv.pid())
+	s1, err3 := processCPU(c.srv.PID())
 	c1, err4 := processCPU(0)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return res, 0, 0, err

@@ -117,7 +117,7 @@ func parseWrk(out string) (wrkResult, error) {
 // rounds, and the medians of the rounds' p50 and p99.
 func (e *env) compareWrk(label, endpoint string, cs []contender, script string) error {
 	for _, c := range cs {
-		if _, err := e.runWrk(c.srv.addr, script, max(e.o.warmup, time.Second)); err != nil {
+		if _, err := e.runWrk(c.srv.Addr, script, max(e.o.warmup, time.Second)); err != nil {
 			return err
 		}
 	}
@@ -134,7 +134,7 @@ func (e *env) compareWrk(label, endpoint string, cs []contender, script string) 
 			if r%2 == 1 {
 				k = len(cs) - 1 - k
 			}
-			got, err := e.runWrk(cs[k].srv.addr, script, e.o.round)
+			got, err := e.runWrk(cs[k].srv.Addr, script, e.o.round)
 			if err != nil {
 				return err
 			}
