@@ -35,8 +35,8 @@ type fleet struct {
 	writer   *daemon
 	dbs      []string // of the replicas
 	replicas []*daemon
-	marker   uint64 // id of the switch marker in the writer's table
-	gen      uint64 // the writer's generation
+	sw       *httpload.RemoteSwitcher // commits through the writer
+	gen      uint64                   // the writer's generation
 }
 
 // newFleet prepares a writer whose table holds rows and the switch
@@ -64,11 +64,6 @@ func newFleet(t *testing.T, url string, n int, rows []transgen.Row) *fleet {
 	if f.gen, err = sw.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	list, err := p.Fetch(httpload.SwitchKey, httpload.SwitchURI, false)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("marker: %v, %v", list, err)
-	}
-	f.marker = list[0].ID
 	return f
 }
 
@@ -97,6 +92,10 @@ CheckInterval 100ms
 func (f *fleet) startWriter() {
 	f.t.Helper()
 	f.writer = startDaemon(f.t, nil, "serve", "-config", replConfig(f.t, f.writerDB, false, "Publish "+f.url+" transdb"))
+	var err error
+	if f.sw, err = httpload.NewRemoteSwitcher(f.writer.base, "s3cret"); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 // startReplica starts replica i.
@@ -109,19 +108,12 @@ func (f *fleet) startReplica(i int) {
 // transaction of its own, and returns the generation it made.
 func (f *fleet) commit() uint64 {
 	f.t.Helper()
-	k, u := httpload.SwitchKey, httpload.SwitchURI
-	body := fmt.Sprintf(`{"ops":[{"op":"update","old":{"key":%q,"uri":%q,"block":0,"order":0,"id":%d},`+
-		`"new":{"key":%q,"uri":%q,"block":0,"order":0,"action":%q}}]}`, k, u, f.marker, k, u, httpload.SwitchAction(f.gen+1))
-	code, resp := request(f.t, "POST", f.writer.base+"/v1/txn", "s3cret", body)
-	var res struct {
-		Generation uint64
-		Results    []struct{ ID uint64 }
+	g, err := f.sw.Commit()
+	if err != nil {
+		f.t.Fatal(err)
 	}
-	if code != 200 || json.Unmarshal([]byte(resp), &res) != nil || res.Generation != f.gen+1 || len(res.Results) != 1 {
-		f.t.Fatalf("commit after generation %d: %d %s", f.gen, code, resp)
-	}
-	f.gen, f.marker = res.Generation, res.Results[0].ID
-	return f.gen
+	f.gen = g
+	return g
 }
 
 // served returns the generation of the marker that d serves, 0 when it

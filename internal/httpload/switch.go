@@ -1,9 +1,12 @@
 package httpload
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"transdb/translation"
 )
@@ -175,4 +178,72 @@ func WithMarker(targets []string, exp []Expected, every int) ([]string, func(int
 		}
 		return allExp[i].Check(r)
 	}
+}
+
+// A RemoteSwitcher is a Switcher that commits through the HTTP API of a
+// transdbd (POST /v1/txn) instead of through a provider of this process,
+// so that the daemon itself makes the commits (and publishes them, when
+// it is a writer of a replicated file). The table must hold the marker.
+type RemoteSwitcher struct {
+	base, token string
+	client      *http.Client
+	id, gen     uint64 // the marker's ID and the generation it names
+}
+
+// NewRemoteSwitcher returns a RemoteSwitcher for the transdbd at base
+// (http://HOST:PORT), whose AdminToken is token; it looks the marker up
+// first.
+func NewRemoteSwitcher(base, token string) (*RemoteSwitcher, error) {
+	s := &RemoteSwitcher{base: base, token: token, client: &http.Client{Timeout: time.Minute}}
+	resp, err := s.client.Get(base + FetchTarget(SwitchKey, SwitchURI))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var f FetchBody
+	if err := json.NewDecoder(resp.Body).Decode(&f); err != nil {
+		return nil, fmt.Errorf("httpload: the switch marker: %w", err)
+	}
+	if len(f.Blocks) != 1 || f.Blocks[0].Action != SwitchAction(f.Generation) {
+		return nil, fmt.Errorf("httpload: the switch marker at generation %d is %+v", f.Generation, f.Blocks)
+	}
+	s.id, s.gen = f.Blocks[0].ID, f.Generation
+	return s, nil
+}
+
+// Generation returns the generation the last commit made (at first, the
+// one the marker was looked up at).
+func (s *RemoteSwitcher) Generation() uint64 { return s.gen }
+
+// Commit replaces the marker in a transaction of its own and returns
+// the generation it made. It must be the only writer of the table.
+func (s *RemoteSwitcher) Commit() (uint64, error) {
+	next := SwitchAction(s.gen + 1)
+	old := map[string]any{"key": SwitchKey, "uri": SwitchURI, "block": 0, "order": 0, "id": s.id}
+	rec := map[string]any{"key": SwitchKey, "uri": SwitchURI, "block": 0, "order": 0, "action": next}
+	body, err := json.Marshal(map[string]any{"ops": []any{map[string]any{"op": "update", "old": old, "new": rec}}})
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequest(http.MethodPost, s.base+"/v1/txn", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Generation uint64
+		Results    []struct{ ID uint64 }
+		Error      string
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK ||
+		res.Generation != s.gen+1 || len(res.Results) != 1 {
+		return 0, fmt.Errorf("httpload: commit after generation %d: status %d, %+v (%v)", s.gen, resp.StatusCode, res, err)
+	}
+	s.id, s.gen = res.Results[0].ID, res.Generation
+	return s.gen, nil
 }
