@@ -255,3 +255,27 @@ func TestTLSWithTheServersAuthority(t *testing.T) {
 		return st.Failures > 0 && !st.Connected && st.Generation == 0, fmt.Sprintf("%+v", st)
 	})
 }
+
+func TestPublisherFindsCommitsItWasNotToldOf(t *testing.T) {
+	srv := natstest.StartT(t)
+	log, _ := testLogger(t)
+	opts := Options{URL: srv.URL(), Bucket: "transdb", Logger: log}
+	wp := newProvider(t, t.TempDir(), false)
+	commit(t, wp)
+	pb, err := NewPublisher(wp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	rp := newProvider(t, t.TempDir(), true)
+	f, err := NewFollower(rp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	waitGeneration(t, rp, 1)
+	// Another process commits (transdbd load, say): no Notify.
+	other := newProvider(t, filepath.Dir(wp.Path()), false)
+	g := commit(t, other)
+	waitGeneration(t, rp, g)
+}
