@@ -16,17 +16,26 @@ import (
 // The child processes of the benchmark commands: transdbd built from
 // the parent module, and servers that log the address they listen on.
 
-// BuildTransdbd builds cmd/transdbd of the parent module (the one the
-// replace directive of bench/go.mod names) into dir, in that module, and
-// returns the binary's path.
-func BuildTransdbd(dir string) (string, error) {
+// ModuleDir returns the directory of the parent module, the one the
+// replace directive of bench/go.mod names: the root of the repository.
+func ModuleDir() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "transdb").Output()
 	if err != nil {
 		return "", fmt.Errorf("finding the transdb module: %w", err)
 	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// BuildTransdbd builds cmd/transdbd of the parent module (see ModuleDir)
+// into dir, in that module, and returns the binary's path.
+func BuildTransdbd(dir string) (string, error) {
+	mod, err := ModuleDir()
+	if err != nil {
+		return "", err
+	}
 	bin := filepath.Join(dir, "transdbd")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/transdbd")
-	cmd.Dir = strings.TrimSpace(string(out))
+	cmd.Dir = mod
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("building transdbd in %s: %w", cmd.Dir, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"time"
 	"transdb/bench"
 )
 
@@ -16,14 +17,27 @@ import (
 // a constant body of the size of a typical transdbd answer, and the same
 // headers (Content-Type, X-Transdb-Generation, with Date and
 // Content-Length from net/http), so that both send the same bytes. It
-// runs in a process of its own, as transdbd does, with the same
-// GOMAXPROCS: each server competes with the load generator for the two
-// cores in the same way.
+// has transdbd's timeouts and limits, which cost net/http some work per
+// request (deadlines on the connection). It runs in a process of its
+// own, as transdbd does, with the same GOMAXPROCS: each server competes
+// with the load generator for the two cores in the same way.
+
+// The timeouts and limits of the bare server: those of transdbd serve
+// (cmd/transdbd/serve.go, where the write deadline is set per response
+// by the handler, as net/http does for WriteTimeout).
+// TestBareServerHasTheLimitsOfTransdbd holds the two to the same values.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 2 * time.Minute
+	writeTimeout      = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
 
 // bareBodies are the constant answers of the bare handler, by path.
 type bareBodies struct {
-	fetch, resolve []byte
-	generation     []string // the header's value; shared by all responses, never modified
+	fetch, resolve, translate []byte
+	generation                []string // the header's value; shared by all responses, never modified
 }
 
 // jsonType is the Content-Type header value of every answer.
@@ -31,7 +45,7 @@ var jsonType = []string{"application/json"}
 
 // runBare serves the bare handler on 127.0.0.1, a free port, logging
 // "msg=listening addr=..." as transdbd does, until it is killed.
-func runBare(fetchFile, resolveFile, generation string) error {
+func runBare(fetchFile, resolveFile, translateFile, generation string) error {
 	var b bareBodies
 	var err error
 	if b.fetch, err = os.ReadFile(fetchFile); err != nil {
@@ -40,21 +54,39 @@ func runBare(fetchFile, resolveFile, generation string) error {
 	if b.resolve, err = os.ReadFile(resolveFile); err != nil {
 		return err
 	}
+	if b.translate, err = os.ReadFile(translateFile); err != nil {
+		return err
+	}
 	b.generation = []string{generation}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("listening", "addr", ln.Addr().String())
-	return http.Serve(ln, b)
+	return newBareServer(b).Serve(ln)
 }
 
-// ServeHTTP answers /v1/resolve with the resolve body and everything else
-// with the fetch body.
+// newBareServer returns the bare server of the bodies b.
+func newBareServer(b bareBodies) *http.Server {
+	return &http.Server{
+		Handler:           b,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
+// ServeHTTP answers /v1/resolve with the resolve body, /v1/translate
+// with the translate body and everything else with the fetch body.
 func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := b.fetch
-	if r.URL.Path == "/v1/resolve" {
+	switch r.URL.Path {
+	case "/v1/resolve":
 		body = b.resolve
+	case "/v1/translate":
+		body = b.translate
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonType
@@ -62,17 +94,21 @@ func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-// startBare starts this program as the bare server, answering fetch and
-// resolve with the given bodies and header generation.
-func startBare(self, dir string, fetch, resolve []byte, generation uint64) (*bench.Server, error) {
-	ff, rf := dir+"/bare-fetch.json", dir+"/bare-resolve.json"
-	if err := os.WriteFile(ff, fetch, 0o644); err != nil {
-		return nil, err
+// startBare starts this program as the bare server, answering fetch,
+// resolve and translate with the given bodies and header generation.
+func startBare(self, dir string, fetch, resolve, translate []byte, generation uint64) (*bench.Server, error) {
+	var files []string
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{"fetch", fetch}, {"resolve", resolve}, {"translate", translate}} {
+		name := dir + "/bare-" + f.name + ".json"
+		if err := os.WriteFile(name, f.body, 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
 	}
-	if err := os.WriteFile(rf, resolve, 0o644); err != nil {
-		return nil, err
-	}
-	return bench.StartServer("bare handler", childCommand(self, "bare", ff, rf, strconv.FormatUint(generation, 10)))
+	return bench.StartServer("bare handler", childCommand(self, "bare", append(files, strconv.FormatUint(generation, 10))...))
 }
 
 // childErr reports the failure of a child mode and exits.

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"transdb/bench"
+	"transdb/engine"
 	"transdb/internal/httpload"
 	"transdb/translation"
 	"transdb/translation/transgen"
@@ -18,9 +22,23 @@ import (
 // default configuration.
 var baseKey = []string{"trans", "db"}
 
+// The engine settings of every transdbd (TranslationKey, DocumentRoot)
+// and of the engine that computes the expected /v1/translate answers in
+// this process: those under which the example table gives what DESIGN
+// section 10 says.
+const (
+	translationKey = "front"
+	documentRoot   = "/var/www"
+)
+
+// exampleTableFile is the example table of DESIGN section 10 in the
+// parent module, in the text dump format; every database holds it
+// beside the generated rows.
+const exampleTableFile = "testdata/example.txt"
+
 // A dataset is a generated table, its database file, and the request
 // targets of the load: the same random existing (key, uri) pairs for
-// fetch and resolve.
+// fetch, resolve and translate.
 type dataset struct {
 	n     int
 	label string // 100k, 1M
@@ -35,6 +53,11 @@ type dataset struct {
 	resolve []string    // ResolveTarget of each pair, a file below its uri
 	// resolveURI are the uris of resolve.
 	resolveURI []string
+	// translate are the /v1/translate targets: the uri of resolve on
+	// the host www.KEY for each pair, and every exampleEvery-th the
+	// exampleRequest; translateReq are their requests.
+	translate    []string
+	translateReq []engine.Request
 
 	// The answers of transdbd to fetch and resolve, checked against the
 	// table, with the generation cut out (they hold at any generation:
@@ -44,12 +67,21 @@ type dataset struct {
 	fetchBody, resolveBody []byte
 	fetchMean, resolveMean int    // the mean size of the answers
 	checkedGen             uint64 // the generation they were checked at
+	// The answers to translate, whole, of generation checkedGen: the
+	// decisions of the engine in this process, which transdbd's matched
+	// byte for byte; the one of median size, the mean size, and what the
+	// decisions were. Set by checkAnswers.
+	translateExp  [][]byte
+	translateBody []byte
+	translateMean int
+	decisions     decisionCounts
 }
 
 // newDataset generates n rows with the seed, builds the database file in
-// dir through package translation (one transaction, then a second commit
-// that adds the switch marker), and draws the probes.
-func newDataset(dir string, n int, seed int64, probes int) (*dataset, error) {
+// dir through package translation (one transaction; a second one that
+// adds the example table; a third commit that adds the switch marker),
+// and draws the probes.
+func newDataset(dir string, n int, seed int64, probes int, example []translation.Record) (*dataset, error) {
 	d := &dataset{n: n, label: bench.SizeLabel(n)}
 	d.path = filepath.Join(dir, "trans-"+d.label+".mmdb")
 	d.rows = transgen.Generate(n, seed)
@@ -65,6 +97,16 @@ func newDataset(dir string, n int, seed int64, probes int) (*dataset, error) {
 		return nil, err
 	}
 	d.build = time.Since(start)
+	if _, err := p.Update(func(tx *translation.Txn) error {
+		for _, rec := range example {
+			if _, err := tx.Insert(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	sw, err := httpload.NewSwitcher(p)
 	if err != nil {
 		return nil, err
@@ -92,64 +134,143 @@ func newDataset(dir string, n int, seed int64, probes int) (*dataset, error) {
 		}
 		d.resolveURI = append(d.resolveURI, uri)
 		d.resolve = append(d.resolve, httpload.ResolveTarget(pr[0], uri))
+		if len(d.translate)%exampleEvery == exampleEvery-1 {
+			d.addTranslate(exampleRequest)
+		}
+		// On the host www.KEY, so that the generated Conds on the
+		// host name hold.
+		d.addTranslate(engine.Request{URI: uri, Host: "www." + pr[0], Key: pr[0]})
 	}
 	return d, nil
 }
 
-// expectations fetches every target once from the server at addr, checks
-// each answer with check (given the generation of its header), and
-// returns the Expected of each, the answer of median size (the body of
-// the bare handler), the mean size and the generation of the answers.
-func (d *dataset) expectations(addr string, targets []string, check func(i int, body []byte, gen uint64) error) (exp []httpload.Expected, median []byte, mean int, gen uint64, err error) {
+// readExampleTable reads the example table from the module in the
+// directory mod.
+func readExampleTable(mod string) ([]translation.Record, error) {
+	name := filepath.Join(mod, exampleTableFile)
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := translation.NewReader(f, translation.FormatText)
+	if err != nil {
+		return nil, err
+	}
+	var recs []translation.Record
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// expectations fetches every target once from the server at addr,
+// checks each answer with check (given the generation of its header),
+// and returns the answers and the generation of the last.
+func (d *dataset) expectations(addr string, targets []string, check func(i int, body []byte, gen uint64) error) (bodies [][]byte, gen uint64, err error) {
 	c, err := httpload.Dial(addr)
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return nil, 0, err
 	}
 	defer c.Close()
-	exp = make([]httpload.Expected, len(targets))
-	bodies := make([][]byte, 0, len(targets))
-	total := 0
+	bodies = make([][]byte, len(targets))
 	for i, t := range targets {
 		r, err := c.Get(t)
 		if err != nil {
-			return nil, nil, 0, 0, err
+			return nil, 0, err
 		}
 		if r.Status != 200 {
-			return nil, nil, 0, 0, fmt.Errorf("GET %s: status %d: %s", t, r.Status, r.Body)
+			return nil, 0, fmt.Errorf("GET %s: status %d: %s", t, r.Status, r.Body)
 		}
 		if gen, err = strconv.ParseUint(string(r.Generation), 10, 64); err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("GET %s: X-Transdb-Generation %q", t, r.Generation)
+			return nil, 0, fmt.Errorf("GET %s: X-Transdb-Generation %q", t, r.Generation)
 		}
 		if err := check(i, r.Body, gen); err != nil {
-			return nil, nil, 0, 0, fmt.Errorf("GET %s: %w", t, err)
+			return nil, 0, fmt.Errorf("GET %s: %w", t, err)
 		}
-		if exp[i], err = httpload.CutGeneration(r.Body); err != nil {
-			return nil, nil, 0, 0, err
-		}
-		bodies = append(bodies, slices.Clone(r.Body))
-		total += len(r.Body)
+		bodies[i] = slices.Clone(r.Body)
 	}
-	slices.SortFunc(bodies, func(a, b []byte) int { return len(a) - len(b) })
-	return exp, bodies[len(bodies)/2], total / len(bodies), gen, nil
+	return bodies, gen, nil
 }
 
-// checkAnswers fetches and resolves every target once from the
-// transdbd at addr, checks the answers against the table and keeps their
-// Expected. It does so once per dataset.
+// cutGenerations returns the Expected of each lookup body.
+func cutGenerations(bodies [][]byte) ([]httpload.Expected, error) {
+	exp := make([]httpload.Expected, len(bodies))
+	for i, b := range bodies {
+		var err error
+		if exp[i], err = httpload.CutGeneration(b); err != nil {
+			return nil, err
+		}
+	}
+	return exp, nil
+}
+
+// medianBody returns the body of median size, the body of the bare
+// handler, and the mean size.
+func medianBody(bodies [][]byte) (median []byte, mean int) {
+	sorted := slices.Clone(bodies)
+	slices.SortFunc(sorted, func(a, b []byte) int { return len(a) - len(b) })
+	total := 0
+	for _, b := range bodies {
+		total += len(b)
+	}
+	return sorted[len(sorted)/2], total / len(sorted)
+}
+
+// checkAnswers fetches, resolves and translates every target once from
+// the transdbd at addr, checks the answers (fetch and resolve against
+// the table, translate against the engine in this process) and keeps
+// them. It does so once per dataset.
 func (d *dataset) checkAnswers(addr string) error {
 	if d.fetchExp != nil {
 		return nil
 	}
-	progress("%s: checking every answer of transdbd against the generated table", d.label)
-	var err error
-	d.fetchExp, d.fetchBody, d.fetchMean, d.checkedGen, err = d.expectations(addr, d.fetch, func(i int, body []byte, gen uint64) error {
+	progress("%s: checking every answer of transdbd against the generated table and the engine", d.label)
+	bodies, gen, err := d.expectations(addr, d.fetch, func(i int, body []byte, gen uint64) error {
 		return d.table.CheckFetch(body, d.pairs[i][0], d.pairs[i][1], gen)
 	})
 	if err != nil {
 		return err
 	}
-	d.resolveExp, d.resolveBody, d.resolveMean, _, err = d.expectations(addr, d.resolve, func(i int, body []byte, gen uint64) error {
+	d.fetchBody, d.fetchMean = medianBody(bodies)
+	if d.fetchExp, err = cutGenerations(bodies); err != nil {
+		return err
+	}
+	d.checkedGen = gen
+	bodies, _, err = d.expectations(addr, d.resolve, func(i int, body []byte, gen uint64) error {
 		return d.table.CheckResolve(body, d.pairs[i][0], d.resolveURI[i], gen)
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	d.resolveBody, d.resolveMean = medianBody(bodies)
+	if d.resolveExp, err = cutGenerations(bodies); err != nil {
+		return err
+	}
+
+	want, gen, err := d.translateAnswers()
+	if err != nil {
+		return err
+	}
+	if gen != d.checkedGen {
+		return fmt.Errorf("%s: the engine in this process read generation %d, transdbd answered %d", d.label, gen, d.checkedGen)
+	}
+	bodies, _, err = d.expectations(addr, d.translate, func(i int, body []byte, g uint64) error {
+		if g != gen || !bytes.Equal(body, want[i]) {
+			return fmt.Errorf("generation %d, body %.300q; want generation %d, body %.300q", g, body, gen, want[i])
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	d.translateExp = want
+	d.translateBody, d.translateMean = medianBody(bodies)
+	return nil
 }

@@ -9,9 +9,11 @@
 // It builds transdbd from the parent module (go build -o into a
 // temporary directory), builds the databases from the generated
 // translation-shaped data of transdb/translation/transgen through package
-// translation, and runs every server as a child process: transdbd serve
-// with a configuration in the temporary directory, and the bare handler
-// (this program run again as "httpbench bare ..."). The load generator is
+// translation, with the example table of the parent module's
+// testdata/example.txt beside them, and runs every server as a child
+// process: transdbd serve with a configuration in the temporary
+// directory, and the bare handler (this program run again as
+// "httpbench bare ..."). The load generator is
 // this process: -conns keep-alive connections (internal/httpload), in a
 // closed loop (each request sent when the answer to the last one has been
 // read) or at a fixed rate, every answer checked. With -cpuprofile DIR
@@ -20,12 +22,15 @@
 // The parts:
 //
 //   - throughput: for every size, the same random existing (key, uri)
-//     pairs as /v1/fetch and as /v1/resolve targets; per endpoint a
-//     warm-up round for each server, then -rounds rounds of -round each,
-//     alternating between transdbd and the bare handler (ABBA order).
-//     Every transdbd answer is compared byte for byte with the one checked
-//     against the generated table before the rounds; every bare answer
-//     with its constant body. It prints requests per second, p50 and p99
+//     pairs as /v1/fetch, /v1/resolve and /v1/translate targets (the
+//     last with the example table's request of /static/img.png every
+//     16th); per endpoint a warm-up round for each server, then -rounds
+//     rounds of -round each, alternating between transdbd and the bare
+//     handler (ABBA order). Every transdbd answer is compared byte for
+//     byte with the one checked before the rounds, against the generated
+//     table (fetch, resolve) or against the decision of the engine in
+//     this process on the same file (translate); every bare answer with
+//     its constant body. It prints requests per second, p50 and p99
 //     for each and the ratio. /v1/fetch is then measured again at the
 //     fixed rate -rate (latency below saturation) and, with -wrk, in a
 //     closed loop driven by wrk.
@@ -58,6 +63,7 @@ import (
 	"time"
 
 	"transdb/bench"
+	"transdb/translation"
 )
 
 // options are the settings of a run.
@@ -93,10 +99,10 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "bare":
-			if len(os.Args) != 5 {
-				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY GENERATION, got %q", os.Args[2:]))
+			if len(os.Args) != 6 {
+				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY TRANSLATE-BODY GENERATION, got %q", os.Args[2:]))
 			}
-			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4]))
+			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4], os.Args[5]))
 		case "commit":
 			if len(os.Args) != 5 {
 				childErr("commit", fmt.Errorf("want DB EVERY DURATION, got %q", os.Args[2:]))
@@ -127,7 +133,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	parts := fs.String("parts", "throughput,switch,memory", "comma-separated parts to run: throughput, switch, memory")
 	sizes := fs.String("sizes", "100000,1000000", "comma-separated record counts of the throughput part")
-	endpoints := fs.String("endpoints", "fetch,resolve", "comma-separated endpoints of the throughput part: fetch, resolve")
+	endpoints := fs.String("endpoints", "fetch,resolve,translate", "comma-separated endpoints of the throughput part: fetch, resolve, translate")
 	var o options
 	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections of the load")
 	fs.IntVar(&o.rounds, "rounds", 4, "measured rounds per server and endpoint")
@@ -166,7 +172,7 @@ func parseFlags(args []string) (options, error) {
 	o.endpoints = map[string]bool{}
 	for _, p := range strings.Split(*endpoints, ",") {
 		p = strings.TrimSpace(p)
-		if p != "fetch" && p != "resolve" {
+		if p != "fetch" && p != "resolve" && p != "translate" {
 			return o, fmt.Errorf("unknown endpoint %q", p)
 		}
 		o.endpoints[p] = true
@@ -197,12 +203,13 @@ func childCommand(self string, mode string, args ...string) *exec.Cmd {
 }
 
 // env is the state of a run: the temporary directory, the transdbd
-// binary and the datasets built so far.
+// binary, the example table and the datasets built so far.
 type env struct {
 	o        options
 	dir      string
 	self     string
 	transdbd string
+	example  []translation.Record // in every dataset
 	data     map[int]*dataset
 	ok       bool // no wrong answer so far
 }
@@ -217,6 +224,13 @@ func run(o options) (bool, error) {
 	defer os.RemoveAll(dir)
 	e := &env{o: o, dir: dir, data: map[int]*dataset{}, ok: true}
 	if e.self, err = os.Executable(); err != nil {
+		return false, err
+	}
+	mod, err := bench.ModuleDir()
+	if err != nil {
+		return false, err
+	}
+	if e.example, err = readExampleTable(mod); err != nil {
 		return false, err
 	}
 	progress("building transdbd")
@@ -252,7 +266,7 @@ func (e *env) dataset(n int) (*dataset, error) {
 		return d, nil
 	}
 	progress("%s: generating and building the database", bench.SizeLabel(n))
-	d, err := newDataset(e.dir, n, e.o.seed, e.o.probes)
+	d, err := newDataset(e.dir, n, e.o.seed, e.o.probes, e.example)
 	if err != nil {
 		return nil, err
 	}

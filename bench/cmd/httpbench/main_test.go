@@ -1,12 +1,23 @@
 package main
 
 import (
+	"context"
+	"go/ast"
+	"go/constant"
+	"go/importer"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"transdb/bench"
+	"transdb/engine"
+	"transdb/translation"
 )
 
 func TestParseSmapsAddsTheEntriesOfOneFile(t *testing.T) {
@@ -75,6 +86,7 @@ func TestFormats(t *testing.T) {
 func TestParseFlagsRejectsNonsense(t *testing.T) {
 	for _, args := range [][]string{
 		{"-parts", "throughput,speed"},
+		{"-endpoints", "fetch,lookup"},
 		{"-sizes", "10"},
 		{"-conns", "0"},
 		{"-switch-for", "1s", "-round", "5s"},
@@ -85,7 +97,8 @@ func TestParseFlagsRejectsNonsense(t *testing.T) {
 		}
 	}
 	o, err := parseFlags(nil)
-	if err != nil || !o.parts["throughput"] || !o.parts["switch"] || !o.parts["memory"] || o.conns != 32 {
+	if err != nil || !o.parts["throughput"] || !o.parts["switch"] || !o.parts["memory"] || o.conns != 32 ||
+		!o.endpoints["fetch"] || !o.endpoints["resolve"] || !o.endpoints["translate"] {
 		t.Errorf("defaults %+v, %v", o, err)
 	}
 }
@@ -113,6 +126,8 @@ func TestRunsEveryPartOnASmallTable(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| 2k | /v1/fetch | closed loop | transdbd |", "| 2k | /v1/fetch | 500 req/s | bare net/http |", "| 2k | /v1/resolve | closed loop | **transdbd / bare net/http** |",
+		"| 2k | /v1/translate | closed loop | transdbd |", "| 2k | /v1/translate | closed loop | **transdbd / bare net/http** |",
+		"Decisions of the 213 /v1/translate targets:",
 		"| a commit every 20ms | 2 |", "| after the warm-up |", "| **all 2** |",
 	} {
 		if !strings.Contains(string(out), want) {
@@ -148,5 +163,134 @@ Transfer/sec:     45.88MB
 	}
 	if _, err := parseWrk("wrk: connection refused\n"); err == nil {
 		t.Error("no error for output without figures")
+	}
+}
+
+// TestBareServerHasTheLimitsOfTransdbd holds the timeouts and limits of
+// the bare server to the constants of the same names in
+// cmd/transdbd/serve.go: every constant of the block there must have
+// its value here.
+func TestBareServerHasTheLimitsOfTransdbd(t *testing.T) {
+	mod, err := bench.ModuleDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join(mod, "cmd/transdbd/serve.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Type-check the constant block of readHeaderTimeout alone, in a
+	// file that imports time only.
+	var block *ast.GenDecl
+	for _, decl := range f.Decls {
+		if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.CONST {
+			for _, spec := range g.Specs {
+				for _, name := range spec.(*ast.ValueSpec).Names {
+					if name.Name == "readHeaderTimeout" {
+						block = g
+					}
+				}
+			}
+		}
+	}
+	if block == nil {
+		t.Fatal("serve.go has no constant readHeaderTimeout")
+	}
+	file := &ast.File{Name: ast.NewIdent("limits"), Decls: []ast.Decl{
+		&ast.GenDecl{Tok: token.IMPORT, Specs: []ast.Spec{&ast.ImportSpec{Path: &ast.BasicLit{Kind: token.STRING, Value: `"time"`}}}},
+		block,
+	}}
+	pkg, err := (&types.Config{Importer: importer.ForCompiler(fset, "source", nil)}).Check("limits", fset, []*ast.File{file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := map[string]int64{
+		"readHeaderTimeout": int64(readHeaderTimeout),
+		"readTimeout":       int64(readTimeout),
+		"writeTimeout":      int64(writeTimeout),
+		"idleTimeout":       int64(idleTimeout),
+		"maxHeaderBytes":    maxHeaderBytes,
+	}
+	names := pkg.Scope().Names()
+	for _, name := range names {
+		v, exact := constant.Int64Val(pkg.Scope().Lookup(name).(*types.Const).Val())
+		if got, ok := bare[name]; !ok || !exact || got != v {
+			t.Errorf("transdbd's %s is %d, the bare server's %d (known: %t)", name, v, got, ok)
+		}
+	}
+	if len(names) != len(bare) {
+		t.Errorf("transdbd has the limits %q, the bare server %d", names, len(bare))
+	}
+	s := newBareServer(bareBodies{})
+	if s.ReadHeaderTimeout != readHeaderTimeout || s.ReadTimeout != readTimeout || s.WriteTimeout != writeTimeout ||
+		s.IdleTimeout != idleTimeout || s.MaxHeaderBytes != maxHeaderBytes {
+		t.Errorf("bare server %+v", s)
+	}
+}
+
+// TestAppendDecisionWritesWhatTransdbdTranslatePrints compares the
+// expected /v1/translate bodies of this program with what transdbd
+// translate prints (the same writer as GET /v1/translate), for decisions
+// with every field: a redirect, an error, a proxy with config, fixup
+// config, notes, %CTX and a row that cannot be evaluated, a document, a
+// file, a handler and a bad uri, with strings that JSON escapes.
+func TestAppendDecisionWritesWhatTransdbdTranslatePrints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds transdbd")
+	}
+	dir := t.TempDir()
+	bin, err := bench.BuildTransdbd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "t.mmdb")
+	p, err := translation.New(translation.Options{FileName: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	rows := []translation.Record{
+		{Key: "k", URI: ":PRE:", Action: `Do: $CTX{lang}='dé<&>'; $r->notes->{n}='a "q"\\'`},
+		{Key: "k", URI: ":PRE:", Order: 1, Action: `Do: $r->notes->add('n', "tab\tnl\n\x{2028}")`},
+		{Key: "k", URI: "/x", Action: `Config: ['AuthName "secret"'], ['AuthType Basic']`},
+		{Key: "k", URI: "/x", Order: 1, Action: `FixupConfig: ['Options +ExecCGI']`},
+		{Key: "k", URI: "/x", Order: 2, Action: `Proxy: 'http://backend/'.$URI.'?a=1&b=<2>'`},
+		{Key: "k", URI: "/x", Order: 3, Action: `Do: sub { 1 }`},
+		{Key: "k", URI: "/redirect", Action: `Redirect: '/elsewhere', 302`},
+		{Key: "k", URI: "/error", Action: `Error: 403, 'Forbidden <here> & "there"'`},
+		{Key: "k", URI: "/doc", Action: `Doc: 'text/html', '<p>héllo</p>'`},
+		{Key: "k", URI: "/file", Action: `File: $DOCROOT.$MATCHED_PATH_INFO`},
+		{Key: "k", URI: "/h", Action: `PerlHandler: 'My::App'`},
+	}
+	if _, err := p.Update(func(tx *translation.Txn) error {
+		for _, r := range rows {
+			if _, err := tx.Insert(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const docroot = "/srv/<docs>"
+	e := engine.New(p, engine.Options{DocumentRoot: docroot})
+	for _, uri := range []string{"/x/y", "/redirect", "/error", "/doc", "/file/a b.png", "/h", "x"} {
+		req := engine.Request{URI: uri, Host: "www.example.org", Key: "k"}
+		d, err := e.Translate(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := appendDecision(nil, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := exec.Command(bin, "translate", "-db", db, "-key", req.Key, "-docroot", docroot, "-host", req.Host, uri).Output()
+		if err != nil {
+			t.Fatalf("transdbd translate %s: %v", uri, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: transdbd translate prints\n%s\nappendDecision writes\n%s", uri, got, want)
+		}
 	}
 }

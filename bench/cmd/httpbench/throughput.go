@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"transdb/bench"
@@ -21,7 +22,7 @@ type contender struct {
 }
 
 // throughput compares transdbd with the bare handler on the table of n
-// records, for /v1/fetch and /v1/resolve.
+// records, for /v1/fetch, /v1/resolve and /v1/translate.
 func (e *env) throughput(n int) error {
 	d, err := e.dataset(n)
 	if err != nil {
@@ -32,7 +33,7 @@ func (e *env) throughput(n int) error {
 		return err
 	}
 	defer t.Stop()
-	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.checkedGen)
+	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.translateBody, d.checkedGen)
 	if err != nil {
 		return err
 	}
@@ -40,25 +41,29 @@ func (e *env) throughput(n int) error {
 
 	e.waitQuiet("throughput " + d.label)
 	fmt.Printf("### %s records (file %s, built in %s)\n\n", d.label, mib(d.size), d.build.Round(1e6))
-	fmt.Printf("Bare handler bodies: /v1/fetch %d bytes, /v1/resolve %d bytes: the transdbd answers of median size (mean sizes %d and %d bytes).\n\n",
-		len(d.fetchBody), len(d.resolveBody), d.fetchMean, d.resolveMean)
+	fmt.Printf("Bare handler bodies: /v1/fetch %d bytes, /v1/resolve %d bytes, /v1/translate %d bytes: the transdbd answers of median size (mean sizes %d, %d and %d bytes).\n\n",
+		len(d.fetchBody), len(d.resolveBody), len(d.translateBody), d.fetchMean, d.resolveMean, d.translateMean)
+	if e.o.endpoints["translate"] {
+		fmt.Printf("Decisions of the %s /v1/translate targets: %s.\n\n", count(int64(len(d.translate))), d.decisions)
+	}
 	printComparisonHead()
 	var failed []comparison
 	for _, ep := range []struct {
 		name    string
 		targets []string
-		exp     []httpload.Expected
+		check   func(i int, r httpload.Response) error
 		body    []byte
 	}{
-		{"/v1/fetch", d.fetch, d.fetchExp, d.fetchBody},
-		{"/v1/resolve", d.resolve, d.resolveExp, d.resolveBody},
+		{"/v1/fetch", d.fetch, expectedCheck(d.fetchExp), d.fetchBody},
+		{"/v1/resolve", d.resolve, expectedCheck(d.resolveExp), d.resolveBody},
+		{"/v1/translate", d.translate, exactCheck(d.translateExp, d.checkedGen), d.translateBody},
 	} {
 		if !e.o.endpoints[ep.name[len("/v1/"):]] {
 			continue
 		}
 		progress("%s: %s: %d rounds of %s per server", d.label, ep.name, e.o.rounds, e.o.round)
 		cs := []contender{
-			{"transdbd", t, func(i int, r httpload.Response) error { return ep.exp[i].Check(r) }},
+			{"transdbd", t, ep.check},
 			{"bare net/http", b, constantCheck(ep.body)},
 		}
 		res, err := e.compare(cs, ep.targets, 0, e.o.warmup)
@@ -127,6 +132,24 @@ func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*bench.Serve
 		return nil, err
 	}
 	return t, nil
+}
+
+// expectedCheck accepts the answer to target i that exp[i] expects, at
+// any generation.
+func expectedCheck(exp []httpload.Expected) func(int, httpload.Response) error {
+	return func(i int, r httpload.Response) error { return exp[i].Check(r) }
+}
+
+// exactCheck accepts a 200 answer to target i with the body bodies[i]
+// and the header of generation gen.
+func exactCheck(bodies [][]byte, gen uint64) func(int, httpload.Response) error {
+	g := []byte(strconv.FormatUint(gen, 10))
+	return func(i int, r httpload.Response) error {
+		if r.Status != http.StatusOK || !bytes.Equal(r.Generation, g) || !bytes.Equal(r.Body, bodies[i]) {
+			return fmt.Errorf("status %d, generation %s, body %.300q; want generation %s, body %.300q", r.Status, r.Generation, r.Body, g, bodies[i])
+		}
+		return nil
+	}
 }
 
 // constantCheck accepts a 200 answer with the body.

@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"transdb/bench"
 	"transdb/internal/httpload"
 )
 
@@ -57,7 +58,7 @@ func main() {
 var backendBody = bytes.Repeat([]byte("transdb proxy benchmark\n"), 20)
 
 func run(conns int, duration time.Duration, rounds int, nginxBin, profile string) error {
-	root, err := repoRoot()
+	root, err := bench.ModuleDir()
 	if err != nil {
 		return err
 	}
@@ -321,16 +322,6 @@ func commit(addr, body string) error {
 		return fmt.Errorf("txn: %d %s", resp.StatusCode, b)
 	}
 	return nil
-}
-
-// repoRoot returns the root of the transdb repository, the parent of the
-// bench module.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "transdb").Output()
-	if err != nil {
-		return "", fmt.Errorf("finding the transdb module: %v", err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // waitFor waits until the log matches re and returns the first group.
