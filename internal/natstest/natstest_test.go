@@ -61,12 +61,22 @@ func TestClusterKeepsAnR3BucketWithOneServerDown(t *testing.T) {
 	obs := objectStore(t, servers[0].URL()+","+servers[1].URL(), 3)
 	ctx := context.Background()
 	servers[2].Kill()
-	if _, err := obs.PutString(ctx, "x", "hello"); err != nil {
-		t.Fatal(err)
+	// The stream's leader may have been on the killed server: a put fails
+	// ("no response from stream") until the other two have elected one.
+	start := time.Now()
+	for {
+		_, err := obs.PutString(ctx, "x", "hello")
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("put with one server down: %v", err)
+		}
 	}
+	t.Logf("put after %v", time.Since(start))
 	// A consumer on the stream may have been on the killed server: the
 	// first reads may time out until the cluster has moved it.
-	start := time.Now()
+	start = time.Now()
 	for {
 		got, err := obs.GetString(ctx, "x")
 		if err == nil && got == "hello" {
