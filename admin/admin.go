@@ -20,6 +20,10 @@
 // server never gives. The files are served with a Content-Security-Policy
 // that allows scripts, styles and connections of the page's own origin
 // only (no inline script) and forbids framing the page.
+//
+// An optional pop-up menu, an HTML fragment the daemon's configuration
+// names (AdminMenu), is the one part of the page not built from text: see
+// Handler.
 package admin
 
 import (
@@ -28,6 +32,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -54,15 +59,23 @@ type file struct {
 	etag        string
 }
 
+// types are the content types of the files by extension.
+var types = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".svg":  "image/svg+xml",
+}
+
+// newFile returns the file of content, served as name.
+func newFile(name string, content []byte) *file {
+	sum := sha256.Sum256(content)
+	return &file{content: content, contentType: types[path.Ext(name)], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
 // files are the page's files by the name they are served under; "" is
 // index.html.
 var files = func() map[string]*file {
-	types := map[string]string{
-		".html": "text/html; charset=utf-8",
-		".css":  "text/css; charset=utf-8",
-		".js":   "text/javascript; charset=utf-8",
-		".svg":  "image/svg+xml",
-	}
 	entries, err := static.ReadDir("static")
 	if err != nil {
 		panic(err) // the files are embedded: they are there
@@ -73,26 +86,50 @@ var files = func() map[string]*file {
 		if err != nil {
 			panic(err)
 		}
-		sum := sha256.Sum256(b)
-		m[e.Name()] = &file{content: b, contentType: types[path.Ext(e.Name())], etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		m[e.Name()] = newFile(e.Name(), b)
 	}
 	m[""] = m["index.html"]
 	return m
 }()
 
+// MenuName is the name the menu is served under, after Prefix.
+const MenuName = "menu.html"
+
+// noMenu and withMenu are the element of index.html that holds the menu
+// button and the menu, hidden and shown.
+const (
+	noMenu   = `<div id="menu-box" hidden>`
+	withMenu = `<div id="menu-box">`
+)
+
 // Handler returns the handler of the page's files: GET and HEAD of
 // Prefix (and Prefix+"index.html") answer the page, of Prefix+NAME the
-// file NAME. Every answer
-// has the Content-Security-Policy, X-Frame-Options: DENY and an ETag
-// (If-None-Match gives 304); the files are revalidated before each use,
-// so a new binary's page is never mixed with an old one's script. An
-// unknown name is a JSON 404, another method a JSON 405, as the API's
-// errors are.
-func Handler() http.Handler {
-	return http.HandlerFunc(serveFile)
+// file NAME. Every answer has the Content-Security-Policy,
+// X-Frame-Options: DENY and an ETag (If-None-Match gives 304); the files
+// are revalidated before each use, so a new binary's page is never mixed
+// with an old one's script. An unknown name is a JSON 404, another method
+// a JSON 405, as the API's errors are.
+//
+// menu, when not nil, is an HTML fragment, the page's pop-up menu: it is
+// served as Prefix+MenuName, and the page shows a button in its header
+// that opens it. Without it, MenuName is an unknown name and the page
+// shows no button. The page inserts the fragment as HTML: it is trusted
+// as the configuration is. Its script elements are dropped, and the
+// Content-Security-Policy (no inline script) is what keeps any other
+// script in it, an event handler attribute or a javascript: link, from
+// running; it blocks style attributes and elements too. Links work.
+func Handler(menu []byte) http.Handler {
+	fs := files
+	if menu != nil {
+		fs = maps.Clone(files)
+		index := newFile("index.html", bytes.Replace(files["index.html"].content, []byte(noMenu), []byte(withMenu), 1))
+		fs["index.html"], fs[""] = index, index
+		fs[MenuName] = newFile(MenuName, bytes.Clone(menu))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, fs) })
 }
 
-func serveFile(w http.ResponseWriter, r *http.Request) {
+func serveFile(w http.ResponseWriter, r *http.Request, files map[string]*file) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")

@@ -25,7 +25,7 @@ func get(t *testing.T, h http.Handler, method, path string, header ...string) *h
 }
 
 func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
-	h := admin.Handler()
+	h := admin.Handler(nil)
 	for path, ct := range map[string]string{
 		"/admin/":            "text/html; charset=utf-8",
 		"/admin/index.html":  "text/html; charset=utf-8",
@@ -62,6 +62,7 @@ func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
 		status       int
 	}{
 		{http.MethodGet, "/admin/nothing.js", http.StatusNotFound},
+		{http.MethodGet, "/admin/menu.html", http.StatusNotFound},
 		{http.MethodGet, "/admin/static/admin.js", http.StatusNotFound},
 		{http.MethodGet, "/other/admin.js", http.StatusNotFound},
 		{http.MethodPost, "/admin/", http.StatusMethodNotAllowed},
@@ -71,6 +72,41 @@ func TestHandlerServesThePageWithAStrictPolicy(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil || resp.StatusCode != tt.status || e.Error == "" {
 			t.Errorf("%s %s: %d %+v %v", tt.method, tt.path, resp.StatusCode, e, err)
 		}
+	}
+}
+
+func TestHandlerServesTheMenuWhenItHasOne(t *testing.T) {
+	const menu = `<ul><li><a href="/v1/stats">stats</a></li></ul>`
+	page := func(h http.Handler) (string, string) {
+		resp := get(t, h, http.MethodGet, "/admin/")
+		body, _ := io.ReadAll(resp.Body)
+		return string(body), resp.Header.Get("ETag")
+	}
+	// Without a menu the page hides the menu's button.
+	plain, plainTag := page(admin.Handler(nil))
+	if !strings.Contains(plain, `<div id="menu-box" hidden>`) {
+		t.Fatal("the page without a menu does not hide the menu button")
+	}
+	h := admin.Handler([]byte(menu))
+	resp := get(t, h, http.MethodGet, "/admin/menu.html")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(body) != menu || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("GET /admin/menu.html: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if resp.Header.Get("Content-Security-Policy") != admin.ContentSecurityPolicy || resp.Header.Get("ETag") == "" {
+		t.Errorf("GET /admin/menu.html: headers %v", resp.Header)
+	}
+	// With one it shows the button, and is another page for the caches.
+	withMenu, tag := page(h)
+	if strings.Contains(withMenu, `<div id="menu-box" hidden>`) || !strings.Contains(withMenu, `<div id="menu-box">`) {
+		t.Error("the page with a menu does not show the menu button")
+	}
+	if tag == plainTag {
+		t.Errorf("the pages with and without a menu have one ETag %s", tag)
+	}
+	// The handler without a menu is unchanged.
+	if again, _ := page(admin.Handler(nil)); again != plain {
+		t.Error("a menu changed the page of a handler without one")
 	}
 }
 
@@ -99,11 +135,18 @@ func TestPageLoadsNothingFromElsewhereAndRunsNoInlineCode(t *testing.T) {
 		t.Errorf("index.html has an inline %q", m)
 	}
 	// The page builds its DOM from text, never from HTML strings, so no
-	// table content can inject markup; and it evaluates no code.
+	// table content can inject markup; and it evaluates no code. The one
+	// HTML it parses is the menu of the configuration.
 	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "document.cookie", "localStorage"} {
 		if strings.Contains(js, bad) {
 			t.Errorf("admin.js uses %s", bad)
 		}
+	}
+	if n := strings.Count(js, "parseFromString("); n != 1 || !strings.Contains(js, "parseFromString(await resp.text()") {
+		t.Errorf("admin.js parses HTML %d times; once is for the menu", n)
+	}
+	if !strings.Contains(js, "$$('script', doc)") {
+		t.Error("admin.js does not drop the menu's script elements")
 	}
 	if !strings.Contains(js, "sessionStorage") || !strings.Contains(js, "'Bearer '") {
 		t.Error("admin.js does not keep the token in sessionStorage and send it as a bearer token")

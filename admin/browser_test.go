@@ -125,6 +125,8 @@ type pageOptions struct {
 	// other, when set, is the table of a second provider on the same
 	// file, under the base key "other".
 	other []translation.Record
+	// menu, when set, is the HTML fragment of the page's menu.
+	menu string
 }
 
 // insert inserts records through a new provider on path with the base key.
@@ -209,6 +211,9 @@ func openPage(t *testing.T, o pageOptions) *page {
 	}
 	if o.noToken {
 		opts.AdminToken = ""
+	}
+	if o.menu != "" {
+		opts.AdminMenu = []byte(o.menu)
 	}
 	srv, err := httpprovider.New(opts)
 	if err != nil {

@@ -61,6 +61,13 @@ type Config struct {
 	// one it only browses.
 	Admin bool
 
+	// AdminMenu is the file of the admin page's pop-up menu, an HTML
+	// fragment; empty means no menu. A relative AdminMenu in the file is
+	// joined to the configuration file's directory; the file could be
+	// read when the configuration was. transdbd reads it once, when it
+	// starts. It has no effect without Admin.
+	AdminMenu string
+
 	// MaxBodySize limits every request body, in bytes. Zero (not set)
 	// means the server's default, httpprovider.DefaultMaxBodySize.
 	MaxBodySize int64

@@ -133,7 +133,7 @@ func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
 // commentedExample matches the lines of default.conf that are commented
 // out examples of directives and parameters. Prose in default.conf does
 // not start with these names (the parameter list uses "#  - Name:").
-var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|FileName|Root|ImportFrom|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AdminMenu|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|FileName|Root|ImportFrom|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
 
 func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	src := bytes.Clone(defaultSource)
@@ -145,6 +145,12 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	// does the BackupDir example, under the data directory.
 	logs := t.TempDir()
 	uncommented = bytes.Replace(uncommented, []byte("AccessLog       /var/log/transdb\n"), []byte("AccessLog       "+logs+"\n"), 1)
+	// The AdminMenu example names a file that must exist too.
+	menu := filepath.Join(t.TempDir(), "menu.html")
+	if err := os.WriteFile(menu, []byte("<a href=\"/\">home</a>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uncommented = bytes.Replace(uncommented, []byte("AdminMenu       /etc/transdb/menu.html\n"), []byte("AdminMenu       "+menu+"\n"), 1)
 	data := t.TempDir()
 	if err := os.Mkdir(filepath.Join(data, "backups"), 0o755); err != nil {
 		t.Fatal(err)
@@ -161,8 +167,8 @@ func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v in\n%s", err, uncommented)
 	}
-	if cfg.AdminToken != "tok" || cfg.AccessLog != logs {
-		t.Errorf("AdminToken=%q AccessLog=%q", cfg.AdminToken, cfg.AccessLog)
+	if cfg.AdminToken != "tok" || cfg.AccessLog != logs || cfg.AdminMenu != menu {
+		t.Errorf("AdminToken=%q AccessLog=%q AdminMenu=%q", cfg.AdminToken, cfg.AccessLog, cfg.AdminMenu)
 	}
 	if !strings.Contains(cfg.OnChange, "${TRANSDB_GENERATION}") {
 		t.Errorf("OnChange example was expanded: %q", cfg.OnChange)

@@ -37,11 +37,14 @@
 //
 // Listen (default 127.0.0.1:8080), TranslationKey, DocumentRoot,
 // TrustedProxies (addresses and CIDR prefixes), MaxCallDepth and MaxSteps (limits of a translation), AdminToken,
-// Admin (boolean, default off: the admin page at /admin/),
+// Admin (boolean, default off: the admin page at /admin/), AdminMenu FILE
+// (the admin page's pop-up menu, an HTML fragment),
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at
 // most 10s, default 1s), ShutdownTimeout (a Go duration, default 30s),
 // AccessLog DIR, Flush (boolean, default on) and OnChange CMD may each
-// appear at most once. AccessLog must name an existing directory.
+// appear at most once. AccessLog must name an existing directory,
+// AdminMenu a file that can be read; a relative AdminMenu is taken from
+// the directory of the configuration file.
 // Booleans are 0/1, on/off, true/false or yes/no. OnChange takes the rest
 // of the line as a shell command; quotes inside it are left for the
 // shell, only quotes wrapping the whole command are removed.

@@ -27,10 +27,11 @@ import (
 //
 // Parse reads all of r into memory first. Errors in the text are
 // *ParseError values; an error reading r is returned wrapped. Parse
-// looks at the file system only to check that AccessLog is a directory
-// and BackupDir a writable one, and to compare the database files of the
-// providers as they will be opened, relative ones from the working
-// directory.
+// looks at the file system only to check that AccessLog is a directory,
+// AdminMenu a readable file and BackupDir a writable directory, and to
+// compare the database files of the providers as they will be opened,
+// relative ones from the working directory. A relative AdminMenu is
+// taken from the directory of name.
 func Parse(r io.Reader, name string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	src, err := io.ReadAll(r)
 	if err != nil {
@@ -431,7 +432,11 @@ func (p *parser) directive(num int, name, rest string) error {
 	if v.missing() {
 		return p.errorf(num, "missing value for %s", d.name)
 	}
-	if err := d.set(p.cfg, v.expanded(p.lookup)); err != nil {
+	text := v.expanded(p.lookup)
+	if d.relative && text != "" && !filepath.IsAbs(text) {
+		text = filepath.Join(filepath.Dir(p.file), text)
+	}
+	if err := d.set(p.cfg, text); err != nil {
 		return p.errorf(num, "%v", err)
 	}
 	return nil
@@ -473,7 +478,10 @@ type directive struct {
 	// quoted string, instead of rejecting it (OnChange: a shell command
 	// has quotes of its own).
 	rawLine bool
-	set     func(c *Config, v string) error
+	// relative joins a relative value, a file name, to the directory of
+	// the configuration file.
+	relative bool
+	set      func(c *Config, v string) error
 }
 
 var directives = map[string]directive{
@@ -533,6 +541,7 @@ var directives = map[string]directive{
 		c.Admin, err = parseBool("Admin", v)
 		return err
 	}},
+	"adminmenu": {name: "AdminMenu", relative: true, set: setAdminMenu},
 	"accesslog": {name: "AccessLog", set: setAccessLog},
 	"flush": {name: "Flush", set: func(c *Config, v string) (err error) {
 		c.Flush, err = parseBool("Flush", v)
@@ -616,6 +625,27 @@ func setAccessLog(c *Config, v string) error {
 		}
 	}
 	c.AccessLog = v
+	return nil
+}
+
+// setAdminMenu accepts a file that can be read, or an empty value for
+// no menu: transdbd reads it when it starts.
+func setAdminMenu(c *Config, v string) error {
+	if v != "" {
+		if err := checkFile("AdminMenu", v); err != nil {
+			return err
+		}
+		f, err := os.Open(v)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("AdminMenu %s: %v", v, err)
+		}
+		f.Close()
+	}
+	c.AdminMenu = v
 	return nil
 }
 

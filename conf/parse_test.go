@@ -638,6 +638,51 @@ func TestAccessLogMustBeAnExistingDirectory(t *testing.T) {
 	}
 }
 
+func TestAdminMenuIsAReadableFileNextToTheConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	menu := filepath.Join(dir, "menu.html")
+	if err := os.WriteFile(menu, []byte("<a href=\"/\">home</a>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "trans.conf")
+	for _, tt := range []struct {
+		value, want string
+	}{
+		{"menu.html", menu}, // relative to the configuration file
+		{"./menu.html", menu},
+		{menu, menu},
+		{"${EMPTY}", ""}, // no menu
+	} {
+		cfg, err := Parse(strings.NewReader("Admin 1\nAdminMenu "+tt.value+minimalProvider), name, lookupTestEnv)
+		if err != nil || cfg.AdminMenu != tt.want {
+			t.Errorf("AdminMenu %s: %q %v, want %q", tt.value, cfg.AdminMenu, err, tt.want)
+		}
+	}
+	missing := filepath.Join(dir, "missing.html")
+	unreadable := filepath.Join(dir, "unreadable.html")
+	if err := os.WriteFile(unreadable, nil, 0o200); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		value, want string
+	}{
+		{"missing.html", name + ":2: AdminMenu " + missing + ": no such file"},
+		{missing, name + ":2: AdminMenu " + missing + ": no such file"},
+		{".", name + ":2: AdminMenu " + dir + " is a directory, not a file"},
+		{"menu.html/x", name + ":2: AdminMenu " + filepath.Join(menu, "x") + ": not a directory"},
+	}
+	if os.Geteuid() != 0 { // root reads any file
+		tests = append(tests, struct{ value, want string }{"unreadable.html", name + ":2: AdminMenu " + unreadable + ": permission denied"})
+	}
+	for _, tt := range tests {
+		_, err := Parse(strings.NewReader("Admin 1\nAdminMenu "+tt.value+minimalProvider), name, lookupTestEnv)
+		var pe *ParseError
+		if !errors.As(err, &pe) || err.Error() != tt.want {
+			t.Errorf("AdminMenu %s: error %v (%T), want %s", tt.value, err, err, tt.want)
+		}
+	}
+}
+
 func TestSameTableTwiceNamesBothLines(t *testing.T) {
 	// Relative file names are compared as the providers open them, from
 	// the working directory.

@@ -54,6 +54,45 @@ func TestAdminPageIsServedOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+func TestAdminMenuIsServedOnlyWhenConfigured(t *testing.T) {
+	const menu = "<ul><li><a href=\"/metrics\">metrics</a></li></ul>\n"
+	for _, tt := range []struct {
+		name string
+		menu []byte
+	}{{"without", nil}, {"with", []byte(menu)}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := serve(t, httpprovider.Options{
+				Providers: []*translation.Provider{newProvider(t, dbPath(t), false)},
+				Admin:     true,
+				AdminMenu: tt.menu,
+			})
+			r := s.get("/admin/menu.html")
+			if tt.menu == nil {
+				s.wantError(r, http.StatusNotFound)
+				if !strings.Contains(string(s.get("/admin/").body), `<div id="menu-box" hidden>`) {
+					t.Error("the page shows a menu button without a menu")
+				}
+				return
+			}
+			if r.status != http.StatusOK || string(r.body) != menu || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Errorf("GET /admin/menu.html: %d %q %q", r.status, r.header.Get("Content-Type"), r.body)
+			}
+			if r.header.Get("Content-Security-Policy") != admin.ContentSecurityPolicy || r.header.Get("X-Frame-Options") != "DENY" {
+				t.Errorf("GET /admin/menu.html: headers %v", r.header)
+			}
+			if !strings.Contains(string(s.get("/admin/").body), `<div id="menu-box">`) {
+				t.Error("the page shows no menu button")
+			}
+		})
+	}
+	// Without the page there is no menu either.
+	s := serve(t, httpprovider.Options{
+		Providers: []*translation.Provider{newProvider(t, dbPath(t), false)},
+		AdminMenu: []byte(menu),
+	})
+	s.wantError(s.get("/admin/menu.html"), http.StatusNotFound)
+}
+
 func TestCrossSiteRequestsCannotWrite(t *testing.T) {
 	s := serve(t, httpprovider.Options{
 		Providers:  []*translation.Provider{newProvider(t, dbPath(t), false)},

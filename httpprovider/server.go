@@ -156,6 +156,12 @@ type Options struct {
 	// browser.
 	Admin bool
 
+	// AdminMenu, when not nil, is the admin page's pop-up menu, an HTML
+	// fragment served at /admin/menu.html with the page's
+	// Content-Security-Policy (see admin.Handler); nil means no menu.
+	// It has no effect without Admin.
+	AdminMenu []byte
+
 	// Replicators report the replication of database files, one each
 	// at most, which /v1/stats, /readyz and /metrics show; a
 	// Replicator's file must be a provider's. nil means none.
@@ -201,6 +207,7 @@ type Server struct {
 	metrics        *metrics
 	verifier       *verifier // nil when verification is off
 	admin          bool
+	adminMenu      []byte
 }
 
 // provider is one configured translation table.
@@ -253,6 +260,7 @@ func New(opts Options) (*Server, error) {
 		flush:          opts.Flush,
 		log:            opts.Logger,
 		admin:          opts.Admin,
+		adminMenu:      opts.AdminMenu,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodySize
@@ -534,7 +542,7 @@ func (s *Server) routes() {
 	handle(http.MethodPost, "/v1/load", s.handleLoad, "basekey", "format", "clear", "empty", "generation")
 	handle(http.MethodPost, "/v1/rotate", s.handleRotate)
 	if s.admin {
-		page := admin.Handler()
+		page := admin.Handler(s.adminMenu)
 		handle(http.MethodGet, admin.Prefix, func(x *exchange) error {
 			page.ServeHTTP(x, x.r)
 			return nil

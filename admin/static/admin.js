@@ -146,6 +146,7 @@
 
   async function init() {
     wire();
+    loadMenu();
     let res;
     try {
       res = await api('GET', '/v1/providers');
@@ -988,9 +989,41 @@
     highlightTrace();
   }
 
+  // ---- the menu ------------------------------------------------------
+
+  // loadMenu fills the pop-up menu from menu.html, the HTML fragment the
+  // configuration names (AdminMenu), when the page has one: the server
+  // shows its button only then. The fragment is the one HTML the page
+  // inserts; its script elements are dropped, and the
+  // Content-Security-Policy (no inline script) keeps any other script in
+  // it, such as an onclick attribute, from running.
+  async function loadMenu() {
+    if ($('#menu-box').hidden) return;
+    try {
+      const resp = await fetch(new URL('menu.html', location.href), {credentials: 'omit', cache: 'no-cache'});
+      if (!resp.ok) throw new Error(`${resp.status} ${resp.statusText}`);
+      const doc = new DOMParser().parseFromString(await resp.text(), 'text/html');
+      for (const s of $$('script', doc)) s.remove();
+      $('#menu').replaceChildren(...Array.from(doc.body.childNodes, (n) => document.importNode(n, true)));
+    } catch (e) {
+      say('cannot load the menu: ' + e.message, true);
+    }
+  }
+
+  function showMenu(open) {
+    $('#menu').hidden = !open;
+    $('#menu-button').setAttribute('aria-expanded', String(open));
+  }
+
   // ---- the keyboard --------------------------------------------------
 
   function onKey(e) {
+    if (e.key === 'Escape' && !$('#menu').hidden) {
+      e.preventDefault();
+      showMenu(false);
+      $('#menu-button').focus();
+      return;
+    }
     const active = document.activeElement;
     const ed = (active && state.editors.find((x) => x.el.contains(active))) || state.lastEditor;
     if (!ed || !state.editors.includes(ed)) return;
@@ -1045,6 +1078,15 @@
     $('#try-form').addEventListener('submit', tryRequest);
     $('#clear-trace').addEventListener('click', clearTrace);
     document.addEventListener('keydown', onKey);
+    // The menu opens and closes with its button, and closes on a click
+    // elsewhere or on one of its links.
+    $('#menu-button').addEventListener('click', () => showMenu($('#menu').hidden));
+    $('#menu').addEventListener('click', (e) => {
+      if (e.target.closest('a')) showMenu(false);
+    });
+    document.addEventListener('click', (e) => {
+      if (!$('#menu').hidden && !$('#menu-box').contains(e.target)) showMenu(false);
+    });
   }
 
   init();

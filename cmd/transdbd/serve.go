@@ -115,6 +115,17 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 
+	// The admin page's menu is read once: a changed file takes effect at
+	// the next start.
+	var menu []byte
+	if cfg.Admin && cfg.AdminMenu != "" {
+		var err error
+		if menu, err = os.ReadFile(cfg.AdminMenu); err != nil {
+			return failure(e, prog, fmt.Errorf("AdminMenu: %w", err))
+		}
+		logger.Info("admin menu", "file", cfg.AdminMenu, "bytes", len(menu))
+	}
+
 	providers, err := newProviders(cfg, cfgName)
 	if err != nil {
 		return failure(e, prog, err)
@@ -157,6 +168,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		ImportFrom:     imports,
 		ImportInterval: cfg.CheckInterval,
 		Admin:          cfg.Admin,
+		AdminMenu:      menu,
 		Replicators:    repl.reporters,
 		OnCommit:       repl.notify,
 		Logger:         logger,
