@@ -49,6 +49,11 @@ func parseFileHeader(line string) (Record, error) {
 		return Record{}, fmt.Errorf("malformed record header %s, want \">>> ID KEY URI BLOCK ORDER\"", quoteLine([]byte(line)))
 	}
 	rec := Record{Key: fields[1], URI: fields[2]}
+	// The fields hold no white space; the rest of the rule (valid UTF-8,
+	// no NUL) is checked as for every stored key and uri.
+	if err := validateKeyURI(rec.Key, rec.URI); err != nil {
+		return Record{}, err
+	}
 	var err error
 	if rec.ID, err = parseID("id", fields[0]); err != nil {
 		return Record{}, err

@@ -107,6 +107,11 @@ func parseTextHeader(line string) (Record, error) {
 		return Record{}, fmt.Errorf("malformed BLOCK/ORDER/ID %q", fields[3])
 	}
 	rec := Record{Key: fields[0], URI: fields[2]}
+	// The fields hold no white space; the rest of the rule (valid UTF-8,
+	// no NUL) is checked as for every stored key and uri.
+	if err := validateKeyURI(rec.Key, rec.URI); err != nil {
+		return Record{}, err
+	}
 	var err error
 	if rec.Block, err = parseUint32("block", nums[0]); err != nil {
 		return Record{}, err
