@@ -1010,26 +1010,35 @@ func (p *parser) request(pos int) (node, error) {
 	return nil, unsupported(m.pos, "$r->%s cannot be set", m.text)
 }
 
-func (p *parser) notes(pos int) (node, error) {
+// table parses what follows $r->notes or $r->headers_in: "->{key}",
+// which it returns as an element of kind (subscripted further), or
+// "->method(args)", whose name and arguments it returns for the caller
+// to check. usage is the message for anything else.
+func (p *parser) table(pos int, kind elemKind, usage string) (elem node, m token, args []node, err error) {
 	if !p.isOp("->") {
-		return nil, unsupported(pos, "$r->notes can only be used as $r->notes->{key} or with add, get or set")
+		return nil, m, nil, unsupported(pos, "%s", usage)
 	}
 	p.advance()
 	if p.isOp("{") {
 		p.advance()
 		key, err := p.hashKey()
 		if err != nil {
-			return nil, err
+			return nil, m, nil, err
 		}
-		return p.subscripts(&elemNode{at: at(pos), kind: elemNote, key: key})
+		elem, err = p.subscripts(&elemNode{at: at(pos), kind: kind, key: key})
+		return elem, m, nil, err
 	}
-	m, err := p.methodName()
-	if err != nil {
-		return nil, err
+	if m, err = p.methodName(); err != nil {
+		return nil, m, nil, err
 	}
-	args, err := p.callArgs()
-	if err != nil {
-		return nil, err
+	args, err = p.callArgs()
+	return nil, m, args, err
+}
+
+func (p *parser) notes(pos int) (node, error) {
+	elem, m, args, err := p.table(pos, elemNote, "$r->notes can only be used as $r->notes->{key} or with add, get or set")
+	if elem != nil || err != nil {
+		return elem, err
 	}
 	switch m.text {
 	case "get":
@@ -1047,28 +1056,12 @@ func (p *parser) notes(pos int) (node, error) {
 }
 
 func (p *parser) headers(pos int) (node, error) {
-	if !p.isOp("->") {
-		return nil, unsupported(pos, "$r->headers_in can only be used as $r->headers_in->{name}")
-	}
-	p.advance()
-	if p.isOp("{") {
-		p.advance()
-		key, err := p.hashKey()
-		if err != nil {
-			return nil, err
-		}
-		return p.subscripts(&elemNode{at: at(pos), kind: elemHeader, key: key})
-	}
-	m, err := p.methodName()
-	if err != nil {
-		return nil, err
+	elem, m, args, err := p.table(pos, elemHeader, "$r->headers_in can only be used as $r->headers_in->{name}")
+	if elem != nil || err != nil {
+		return elem, err
 	}
 	if m.text != "get" {
 		return nil, unsupported(m.pos, "$r->headers_in->%s is not available", m.text)
-	}
-	args, err := p.callArgs()
-	if err != nil {
-		return nil, err
 	}
 	if len(args) != 1 {
 		return nil, syntaxErr(m.pos, "$r->headers_in->get takes one argument")
