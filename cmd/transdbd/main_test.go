@@ -46,16 +46,16 @@ func testMain(m *testing.M) int {
 }
 
 // childEnv is the environment of the children: the test's own, without
-// the variables transdbd reads, plus extra ("NAME=value"). A race-enabled
-// child exits without the race detector's customary one-second pause; a
-// race it finds makes it exit 66 with a report on stderr, which fails the
-// test.
+// the variables transdbd reads (GOGC among them), plus extra
+// ("NAME=value"). A race-enabled child exits without the race detector's
+// customary one-second pause; a race it finds makes it exit 66 with a
+// report on stderr, which fails the test.
 func childEnv(extra ...string) []string {
 	env := []string{"GORACE=atexit_sleep_ms=0"}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "TRANSDB_DATA", "TRANSDB_ADMIN_TOKEN", "XDG_DATA_HOME", "GORACE":
+		case "TRANSDB_DATA", "TRANSDB_ADMIN_TOKEN", "XDG_DATA_HOME", "GORACE", "GOGC":
 			continue
 		}
 		env = append(env, kv)

@@ -752,3 +752,23 @@ func TestDataDirectoryChoice(t *testing.T) {
 		t.Errorf("fallback directory %s: %v", dir, err)
 	}
 }
+
+func TestTheDaemonCollectsGarbageLessOftenUnlessGOGCSays(t *testing.T) {
+	for _, tt := range []struct {
+		env  []string
+		want string
+	}{
+		{nil, "go_gc_gogc_percent 400\n"},
+		{[]string{"GOGC=150"}, "go_gc_gogc_percent 150\n"},
+	} {
+		data := t.TempDir()
+		d := startDaemon(t, append([]string{"TRANSDB_DATA=" + data}, tt.env...), "-listen", "127.0.0.1:0")
+		if status, body := d.get(t, "/metrics"); status != 200 || !strings.Contains(body, tt.want) {
+			t.Errorf("with %q: /metrics %d lacks %q", tt.env, status, strings.TrimSpace(tt.want))
+		}
+		d.signal(t, syscall.SIGTERM)
+		if code := d.wait(t); code != 0 {
+			t.Errorf("exit status %d", code)
+		}
+	}
+}
