@@ -155,13 +155,15 @@ func (s *Server) decide(x *exchange) (status int, location, message string, err 
 	if d.Status != 0 {
 		return d.Status, d.Location, d.Message, nil
 	}
-	setDecisionHeaders(x.Header(), d)
+	SetDecisionHeaders(x.Header(), d)
 	return http.StatusOK, "", "", nil
 }
 
-// setDecisionHeaders sets the X-Transdb-* headers of a decision to
-// proceed.
-func setDecisionHeaders(h http.Header, d *engine.Decision) {
+// SetDecisionHeaders sets in h the X-Transdb-* headers of a decision to
+// proceed, as GET /v1/auth answers them: the proxy, file, uri, path info
+// and handler, a header per note and per %CTX value; a value that cannot
+// be a header value is an RFC 8187 ext-value.
+func SetDecisionHeaders(h http.Header, d *engine.Decision) {
 	// The values share one backing array: one allocation, not one per
 	// header.
 	n := 5 + len(d.CTX)

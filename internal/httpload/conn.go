@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type Conn struct {
 	req  []byte // the request being sent
 	body []byte // the body of the last response
 	gen  []byte // the generation header of the last response
+	hdr  []byte // the decision header lines of the last response
 }
 
 // Response is what a Conn read for one request. Body and Generation
@@ -35,7 +37,12 @@ type Response struct {
 	// Generation is the value of the X-Transdb-Generation header; nil
 	// when the response has none.
 	Generation []byte
-	Body       []byte
+	// Headers are the header lines of the decision of /v1/auth, as they
+	// came: those named X-Transdb-* but X-Transdb-Generation, and
+	// Location, each "Name: value" and a "\n", in the order received;
+	// empty when the response has none.
+	Headers []byte
+	Body    []byte
 }
 
 // maxBody bounds the body of a response the Conn accepts.
@@ -64,7 +71,9 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// Get sends "GET target HTTP/1.1" and reads the response. A response
+// Get sends "GET target HTTP/1.1" and reads the response. A target may
+// carry header lines of its own after its path, each after a "\r\n"
+// ("/v1/auth?key=k\r\nX-Original-URI: /a"): they are sent after Host. A response
 // that announces Connection: close ends the connection after it is read;
 // the next Get dials again. Any error leaves the connection closed, and
 // the next Get dials again too.
@@ -77,10 +86,15 @@ func (c *Conn) Get(target string) (Response, error) {
 		c.nc = nc
 		c.br.Reset(nc)
 	}
+	target, extra, _ := strings.Cut(target, "\r\n")
 	c.req = append(c.req[:0], "GET "...)
 	c.req = append(c.req, target...)
 	c.req = append(c.req, " HTTP/1.1\r\nHost: "...)
 	c.req = append(c.req, c.addr...)
+	if extra != "" {
+		c.req = append(c.req, "\r\n"...)
+		c.req = append(c.req, extra...)
+	}
 	c.req = append(c.req, "\r\nUser-Agent: httpload\r\n\r\n"...)
 	resp, closeAfter, err := c.roundTrip()
 	if err != nil || closeAfter {
@@ -109,6 +123,7 @@ func (c *Conn) roundTrip() (resp Response, closeAfter bool, err error) {
 	resp.Status = status
 	length, chunked := -1, false
 	c.gen = c.gen[:0]
+	c.hdr = c.hdr[:0]
 	for {
 		line, err := c.line()
 		if err != nil {
@@ -139,6 +154,13 @@ func (c *Conn) roundTrip() (resp Response, closeAfter bool, err error) {
 		case bytes.EqualFold(name, []byte("X-Transdb-Generation")):
 			c.gen = append(c.gen, value...)
 			resp.Generation = c.gen
+		case len(name) > len(transdbPrefix) && bytes.EqualFold(name[:len(transdbPrefix)], []byte(transdbPrefix)),
+			bytes.EqualFold(name, []byte("Location")):
+			c.hdr = append(c.hdr, name...)
+			c.hdr = append(c.hdr, ": "...)
+			c.hdr = append(c.hdr, value...)
+			c.hdr = append(c.hdr, '\n')
+			resp.Headers = c.hdr
 		}
 	}
 	switch {
@@ -154,6 +176,9 @@ func (c *Conn) roundTrip() (resp Response, closeAfter bool, err error) {
 	resp.Body = c.body
 	return resp, closeAfter, err
 }
+
+// transdbPrefix starts the names of the decision headers of /v1/auth.
+const transdbPrefix = "X-Transdb-"
 
 // line reads one header line without its CRLF. The slice aliases the
 // reader's buffer: valid until the next read.

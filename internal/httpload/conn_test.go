@@ -157,3 +157,43 @@ func TestConnGetAllocatesNothingOnceWarm(t *testing.T) {
 		t.Errorf("%v allocations per Get", allocs)
 	}
 }
+
+func TestConnSendsTheHeaderLinesOfATargetAndReadsTheDecisionHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Transdb-Generation", "3")
+		if r.URL.Path == "/plain" {
+			return
+		}
+		h["X-Transdb-File"] = []string{r.Header.Get("X-Original-Uri")}
+		h["X-Transdb-Note-a"] = []string{r.Header.Get("X-Forwarded-Host"), "two"}
+		if r.URL.Query().Get("redirect") != "" {
+			h.Set("Location", "/there")
+			w.WriteHeader(http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	c, err := Dial(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := c.Get("/v1/auth?key=k\r\nX-Original-URI: /a/b\r\nX-Forwarded-Host: www.k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// net/http writes the headers sorted by name.
+	if want := "X-Transdb-File: /a/b\nX-Transdb-Note-a: www.k\nX-Transdb-Note-a: two\n"; r.Status != 200 || string(r.Headers) != want || string(r.Generation) != "3" {
+		t.Errorf("status %d, headers %q, generation %q; want 200, %q, 3", r.Status, r.Headers, r.Generation, want)
+	}
+	r, err = c.Get("/v1/auth?redirect=1\r\nX-Original-URI: /c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Location: /there\nX-Transdb-File: /c\nX-Transdb-Note-a: \nX-Transdb-Note-a: two\n"; r.Status != 302 || string(r.Headers) != want {
+		t.Errorf("status %d, headers %q; want 302, %q", r.Status, r.Headers, want)
+	}
+	if r, err = c.Get("/plain"); err != nil || r.Headers != nil {
+		t.Errorf("headers %q, %v; want none", r.Headers, err)
+	}
+}

@@ -37,15 +37,22 @@ const (
 // bareBodies are the constant answers of the bare handler, by path.
 type bareBodies struct {
 	fetch, resolve, translate []byte
-	generation                []string // the header's value; shared by all responses, never modified
+	// auth are the decision headers of the answer to /v1/auth, 200
+	// without a body; never modified.
+	auth       http.Header
+	generation []string // the header's value; shared by all responses, never modified
 }
 
 // jsonType is the Content-Type header value of every answer.
 var jsonType = []string{"application/json"}
 
+// zeroLength is the Content-Length of the answer to /v1/auth, which
+// transdbd sets too.
+var zeroLength = []string{"0"}
+
 // runBare serves the bare handler on 127.0.0.1, a free port, logging
 // "msg=listening addr=..." as transdbd does, until it is killed.
-func runBare(fetchFile, resolveFile, translateFile, generation string) error {
+func runBare(fetchFile, resolveFile, translateFile, authFile, generation string) error {
 	var b bareBodies
 	var err error
 	if b.fetch, err = os.ReadFile(fetchFile); err != nil {
@@ -55,6 +62,13 @@ func runBare(fetchFile, resolveFile, translateFile, generation string) error {
 		return err
 	}
 	if b.translate, err = os.ReadFile(translateFile); err != nil {
+		return err
+	}
+	lines, err := os.ReadFile(authFile)
+	if err != nil {
+		return err
+	}
+	if b.auth, err = parseHeaderLines(lines); err != nil {
 		return err
 	}
 	b.generation = []string{generation}
@@ -79,7 +93,8 @@ func newBareServer(b bareBodies) *http.Server {
 }
 
 // ServeHTTP answers /v1/resolve with the resolve body, /v1/translate
-// with the translate body and everything else with the fetch body.
+// with the translate body, /v1/auth with 200, the auth headers and no
+// body, and everything else with the fetch body.
 func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := b.fetch
 	switch r.URL.Path {
@@ -87,6 +102,15 @@ func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body = b.resolve
 	case "/v1/translate":
 		body = b.translate
+	case "/v1/auth":
+		h := w.Header()
+		for name, v := range b.auth {
+			h[name] = v
+		}
+		h["X-Transdb-Generation"] = b.generation
+		h["Content-Length"] = zeroLength
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonType
@@ -95,13 +119,14 @@ func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // startBare starts this program as the bare server, answering fetch,
-// resolve and translate with the given bodies and header generation.
-func startBare(self, dir string, fetch, resolve, translate []byte, generation uint64) (*bench.Server, error) {
+// resolve and translate with the given bodies, auth with the given
+// header lines, and the header generation.
+func startBare(self, dir string, fetch, resolve, translate, auth []byte, generation uint64) (*bench.Server, error) {
 	var files []string
 	for _, f := range []struct {
 		name string
 		body []byte
-	}{{"fetch", fetch}, {"resolve", resolve}, {"translate", translate}} {
+	}{{"fetch", fetch}, {"resolve", resolve}, {"translate", translate}, {"auth", auth}} {
 		name := dir + "/bare-" + f.name + ".json"
 		if err := os.WriteFile(name, f.body, 0o644); err != nil {
 			return nil, err

@@ -58,6 +58,11 @@ type dataset struct {
 	// exampleRequest; translateReq are their requests.
 	translate    []string
 	translateReq []engine.Request
+	// auth are the /v1/auth targets of the requests of translate, with
+	// the header lines of the original request; authReq are the
+	// requests transdbd reads from them.
+	auth    []string
+	authReq []engine.Request
 
 	// The answers of transdbd to fetch and resolve, checked against the
 	// table, with the generation cut out (they hold at any generation:
@@ -75,6 +80,14 @@ type dataset struct {
 	translateBody []byte
 	translateMean int
 	decisions     decisionCounts
+	// The answers to auth, but for the generation header, which is
+	// checkedGen: the decisions of the engine in this process; the
+	// header lines of the 200 answer whose are of median size, and their
+	// mean size; what the decisions were. Set by checkAnswers.
+	authExp       []authAnswer
+	authHeaders   []byte
+	authMean      int
+	authDecisions decisionCounts
 }
 
 // newDataset generates n rows with the seed, builds the database file in
@@ -272,5 +285,5 @@ func (d *dataset) checkAnswers(addr string) error {
 	}
 	d.translateExp = want
 	d.translateBody, d.translateMean = medianBody(bodies)
-	return nil
+	return d.checkAuth(addr)
 }

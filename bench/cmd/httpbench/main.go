@@ -22,15 +22,17 @@
 // The parts:
 //
 //   - throughput: for every size, the same random existing (key, uri)
-//     pairs as /v1/fetch, /v1/resolve and /v1/translate targets (the
-//     last with the example table's request of /static/img.png every
-//     16th); per endpoint a warm-up round for each server, then -rounds
+//     pairs as /v1/fetch, /v1/resolve, /v1/translate and /v1/auth
+//     targets (the last two with the example table's request of
+//     /static/img.png every 16th; auth with the original request in
+//     X-Original-URI and X-Forwarded-Host); per endpoint a warm-up round for each server, then -rounds
 //     rounds of -round each, alternating between transdbd and the bare
 //     handler (ABBA order). Every transdbd answer is compared byte for
 //     byte with the one checked before the rounds, against the generated
 //     table (fetch, resolve) or against the decision of the engine in
-//     this process on the same file (translate); every bare answer with
-//     its constant body. It prints requests per second, p50 and p99
+//     this process on the same file (translate, auth: status, decision
+//     headers and body); every bare answer with its constant body (auth:
+//     200, constant decision headers, no body). It prints requests per second, p50 and p99
 //     for each and the ratio. /v1/fetch is then measured again at the
 //     fixed rate -rate (latency below saturation) and, with -wrk, in a
 //     closed loop driven by wrk.
@@ -99,10 +101,10 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "bare":
-			if len(os.Args) != 6 {
-				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY TRANSLATE-BODY GENERATION, got %q", os.Args[2:]))
+			if len(os.Args) != 7 {
+				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY TRANSLATE-BODY AUTH-HEADERS GENERATION, got %q", os.Args[2:]))
 			}
-			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4], os.Args[5]))
+			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6]))
 		case "commit":
 			if len(os.Args) != 5 {
 				childErr("commit", fmt.Errorf("want DB EVERY DURATION, got %q", os.Args[2:]))
@@ -133,7 +135,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("httpbench", flag.ContinueOnError)
 	parts := fs.String("parts", "throughput,switch,memory", "comma-separated parts to run: throughput, switch, memory")
 	sizes := fs.String("sizes", "100000,1000000", "comma-separated record counts of the throughput part")
-	endpoints := fs.String("endpoints", "fetch,resolve,translate", "comma-separated endpoints of the throughput part: fetch, resolve, translate")
+	endpoints := fs.String("endpoints", "fetch,resolve,translate,auth", "comma-separated endpoints of the throughput part: fetch, resolve, translate, auth")
 	var o options
 	fs.IntVar(&o.conns, "conns", 32, "keep-alive connections of the load")
 	fs.IntVar(&o.rounds, "rounds", 4, "measured rounds per server and endpoint")
@@ -172,7 +174,7 @@ func parseFlags(args []string) (options, error) {
 	o.endpoints = map[string]bool{}
 	for _, p := range strings.Split(*endpoints, ",") {
 		p = strings.TrimSpace(p)
-		if p != "fetch" && p != "resolve" && p != "translate" {
+		if p != "fetch" && p != "resolve" && p != "translate" && p != "auth" {
 			return o, fmt.Errorf("unknown endpoint %q", p)
 		}
 		o.endpoints[p] = true

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"go/ast"
 	"go/constant"
 	"go/importer"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"transdb/bench"
-	"transdb/engine"
-	"transdb/translation"
 )
 
 func TestParseSmapsAddsTheEntriesOfOneFile(t *testing.T) {
@@ -98,7 +95,7 @@ func TestParseFlagsRejectsNonsense(t *testing.T) {
 	}
 	o, err := parseFlags(nil)
 	if err != nil || !o.parts["throughput"] || !o.parts["switch"] || !o.parts["memory"] || o.conns != 32 ||
-		!o.endpoints["fetch"] || !o.endpoints["resolve"] || !o.endpoints["translate"] {
+		!o.endpoints["fetch"] || !o.endpoints["resolve"] || !o.endpoints["translate"] || !o.endpoints["auth"] {
 		t.Errorf("defaults %+v, %v", o, err)
 	}
 }
@@ -128,6 +125,8 @@ func TestRunsEveryPartOnASmallTable(t *testing.T) {
 		"| 2k | /v1/fetch | closed loop | transdbd |", "| 2k | /v1/fetch | 500 req/s | bare net/http |", "| 2k | /v1/resolve | closed loop | **transdbd / bare net/http** |",
 		"| 2k | /v1/translate | closed loop | transdbd |", "| 2k | /v1/translate | closed loop | **transdbd / bare net/http** |",
 		"Decisions of the 213 /v1/translate targets:",
+		"| 2k | /v1/auth | closed loop | transdbd |", "| 2k | /v1/auth | closed loop | **transdbd / bare net/http** |",
+		"/v1/auth: the same requests,",
 		"| a commit every 20ms | 2 |", "| after the warm-up |", "| **all 2** |",
 	} {
 		if !strings.Contains(string(out), want) {
@@ -226,71 +225,5 @@ func TestBareServerHasTheLimitsOfTransdbd(t *testing.T) {
 	if s.ReadHeaderTimeout != readHeaderTimeout || s.ReadTimeout != readTimeout || s.WriteTimeout != writeTimeout ||
 		s.IdleTimeout != idleTimeout || s.MaxHeaderBytes != maxHeaderBytes {
 		t.Errorf("bare server %+v", s)
-	}
-}
-
-// TestAppendDecisionWritesWhatTransdbdTranslatePrints compares the
-// expected /v1/translate bodies of this program with what transdbd
-// translate prints (the same writer as GET /v1/translate), for decisions
-// with every field: a redirect, an error, a proxy with config, fixup
-// config, notes, %CTX and a row that cannot be evaluated, a document, a
-// file, a handler and a bad uri, with strings that JSON escapes.
-func TestAppendDecisionWritesWhatTransdbdTranslatePrints(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds transdbd")
-	}
-	dir := t.TempDir()
-	bin, err := bench.BuildTransdbd(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "t.mmdb")
-	p, err := translation.New(translation.Options{FileName: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Stop()
-	rows := []translation.Record{
-		{Key: "k", URI: ":PRE:", Action: `Do: $CTX{lang}='dé<&>'; $r->notes->{n}='a "q"\\'`},
-		{Key: "k", URI: ":PRE:", Order: 1, Action: `Do: $r->notes->add('n', "tab\tnl\n\x{2028}")`},
-		{Key: "k", URI: "/x", Action: `Config: ['AuthName "secret"'], ['AuthType Basic']`},
-		{Key: "k", URI: "/x", Order: 1, Action: `FixupConfig: ['Options +ExecCGI']`},
-		{Key: "k", URI: "/x", Order: 2, Action: `Proxy: 'http://backend/'.$URI.'?a=1&b=<2>'`},
-		{Key: "k", URI: "/x", Order: 3, Action: `Do: sub { 1 }`},
-		{Key: "k", URI: "/redirect", Action: `Redirect: '/elsewhere', 302`},
-		{Key: "k", URI: "/error", Action: `Error: 403, 'Forbidden <here> & "there"'`},
-		{Key: "k", URI: "/doc", Action: `Doc: 'text/html', '<p>héllo</p>'`},
-		{Key: "k", URI: "/file", Action: `File: $DOCROOT.$MATCHED_PATH_INFO`},
-		{Key: "k", URI: "/h", Action: `PerlHandler: 'My::App'`},
-	}
-	if _, err := p.Update(func(tx *translation.Txn) error {
-		for _, r := range rows {
-			if _, err := tx.Insert(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	const docroot = "/srv/<docs>"
-	e := engine.New(p, engine.Options{DocumentRoot: docroot})
-	for _, uri := range []string{"/x/y", "/redirect", "/error", "/doc", "/file/a b.png", "/h", "x"} {
-		req := engine.Request{URI: uri, Host: "www.example.org", Key: "k"}
-		d, err := e.Translate(context.Background(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := appendDecision(nil, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := exec.Command(bin, "translate", "-db", db, "-key", req.Key, "-docroot", docroot, "-host", req.Host, uri).Output()
-		if err != nil {
-			t.Fatalf("transdbd translate %s: %v", uri, err)
-		}
-		if string(got) != string(want) {
-			t.Errorf("%s: transdbd translate prints\n%s\nappendDecision writes\n%s", uri, got, want)
-		}
 	}
 }

@@ -22,7 +22,7 @@ type contender struct {
 }
 
 // throughput compares transdbd with the bare handler on the table of n
-// records, for /v1/fetch, /v1/resolve and /v1/translate.
+// records, for /v1/fetch, /v1/resolve, /v1/translate and /v1/auth.
 func (e *env) throughput(n int) error {
 	d, err := e.dataset(n)
 	if err != nil {
@@ -33,7 +33,7 @@ func (e *env) throughput(n int) error {
 		return err
 	}
 	defer t.Stop()
-	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.translateBody, d.checkedGen)
+	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.translateBody, d.authHeaders, d.checkedGen)
 	if err != nil {
 		return err
 	}
@@ -46,6 +46,11 @@ func (e *env) throughput(n int) error {
 	if e.o.endpoints["translate"] {
 		fmt.Printf("Decisions of the %s /v1/translate targets: %s.\n\n", count(int64(len(d.translate))), d.decisions)
 	}
+	if e.o.endpoints["auth"] {
+		fmt.Printf("/v1/auth: the same requests, the original request in X-Original-URI and X-Forwarded-Host; decisions: %s. "+
+			"Bare handler: 200, no body, the %d bytes of X-Transdb-* header lines of the transdbd 200 answer of median size (mean %d bytes).\n\n",
+			d.authDecisions, len(d.authHeaders), d.authMean)
+	}
 	printComparisonHead()
 	var failed []comparison
 	for _, ep := range []struct {
@@ -57,6 +62,7 @@ func (e *env) throughput(n int) error {
 		{"/v1/fetch", d.fetch, expectedCheck(d.fetchExp), d.fetchBody},
 		{"/v1/resolve", d.resolve, expectedCheck(d.resolveExp), d.resolveBody},
 		{"/v1/translate", d.translate, exactCheck(d.translateExp, d.checkedGen), d.translateBody},
+		{"/v1/auth", d.auth, authCheck(d.authExp, d.checkedGen), d.authHeaders},
 	} {
 		if !e.o.endpoints[ep.name[len("/v1/"):]] {
 			continue
@@ -65,6 +71,9 @@ func (e *env) throughput(n int) error {
 		cs := []contender{
 			{"transdbd", t, ep.check},
 			{"bare net/http", b, constantCheck(ep.body)},
+		}
+		if ep.name == "/v1/auth" {
+			cs[1].check = bareAuthCheck(ep.body)
 		}
 		res, err := e.compare(cs, ep.targets, 0, e.o.warmup)
 		if err != nil {
