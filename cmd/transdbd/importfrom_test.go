@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"sync"
 	"testing"
-	"time"
 
 	"transdb/internal/httpload"
 	"transdb/mmapdb"
@@ -124,59 +120,14 @@ CheckInterval 50ms
 	})
 
 	addr := d.base[len("http://"):]
-	table := httpload.NewTable(rows)
-	pairs, _ := transgen.Probes(rows, probes, 1)
-	var targets []string
-	var exp []httpload.Expected
 	c, err := httpload.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, pr := range pairs {
-		target := httpload.FetchTarget(pr[0], pr[1])
-		r, err := c.Get(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := table.CheckFetch(r.Body, pr[0], pr[1], first); err != nil {
-			t.Fatal(err)
-		}
-		e, err := httpload.CutGeneration(r.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		targets, exp = append(targets, target), append(exp, e)
-	}
-	targets, check := httpload.WithMarker(targets, exp, 8)
+	targets, check := checkedTargets(t, c, rows, probes, first)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var done sync.WaitGroup
-	var total httpload.Result
-	var loadErr error
-	stop := make(chan struct{})
-	done.Go(func() {
-		for {
-			final := false
-			select {
-			case <-stop:
-				final = true
-			default:
-			}
-			res, err := httpload.Run(ctx, httpload.Round{Addr: addr, Conns: conns, Duration: 200 * time.Millisecond, Targets: targets, Check: check})
-			if err != nil {
-				loadErr = err
-				return
-			}
-			total.Merge(&res)
-			if final {
-				return
-			}
-		}
-	})
-
-	marker := httpload.FetchTarget(httpload.SwitchKey, httpload.SwitchURI)
+	load := startLoad(addr, conns, targets, check)
 	last := uint64(first)
 	for range replacements {
 		g := last + 1
@@ -186,36 +137,10 @@ CheckInterval 50ms
 		if err := w.commit(); err != nil {
 			t.Fatal(err)
 		}
-		// Wait until the daemon serves the import of it.
-		for deadline := time.Now().Add(30 * time.Second); ; {
-			r, err := c.Get(marker)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := httpload.CheckSwitchFetch(r); err != nil {
-				t.Fatal(err)
-			}
-			if string(r.Generation) == strconv.FormatUint(g, 10) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the daemon still serves generation %s, 30 s after the Perl commit of %d", r.Generation, g)
-			}
-			time.Sleep(time.Millisecond)
-		}
+		waitServes(t, c, g, "the Perl commit")
 		last = g
 	}
-	close(stop)
-	done.Wait()
-	if loadErr != nil {
-		t.Fatal(loadErr)
-	}
-	if total.Failures != 0 {
-		t.Errorf("%d of %d answers failed, the first ones:", total.Failures, total.Requests)
-		for _, err := range total.Errors {
-			t.Error(err)
-		}
-	}
+	total := load.finish(t, "the load")
 	lo, hi, n := total.GenerationRange()
 	if lo < first || hi != last || n < 2 {
 		t.Errorf("the load saw %d generations, %d..%d; the imports made %d..%d", n, lo, hi, first, last)

@@ -255,59 +255,15 @@ func TestReplicasFollowEveryCommitUnderLoad(t *testing.T) {
 	}
 
 	// The load's targets, checked against the table on one replica.
-	table := httpload.NewTable(rows)
-	pairs, _ := transgen.Probes(rows, probes, 1)
 	c, err := httpload.Dial(strings.TrimPrefix(f.replicas[0].base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var targets []string
-	var exp []httpload.Expected
-	for _, pr := range pairs {
-		target := httpload.FetchTarget(pr[0], pr[1])
-		r, err := c.Get(target)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := table.CheckFetch(r.Body, pr[0], pr[1], first); err != nil {
-			t.Fatal(err)
-		}
-		e, err := httpload.CutGeneration(r.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		targets, exp = append(targets, target), append(exp, e)
-	}
-	targets, check := httpload.WithMarker(targets, exp, 8)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	stop := make(chan struct{})
-	var load sync.WaitGroup
-	totals := make([]httpload.Result, len(f.replicas))
-	loadErrs := make([]error, len(f.replicas))
+	targets, check := checkedTargets(t, c, rows, probes, first)
+	loads := make([]*backgroundLoad, len(f.replicas))
 	for i, d := range f.replicas {
-		load.Go(func() {
-			for {
-				final := false
-				select {
-				case <-stop:
-					final = true
-				default:
-				}
-				res, err := httpload.Run(ctx, httpload.Round{Addr: strings.TrimPrefix(d.base, "http://"), Conns: 2,
-					Duration: 200 * time.Millisecond, Targets: targets, Check: check})
-				if err != nil {
-					loadErrs[i] = err
-					return
-				}
-				totals[i].Merge(&res)
-				if final {
-					return
-				}
-			}
-		})
+		loads[i] = startLoad(strings.TrimPrefix(d.base, "http://"), 2, targets, check)
 	}
 	watch := watchGenerations(t, f.replicas)
 
@@ -316,21 +272,10 @@ func TestReplicasFollowEveryCommitUnderLoad(t *testing.T) {
 		g := f.commit()
 		worst = max(worst, f.waitServed(g))
 	}
-	close(stop)
-	load.Wait()
 	watch.finish(t)
 
 	for i := range f.replicas {
-		if loadErrs[i] != nil {
-			t.Fatal(loadErrs[i])
-		}
-		res := &totals[i]
-		if res.Failures != 0 {
-			t.Errorf("replica %d: %d of %d answers failed, the first ones:", i, res.Failures, res.Requests)
-			for _, err := range res.Errors {
-				t.Error(err)
-			}
-		}
+		res := loads[i].finish(t, fmt.Sprintf("replica %d", i))
 		if lo, hi, n := res.GenerationRange(); lo < first || hi != f.gen || n < 2 {
 			t.Errorf("replica %d: the load saw %d generations, %d..%d; the commits made %d..%d", i, n, lo, hi, first, f.gen)
 		}
