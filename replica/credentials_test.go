@@ -84,20 +84,7 @@ func TestCredentialsFileAuthenticates(t *testing.T) {
 	srv := natstest.StartT(t, "-c", config)
 	log, lb := testLogger(t)
 	opts := Options{URL: srv.URL(), Bucket: "transdb", Credentials: creds, Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	g := commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, g)
+	publishAndFollow(t, opts)
 
 	// Without the credentials the server refuses the connection.
 	anon := newProvider(t, t.TempDir(), true)

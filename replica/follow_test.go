@@ -77,20 +77,7 @@ func TestFollowerRefusesBadObjectsAndKeepsItsFile(t *testing.T) {
 	srv := natstest.StartT(t)
 	log, _ := testLogger(t)
 	opts := Options{URL: srv.URL(), Bucket: "transdb", Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, 1)
+	wp, pb, rp, f, _ := publishAndFollow(t, opts)
 	installed, err := os.ReadFile(rp.Path())
 	if err != nil {
 		t.Fatal(err)
@@ -244,20 +231,7 @@ func TestFollowerEndsAtTheLastOfQuickCommits(t *testing.T) {
 	srv := natstest.StartT(t)
 	log, _ := testLogger(t)
 	opts := Options{URL: srv.URL(), Bucket: "transdb", Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, 1)
+	wp, pb, rp, f, _ := publishAndFollow(t, opts)
 	// Commits one after the other, each published at once: the follower
 	// ends at the last, whatever it skipped, and refuses none.
 	var g uint64

@@ -109,3 +109,25 @@ func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
 	})
 	return slog.New(slog.NewTextHandler(lb, nil)), lb
 }
+
+// publishAndFollow commits once to a new writable provider, publishes
+// it with opts, and follows the bucket with a new read-only provider
+// until it serves that commit. The publisher and follower are closed at
+// the end of the test.
+func publishAndFollow(t *testing.T, opts Options) (wp *translation.Provider, pb *Publisher, rp *translation.Provider, f *Follower, gen uint64) {
+	t.Helper()
+	wp = newProvider(t, t.TempDir(), false)
+	gen = commit(t, wp)
+	pb, err := NewPublisher(wp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pb.Close() })
+	rp = newProvider(t, t.TempDir(), true)
+	if f, err = NewFollower(rp, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	waitGeneration(t, rp, gen)
+	return wp, pb, rp, f, gen
+}

@@ -132,20 +132,7 @@ func TestPasswordsStayOutOfLogsAndStatus(t *testing.T) {
 	log, lb := testLogger(t)
 	url := strings.Replace(srv.URL(), "nats://", "nats://transdb:s3cret-pw@", 1)
 	opts := Options{URL: url, Bucket: "transdb", Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	g := commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, g)
+	_, pb, _, f, _ := publishAndFollow(t, opts)
 
 	// A wrong password fails, and says so, without the password.
 	bad := newProvider(t, t.TempDir(), true)
@@ -227,20 +214,7 @@ func TestTLSWithTheServersAuthority(t *testing.T) {
 	log, _ := testLogger(t)
 	url := strings.Replace(srv.URL(), "nats://", "tls://", 1)
 	opts := Options{URL: url, Bucket: "transdb", RootCAs: ca, Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	g := commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, g)
+	publishAndFollow(t, opts)
 
 	// Without the authority, the server's certificate is not trusted.
 	untrusted := newProvider(t, t.TempDir(), false)
@@ -260,20 +234,7 @@ func TestPublisherFindsCommitsItWasNotToldOf(t *testing.T) {
 	srv := natstest.StartT(t)
 	log, _ := testLogger(t)
 	opts := Options{URL: srv.URL(), Bucket: "transdb", Logger: log}
-	wp := newProvider(t, t.TempDir(), false)
-	commit(t, wp)
-	pb, err := NewPublisher(wp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pb.Close()
-	rp := newProvider(t, t.TempDir(), true)
-	f, err := NewFollower(rp, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	waitGeneration(t, rp, 1)
+	wp, _, rp, _, _ := publishAndFollow(t, opts)
 	// Another process commits (transdbd load, say): no Notify.
 	other := newProvider(t, filepath.Dir(wp.Path()), false)
 	g := commit(t, other)
