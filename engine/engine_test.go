@@ -365,6 +365,39 @@ func TestRedirectLocations(t *testing.T) {
 	}
 }
 
+func TestInvalidStatusCodes(t *testing.T) {
+	// A code that is no HTTP status becomes 500 with a row error naming
+	// it: the decision never carries a status a proxy cannot send.
+	for _, tt := range []struct {
+		action string
+		status int
+		err    string
+	}{
+		{`Error: 1`, 500, "Action ERROR: status 1 is not an HTTP status"},
+		{`Error: -404, 'no'`, 500, "Action ERROR: status -404 is not an HTTP status"},
+		{`Error: 1e300`, 500, "Action ERROR: status 1e+300 is not an HTTP status"},
+		{`Error: 'abc'`, 500, ""}, // not a number: 0, the default
+		{`Error: 999`, 999, ""},
+		{`Redirect: '/x', 1000`, 500, "Action REDIRECT: status 1000 is not an HTTP status"},
+		{`Redirect: '/x', 99`, 500, "Action REDIRECT: status 99 is not an HTTP status"},
+	} {
+		t.Run(tt.action, func(t *testing.T) {
+			e := engine.New(newTable(t, tableRow(`default | / | 0 | 0 | `+tt.action)), engine.Options{})
+			d := translate(t, e, get("/"))
+			if d.Status != tt.status || d.Location != "" {
+				t.Errorf("status %d location %q, want %d and none", d.Status, d.Location, tt.status)
+			}
+			var errs []string
+			for _, re := range d.Errors {
+				errs = append(errs, re.Error)
+			}
+			if tt.err == "" && len(errs) != 0 || tt.err != "" && !reflect.DeepEqual(errs, []string{tt.err}) {
+				t.Errorf("errors %q, want %q", errs, tt.err)
+			}
+		})
+	}
+}
+
 func TestQuirkDoneInDoneStartsOver(t *testing.T) {
 	// Q3: Done when the state is already DONE sets it to START: the
 	// translation starts over, with the configured key.

@@ -18,6 +18,7 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(`Call: 'sub'`, `Call: 'sub'`, `Restart: '/'`, "/a/b", "h")
 	f.Add(`Do: $MATCHED_URI='abc'`, `State: 'start'`, `Key: 'x'`, "*", "")
 	f.Add(`Redirect: 'x', 301`, `Error`, `Proxy`, "//x//y/", "h:1")
+	f.Add(`Error: 1`, `Redirect: "/x", -7`, `Error: 1e300`, "/", "h")
 	f.Add(`Config: ['a', 'b'], 'c', [1]`, `Fixup: $r->notes->add('a', $ARGV[0])`, `Doc: 'text/html'`, "/", "h")
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, a1, a2, a3, uri, host string) {

@@ -383,9 +383,9 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		return r.redirect(a, id)
 	case kindError:
 		vals := r.list(a, id)
-		code := int(at(vals, 0).Number())
-		if code == 0 {
-			code = 500
+		code, err := statusCode(at(vals, 0), 500)
+		if err != nil {
+			r.rowError(a, id, fmt.Errorf("Action ERROR: %w", err))
 		}
 		msg := "unspecified error"
 		if len(vals) > 1 && !vals[1].IsUndef() {
@@ -437,6 +437,21 @@ func (r *run) do(a *action, id uint64, depth int) error {
 }
 
 // at returns vals[i], or undef.
+// statusCode is the HTTP status an Error or Redirect names: dflt when v
+// is undef or 0, else v as an integer. A number that is no HTTP status
+// (outside 100-999) gives 500 and an error saying so: a decision never
+// carries a status a proxy cannot send.
+func statusCode(v expr.Value, dflt int) (int, error) {
+	n := v.Number()
+	if n == 0 || v.IsUndef() {
+		return dflt, nil
+	}
+	if !(n >= 100 && n < 1000) { // NaN included
+		return 500, fmt.Errorf("status %s is not an HTTP status", v.String())
+	}
+	return int(n), nil
+}
+
 func at(vals []expr.Value, i int) expr.Value {
 	if i < len(vals) {
 		return vals[i]
@@ -496,9 +511,9 @@ func (r *run) redirect(a *action, id uint64) error {
 		r.rowError(a, id, errors.New("Action REDIRECT: location not set"))
 		return &abort{status: 500, message: "Action REDIRECT: location not set"}
 	}
-	code := int(at(vals, 1).Number())
-	if code == 0 {
-		code = 302
+	code, err := statusCode(at(vals, 1), 302)
+	if err != nil {
+		r.rowError(a, id, fmt.Errorf("Action REDIRECT: %w", err))
 	}
 	ab := &abort{status: code}
 	if code >= 300 && code <= 399 {
