@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"transdb/engine"
@@ -11,38 +12,49 @@ import (
 	"transdb/translation/transgen"
 )
 
+// benchSizes are the table sizes of the benchmarks; 1M is skipped in
+// -short mode.
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}}
+
+// benchEngine returns an engine on a file of n generated rows and the
+// example table of DESIGN section 10, with the generated rows too.
+func benchEngine(b *testing.B, n int) (*engine.Engine, []transgen.Row) {
+	if n >= 1_000_000 && testing.Short() {
+		b.Skip("1M records: skipped in -short mode")
+	}
+	p, err := translation.New(translation.Options{FileName: filepath.Join(b.TempDir(), "bench.mmdb")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Stop() })
+	rows := transgen.Generate(n, 1)
+	if err := httpload.InsertRows(p, rows); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := p.Update(func(tx *translation.Txn) error {
+		for _, r := range exampleTable {
+			if _, err := tx.Insert(parseRow(b, r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return engine.New(p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"}), rows
+}
+
 // BenchmarkTranslate measures the decision for GET /static/img.png on
 // host www.xyz.de with the example table of DESIGN section 10 inside a
 // file of generated rows: the :PRE: list, three prefixes of the walk
 // and the evaluation of their actions.
 func BenchmarkTranslate(b *testing.B) {
-	for _, size := range []struct {
-		name string
-		n    int
-	}{{"10k", 10_000}, {"1M", 1_000_000}} {
+	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
-			if size.n >= 1_000_000 && testing.Short() {
-				b.Skip("1M records: skipped in -short mode")
-			}
-			p, err := translation.New(translation.Options{FileName: filepath.Join(b.TempDir(), "bench.mmdb")})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer p.Stop()
-			if err := httpload.InsertRows(p, transgen.Generate(size.n, 1)); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := p.Update(func(tx *translation.Txn) error {
-				for _, r := range exampleTable {
-					if _, err := tx.Insert(parseRow(b, r)); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				b.Fatal(err)
-			}
-			e := engine.New(p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"})
+			e, _ := benchEngine(b, size.n)
 			req := engine.Request{URI: "/static/img.png", Host: "www.xyz.de"}
 			ctx := context.Background()
 			d, err := e.Translate(ctx, req)
@@ -56,6 +68,57 @@ func BenchmarkTranslate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkTranslateMix measures the requests of the /v1/translate load
+// of bench/cmd/httpbench, in process: a file below each of 65,536 random
+// existing (key, uri) pairs of the generated rows, on the host www.KEY
+// and with the key KEY, and the example request every 16th. Every
+// request is made once before the timer starts, as in a daemon that has
+// served a while; live-objects is the number of heap objects live then
+// (the compiled actions and the requests, mostly), which the garbage
+// collector marks in every cycle.
+func BenchmarkTranslateMix(b *testing.B) {
+	for _, size := range benchSizes {
+		b.Run(size.name, func(b *testing.B) {
+			e, rows := benchEngine(b, size.n)
+			hits, _ := transgen.Probes(rows, 65536, 1)
+			var reqs []engine.Request
+			for i, pr := range hits {
+				if i%16 == 15 {
+					reqs = append(reqs, engine.Request{URI: "/static/img.png", Host: "www.xyz.de", Key: "front"})
+				}
+				uri := pr[1] + "/index.html"
+				if pr[1] == translation.PreURI || pr[1] == "/" {
+					uri = "/index.html"
+				}
+				reqs = append(reqs, engine.Request{URI: uri, Host: "www." + pr[0], Key: pr[0]})
+			}
+			ctx := context.Background()
+			for _, req := range reqs {
+				if _, err := e.Translate(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			live := ms.HeapObjects
+			b.ReportAllocs()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				if _, err := e.Translate(ctx, reqs[i]); err != nil {
+					b.Fatal(err)
+				}
+				if i++; i == len(reqs) {
+					i = 0
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(live), "live-objects")
 		})
 	}
 }

@@ -58,3 +58,20 @@ func BenchmarkAuth(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTranslate measures the handler of GET /v1/translate alone,
+// for the example table's /static/img.png on www.xyz.de: query parsing,
+// the translation, the decision's JSON, the metrics.
+func BenchmarkTranslate(b *testing.B) {
+	s := serveNew(b)
+	s.loadExample()
+	req := httptest.NewRequest(http.MethodGet, "/v1/translate?key=front&uri=/static/img.png&host=www.xyz.de", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		s.srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
