@@ -96,14 +96,37 @@ func (e *Engine) Translate(ctx context.Context, req Request) (*Decision, error) 
 // TranslateIn is Translate on a snapshot the caller holds, of the
 // engine's provider.
 func (e *Engine) TranslateIn(ctx context.Context, s *translation.Snapshot, req Request) (*Decision, error) {
+	var d *Decision
+	err := e.decide(ctx, s, &req, func(rd *Decision) error {
+		d = new(Decision)
+		*d = *rd
+		return nil
+	}, true)
+	return d, err
+}
+
+// DecideIn is TranslateIn for a caller that is done with the decision
+// when f returns, as a server writing its answer is: f gets the
+// decision, which it must not keep, nor anything it holds, and DecideIn
+// returns what f returns. The engine reuses the decision's memory for
+// later translations, so that DecideIn allocates little.
+func (e *Engine) DecideIn(ctx context.Context, s *translation.Snapshot, req Request, f func(*Decision) error) error {
+	return e.decide(ctx, s, &req, f, false)
+}
+
+// decide evaluates the table for req on s and calls f with the
+// decision; escaped says whether f keeps the decision's lists.
+func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Request, f func(*Decision) error, escaped bool) error {
 	if req.URI == "" {
-		return nil, errors.New("engine: the request has no uri")
+		return errors.New("engine: the request has no uri")
 	}
-	r := newRun(ctx, e, s, &req)
-	if err := r.translate(); err != nil {
-		return nil, err
+	r := newRun(ctx, e, s, req)
+	err := r.translate()
+	if err == nil {
+		err = f(&r.d)
 	}
-	return r.d, nil
+	r.release(escaped)
+	return err
 }
 
 // compiled returns the compiled action of a row, compiling it when the

@@ -14,7 +14,7 @@ var _ expr.Env = (*run)(nil)
 
 // Get returns a convenience variable.
 func (r *run) Get(v expr.Var) expr.Value {
-	req := r.req
+	req := &r.req
 	switch v {
 	case expr.URI:
 		return expr.Str(r.uri)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"transdb/engine/expr"
 	"transdb/translation"
@@ -64,8 +65,8 @@ type run struct {
 	ctx context.Context
 	e   *Engine
 	s   *translation.Snapshot
-	req *Request
-	d   *Decision
+	req Request
+	d   Decision
 
 	startKey string // the configured key, as far as this request goes
 	state    state
@@ -109,8 +110,14 @@ type ctxVar struct {
 	val  expr.Value
 }
 
+// runs keeps runs between translations, with the memory of their lists.
+var runs = sync.Pool{New: func() any { return new(run) }}
+
+// newRun returns a run of req on s, from the pool.
 func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Request) *run {
-	r := &run{ctx: ctx, e: e, s: s, req: req, d: &Decision{Generation: s.Generation()}}
+	r := runs.Get().(*run)
+	r.ctx, r.e, r.s, r.req = ctx, e, s, *req
+	r.d.Generation = s.Generation()
 	r.startKey = req.Key
 	if r.startKey == "" {
 		r.startKey = e.opts.TranslationKey
@@ -118,6 +125,44 @@ func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Reques
 	r.uri = req.URI
 	r.hostname = hostOf(req)
 	return r
+}
+
+// maxKept bounds the length of a list a run keeps for the next one, so
+// that one translation with an unusually long trace does not hold its
+// memory in the pool.
+const maxKept = 64
+
+// kept returns s emptied, for reuse, or nil when it is long.
+func kept[T any](s []T) []T {
+	if cap(s) > maxKept {
+		return nil
+	}
+	clear(s[:cap(s)])
+	return s[:0]
+}
+
+// release empties r and returns it to the pool. The lists of its
+// decision are kept for the next run unless the decision outlives r
+// (escaped): then the caller holds them.
+func (r *run) release(escaped bool) {
+	d := &r.d
+	var keep Decision
+	if !escaped {
+		keep = Decision{Config: kept(d.Config), FixupConfig: kept(d.FixupConfig),
+			CTX: kept(d.CTX), Errors: kept(d.Errors), Trace: kept(d.Trace)}
+	}
+	notes := r.notes
+	if escaped {
+		notes = nil // the decision's Notes
+	}
+	errored := r.errored
+	if len(errored) > maxKept {
+		errored = nil
+	}
+	clear(errored)
+	*r = run{d: keep, notes: kept(notes), ctxVars: kept(r.ctxVars), argv: kept(r.argv),
+		fixups: kept(r.fixups), errored: errored}
+	runs.Put(r)
 }
 
 // hostOf returns the request's host name without its port.
@@ -595,7 +640,7 @@ func (r *run) rowError(a *action, id uint64, err error) {
 // finish fills the decision from the state at the end of the
 // translation.
 func (r *run) finish() {
-	d := r.d
+	d := &r.d
 	d.Key, d.URI, d.File = r.key, r.uri, r.filename
 	if !r.matched {
 		d.MatchedURI, d.PathInfo = r.mu, r.mpi
@@ -615,7 +660,7 @@ func (r *run) finish() {
 // response phase. Then %CTX is empty and @ARGV gone, as upstream; the
 // notes they set are in the decision.
 func (r *run) deferred() error {
-	r.ctxVars, r.argv = nil, nil
+	r.ctxVars, r.argv = r.ctxVars[:0], r.argv[:0]
 	for _, f := range r.fixups {
 		r.scalar(f.a, f.id)
 	}

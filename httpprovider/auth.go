@@ -147,16 +147,20 @@ func (s *Server) decide(x *exchange) (status int, location, message string, err 
 		return 0, "", "", err
 	}
 	defer snap.Release()
-	d, err := x.prov.e.TranslateIn(x.r.Context(), snap, req)
+	status = http.StatusOK
+	err = x.prov.e.DecideIn(x.r.Context(), snap, req, func(d *engine.Decision) error {
+		x.lookup = true
+		if d.Status != 0 {
+			status, location, message = d.Status, d.Location, d.Message
+			return nil
+		}
+		SetDecisionHeaders(x.Header(), d)
+		return nil
+	})
 	if err != nil {
 		return 0, "", "", err
 	}
-	x.lookup = true
-	if d.Status != 0 {
-		return d.Status, d.Location, d.Message, nil
-	}
-	SetDecisionHeaders(x.Header(), d)
-	return http.StatusOK, "", "", nil
+	return status, location, message, nil
 }
 
 // SetDecisionHeaders sets in h the X-Transdb-* headers of a decision to

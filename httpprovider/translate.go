@@ -29,12 +29,10 @@ func (s *Server) handleTranslate(x *exchange) error {
 		return err
 	}
 	defer snap.Release()
-	d, err := x.prov.e.TranslateIn(x.r.Context(), snap, req)
-	if err != nil {
-		return err
-	}
-	x.lookup, x.blocks = true, len(d.Trace)
-	return x.respondJSON(func(j *jsonWriter) { j.decision(d) })
+	return x.prov.e.DecideIn(x.r.Context(), snap, req, func(d *engine.Decision) error {
+		x.lookup, x.blocks = true, len(d.Trace)
+		return x.respondJSON(func(j *jsonWriter) { j.decision(d) })
+	})
 }
 
 // translateRequest reads the request to translate from the parameters.

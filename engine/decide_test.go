@@ -1,0 +1,83 @@
+package engine_test
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"testing"
+
+	"transdb/engine"
+	"transdb/translation"
+)
+
+// TestDecideInReusesNothingVisible runs translations of different
+// requests one after another and side by side through DecideIn, which
+// reuses the memory of its decisions: each must equal the decision
+// Translate gives, and a decision Translate returned must stay as it was.
+func TestDecideInReusesNothingVisible(t *testing.T) {
+	rows := append([]tableRow{
+		`front | :PRE: | 2 | 0 | Do: $r->notes->{seen}.=$URI; $r->notes->add('all', $HOSTNAME)`,
+		`front | /appl1 | 1 | 0 | Call: 'sub', $URI, 'x'`,
+		`front | sub | 0 | 0 | Do: $CTX{arg}=$ARGV[0].$ARGV[1]`,
+		`front | sub | 0 | 1 | Fixup: $r->notes->{fixed}='yes'`,
+		`front | /bad | 0 | 0 | Do: $x = (`,
+		`front | /bad | 0 | 1 | Config: ['Options None', '/bad'], 'Require all granted'`,
+		`front | /doc | 0 | 0 | Doc: 'text/html', '<p>'.$URI.'</p>'`,
+	}, exampleTable...)
+	e := engine.New(newTable(t, rows...), engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"})
+	var reqs []engine.Request
+	for _, host := range []string{"www.xyz.de", "www.xyz.com", "elsewhere.org"} {
+		for _, uri := range []string{"/static/img.png", "/appl1/x", "/appl2/y", "/bad/z", "/doc/d", "/"} {
+			reqs = append(reqs, engine.Request{URI: uri, Host: host, Trace: len(reqs)%2 == 0})
+		}
+	}
+	reqs = append(reqs, engine.Request{URI: "/appl1/x", Key: "back", ClientIP: "192.0.2.1"},
+		engine.Request{URI: "no-slash", Host: "www.xyz.de"})
+	want := make([]*engine.Decision, len(reqs))
+	for i, req := range reqs {
+		want[i] = translate(t, e, req)
+	}
+	first := *want[0]
+	first.Notes = append([]engine.Note(nil), first.Notes...)
+	first.Trace = append([]engine.Step(nil), first.Trace...)
+
+	p := e.Provider()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for n := range 200 {
+				i := (n*7 + w*5) % len(reqs)
+				err := p.View(func(s *translation.Snapshot) error {
+					return e.DecideIn(context.Background(), s, reqs[i], func(d *engine.Decision) error {
+						if !reflect.DeepEqual(nilEmpty(*d), nilEmpty(*want[i])) {
+							t.Errorf("request %+v: DecideIn gave\n%+v\nwant\n%+v", reqs[i], d, want[i])
+						}
+						return nil
+					})
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !reflect.DeepEqual(*want[0], first) {
+		t.Errorf("a decision of Translate changed after later translations:\n%+v\nwas\n%+v", *want[0], first)
+	}
+}
+
+// nilEmpty returns d with its empty lists nil: DecideIn's decisions have
+// the memory of earlier ones, empty.
+func nilEmpty(d engine.Decision) engine.Decision {
+	d.Config, d.FixupConfig = orNil(d.Config), orNil(d.FixupConfig)
+	d.Notes, d.CTX, d.Errors, d.Trace = orNil(d.Notes), orNil(d.CTX), orNil(d.Errors), orNil(d.Trace)
+	return d
+}
+
+func orNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
