@@ -49,7 +49,7 @@ func TestDecideInReusesNothingVisible(t *testing.T) {
 				i := (n*7 + w*5) % len(reqs)
 				err := p.View(func(s *translation.Snapshot) error {
 					return e.DecideIn(context.Background(), s, reqs[i], func(d *engine.Decision) error {
-						if !reflect.DeepEqual(nilEmpty(*d), nilEmpty(*want[i])) {
+						if !reflect.DeepEqual(nilEmpty(*d), *want[i]) {
 							t.Errorf("request %+v: DecideIn gave\n%+v\nwant\n%+v", reqs[i], d, want[i])
 						}
 						return nil

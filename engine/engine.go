@@ -100,6 +100,10 @@ func (e *Engine) TranslateIn(ctx context.Context, s *translation.Snapshot, req R
 	err := e.decide(ctx, s, &req, func(rd *Decision) error {
 		d = new(Decision)
 		*d = *rd
+		// A pooled run's lists are empty, not nil: the decision has nil
+		// for an empty list, whatever run made it.
+		d.Config, d.FixupConfig, d.Notes = orNil(d.Config), orNil(d.FixupConfig), orNil(d.Notes)
+		d.CTX, d.Errors, d.Trace = orNil(d.CTX), orNil(d.Errors), orNil(d.Trace)
 		return nil
 	}, true)
 	return d, err
@@ -127,6 +131,13 @@ func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Reque
 	}
 	r.release(escaped)
 	return err
+}
+
+func orNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // compiled returns the compiled action of a row, compiling it when the

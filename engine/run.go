@@ -347,18 +347,16 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 		if first || b.Block != prev {
 			first, prev, cond = false, b.Block, true
 		}
-		a := r.e.compiled(b.ID, b.Action)
-		if a.kind == kindCond {
-			if cond {
-				cond = r.scalar(a, b.ID).Truth()
-				r.trace(key, uri, depth, b, true, !cond, "")
-			} else {
-				r.trace(key, uri, depth, b, false, false, "")
-			}
+		if !cond {
+			// The rest of a block after a false Cond is skipped, Conds
+			// included: no need to compile it.
+			r.trace(key, uri, depth, b, false, false, "")
 			return nil
 		}
-		if !cond {
-			r.trace(key, uri, depth, b, false, false, "")
+		a := r.e.compiled(b.ID, b.Action)
+		if a.kind == kindCond {
+			cond = r.scalar(a, b.ID).Truth()
+			r.trace(key, uri, depth, b, true, !cond, "")
 			return nil
 		}
 		r.trace(key, uri, depth, b, true, false, "")
