@@ -18,8 +18,11 @@ func TestDecideInReusesNothingVisible(t *testing.T) {
 	rows := append([]tableRow{
 		`front | :PRE: | 2 | 0 | Do: $r->notes->{seen}.=$URI; $r->notes->add('all', $HOSTNAME)`,
 		`front | /appl1 | 1 | 0 | Call: 'sub', $URI, 'x'`,
-		`front | sub | 0 | 0 | Do: $CTX{arg}=$ARGV[0].$ARGV[1]`,
-		`front | sub | 0 | 1 | Fixup: $r->notes->{fixed}='yes'`,
+		// A list evaluated before @ARGV is read: the Call's parameters
+		// must not share its memory.
+		`front | sub | 0 | 0 | Config: 'Options -Indexes', 'Require all denied', 'Header set X-A b'`,
+		`front | sub | 0 | 1 | Do: $CTX{arg}=$ARGV[0].$ARGV[1]`,
+		`front | sub | 0 | 2 | Fixup: $r->notes->{fixed}='yes'`,
 		`front | /bad | 0 | 0 | Do: $x = (`,
 		`front | /bad | 0 | 1 | Config: ['Options None', '/bad'], 'Require all granted'`,
 		`front | /doc | 0 | 0 | Doc: 'text/html', '<p>'.$URI.'</p>'`,
@@ -36,6 +39,9 @@ func TestDecideInReusesNothingVisible(t *testing.T) {
 	want := make([]*engine.Decision, len(reqs))
 	for i, req := range reqs {
 		want[i] = translate(t, e, req)
+	}
+	if got := want[1].CTX; len(got) != 2 || got[1] != (engine.Var{Name: "arg", Value: "/appl1/xx"}) {
+		t.Errorf("the Call's parameters after a list: %%CTX %+v", got)
 	}
 	first := *want[0]
 	first.Notes = append([]engine.Note(nil), first.Notes...)

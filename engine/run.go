@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -82,6 +83,7 @@ type run struct {
 	ctxVars  []ctxVar
 	notes    []Note
 	argv     [][]expr.Value // @ARGV of the nested Calls, innermost last
+	vals     []expr.Value   // the memory of list, reused by each
 	skipCut  bool           // a Restart happened in this pass of the main loop
 	steps    int
 
@@ -161,7 +163,7 @@ func (r *run) release(escaped bool) {
 	}
 	clear(errored)
 	*r = run{d: keep, notes: kept(notes), ctxVars: kept(r.ctxVars), argv: kept(r.argv),
-		fixups: kept(r.fixups), errored: errored}
+		vals: kept(r.vals), fixups: kept(r.fixups), errored: errored}
 	runs.Put(r)
 }
 
@@ -537,7 +539,7 @@ func (r *run) call(a *action, id uint64, depth int) error {
 	name := at(vals, 0).String()
 	var params []expr.Value
 	if len(vals) > 1 {
-		params = vals[1:]
+		params = slices.Clone(vals[1:]) // vals is reused by the next list
 	}
 	r.argv = append(r.argv, params)
 	err := r.process(r.key, name, depth+1, true)
@@ -606,7 +608,8 @@ func (r *run) scalar(a *action, id uint64) expr.Value {
 }
 
 // list evaluates an action's argument in list context; an argument that
-// does not compile or dies gives the empty list.
+// does not compile or dies gives the empty list. The list is valid until
+// the next list: its memory is reused.
 func (r *run) list(a *action, id uint64) []expr.Value {
 	if a.arg == nil {
 		if a.err != nil {
@@ -614,7 +617,8 @@ func (r *run) list(a *action, id uint64) []expr.Value {
 		}
 		return nil
 	}
-	vals, err := a.arg.List(r)
+	vals, err := a.arg.AppendList(r, r.vals[:0])
+	r.vals = vals
 	if err != nil {
 		r.rowError(a, id, err)
 		return nil

@@ -74,10 +74,14 @@ func (p *Program) Scalar(env Env) (Value, error) {
 // Redirect, Call, Restart and Doc do: comma lists and qw are flattened
 // (array references are kept as elements). A runtime error gives a nil
 // list and an *Error with Runtime set.
-func (p *Program) List(env Env) ([]Value, error) {
-	out, err := p.list(p.frame(env), nil)
+func (p *Program) List(env Env) ([]Value, error) { return p.AppendList(env, nil) }
+
+// AppendList is List appending the list to out, so that a caller can
+// evaluate into memory it reuses. On an error it returns out as given.
+func (p *Program) AppendList(env Env, out []Value) ([]Value, error) {
+	vals, err := p.list(p.frame(env), out)
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	return out, nil
+	return vals, nil
 }
