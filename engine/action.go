@@ -75,6 +75,16 @@ type action struct {
 	text string
 }
 
+// context returns the context the argument of an action of kind k is
+// evaluated in.
+func (k kind) context() expr.Context {
+	switch k {
+	case kindError, kindRedirect, kindRestart, kindCall, kindDoc, kindConfig, kindFixupConfig:
+		return expr.ListContext
+	}
+	return expr.ScalarContext
+}
+
 // errUnknown is the error of a row whose text is no action: upstream
 // skips it with a warning, and it counts as executed.
 var errUnknown = errors.New("unknown action: skipped")
@@ -89,7 +99,7 @@ func parseAction(text string) *action {
 	case kw == kindUnknown:
 		a.err = errUnknown
 	case present && strings.TrimSpace(arg) != "":
-		a.arg, a.err = expr.Compile(arg)
+		a.arg, a.err = expr.CompileFor(arg, kw.context())
 	}
 	return a
 }

@@ -23,24 +23,44 @@ type Program struct {
 	caps   bool
 }
 
-// Compile parses src and compiles it to a Program. Regular expressions are
-// compiled here, once. The error, always an *Error, tells a syntax error
-// from an unsupported Perl construct (Error.Unsupported).
-func Compile(src string) (*Program, error) {
+// Compile parses src and compiles it to a Program for both contexts.
+// Regular expressions are compiled here, once. The error, always an
+// *Error, tells a syntax error from an unsupported Perl construct
+// (Error.Unsupported).
+func Compile(src string) (*Program, error) { return CompileFor(src, ScalarContext|ListContext) }
+
+// A Context is a context a Program evaluates in: ScalarContext,
+// ListContext or both.
+type Context uint8
+
+// The contexts of CompileFor.
+const (
+	ScalarContext Context = 1 << iota // for Program.Scalar
+	ListContext                       // for Program.List and AppendList
+)
+
+// CompileFor is Compile for the contexts in ctx only, for a caller that
+// knows how it will evaluate the program: a compiled context is a tree
+// of closures, which the program keeps in memory. Evaluating the program
+// in a context it was not compiled for is a runtime error.
+func CompileFor(src string, ctx Context) (*Program, error) {
 	tree, caps, err := parse(src)
 	if err != nil {
 		return nil, err
 	}
+	p := &Program{src: src, caps: caps}
 	var c compiler
-	scalar, err := c.scalar(tree)
-	if err != nil {
-		return nil, err
+	if ctx&ScalarContext != 0 {
+		if p.scalar, err = c.scalar(tree); err != nil {
+			return nil, err
+		}
 	}
-	list, err := c.list(tree)
-	if err != nil {
-		return nil, err
+	if ctx&ListContext != 0 {
+		if p.list, err = c.list(tree); err != nil {
+			return nil, err
+		}
 	}
-	return &Program{src: src, scalar: scalar, list: list, caps: caps}, nil
+	return p, nil
 }
 
 // Source returns the text the Program was compiled from.
@@ -63,6 +83,9 @@ func (p *Program) frame(env Env) frame {
 // Evaluation does not allocate unless the program builds a string, an
 // array reference, or reads $1..$9.
 func (p *Program) Scalar(env Env) (Value, error) {
+	if p.scalar == nil {
+		return Undef(), runtimeErr(-1, "the program was not compiled for scalar context")
+	}
 	v, err := p.scalar(p.frame(env))
 	if err != nil {
 		return Undef(), err
@@ -79,6 +102,9 @@ func (p *Program) List(env Env) ([]Value, error) { return p.AppendList(env, nil)
 // AppendList is List appending the list to out, so that a caller can
 // evaluate into memory it reuses. On an error it returns out as given.
 func (p *Program) AppendList(env Env, out []Value) ([]Value, error) {
+	if p.list == nil {
+		return out, runtimeErr(-1, "the program was not compiled for list context")
+	}
 	vals, err := p.list(p.frame(env), out)
 	if err != nil {
 		return out, err

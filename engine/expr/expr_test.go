@@ -948,3 +948,33 @@ func TestSourceIsKept(t *testing.T) {
 		t.Fatalf("Source = %q, %v", p.Source(), err)
 	}
 }
+
+func TestCompileForOneContext(t *testing.T) {
+	env := newTestEnv()
+	src := `'a', 'b'.'c'`
+	s, err := CompileFor(src, ScalarContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Scalar(env); err != nil || v.String() != "bc" {
+		t.Errorf("Scalar of the scalar program: %q, %v", v.String(), err)
+	}
+	var xe *Error
+	if vals, err := s.List(env); vals != nil || !errors.As(err, &xe) || !xe.Runtime {
+		t.Errorf("List of the scalar program: %v, %v; want a runtime error", vals, err)
+	}
+	l, err := CompileFor(src, ListContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals, err := l.AppendList(env, []Value{Str("x")}); err != nil || len(vals) != 3 || vals[2].String() != "bc" {
+		t.Errorf("AppendList of the list program: %v, %v", vals, err)
+	}
+	if v, err := l.Scalar(env); !v.IsUndef() || !errors.As(err, &xe) || !xe.Runtime {
+		t.Errorf("Scalar of the list program: %v, %v; want undef and a runtime error", v, err)
+	}
+	// A compile error is reported whichever context is asked for.
+	if _, err := CompileFor(`$x = (`, ListContext); err == nil {
+		t.Error("a syntax error compiled")
+	}
+}
