@@ -34,16 +34,7 @@ func benchEngine(b *testing.B, n int) (*engine.Engine, []transgen.Row) {
 	if err := httpload.InsertRows(p, rows); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := p.Update(func(tx *translation.Txn) error {
-		for _, r := range exampleTable {
-			if _, err := tx.Insert(parseRow(b, r)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	insertRows(b, p, exampleTable...)
 	return engine.New(p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www"}), rows
 }
 

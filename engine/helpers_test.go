@@ -25,6 +25,13 @@ func newTable(t testing.TB, rows ...tableRow) *translation.Provider {
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
+	insertRows(t, p, rows...)
+	return p
+}
+
+// insertRows inserts rows into the table of p in one commit.
+func insertRows(t testing.TB, p *translation.Provider, rows ...tableRow) {
+	t.Helper()
 	if _, err := p.Update(func(tx *translation.Txn) error {
 		for _, r := range rows {
 			if _, err := tx.Insert(parseRow(t, r)); err != nil {
@@ -35,7 +42,6 @@ func newTable(t testing.TB, rows ...tableRow) *translation.Provider {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 // parseRow splits "key | uri | block | order | action"; the action is
