@@ -1,6 +1,7 @@
 package httpprovider
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
@@ -52,20 +53,40 @@ func (m *metrics) of(endpoint string, status int) *routeMetrics {
 	return &routeMetrics{m.requests.WithLabelValues(endpoint, code), m.duration.WithLabelValues(endpoint, code)}
 }
 
-// observe counts a served request of rt. The metrics of its 200
-// answers, the common case, are looked up once and kept in rt.
+// observe counts a served request of rt. The metrics of each status are
+// looked up once and kept in rt: a route answers with a few statuses
+// (the redirects and errors of /v1/auth are most of its answers).
 func (m *metrics) observe(rt *route, status int, d time.Duration) {
 	var rm *routeMetrics
-	if status == http.StatusOK {
-		if rm = rt.ok.Load(); rm == nil {
-			rm = m.of(rt.endpoint, status)
-			rt.ok.Store(rm)
-		}
-	} else {
-		rm = m.of(rt.endpoint, status)
+	if by := rt.byStatus.Load(); by != nil {
+		rm = (*by)[status]
+	}
+	if rm == nil {
+		rm = m.statusMetrics(rt, status)
 	}
 	rm.requests.Inc()
 	rm.duration.Observe(d.Seconds())
+}
+
+// statusMetrics returns the metrics of rt's answers with status, and
+// keeps them in rt.byStatus.
+func (m *metrics) statusMetrics(rt *route, status int) *routeMetrics {
+	rt.statusMu.Lock()
+	defer rt.statusMu.Unlock()
+	old := rt.byStatus.Load()
+	if old != nil {
+		if rm := (*old)[status]; rm != nil {
+			return rm
+		}
+	}
+	by := make(map[int]*routeMetrics, 4)
+	if old != nil {
+		maps.Copy(by, *old)
+	}
+	rm := m.of(rt.endpoint, status)
+	by[status] = rm
+	rt.byStatus.Store(&by)
+	return rm
 }
 
 // slogPrinter passes the errors of the metrics handler to the logger.

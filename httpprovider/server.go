@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"transdb/admin"
@@ -488,7 +489,10 @@ type route struct {
 	s        *Server
 	endpoint string // the path; the metrics label
 	serve    func(x *exchange) error
-	ok       atomic.Pointer[routeMetrics] // of status 200, once used
+	// byStatus are the metrics of the statuses the route has answered
+	// with, looked up once each; replaced, never modified.
+	byStatus atomic.Pointer[map[int]*routeMetrics]
+	statusMu sync.Mutex // serializes the replacing
 
 	// strict routes take only the query parameters in params; any other
 	// is 400. The routes of 404 and 405 answers are not strict.
