@@ -481,7 +481,6 @@ func (r *run) do(a *action, id uint64, depth int) error {
 	return nil
 }
 
-// at returns vals[i], or undef.
 // statusCode is the HTTP status an Error or Redirect names: dflt when v
 // is undef or 0, else v as an integer. A number that is no HTTP status
 // (outside 100-999) gives 500 and an error saying so: a decision never
@@ -497,6 +496,7 @@ func statusCode(v expr.Value, dflt int) (int, error) {
 	return int(n), nil
 }
 
+// at returns vals[i], or undef.
 func at(vals []expr.Value, i int) expr.Value {
 	if i < len(vals) {
 		return vals[i]
