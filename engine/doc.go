@@ -25,4 +25,9 @@
 // Engine.Check) and evaluates to undef, as a Perl compile error does
 // upstream. Each action is compiled once and kept in a bounded cache;
 // translations run concurrently, each on one version of the table.
+//
+// Engine.Translate returns a Decision for the caller to keep.
+// Engine.DecideIn hands it to a function instead and reuses its memory
+// for later translations, for a server that is done with a decision
+// once it has written its answer.
 package engine
