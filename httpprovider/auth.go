@@ -253,15 +253,8 @@ func (x *exchange) authRequest() (engine.Request, error) {
 		}
 	}
 	q, _ := x.params()
-	if key, ok, err := single(q, "key"); err != nil {
-		return req, err
-	} else if ok {
-		if err := checkKeyURI("key", key); err != nil {
-			return req, err
-		}
-		req.Key = key
-	}
-	return req, nil
+	req.Key, err = optionalKeyURI(q, "key")
+	return req, err
 }
 
 // first returns the value of the first of the headers a and b present;

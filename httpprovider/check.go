@@ -19,25 +19,16 @@ func (s *Server) handleCheck(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	var key, uri string
-	if v, ok, err := single(q, "key"); err != nil {
+	key, err := optionalKeyURI(q, "key")
+	if err != nil {
 		return err
-	} else if ok {
-		if err := checkKeyURI("key", v); err != nil {
-			return err
-		}
-		key = v
 	}
-	if v, ok, err := single(q, "uri"); err != nil {
+	uri, err := optionalKeyURI(q, "uri")
+	if err != nil {
 		return err
-	} else if ok {
-		if err := checkKeyURI("uri", v); err != nil {
-			return err
-		}
-		if key == "" {
-			return errorf(http.StatusBadRequest, "parameter uri needs the parameter key")
-		}
-		uri = v
+	}
+	if uri != "" && key == "" {
+		return errorf(http.StatusBadRequest, "parameter uri needs the parameter key")
 	}
 	x.key, x.uri = key, uri
 	snap, err := x.snapshot()

@@ -187,6 +187,16 @@ func keyURIParam(q *query, name, def string) (string, error) {
 	return v, checkKeyURI(name, v)
 }
 
+// optionalKeyURI returns the key or uri parameter name, checked as
+// keyURIParam checks it, or "" when it is missing (an empty one is 400).
+func optionalKeyURI(q *query, name string) (string, error) {
+	v, ok, err := single(q, name)
+	if err != nil || !ok {
+		return "", err
+	}
+	return v, checkKeyURI(name, v)
+}
+
 // checkKeyURI reports a key or uri that cannot be stored: empty, not
 // valid UTF-8, containing a NUL byte or white space.
 func checkKeyURI(name, v string) error {

@@ -106,16 +106,12 @@ func (s *Server) handleLists(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	key, hasKey, err := single(q, "key")
+	key, err := optionalKeyURI(q, "key")
 	if err != nil {
 		return err
 	}
-	if hasKey {
-		if err := checkKeyURI("key", key); err != nil {
-			return err
-		}
-		x.key = key
-	}
+	hasKey := key != ""
+	x.key = key
 	var filter *regexp.Regexp
 	if f, ok, err := single(q, "filter"); err != nil {
 		return err

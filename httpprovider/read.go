@@ -139,16 +139,11 @@ func (s *Server) handleURIs(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	key, ok, err := single(q, "key")
+	key, err := optionalKeyURI(q, "key")
 	if err != nil {
 		return err
 	}
-	if ok {
-		if err := checkKeyURI("key", key); err != nil {
-			return err
-		}
-		x.key = key
-	}
+	x.key = key
 	snap, err := x.snapshot()
 	if err != nil {
 		return err

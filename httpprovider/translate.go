@@ -95,13 +95,8 @@ func (x *exchange) translateRequest() (engine.Request, error) {
 		}
 		req.Header = append(req.Header, engine.Header{Name: name, Value: strings.TrimSpace(value)})
 	}
-	if key, ok, err := single(q, "key"); err != nil {
+	if req.Key, err = optionalKeyURI(q, "key"); err != nil {
 		return req, err
-	} else if ok {
-		if err := checkKeyURI("key", key); err != nil {
-			return req, err
-		}
-		req.Key = key
 	}
 	if req.Trace, err = boolParam(q, "trace"); err != nil {
 		return req, err
