@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"transdb/httpprovider"
+	"transdb/internal/syncbuf"
 	"transdb/mmapdb"
 	"transdb/translation"
 )
@@ -99,7 +100,7 @@ func (c *fakeClock) pending() int {
 // serveBackups serves a new writable database whose backups go to a new
 // directory with the interval and policy of b, on clock c; the server's
 // log goes to logs. It waits for the pruning at the start.
-func serveBackups(t *testing.T, c *fakeClock, b httpprovider.Backups, logs *syncBuffer) *testServer {
+func serveBackups(t *testing.T, c *fakeClock, b httpprovider.Backups, logs *syncbuf.Buffer) *testServer {
 	t.Helper()
 	p := newProvider(t, dbPath(t), false)
 	if b.Dir == "" {
@@ -209,7 +210,7 @@ func (s *testServer) wantMetric(name, want string) {
 func TestABackupFollowsEachCommitAndHoldsTheCommittedVersion(t *testing.T) {
 	c := newFakeClock()
 	dir := t.TempDir()
-	s := serveBackups(t, c, httpprovider.Backups{Dir: dir}, new(syncBuffer))
+	s := serveBackups(t, c, httpprovider.Backups{Dir: dir}, new(syncbuf.Buffer))
 	if files := s.backups(dir); len(files) != 0 {
 		t.Fatalf("backups before any commit: %v", files)
 	}
@@ -245,7 +246,7 @@ func TestABackupFollowsEachCommitAndHoldsTheCommittedVersion(t *testing.T) {
 func TestCommitsAndRequestsDoNotWaitForABackup(t *testing.T) {
 	c := newFakeClock()
 	dir := t.TempDir()
-	s := serveBackups(t, c, httpprovider.Backups{Dir: dir}, new(syncBuffer))
+	s := serveBackups(t, c, httpprovider.Backups{Dir: dir}, new(syncbuf.Buffer))
 	// The next backup stops at its start, when it reads the clock.
 	blocked, release := make(chan struct{}), make(chan struct{})
 	c.mu.Lock()
@@ -274,7 +275,7 @@ func TestCommitsAndRequestsDoNotWaitForABackup(t *testing.T) {
 func TestBackupEveryAllowsOneBackupPerIntervalInACommitStorm(t *testing.T) {
 	c := newFakeClock()
 	dir := t.TempDir()
-	s := serveBackups(t, c, httpprovider.Backups{Dir: dir, Every: time.Hour}, new(syncBuffer))
+	s := serveBackups(t, c, httpprovider.Backups{Dir: dir, Every: time.Hour}, new(syncbuf.Buffer))
 	t0 := c.Now()
 	s.commit(1) // the first backup is taken at once
 	var gen uint64
@@ -324,7 +325,7 @@ func TestAFailingBackupIsLoggedAndCountedAndFailsNoCommit(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
+	logs := new(syncbuf.Buffer)
 	s := serveBackups(t, c, httpprovider.Backups{Dir: dir}, logs)
 	s.commit(1)
 	if err := os.RemoveAll(dir); err != nil {
@@ -390,7 +391,7 @@ func TestBackupsArePrunedAtStartAndAfterEachBackup(t *testing.T) {
 		AdminToken: token,
 		Backups: map[string]httpprovider.Backups{p.Path(): {Dir: dir,
 			Policy: mmapdb.BackupPolicy{KeepAll: 24 * time.Hour, KeepMin: 3, DeleteAfter: 21 * day}}},
-		Logger: slog.New(slog.NewTextHandler(new(syncBuffer), nil)),
+		Logger: slog.New(slog.NewTextHandler(new(syncbuf.Buffer), nil)),
 	}, c))
 	s.srv.SettleBackups()
 	// At the start: the 30 and 40 days old are beyond the 3 newest old
@@ -444,7 +445,7 @@ func TestTheProvidersOfAFileShareItsBackups(t *testing.T) {
 			path:     {Dir: dir},
 			readOnly: {Dir: dir}, // served read-only: no backups
 		},
-		Logger: slog.New(slog.NewTextHandler(new(syncBuffer), nil)),
+		Logger: slog.New(slog.NewTextHandler(new(syncbuf.Buffer), nil)),
 	}, c))
 	s.srv.SettleBackups()
 	s.commit(1)
@@ -492,7 +493,7 @@ func TestCloseTakesTheBackupThatEveryHeldBack(t *testing.T) {
 		Providers:  []*translation.Provider{p},
 		AdminToken: token,
 		Backups:    map[string]httpprovider.Backups{p.Path(): {Dir: dir, Every: time.Hour}},
-		Logger:     slog.New(slog.NewTextHandler(new(syncBuffer), nil)),
+		Logger:     slog.New(slog.NewTextHandler(new(syncbuf.Buffer), nil)),
 	}, c))
 	if err != nil {
 		t.Fatal(err)

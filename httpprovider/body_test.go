@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"transdb/httpprovider"
+	"transdb/internal/syncbuf"
 	"transdb/translation"
 )
 
@@ -22,7 +23,7 @@ import (
 // is 408. They are the client's errors, not the server's: no 5xx, no
 // error in the server's log, nothing committed.
 func TestIncompleteOrLateBodyIsTheClientsError(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	p := newProvider(t, dbPath(t), false, "trans", "db")
 	srv, err := httpprovider.New(httpprovider.Options{
 		Providers:  []*translation.Provider{p},

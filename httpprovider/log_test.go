@@ -1,7 +1,6 @@
 package httpprovider_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,11 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"transdb/httpprovider"
+	"transdb/internal/syncbuf"
 	"transdb/translation"
 )
 
@@ -242,24 +241,6 @@ func TestJournalHasALinePerCommittedChange(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer for a logger written from goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func TestOnChangeRunsAfterEachCommitWithoutBlockingIt(t *testing.T) {
 	dir := t.TempDir()
 	p := newProvider(t, dbPath(t), false)
@@ -329,7 +310,7 @@ func TestOnChangeRunsOneAtATimeForTheNewestGeneration(t *testing.T) {
 }
 
 func TestOnChangeFailureIsLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	p := newProvider(t, dbPath(t), false)
 	srv, err := httpprovider.New(httpprovider.Options{
 		Providers:  []*translation.Provider{p},

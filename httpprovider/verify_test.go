@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"transdb/httpprovider"
+	"transdb/internal/syncbuf"
 	"transdb/translation"
 )
 
@@ -53,7 +54,7 @@ func replaceFile(t *testing.T, path string, data []byte) {
 // with the sound copy again: the server verifies each version it maps
 // and says what it found in its log, /readyz and /metrics.
 func TestADamagedVersionIsFoundInTheBackground(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	path := dbPath(t)
 	s := serve(t, httpprovider.Options{
 		Providers:      []*translation.Provider{newProvider(t, path, false, "trans", "db")},

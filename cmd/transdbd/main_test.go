@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+	"transdb/internal/syncbuf"
 )
 
 // The tests run transdbd as a child process: the binary built once by
@@ -122,22 +122,7 @@ func wantError(t *testing.T, r result, code int, prefix, pattern string) {
 
 // output collects what a running child writes, for tests that wait for
 // a line to appear.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
+type output struct{ syncbuf.Buffer }
 
 // waitFor polls until the output matches re and returns the submatches,
 // or fails the test after a generous bound (the machine may be busy).

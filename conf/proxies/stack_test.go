@@ -1,7 +1,6 @@
 package proxies
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,10 +13,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"transdb/internal/syncbuf"
 )
 
 // transdbdBinary is the transdbd built for the tests.
@@ -185,7 +184,7 @@ func request(t *testing.T, from, addr, method, host, target, body string, header
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	err    error
 }
@@ -200,7 +199,7 @@ func start(t *testing.T, name, bin string, args ...string) *process {
 // startEnv is start with more environment variables.
 func startEnv(t *testing.T, name string, env []string, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), out: new(syncBuffer), exited: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(bin, args...), out: new(syncbuf.Buffer), exited: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -263,24 +262,6 @@ func (p *process) waitListening(t *testing.T, addr string) {
 			t.Fatalf("%s does not listen on %s: %v\n%s", p.name, addr, err, p.out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // freeAddr returns a loopback address with a port that was free a moment

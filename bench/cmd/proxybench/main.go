@@ -39,6 +39,7 @@ import (
 
 	"transdb/bench"
 	"transdb/internal/httpload"
+	"transdb/internal/syncbuf"
 )
 
 func main() {
@@ -93,7 +94,7 @@ AdminToken bench
 		args = append(args, "-cpuprofile", profile)
 	}
 	daemon := exec.Command(bin, args...)
-	var daemonLog syncBuffer
+	var daemonLog syncbuf.Buffer
 	daemon.Stderr = &daemonLog
 	if err := daemon.Start(); err != nil {
 		return err
@@ -281,7 +282,7 @@ http {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "nginx-error.log"), "-c", path)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting nginx (the Debian package nginx): %v", err)
@@ -325,7 +326,7 @@ func commit(addr, body string) error {
 }
 
 // waitFor waits until the log matches re and returns the first group.
-func waitFor(log *syncBuffer, re *regexp.Regexp) (string, error) {
+func waitFor(log *syncbuf.Buffer, re *regexp.Regexp) (string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(log.String()); m != nil {
