@@ -66,3 +66,17 @@ func ReadMemory() (Memory, error) {
 	}
 	return m, nil
 }
+
+// LoadAverage returns the 1-minute load average as /proc/loadavg has it,
+// or "?": the benchmarks print it with their results, since the machines
+// they run on are shared.
+func LoadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	if f := bytes.Fields(data); len(f) > 0 {
+		return string(f[0])
+	}
+	return "?"
+}

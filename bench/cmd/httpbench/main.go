@@ -258,7 +258,7 @@ func run(o options) (bool, error) {
 			return false, err
 		}
 	}
-	fmt.Printf("Finished in %s; load average at the end: %s.\n", time.Since(start).Round(time.Second), loadAverage())
+	fmt.Printf("Finished in %s; load average at the end: %s.\n", time.Since(start).Round(time.Second), bench.LoadAverage())
 	return e.ok, nil
 }
 
@@ -282,19 +282,6 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s httpbench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// loadAverage returns the 1-minute load average, as /proc/loadavg has it.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
-}
-
 // waitQuiet waits, up to o.loadWait, until the 1-minute load average is
 // below o.maxLoad, so that the machine's other work does not disturb the
 // figures; it says what it found.
@@ -304,17 +291,17 @@ func (e *env) waitQuiet(part string) {
 	}
 	deadline := time.Now().Add(e.o.loadWait)
 	for {
-		l, err := strconv.ParseFloat(loadAverage(), 64)
+		l, err := strconv.ParseFloat(bench.LoadAverage(), 64)
 		if err != nil || l < e.o.maxLoad {
-			progress("%s: load average %s", part, loadAverage())
+			progress("%s: load average %s", part, bench.LoadAverage())
 			return
 		}
 		if time.Now().After(deadline) {
-			progress("%s: load average still %s after %s: measuring anyway", part, loadAverage(), e.o.loadWait)
-			fmt.Printf("(The load average was %s at the start of this part: the figures may be disturbed.)\n\n", loadAverage())
+			progress("%s: load average still %s after %s: measuring anyway", part, bench.LoadAverage(), e.o.loadWait)
+			fmt.Printf("(The load average was %s at the start of this part: the figures may be disturbed.)\n\n", bench.LoadAverage())
 			return
 		}
-		progress("%s: load average %s, waiting for it to fall below %g", part, loadAverage(), e.o.maxLoad)
+		progress("%s: load average %s, waiting for it to fall below %g", part, bench.LoadAverage(), e.o.maxLoad)
 		time.Sleep(15 * time.Second)
 	}
 }
@@ -337,5 +324,5 @@ func printMachine(o options) {
 	fmt.Printf("Machine: %s, %d cores (GOMAXPROCS %d in every process), Linux %s, %s.\n",
 		model, runtime.NumCPU(), runtime.GOMAXPROCS(0), kernel, runtime.Version())
 	fmt.Printf("Load: %d keep-alive connections, closed loop, from this process; rounds of %s after a warm-up of %s; load average at the start: %s.\n\n",
-		o.conns, o.round, o.warmup, loadAverage())
+		o.conns, o.round, o.warmup, bench.LoadAverage())
 }

@@ -129,7 +129,7 @@ func run(o options) error {
 	}
 	defer srv.Stop()
 	fmt.Printf("Replication through one nats-server (JetStream, file storage) on loopback, %d replicas, %d commits per size; load average %s at the start.\n\n",
-		o.replicas, o.commits, loadAverage())
+		o.replicas, o.commits, bench.LoadAverage())
 
 	var results []result
 	for i, n := range o.sizes {
@@ -147,7 +147,7 @@ func run(o options) error {
 			ms(r.initial), ms(pct(r.txn, 0.5)), ms(pct(r.served, 0.5)), ms(pct(r.served, 0.9)), ms(r.served[len(r.served)-1]),
 			mib(r.published/c), mib(r.fetched/c))
 	}
-	fmt.Printf("\nLoad average %s at the end.\n", loadAverage())
+	fmt.Printf("\nLoad average %s at the end.\n", bench.LoadAverage())
 	return nil
 }
 
@@ -407,17 +407,4 @@ func mib(b uint64) string {
 // progress reports what the run does, on stderr.
 func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s replbench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
-}
-
-// loadAverage returns the 1-minute load average, as /proc/loadavg has it.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
 }

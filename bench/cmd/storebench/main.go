@@ -147,7 +147,7 @@ func run(parent string, counts []int, stores []bench.Store, o options) error {
 
 	var results []result
 	start := time.Now()
-	loadStart := loadAverage()
+	loadStart := bench.LoadAverage()
 	for _, n := range counts {
 		fmt.Fprintf(os.Stderr, "%s: generating rows\n", bench.SizeLabel(n))
 		rows := transgen.Generate(n, o.seed)
@@ -164,7 +164,7 @@ func run(parent string, counts []int, stores []bench.Store, o options) error {
 		runtime.GC()
 	}
 	fmt.Fprintf(os.Stderr, "done in %s\n", time.Since(start).Round(time.Second))
-	printReport(os.Stdout, results, o, loadStart, loadAverage())
+	printReport(os.Stdout, results, o, loadStart, bench.LoadAverage())
 	return nil
 }
 

@@ -152,18 +152,6 @@ func machine() string {
 	return fmt.Sprintf("%s, %d CPUs%s", model, runtime.NumCPU(), mem)
 }
 
-// loadAverage returns the one-minute load average, or "?".
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(data)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
-}
-
 // dur formats a duration with three significant digits.
 func dur(d time.Duration) string {
 	switch {
