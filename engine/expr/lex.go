@@ -165,9 +165,9 @@ func (lx *lexer) next() (token, error) {
 	case isDigit(c), c == '.' && isDigit(peek) && term:
 		return lx.number()
 	case c == '\'':
-		return lx.singleQuoted(start)
+		return lx.singleQuoted(start, start)
 	case c == '"':
-		return lx.doubleQuoted(start)
+		return lx.doubleQuoted(start, start)
 	case c == '`':
 		return token{}, unsupported(start, "backticks (running commands) are not available")
 	case c == '$':
@@ -306,23 +306,9 @@ func (lx *lexer) ident() (token, error) {
 func (lx *lexer) quoteLike(word string, start, k int) (token, error) {
 	switch word {
 	case "q":
-		open, close, cs, ce, next, err := lx.delimited(k)
-		if err != nil {
-			return token{}, err
-		}
-		lx.i = next
-		return token{kind: tStr, pos: start, parts: []strPart{{lit: unquoteSingle(lx.src[cs:ce], open, close)}}}, nil
+		return lx.singleQuoted(start, k)
 	case "qq":
-		open, close, cs, ce, next, err := lx.delimited(k)
-		if err != nil {
-			return token{}, err
-		}
-		parts, err := lx.interpolate(cs, ce, open, close)
-		if err != nil {
-			return token{}, err
-		}
-		lx.i = next
-		return token{kind: tStr, pos: start, parts: parts}, nil
+		return lx.doubleQuoted(start, k)
 	case "qw":
 		open, close, cs, ce, next, err := lx.delimited(k)
 		if err != nil {
@@ -394,8 +380,10 @@ func unquoteSingle(s string, open, close byte) string {
 	return b.String()
 }
 
-func (lx *lexer) singleQuoted(start int) (token, error) {
-	open, close, cs, ce, next, err := lx.delimited(start)
+// singleQuoted reads a string without interpolation, '...' or q(...),
+// whose opening delimiter is at delim; the token is at start.
+func (lx *lexer) singleQuoted(start, delim int) (token, error) {
+	open, close, cs, ce, next, err := lx.delimited(delim)
 	if err != nil {
 		return token{}, err
 	}
@@ -403,8 +391,10 @@ func (lx *lexer) singleQuoted(start int) (token, error) {
 	return token{kind: tStr, pos: start, parts: []strPart{{lit: unquoteSingle(lx.src[cs:ce], open, close)}}}, nil
 }
 
-func (lx *lexer) doubleQuoted(start int) (token, error) {
-	open, close, cs, ce, next, err := lx.delimited(start)
+// doubleQuoted reads an interpolating string, "..." or qq(...), whose
+// opening delimiter is at delim; the token is at start.
+func (lx *lexer) doubleQuoted(start, delim int) (token, error) {
+	open, close, cs, ce, next, err := lx.delimited(delim)
 	if err != nil {
 		return token{}, err
 	}
