@@ -89,9 +89,7 @@ func NewFollower(p *translation.Provider, opts Options) (*Follower, error) {
 
 // Status returns the state of the follower.
 func (f *Follower) Status() Status {
-	st := f.st.get()
-	st.Connected = f.nc.IsConnected()
-	return st
+	return f.st.withConn(f.nc)
 }
 
 // Close stops the follower, abandoning a download under way (the file

@@ -76,9 +76,7 @@ func (pb *Publisher) Notify() {
 
 // Status returns the state of the publisher.
 func (pb *Publisher) Status() Status {
-	st := pb.st.get()
-	st.Connected = pb.nc.IsConnected()
-	return st
+	return pb.st.withConn(pb.nc)
 }
 
 // Close stops the publisher, abandoning a put under way (the bucket

@@ -3,6 +3,8 @@ package replica
 import (
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // Status is the state of a Publisher or a Follower.
@@ -79,6 +81,14 @@ func (s *state) get() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st
+}
+
+// withConn returns a copy of the status, Connected telling whether nc
+// is connected now.
+func (s *state) withConn(nc *nats.Conn) Status {
+	st := s.get()
+	st.Connected = nc.IsConnected()
+	return st
 }
 
 // progress records that the other side is at generation newest, seen
