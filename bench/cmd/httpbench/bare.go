@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"strconv"
-
+	"syscall"
 	"time"
+
 	"transdb/bench"
 )
 
@@ -51,8 +54,10 @@ var jsonType = []string{"application/json"}
 var zeroLength = []string{"0"}
 
 // runBare serves the bare handler on 127.0.0.1, a free port, logging
-// "msg=listening addr=..." as transdbd does, until it is killed.
-func runBare(fetchFile, resolveFile, translateFile, authFile, generation string) error {
+// "msg=listening addr=..." as transdbd does, until it is killed. With a
+// profile file, it writes a CPU profile there and exits on SIGTERM, as
+// transdbd serve -cpuprofile does.
+func runBare(fetchFile, resolveFile, translateFile, authFile, generation string, profile ...string) error {
 	var b bareBodies
 	var err error
 	if b.fetch, err = os.ReadFile(fetchFile); err != nil {
@@ -76,8 +81,36 @@ func runBare(fetchFile, resolveFile, translateFile, authFile, generation string)
 	if err != nil {
 		return err
 	}
+	if len(profile) > 0 {
+		if err := profileUntilTerm(profile[0]); err != nil {
+			return err
+		}
+	}
 	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info("listening", "addr", ln.Addr().String())
 	return newBareServer(b).Serve(ln)
+}
+
+// profileUntilTerm starts a CPU profile into the file name, which is
+// written when SIGTERM or SIGINT arrives; then the process exits 0.
+func profileUntilTerm(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			childErr("bare", err)
+		}
+		os.Exit(0)
+	}()
+	return nil
 }
 
 // newBareServer returns the bare server of the bodies b.
@@ -120,8 +153,9 @@ func (b bareBodies) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // startBare starts this program as the bare server, answering fetch,
 // resolve and translate with the given bodies, auth with the given
-// header lines, and the header generation.
-func startBare(self, dir string, fetch, resolve, translate, auth []byte, generation uint64) (*bench.Server, error) {
+// header lines, and the header generation; it writes a CPU profile to
+// the file profile unless that is empty.
+func startBare(self, dir string, fetch, resolve, translate, auth []byte, generation uint64, profile string) (*bench.Server, error) {
 	var files []string
 	for _, f := range []struct {
 		name string
@@ -133,7 +167,11 @@ func startBare(self, dir string, fetch, resolve, translate, auth []byte, generat
 		}
 		files = append(files, name)
 	}
-	return bench.StartServer("bare handler", childCommand(self, "bare", append(files, strconv.FormatUint(generation, 10))...))
+	args := append(files, strconv.FormatUint(generation, 10))
+	if profile != "" {
+		args = append(args, profile)
+	}
+	return bench.StartServer("bare handler", childCommand(self, "bare", args...))
 }
 
 // childErr reports the failure of a child mode and exits.

@@ -101,10 +101,10 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "bare":
-			if len(os.Args) != 7 {
-				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY TRANSLATE-BODY AUTH-HEADERS GENERATION, got %q", os.Args[2:]))
+			if len(os.Args) != 7 && len(os.Args) != 8 {
+				childErr("bare", fmt.Errorf("want FETCH-BODY RESOLVE-BODY TRANSLATE-BODY AUTH-HEADERS GENERATION [PROFILE], got %q", os.Args[2:]))
 			}
-			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6]))
+			childErr("bare", runBare(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6], os.Args[7:]...))
 		case "commit":
 			if len(os.Args) != 5 {
 				childErr("commit", fmt.Errorf("want DB EVERY DURATION, got %q", os.Args[2:]))
@@ -146,7 +146,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.probes, "probes", 1<<16, "random existing (key, uri) pairs requested")
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
 	fs.StringVar(&o.dir, "dir", "", "directory for the temporary files (default: the system's)")
-	fs.StringVar(&o.profiles, "cpuprofile", "", "directory where every transdbd writes a CPU profile (transdbd serve -cpuprofile), NAME.pprof")
+	fs.StringVar(&o.profiles, "cpuprofile", "", "directory where every transdbd (transdbd serve -cpuprofile) and the bare handler of the throughput part write a CPU profile, NAME.pprof")
 	fs.Float64Var(&o.maxLoad, "max-load", 1, "before each part, wait until the 1-minute load average is below this (0: do not wait)")
 	fs.DurationVar(&o.loadWait, "load-wait", 5*time.Minute, "longest wait for -max-load; then measure anyway, and say so")
 	fs.IntVar(&o.switchSize, "switch-size", 100_000, "record count of the switch part")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -33,7 +34,11 @@ func (e *env) throughput(n int) error {
 		return err
 	}
 	defer t.Stop()
-	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.translateBody, d.authHeaders, d.checkedGen)
+	var profile string
+	if e.o.profiles != "" {
+		profile = filepath.Join(e.o.profiles, "bare-"+d.label+".pprof")
+	}
+	b, err := startBare(e.self, e.dir, d.fetchBody, d.resolveBody, d.translateBody, d.authHeaders, d.checkedGen, profile)
 	if err != nil {
 		return err
 	}
