@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+
 	"transdb/translation"
 )
 
@@ -16,9 +18,10 @@ type exchange struct {
 	w http.ResponseWriter
 	r *http.Request
 
-	query  query     // parsed by params
-	parsed bool      // query is parsed
-	prov   *provider // the selected provider, once known
+	query  query                // parsed by params
+	parsed bool                 // query is parsed
+	prov   *provider            // the selected provider, once known
+	snap   translation.Snapshot // pinned by snapshot, released by its caller
 
 	wrote   bool
 	status  int
@@ -28,6 +31,18 @@ type exchange struct {
 	key, uri string
 	blocks   int  // blocks a lookup found
 	lookup   bool // blocks is meaningful
+}
+
+// exchanges keeps exchanges between requests: one is some hundred bytes
+// that every request would otherwise allocate.
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// recycle returns x to the pool once its request is served, releasing
+// a snapshot its handler left pinned, and forgetting the request.
+func (x *exchange) recycle() {
+	x.snap.Release()
+	*x = exchange{}
+	exchanges.Put(x)
 }
 
 // Header returns the response header map.

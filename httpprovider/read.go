@@ -14,18 +14,19 @@ import (
 // and HeaderGeneration describe one version, however many commits
 // happen while the response is written.
 
-// snapshot selects the request's provider and pins its newest version.
+// snapshot selects the request's provider and pins its newest version
+// into the exchange's handle, which the caller releases (the exchange
+// does when it ends, too). An exchange pins one snapshot.
 func (x *exchange) snapshot() (*translation.Snapshot, error) {
 	pr, err := x.selectProvider()
 	if err != nil {
 		return nil, err
 	}
-	snap, err := pr.p.Snapshot()
-	if err != nil {
+	if err := pr.p.Pin(&x.snap); err != nil {
 		return nil, err
 	}
-	x.setGeneration(snap.Generation())
-	return snap, nil
+	x.setGeneration(x.snap.Generation())
+	return &x.snap, nil
 }
 
 // lookupParams returns the key and uri of a lookup.

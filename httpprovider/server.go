@@ -592,7 +592,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the metrics and the access log around it.
 func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	x := &exchange{s: s, w: w, r: r}
+	x := exchanges.Get().(*exchange)
+	x.s, x.w, x.r = s, w, r
+	defer x.recycle()
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = bodyReader{http.MaxBytesReader(w, r.Body, s.maxBody)}
 	}

@@ -204,7 +204,7 @@ func (p *Provider) db() (*mmapdb.DB, error) {
 // fs.ErrNotExist.
 func (p *Provider) Snapshot() (*Snapshot, error) {
 	s := new(Snapshot)
-	if err := p.pin(s); err != nil {
+	if err := p.Pin(s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -215,16 +215,17 @@ func (p *Provider) Snapshot() (*Snapshot, error) {
 // inside fn; the records it returns are copies and stay valid.
 func (p *Provider) View(fn func(*Snapshot) error) error {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return err
 	}
 	defer s.Release()
 	return fn(&s)
 }
 
-// pin pins the newest version into s, a zero or released Snapshot,
-// without allocating.
-func (p *Provider) pin(s *Snapshot) error {
+// Pin pins the newest version into s, a zero or released Snapshot that
+// the caller owns, without allocating: Snapshot for a caller that keeps
+// its handles in memory of its own. Release s when done.
+func (p *Provider) Pin(s *Snapshot) error {
 	db, err := p.db()
 	if err != nil {
 		return err
@@ -245,7 +246,7 @@ func (p *Provider) pin(s *Snapshot) error {
 // fs.ErrNotExist (a server answers 503 then).
 func (p *Provider) Fetch(key, uri string, withNotes bool) ([]Record, error) {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -255,7 +256,7 @@ func (p *Provider) Fetch(key, uri string, withNotes bool) ([]Record, error) {
 // ListKeys returns the keys of the table, sorted; see Snapshot.ListKeys.
 func (p *Provider) ListKeys() ([]string, error) {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -266,7 +267,7 @@ func (p *Provider) ListKeys() ([]string, error) {
 // those of key unless key is empty; see Snapshot.ListKeysAndURIs.
 func (p *Provider) ListKeysAndURIs(key string) ([][2]string, error) {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return nil, err
 	}
 	defer s.Release()
@@ -277,7 +278,7 @@ func (p *Provider) ListKeysAndURIs(key string) ([][2]string, error) {
 // commits since the file was created.
 func (p *Provider) Generation() (uint64, error) {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return 0, err
 	}
 	defer s.Release()
@@ -309,7 +310,7 @@ type Stats struct {
 // Snapshot.Records.
 func (p *Provider) Stats() (Stats, error) {
 	var s Snapshot
-	if err := p.pin(&s); err != nil {
+	if err := p.Pin(&s); err != nil {
 		return Stats{}, err
 	}
 	defer s.Release()
