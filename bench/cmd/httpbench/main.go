@@ -17,7 +17,8 @@
 // this process: -conns keep-alive connections (internal/httpload), in a
 // closed loop (each request sent when the answer to the last one has been
 // read) or at a fixed rate, every answer checked. With -cpuprofile DIR
-// every transdbd writes a CPU profile into DIR when it stops.
+// every transdbd, and the bare handler of the throughput part, writes a
+// CPU profile into DIR when it stops.
 //
 // The parts:
 //
