@@ -42,6 +42,31 @@ func constValue(n node) (Value, bool) {
 	return Value{}, false
 }
 
+// constList appends to out the values of nodes in list context when
+// they are all constant (constants, qw lists, empty and nested lists of
+// them), and reports whether they are.
+func constList(nodes []node, out []Value) ([]Value, bool) {
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case *constNode:
+			out = append(out, n.v)
+		case *wordsNode:
+			for _, w := range n.words {
+				out = append(out, Str(w))
+			}
+		case *emptyNode:
+		case *listNode:
+			var ok bool
+			if out, ok = constList(n.items, out); !ok {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
 // scalar compiles n for scalar context.
 func (c *compiler) scalar(n node) (scalarFn, error) {
 	if err := c.enter(n); err != nil {
@@ -104,6 +129,11 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 	case *listNode:
 		return c.sequence(n.items)
 	case *arrayNode:
+		if elems, ok := constList(n.items, nil); ok {
+			// An array of constants is made once: a reference is never
+			// modified, so every evaluation can return the same one.
+			return constFn(Ref(elems)), nil
+		}
 		items, err := c.listOf(n.items)
 		if err != nil {
 			return nil, err

@@ -978,3 +978,40 @@ func TestCompileForOneContext(t *testing.T) {
 		t.Error("a syntax error compiled")
 	}
 }
+
+// TestConstantArraysAreMadeOnce: an array of constants (as Config's
+// pairs are) is one reference for every evaluation, made without
+// allocating; an array with a variable in it is made anew each time.
+func TestConstantArraysAreMadeOnce(t *testing.T) {
+	env := newTestEnv()
+	p, err := Compile(`['AuthName "x"', qw(b c), ('d', ()), 5]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := p.Scalar(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := p.Scalar(env)
+	if got := show(a); got != `[AuthName "x", b, c, d, 5]` || show(b) != got {
+		t.Errorf("the constant array is %s, then %s", show(a), show(b))
+	}
+	if a.String() != b.String() {
+		t.Errorf("two evaluations gave %s and %s, want one reference", a, b)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = p.Scalar(env) }); n != 0 {
+		t.Errorf("a constant array allocates %v times per evaluation", n)
+	}
+	v, err := Compile(`[$URI, 'x']`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := v.Scalar(env)
+	d, _ := v.Scalar(env)
+	if c.String() == d.String() {
+		t.Error("an array of a variable was made once")
+	}
+	if elems, ok := c.Elems(); !ok || len(elems) != 2 || elems[0].String() != "/uri/klaus" {
+		t.Errorf("[$URI, 'x'] = %s", show(c))
+	}
+}
