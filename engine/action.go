@@ -67,9 +67,13 @@ type action struct {
 	// arg is the compiled argument; nil when there is none, when it is
 	// blank, or when it does not compile (then err says why, and the
 	// argument evaluates to undef, as a Perl compile error does
-	// upstream).
+	// upstream). It points to prog.
 	arg *expr.Program
-	err error
+	// prog is the compiled argument itself, kept in the action so that
+	// running a row reads one object, not two (an action is compiled
+	// once and read on every request whose walk reaches its row).
+	prog expr.Program
+	err  error
 	// text is the row's action text, to tell a cached action from the
 	// row of a reused ID.
 	text string
@@ -99,7 +103,11 @@ func parseAction(text string) *action {
 	case kw == kindUnknown:
 		a.err = errUnknown
 	case present && strings.TrimSpace(arg) != "":
-		a.arg, a.err = expr.CompileFor(arg, kw.context())
+		var p *expr.Program
+		if p, a.err = expr.CompileFor(arg, kw.context()); p != nil {
+			a.prog = *p
+			a.arg = &a.prog
+		}
 	}
 	return a
 }

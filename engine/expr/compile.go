@@ -43,10 +43,12 @@ func constValue(n node) (Value, bool) {
 }
 
 // constList appends to out the values of nodes in list context when
-// they are all constant (constants, qw lists, empty and nested lists of
-// them), and reports whether they are.
+// they are all constant (constants, qw lists, arrays, blocks, empty and
+// nested lists of them), and reports whether they are. Nothing constant
+// has an effect, so a block is the list of its last statement.
 func constList(nodes []node, out []Value) ([]Value, bool) {
 	for _, n := range nodes {
+		var ok bool
 		switch n := n.(type) {
 		case *constNode:
 			out = append(out, n.v)
@@ -56,8 +58,23 @@ func constList(nodes []node, out []Value) ([]Value, bool) {
 			}
 		case *emptyNode:
 		case *listNode:
-			var ok bool
 			if out, ok = constList(n.items, out); !ok {
+				return nil, false
+			}
+		case *arrayNode:
+			elems, ok := constList(n.items, nil)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, Ref(elems))
+		case *blockNode:
+			if len(n.stmts) == 0 {
+				continue
+			}
+			if _, ok = constSequence(n.stmts[:len(n.stmts)-1]); !ok {
+				return nil, false
+			}
+			if out, ok = constList(n.stmts[len(n.stmts)-1:], out); !ok {
 				return nil, false
 			}
 		default:
@@ -65,6 +82,47 @@ func constList(nodes []node, out []Value) ([]Value, bool) {
 		}
 	}
 	return out, true
+}
+
+// constScalar returns the value of n in scalar context when it is
+// constant, as constList tells, and reports whether it is: the last
+// element of a list or block, the last word of a qw list.
+func constScalar(n node) (Value, bool) {
+	switch n := n.(type) {
+	case *constNode:
+		return n.v, true
+	case *wordsNode:
+		if len(n.words) == 0 {
+			return Undef(), true
+		}
+		return Str(n.words[len(n.words)-1]), true
+	case *emptyNode:
+		return Undef(), true
+	case *listNode:
+		return constSequence(n.items)
+	case *blockNode:
+		return constSequence(n.stmts)
+	case *arrayNode:
+		elems, ok := constList(n.items, nil)
+		if !ok {
+			return Value{}, false
+		}
+		return Ref(elems), true
+	}
+	return Value{}, false
+}
+
+// constSequence is constScalar of the last of nodes when all of them are
+// constant: undef for none.
+func constSequence(nodes []node) (Value, bool) {
+	v := Undef()
+	for _, n := range nodes {
+		var ok bool
+		if v, ok = constScalar(n); !ok {
+			return Value{}, false
+		}
+	}
+	return v, true
 }
 
 // scalar compiles n for scalar context.

@@ -15,12 +15,21 @@ type frame struct {
 
 // Program is a compiled expression. It is immutable: compile it once and
 // evaluate it any number of times, from any number of goroutines, each
-// evaluation with its own Env.
+// evaluation with its own Env. A Program value may be copied, for
+// instance into a structure of the caller's that it should live in.
 type Program struct {
 	src    string
-	scalar scalarFn
-	list   listFn
+	scalar scalarFn // nil when not compiled for scalar context, or constant there
+	list   listFn   // nil when not compiled for list context, or constant there
 	caps   bool
+	// A program that is a constant (Key: 'name', Error: 403, 'text',
+	// Config: ['AuthType Basic']) has its value and its list made at
+	// compile time: evaluating it calls nothing and reads no memory but
+	// the Program's.
+	value       Value
+	values      []Value
+	constScalar bool // value is the program's scalar value
+	constList   bool // values is the program's list
 }
 
 // Compile parses src and compiles it to a Program for both contexts.
@@ -51,13 +60,17 @@ func CompileFor(src string, ctx Context) (*Program, error) {
 	p := &Program{src: src, caps: caps}
 	var c compiler
 	if ctx&ScalarContext != 0 {
-		if p.scalar, err = c.scalar(tree); err != nil {
-			return nil, err
+		if p.value, p.constScalar = constScalar(tree); !p.constScalar {
+			if p.scalar, err = c.scalar(tree); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if ctx&ListContext != 0 {
-		if p.list, err = c.list(tree); err != nil {
-			return nil, err
+		if p.values, p.constList = constList([]node{tree}, nil); !p.constList {
+			if p.list, err = c.list(tree); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return p, nil
@@ -83,6 +96,9 @@ func (p *Program) frame(env Env) frame {
 // Evaluation does not allocate unless the program builds a string, an
 // array reference, or reads $1..$9.
 func (p *Program) Scalar(env Env) (Value, error) {
+	if p.constScalar {
+		return p.value, nil
+	}
 	if p.scalar == nil {
 		return Undef(), runtimeErr(-1, "the program was not compiled for scalar context")
 	}
@@ -102,6 +118,9 @@ func (p *Program) List(env Env) ([]Value, error) { return p.AppendList(env, nil)
 // AppendList is List appending the list to out, so that a caller can
 // evaluate into memory it reuses. On an error it returns out as given.
 func (p *Program) AppendList(env Env, out []Value) ([]Value, error) {
+	if p.constList {
+		return append(out, p.values...), nil
+	}
 	if p.list == nil {
 		return out, runtimeErr(-1, "the program was not compiled for list context")
 	}
