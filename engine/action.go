@@ -64,16 +64,16 @@ type action struct {
 	// present is set when the action was written with an argument,
 	// which may be empty or blank.
 	present bool
-	// arg is the compiled argument; nil when there is none, when it is
-	// blank, or when it does not compile (then err says why, and the
-	// argument evaluates to undef, as a Perl compile error does
-	// upstream). It points to prog.
-	arg *expr.Program
-	// prog is the compiled argument itself, kept in the action so that
-	// running a row reads one object, not two (an action is compiled
-	// once and read on every request whose walk reaches its row).
-	prog expr.Program
-	err  error
+	// compiled is set when the action has a compiled argument, prog;
+	// it has none when there is no argument, when it is blank, or when
+	// it does not compile (then err says why, and the argument evaluates
+	// to undef, as a Perl compile error does upstream). The program is
+	// kept in the action, not beside it, so that running a row reads one
+	// object (an action is compiled once and read on every request whose
+	// walk reaches its row); an action may be copied.
+	compiled bool
+	prog     expr.Program
+	err      error
 	// text is the row's action text, to tell a cached action from the
 	// row of a reused ID.
 	text string
@@ -105,8 +105,7 @@ func parseAction(text string) *action {
 	case present && strings.TrimSpace(arg) != "":
 		var p *expr.Program
 		if p, a.err = expr.CompileFor(arg, kw.context()); p != nil {
-			a.prog = *p
-			a.arg = &a.prog
+			a.prog, a.compiled = *p, true
 		}
 	}
 	return a

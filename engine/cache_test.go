@@ -10,13 +10,13 @@ func TestCache(t *testing.T) {
 	c := newCache(5000)
 	text := func(id uint64) []byte { return []byte("Do: $CTX{x}=" + strconv.FormatUint(id, 10)) }
 	for id := uint64(1); id <= 3000; id++ {
-		if c.get(id, text(id)) != nil {
+		if c.get(id, text(id), 0) != nil {
 			t.Fatalf("id %d found before it was put", id)
 		}
-		c.put(id, parseAction(string(text(id))))
+		c.put(id, parseAction(string(text(id))), text(id), 0)
 	}
 	for id := uint64(1); id <= 3000; id++ {
-		if a := c.get(id, text(id)); a == nil || a.text != string(text(id)) {
+		if a := c.get(id, text(id), 0); a == nil || a.text != string(text(id)) {
 			t.Fatalf("id %d: %v", id, a)
 		}
 	}
@@ -24,26 +24,26 @@ func TestCache(t *testing.T) {
 		t.Errorf("%d entries in %d slots, want 3000 in 8192", n, slots)
 	}
 	// An ID reused for another action is a miss, and replaced when put.
-	if c.get(7, []byte("Done")) != nil {
+	if c.get(7, []byte("Done"), 0) != nil {
 		t.Error("id 7 with another text: a hit")
 	}
-	c.put(7, parseAction("Done"))
-	if a := c.get(7, []byte("Done")); a == nil || a.kind != kindDone {
+	c.put(7, parseAction("Done"), []byte("Done"), 0)
+	if a := c.get(7, []byte("Done"), 0); a == nil || a.kind != kindDone {
 		t.Errorf("id 7 after the new put: %v", a)
 	}
-	if c.get(7, text(7)) != nil || c.t.Load().n != 3000 {
+	if c.get(7, text(7), 0) != nil || c.t.Load().n != 3000 {
 		t.Error("id 7's old text still found, or counted twice")
 	}
 	// Past its size the cache starts over.
 	for id := uint64(3001); id <= 5001; id++ {
-		c.put(id, parseAction(string(text(id))))
+		c.put(id, parseAction(string(text(id))), text(id), 0)
 	}
-	if c.get(1, text(1)) != nil || c.get(5001, text(5001)) == nil || c.t.Load().n != 1 {
+	if c.get(1, text(1), 0) != nil || c.get(5001, text(5001), 0) == nil || c.t.Load().n != 1 {
 		t.Errorf("after overflow: %d entries, want the last one only", c.t.Load().n)
 	}
 	// ID 0 names no record: never cached.
-	c.put(0, parseAction("Done"))
-	if c.get(0, []byte("Done")) != nil {
+	c.put(0, parseAction("Done"), []byte("Done"), 0)
+	if c.get(0, []byte("Done"), 0) != nil {
 		t.Error("id 0 cached")
 	}
 }
@@ -58,12 +58,12 @@ func TestCacheConcurrent(t *testing.T) {
 			for i := range 5000 {
 				id := uint64(i*4 + w + 1)
 				text := "Key: 'k" + strconv.Itoa(int(id)) + "'"
-				if a := c.get(id, []byte(text)); a != nil && a.text != text {
+				if a := c.get(id, []byte(text), uint64(w+1)); a != nil && a.text != text {
 					t.Errorf("id %d: text %q", id, a.text)
 					return
 				}
-				c.put(id, parseAction(text))
-				if a := c.get(id, []byte(text)); a != nil && a.text != text {
+				c.put(id, parseAction(text), []byte(text), uint64(w+1))
+				if a := c.get(id, []byte(text), uint64(w+1)); a != nil && a.text != text {
 					t.Errorf("id %d: text %q after put", id, a.text)
 					return
 				}
@@ -71,4 +71,53 @@ func TestCacheConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestCacheKnowsWhereItsTextWasSeen: a row read from the same mapping
+// (serial) at the same address is a hit without comparing texts; from
+// another mapping, or from none, the texts are compared, and a hit
+// remembers the new place. Changing the bytes of a "mapping" here, which
+// a real one never does, shows which way a hit went.
+func TestCacheKnowsWhereItsTextWasSeen(t *testing.T) {
+	c := newCache(100)
+	mapped := []byte("Key: 'a'")
+	c.put(9, parseAction(string(mapped)), mapped, 7)
+	hit := func(text []byte, serial uint64) bool {
+		a := c.get(9, text, serial)
+		if a != nil && a.text != "Key: 'a'" {
+			t.Fatalf("a hit of %q", a.text)
+		}
+		return a != nil
+	}
+	copy(mapped, "Key: 'b'")
+	if !hit(mapped, 7) {
+		t.Error("the same place of the same mapping: not a hit")
+	}
+	if hit(mapped, 8) {
+		t.Error("another mapping with another text: a hit")
+	}
+	if hit(mapped, 0) {
+		t.Error("text of no mapping, with another text: a hit")
+	}
+	copy(mapped, "Key: 'a'")
+	other := []byte("Key: 'a'")
+	if !hit(other, 8) {
+		t.Fatal("another mapping with the same text: not a hit")
+	}
+	// The entry now knows mapping 8's copy, and no longer mapping 7's.
+	copy(other, "Key: 'c'")
+	if !hit(other, 8) {
+		t.Error("the place remembered from the last hit: not a hit")
+	}
+	copy(mapped, "Key: 'c'")
+	if hit(mapped, 7) {
+		t.Error("the place of an older mapping: still a hit by address")
+	}
+	// A text of no mapping is never taken by its address.
+	heap := []byte("Done")
+	c.put(10, parseAction(string(heap)), heap, 0)
+	copy(heap, "Last")
+	if c.get(10, heap, 0) != nil {
+		t.Error("a text of no mapping: a hit by address")
+	}
 }

@@ -141,13 +141,14 @@ func orNil[T any](s []T) []T {
 }
 
 // compiled returns the compiled action of a row, compiling it when the
-// cache does not hold it.
-func (e *Engine) compiled(id uint64, text []byte) *action {
-	if a := e.cache.get(id, text); a != nil {
+// cache does not hold it; text was read from the mapping of serial, or
+// from none when serial is 0.
+func (e *Engine) compiled(id uint64, text []byte, serial uint64) *action {
+	if a := e.cache.get(id, text, serial); a != nil {
 		return a
 	}
 	a := parseAction(string(text))
-	e.cache.put(id, a)
+	e.cache.put(id, a, text, serial)
 	return a
 }
 
@@ -182,7 +183,7 @@ func (e *Engine) Check() ([]Finding, error) {
 func (e *Engine) CheckIn(s *translation.Snapshot, key, uri string) ([]Finding, error) {
 	out := []Finding{}
 	check := func(rec translation.Record) {
-		a := e.compiled(rec.ID, []byte(rec.Action))
+		a := e.compiled(rec.ID, []byte(rec.Action), 0)
 		if a.err == nil {
 			return
 		}

@@ -86,6 +86,7 @@ type run struct {
 	vals     []expr.Value   // the memory of list, reused by each
 	skipCut  bool           // a Restart happened in this pass of the main loop
 	steps    int
+	serial   uint64 // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
 	proxySet         bool
@@ -95,10 +96,12 @@ type run struct {
 }
 
 // rowErr identifies a reported error: a row may fail in more than one
-// way, and one that runs again (in a loop, a Call) is reported once.
+// way, and one that runs again (in a loop, a Call) is reported once. A
+// row is its ID and text (the compiled action may be a copy: the cache
+// replaces entries).
 type rowErr struct {
-	a   *action
-	msg string
+	id        uint64
+	text, msg string
 }
 
 // A row is an action with its record ID, kept for deferred evaluation.
@@ -120,6 +123,7 @@ func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Reques
 	r := runs.Get().(*run)
 	r.ctx, r.e, r.s, r.req = ctx, e, s, *req
 	r.d.Generation = s.Generation()
+	r.serial = s.Serial()
 	r.startKey = req.Key
 	if r.startKey == "" {
 		r.startKey = e.opts.TranslationKey
@@ -355,7 +359,7 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 			r.trace(key, uri, depth, b, false, false, "")
 			return nil
 		}
-		a := r.e.compiled(b.ID, b.Action)
+		a := r.e.compiled(b.ID, b.Action, r.serial)
 		if a.kind == kindCond {
 			cond = r.scalar(a, b.ID).Truth()
 			r.trace(key, uri, depth, b, true, !cond, "")
@@ -439,7 +443,7 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		return &abort{status: code, message: msg}
 	case kindProxy:
 		url := r.realURI() // without an argument: a forward proxy
-		if a.present && (a.arg != nil || a.err != nil) {
+		if a.present && (a.compiled || a.err != nil) {
 			url = r.scalar(a, id).String()
 		}
 		if !r.proxySet {
@@ -462,7 +466,7 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		r.rc = expr.Int(0)
 		r.markMatched()
 	case kindCgiScript, kindPerlScript:
-		if a.present && (a.arg != nil || a.err != nil) {
+		if a.present && (a.compiled || a.err != nil) {
 			r.filename = r.scalar(a, id).String()
 		}
 		if a.kind == kindCgiScript {
@@ -506,7 +510,7 @@ func at(vals []expr.Value, i int) expr.Value {
 
 // restart runs a Restart (EVALUATION.md 1.6).
 func (r *run) restart(a *action, id uint64) error {
-	if a.present && (a.arg != nil || a.err != nil) {
+	if a.present && (a.compiled || a.err != nil) {
 		vals := r.list(a, id)
 		newURI := at(vals, 0).String()
 		if newURI != "" {
@@ -593,13 +597,13 @@ func (r *run) configEntries(to [][2]string, vals []expr.Value) [][2]string {
 // that does not compile or dies gives undef, with the row's error
 // reported.
 func (r *run) scalar(a *action, id uint64) expr.Value {
-	if a.arg == nil {
+	if !a.compiled {
 		if a.err != nil {
 			r.rowError(a, id, a.err)
 		}
 		return expr.Undef()
 	}
-	v, err := a.arg.Scalar(r)
+	v, err := a.prog.Scalar(r)
 	if err != nil {
 		r.rowError(a, id, err)
 		return expr.Undef()
@@ -611,13 +615,13 @@ func (r *run) scalar(a *action, id uint64) expr.Value {
 // does not compile or dies gives the empty list. The list is valid until
 // the next list: its memory is reused.
 func (r *run) list(a *action, id uint64) []expr.Value {
-	if a.arg == nil {
+	if !a.compiled {
 		if a.err != nil {
 			r.rowError(a, id, a.err)
 		}
 		return nil
 	}
-	vals, err := a.arg.AppendList(r, r.vals[:0])
+	vals, err := a.prog.AppendList(r, r.vals[:0])
 	r.vals = vals
 	if err != nil {
 		r.rowError(a, id, err)
@@ -628,7 +632,7 @@ func (r *run) list(a *action, id uint64) []expr.Value {
 
 // rowError reports a row's error in the decision, once per row.
 func (r *run) rowError(a *action, id uint64, err error) {
-	k := rowErr{a, err.Error()}
+	k := rowErr{id, a.text, err.Error()}
 	if r.errored[k] {
 		return
 	}

@@ -75,6 +75,19 @@ func (s *Snapshot) header() *header {
 // freshly created database, one more for every commit.
 func (s *Snapshot) Generation() uint64 { return s.header().generation }
 
+// Serial identifies the mapping the snapshot reads among those this
+// process has made: snapshots of one mapping have the same serial, and a
+// mapping made later has a greater one. While a version is mapped its
+// bytes do not change (but for the valid flag), so a serial and an
+// address in Bytes identify what is there. It is 0 for a handle that
+// never pinned a version.
+func (s *Snapshot) Serial() uint64 {
+	if s.v == nil {
+		return 0
+	}
+	return s.v.serial
+}
+
 // Len returns the number of data records.
 func (s *Snapshot) Len() uint64 { return s.header().records }
 

@@ -17,7 +17,11 @@ type version struct {
 	head     mmap.MMap // the first page mapped once more, for the valid flag
 	h        *header
 	dev, ino uint64 // file identity, to notice files replaced by other tools
+	serial   uint64 // the version's place among the mappings of this process
 }
+
+// mappings counts the versions this process has mapped.
+var mappings atomic.Uint64
 
 // openVersion maps the file at path read-only and checks its header. It
 // reads nothing but the header: the cost does not depend on the file size.
@@ -59,7 +63,7 @@ func openVersion(path string) (*version, error) {
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
 	adviseRandom(head) // the header's fault must not read ahead either
-	v := &version{data: mm, mm: mm, head: head}
+	v := &version{data: mm, mm: mm, head: head, serial: mappings.Add(1)}
 	v.dev, v.ino = fileIdentity(fi)
 	h, err := decodeHeader(head)
 	if err == nil && h.length != uint64(size) {

@@ -82,6 +82,12 @@ func (s *Snapshot) Checksum() uint32 { return s.s.Checksum() }
 // is immutable.
 func (s *Snapshot) Bytes() []byte { return s.s.Bytes() }
 
+// Serial identifies the mapping of the version among those this process
+// has made (mmapdb.Snapshot.Serial): while the snapshot is pinned, the
+// bytes a Block's Action and Note alias are identified by the serial and
+// their address.
+func (s *Snapshot) Serial() uint64 { return s.s.Serial() }
+
 // Superseded reports whether a commit has replaced this version. The
 // snapshot stays readable; the next Snapshot of the provider moves on.
 // A copy of Bytes made while Superseded was false is a file whose valid
