@@ -19,6 +19,45 @@ const maxHeight = 5 * MaxNesting
 // compiler turns the syntax tree into closures.
 type compiler struct {
 	height int
+	// varies holds the verdict of constant on each list, array and
+	// block it has seen: true when the node holds something that is not
+	// constant. Deciding each once keeps compiling linear in the size of
+	// the tree, however deeply constant-looking arrays nest.
+	varies map[node]bool
+}
+
+// constant reports whether n is constant in the sense of constList and
+// constScalar: constants, qw lists, empty lists, and lists, arrays and
+// blocks of them. Only then do those two build its value.
+func (c *compiler) constant(n node) bool {
+	var kids []node
+	switch n := n.(type) {
+	case *constNode, *wordsNode, *emptyNode:
+		return true
+	case *listNode:
+		kids = n.items
+	case *arrayNode:
+		kids = n.items
+	case *blockNode:
+		kids = n.stmts
+	default:
+		return false
+	}
+	if v, ok := c.varies[n]; ok {
+		return !v
+	}
+	k := true
+	for _, kid := range kids {
+		if !c.constant(kid) {
+			k = false
+			break
+		}
+	}
+	if c.varies == nil {
+		c.varies = map[node]bool{}
+	}
+	c.varies[n] = !k
+	return k
 }
 
 func (c *compiler) enter(n node) error {
@@ -44,8 +83,10 @@ func constValue(n node) (Value, bool) {
 
 // constList appends to out the values of nodes in list context when
 // they are all constant (constants, qw lists, arrays, blocks, empty and
-// nested lists of them), and reports whether they are. Nothing constant
-// has an effect, so a block is the list of its last statement.
+// nested lists of them), and reports whether they are; call it on what
+// compiler.constant has found constant, as it may build much before it
+// finds out otherwise. Nothing constant has an effect, so a block is the
+// list of its last statement.
 func constList(nodes []node, out []Value) ([]Value, bool) {
 	for _, n := range nodes {
 		var ok bool
@@ -187,9 +228,10 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 	case *listNode:
 		return c.sequence(n.items)
 	case *arrayNode:
-		if elems, ok := constList(n.items, nil); ok {
+		if c.constant(n) {
 			// An array of constants is made once: a reference is never
 			// modified, so every evaluation can return the same one.
+			elems, _ := constList(n.items, nil)
 			return constFn(Ref(elems)), nil
 		}
 		items, err := c.listOf(n.items)

@@ -60,14 +60,20 @@ func CompileFor(src string, ctx Context) (*Program, error) {
 	p := &Program{src: src, caps: caps}
 	var c compiler
 	if ctx&ScalarContext != 0 {
-		if p.value, p.constScalar = constScalar(tree); !p.constScalar {
+		if c.constant(tree) {
+			p.value, p.constScalar = constScalar(tree)
+		}
+		if !p.constScalar {
 			if p.scalar, err = c.scalar(tree); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if ctx&ListContext != 0 {
-		if p.values, p.constList = constList([]node{tree}, nil); !p.constList {
+		if c.constant(tree) {
+			p.values, p.constList = constList([]node{tree}, nil)
+		}
+		if !p.constList {
 			if p.list, err = c.list(tree); err != nil {
 				return nil, err
 			}

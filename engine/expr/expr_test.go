@@ -3,6 +3,7 @@ package expr
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -1013,5 +1014,39 @@ func TestConstantArraysAreMadeOnce(t *testing.T) {
 	}
 	if elems, ok := c.Elems(); !ok || len(elems) != 2 || elems[0].String() != "/uri/klaus" {
 		t.Errorf("[$URI, 'x'] = %s", show(c))
+	}
+}
+
+// TestNestedArraysCompileInLinearMemory: arrays of constants nested
+// deeply with something not constant at the bottom are each found not
+// constant once, not once per level (which made compiling such a row
+// cost its depth times its size).
+func TestNestedArraysCompileInLinearMemory(t *testing.T) {
+	const depth, width = 150, 10000
+	src := strings.Repeat("[", depth) + strings.Repeat("1,", width) + "$URI" + strings.Repeat("]", depth)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p, err := CompileFor(src, ScalarContext)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The source, its tokens and its tree take some megabytes; building
+	// the width's values once per level took hundreds.
+	got := after.TotalAlloc - before.TotalAlloc
+	if got > 40<<20 {
+		t.Errorf("compiling %d bytes allocated %d MiB", len(src), got>>20)
+	}
+	t.Logf("compiling %d bytes allocated %.1f MiB", len(src), float64(got)/(1<<20))
+	v, err := p.Scalar(newTestEnv())
+	for range depth - 1 {
+		elems, ok := v.Elems()
+		if err != nil || !ok || len(elems) != 1 {
+			t.Fatalf("not an array of one array: %v, %v", show(v), err)
+		}
+		v = elems[0]
+	}
+	if elems, ok := v.Elems(); !ok || len(elems) != width+1 || elems[width].String() != "/uri/klaus" {
+		t.Errorf("the innermost array: %d elements", len(elems))
 	}
 }
