@@ -17,7 +17,9 @@ import (
 // paced so that it takes a quarter of one core and of the disk's time at
 // the most, never holding up a lookup or a commit. A failure is logged
 // (level ERROR), counted in transdb_verify_failures_total and turns
-// /readyz to 503 while that version is served.
+// /readyz to 503 while that version is served. A version whose file this
+// process verified before (a follower verifies each file it installs) is
+// taken as verified without reading it again.
 
 // DefaultVerifyInterval is how often the server looks for a newly mapped
 // version to verify when Options.VerifyInterval is 0.
@@ -134,18 +136,26 @@ func (v *verifier) verifyNewest(f *dbFile) bool {
 	st.snap, st.finished, st.err = snap, false, nil
 	st.mu.Unlock()
 
-	start := time.Now()
-	err = mmapdb.VerifyBytes(snap.Bytes(), v.pacer())
-	if errors.Is(err, errVerifyStopped) {
-		return false
-	}
 	// The log first: what /readyz and /metrics say is in the log.
-	if log := v.s.log; err != nil {
-		log.Error("httpprovider: the database version served fails verification: it is damaged: restore a backup",
-			"file", f.path, "generation", snap.Generation(), "err", err)
+	log := v.s.log
+	if snap.Verified() {
+		// Installed by a follower, which verified the file before it
+		// put it in place.
+		log.Info("httpprovider: database version verified when it was installed", "file", f.path,
+			"generation", snap.Generation(), "bytes", len(snap.Bytes()))
 	} else {
-		log.Info("httpprovider: database version verified", "file", f.path, "generation", snap.Generation(),
-			"bytes", len(snap.Bytes()), "took", time.Since(start).Round(time.Millisecond).String())
+		start := time.Now()
+		err = mmapdb.VerifyBytes(snap.Bytes(), v.pacer())
+		switch {
+		case errors.Is(err, errVerifyStopped):
+			return false
+		case err != nil:
+			log.Error("httpprovider: the database version served fails verification: it is damaged: restore a backup",
+				"file", f.path, "generation", snap.Generation(), "err", err)
+		default:
+			log.Info("httpprovider: database version verified", "file", f.path, "generation", snap.Generation(),
+				"bytes", len(snap.Bytes()), "took", time.Since(start).Round(time.Millisecond).String())
+		}
 	}
 	st.mu.Lock()
 	st.finished, st.err = true, err

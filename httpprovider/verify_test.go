@@ -13,6 +13,7 @@ import (
 
 	"transdb/httpprovider"
 	"transdb/internal/syncbuf"
+	"transdb/mmapdb"
 	"transdb/translation"
 )
 
@@ -119,6 +120,49 @@ func TestADamagedVersionIsFoundInTheBackground(t *testing.T) {
 		if got := metric(name); got != want {
 			t.Errorf("sound again: %s %s, want %s", name, got, want)
 		}
+	}
+}
+
+// TestAnInstalledVersionIsNotReadAgain: a version whose file Install
+// verified before putting it in place, as a follower installs each
+// version it receives, is verified without reading it again; the log
+// says so, and /readyz and /metrics report it verified.
+func TestAnInstalledVersionIsNotReadAgain(t *testing.T) {
+	var logs syncbuf.Buffer
+	path := dbPath(t)
+	dir := filepath.Dir(path)
+	src := newProvider(t, filepath.Join(dir, "writer.mmdb"), false, "trans", "db")
+	if _, err := src.Update(func(tx *translation.Txn) error {
+		_, err := tx.Insert(translation.Record{Key: "k", URI: "/u", Action: "Done"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "writer.mmdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := filepath.Join(dir, "received")
+	if err := os.WriteFile(received, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mmapdb.Install(path, received, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, httpprovider.Options{
+		Providers:      []*translation.Provider{newProvider(t, path, true, "trans", "db")},
+		VerifyInterval: 10 * time.Millisecond,
+		Logger:         slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	s.waitReadiness("the installed version verified", func(status int, r readiness) bool {
+		return status == http.StatusOK && r.Files[0].Verification == "verified" && r.Files[0].Generation == 1
+	})
+	if !regexp.MustCompile(`level=INFO msg="httpprovider: database version verified when it was installed" file=\S+ generation=1 `).MatchString(logs.String()) ||
+		strings.Contains(logs.String(), `msg="httpprovider: database version verified" `) {
+		t.Errorf("the log does not say the installed version was verified without reading it again:\n%s", logs.String())
+	}
+	if !strings.Contains(string(s.get("/metrics").body), "transdb_verified_generation{file="+strconv.Quote(path)+"} 1\n") {
+		t.Errorf("/metrics does not report generation 1 verified")
 	}
 }
 

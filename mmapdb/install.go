@@ -112,6 +112,7 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	}
 	adviseSequential(v.data)
 	err = verifyVersion(v)
+	h := v.h // stays readable after the release
 	info := v.info()
 	v.release()
 	if err != nil {
@@ -160,6 +161,15 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	}
 	if err == nil {
 		err = f.Sync()
+	}
+	if err == nil {
+		// The file verified, and the valid flag (outside the checksums)
+		// is written: renamed into place below, the same file is known
+		// verified (Snapshot.Verified).
+		var fi os.FileInfo
+		if fi, err = f.Stat(); err == nil {
+			markVerified(markOf(fi, h))
+		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

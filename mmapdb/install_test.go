@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // copyImage writes the current version of db, as NewImageReader reads
@@ -191,4 +192,98 @@ func TestInstallWantsTheCopyBesideTheDatabase(t *testing.T) {
 	if _, err := Install(filepath.Join(t.TempDir(), "x.mmdb"), src, nil); err == nil {
 		t.Fatal("Install across directories succeeded")
 	}
+}
+
+// TestInstalledFilesAreKnownVerified: a file that Install verified, and
+// a file a snapshot verified, are Verified when mapped again; a file
+// this process only wrote, a copy of a verified file, or one touched in
+// place after it verified, is not.
+func TestInstalledFilesAreKnownVerified(t *testing.T) {
+	writer, written := openTemp(t, nil)
+	update(t, writer, func(tx *Txn) { mustInsert(t, tx, "k/u", "1", "v1") })
+	if verifiedAt(t, written, false) {
+		t.Error("a version committed here, never verified: Verified")
+	}
+
+	dir := t.TempDir()
+	path := filepath.Join(dir, "replica.mmdb")
+	if _, err := Install(path, copyImage(t, writer, dir), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !verifiedAt(t, path, false) {
+		t.Error("the installed file: not Verified")
+	}
+	s, err := writer.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Release()
+	if s.Verified() {
+		t.Error("a released snapshot: Verified")
+	}
+
+	// A copy of the installed file is another file: not verified until
+	// a snapshot of it verifies.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.mmdb")
+	if err := os.WriteFile(copyPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if verifiedAt(t, copyPath, true) {
+		t.Error("a copy of the installed file: Verified")
+	}
+	if !verifiedAt(t, copyPath, false) {
+		t.Error("the copy after a snapshot of it verified: not Verified")
+	}
+
+	// Written over in place after all (its modification time moves on):
+	// no longer known verified.
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if verifiedAt(t, path, false) {
+		t.Error("the installed file touched in place: still Verified")
+	}
+
+	// A damaged copy is refused by Install and not marked.
+	update(t, writer, func(tx *Txn) { mustInsert(t, tx, "k/u", "2", "v2") })
+	bad := copyImage(t, writer, dir)
+	b, err := os.ReadFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-3] ^= 1
+	if err := os.WriteFile(bad, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(path, bad, nil); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Install of a damaged copy: %v", err)
+	}
+	if verifiedAt(t, bad, false) {
+		t.Error("a damaged copy Install refused: Verified")
+	}
+}
+
+// verifiedAt reports Snapshot.Verified of the file at path, opened
+// read-only, after verifying it when verify is set.
+func verifiedAt(t *testing.T, path string, verify bool) (verified bool) {
+	t.Helper()
+	db, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	current(t, db, func(s *Snapshot) {
+		verified = s.Verified()
+		if verify {
+			if err := s.Verify(nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	return verified
 }

@@ -47,7 +47,22 @@ func (s *Snapshot) Verify(progress func(done, total uint64)) error {
 	if _, err := s.mapping(); err != nil {
 		return err
 	}
-	return verifyVersionProgress(s.v, progress)
+	err := verifyVersionProgress(s.v, progress)
+	if m, ok := s.v.mark(); ok && err == nil {
+		markVerified(m)
+	}
+	return err
+}
+
+// Verified reports whether this process has verified the file of the
+// snapshot's version whole before: Install verified it before putting
+// it in place, or a Snapshot of it verified. A server can then spare
+// itself reading the whole file again.
+func (s *Snapshot) Verified() bool {
+	if _, err := s.mapping(); err != nil {
+		return false
+	}
+	return s.v.verified()
 }
 
 // verifyStep is how many bytes of the body checksum VerifyBytes computes

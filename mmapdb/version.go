@@ -17,6 +17,7 @@ type version struct {
 	head     mmap.MMap // the first page mapped once more, for the valid flag
 	h        *header
 	dev, ino uint64 // file identity, to notice files replaced by other tools
+	mtime    int64  // the file's modification time, unix nanoseconds
 	serial   uint64 // the version's place among the mappings of this process
 }
 
@@ -65,6 +66,7 @@ func openVersion(path string) (*version, error) {
 	adviseRandom(head) // the header's fault must not read ahead either
 	v := &version{data: mm, mm: mm, head: head, serial: mappings.Add(1)}
 	v.dev, v.ino = fileIdentity(fi)
+	v.mtime = fi.ModTime().UnixNano()
 	h, err := decodeHeader(head)
 	if err == nil && h.length != uint64(size) {
 		err = fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, h.length, size)

@@ -88,6 +88,11 @@ func (s *Snapshot) Bytes() []byte { return s.s.Bytes() }
 // their address.
 func (s *Snapshot) Serial() uint64 { return s.s.Serial() }
 
+// Verified reports whether this process has verified the version's file
+// whole before (mmapdb.Snapshot.Verified): a follower installed it, or
+// it verified as a snapshot of another provider of the file.
+func (s *Snapshot) Verified() bool { return s.s.Verified() }
+
 // Superseded reports whether a commit has replaced this version. The
 // snapshot stays readable; the next Snapshot of the provider moves on.
 // A copy of Bytes made while Superseded was false is a file whose valid

@@ -285,6 +285,13 @@ func TestReplicasFollowEveryCommitUnderLoad(t *testing.T) {
 			t.Errorf("replica %d: /v1/stats generation %d, replication %v", i, g, repl)
 		}
 		t.Logf("replica %d: %d answers, %.0f req/s", i, res.Requests, res.Rate())
+		// Each version was verified when it was installed, and the
+		// daemon's verifier does not read it again.
+		d := f.replicas[i]
+		d.stderr.waitFor(t, installedVerified)
+		if plain := regexp.MustCompile(`msg="httpprovider: database version verified" `); plain.MatchString(d.stderr.String()) {
+			t.Errorf("replica %d read an installed version again to verify it:\n%s", i, d.stderr.String())
+		}
 	}
 	_, repl := replicaStats(t, f.writer)
 	if repl["role"] != "publish" || repl["generation"] != float64(f.gen) || repl["lag_generations"] != float64(0) {
@@ -292,6 +299,9 @@ func TestReplicasFollowEveryCommitUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d commits, each served by the 3 replicas within %v", commits, worst)
 }
+
+// installedVerified is the log line of a version a replica installed.
+var installedVerified = regexp.MustCompile(`level=INFO msg="httpprovider: database version verified when it was installed" `)
 
 // downloadOf returns the path of a download under way beside db, or
 // "" when there is none.
