@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -868,17 +870,65 @@ func TestBackupErrorsNameFileAndLine(t *testing.T) {
 	}
 }
 
+// backupDirEnv names, in the child that TestBackupDirMustBeWritable runs
+// as another user, the directory to check.
+const backupDirEnv = "TRANSDB_TEST_READONLY_BACKUPDIR"
+
+// TestBackupDirMustBeWritable checks that a BackupDir the daemon cannot
+// write to is a configuration error. Root may write to any directory, so
+// as root the test runs itself again as the unprivileged user 65534,
+// from a copy of the test binary that user can run.
 func TestBackupDirMustBeWritable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root may write to any directory")
-	}
-	dir := filepath.Join(t.TempDir(), "ro")
-	if err := os.Mkdir(dir, 0o555); err != nil {
-		t.Fatal(err)
+	dir := os.Getenv(backupDirEnv)
+	if dir == "" {
+		base, err := os.MkdirTemp("", "backupdir-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(base) })
+		dir = filepath.Join(base, "ro")
+		if err := os.Chmod(base, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if os.Geteuid() == 0 {
+			runAsNobody(t, base, backupDirEnv+"="+dir)
+			return
+		}
 	}
 	_, err := Parse(strings.NewReader("TranslationProvider MMapDB filename=t.mmdb backupdir="+dir), "trans.conf", lookupTestEnv)
 	if want := "trans.conf:1: BackupDir " + dir + " is not writable: permission denied"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// runAsNobody runs the calling test again in a child process as user
+// and group 65534, from a copy of the test binary in dir (which that
+// user can read), with env added to the environment, and fails the test
+// with the child's output if the child's test fails.
+func runAsNobody(t *testing.T, dir string, env ...string) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(dir, "conf.test")
+	if err := os.WriteFile(copied, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copied, "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("%s as user 65534: %v\n%s", t.Name(), err, out)
 	}
 }
 
