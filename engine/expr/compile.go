@@ -616,23 +616,28 @@ type concatPart struct {
 // closure that allocates the result once.
 func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
 	var parts []concatPart
+	// Consecutive constants are joined into one literal, in a builder:
+	// joining them one by one would copy the literal made so far for each.
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			parts = append(parts, concatPart{lit: lit.String()})
+			lit.Reset()
+		}
+	}
 	for _, n := range nodes {
 		if v, ok := constValue(n); ok {
-			if s := v.String(); s != "" {
-				if k := len(parts) - 1; k >= 0 && parts[k].fn == nil {
-					parts[k].lit += s
-				} else {
-					parts = append(parts, concatPart{lit: s})
-				}
-			}
+			lit.WriteString(v.String())
 			continue
 		}
 		f, err := c.scalar(n)
 		if err != nil {
 			return nil, err
 		}
+		flush()
 		parts = append(parts, concatPart{fn: f})
 	}
+	flush()
 	switch {
 	case len(parts) == 0:
 		return constFn(Str("")), nil

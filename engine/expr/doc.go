@@ -72,10 +72,11 @@
 //
 // # Limits
 //
-// Parentheses, blocks and other nesting are bounded by MaxNesting, so a
-// hostile source cannot exhaust the stack; no construct loops, so
-// evaluation time is bounded by the size of the source and its data; and
-// every string an operation produces is bounded by MaxString (sprintf
-// widths and precisions by 1000), past which evaluation stops with a
-// runtime error.
+// A source is at most MaxSource bytes, and compiling it takes time and
+// memory in proportion to its size; parentheses, blocks and other
+// nesting are bounded by MaxNesting, so a hostile source cannot exhaust
+// the stack; no construct loops, so evaluation time is bounded by the
+// size of the source and its data; and every string an operation
+// produces is bounded by MaxString (sprintf widths and precisions by
+// 1000), past which evaluation stops with a runtime error.
 package expr

@@ -1,5 +1,12 @@
 package expr
 
+// MaxSource is the longest source Compile takes, in bytes: compiling
+// takes up to about a kilobyte of memory, most of it soon garbage, for
+// each byte of source, and a row of a translation table is a line or a
+// few, a Doc body some kilobytes. A longer source is an unsupported
+// construct.
+const MaxSource = 64 << 10
+
 // MaxString is the longest string a single operation may produce
 // (concatenation, interpolation, join, sprintf, x); a longer result is a
 // runtime error, so that no expression can grow memory without bound.
@@ -53,6 +60,9 @@ const (
 // of closures, which the program keeps in memory. Evaluating the program
 // in a context it was not compiled for is a runtime error.
 func CompileFor(src string, ctx Context) (*Program, error) {
+	if len(src) > MaxSource {
+		return nil, unsupported(-1, "a source of %d bytes: longer than %d, the most compiled", len(src), MaxSource)
+	}
 	tree, caps, err := parse(src)
 	if err != nil {
 		return nil, err

@@ -1050,3 +1050,31 @@ func TestNestedArraysCompileInLinearMemory(t *testing.T) {
 		t.Errorf("the innermost array: %d elements", len(elems))
 	}
 }
+
+// TestLongSourcesCompileInLinearMemory: the longest sources compile in
+// memory in proportion to their size, whatever they are made of (a
+// chain of constants joined by '.' once took memory in proportion to the
+// square of its length); a longer one is refused.
+func TestLongSourcesCompileInLinearMemory(t *testing.T) {
+	for _, unit := range []string{"'a'.", "1,", "$CTX{a}=1;", "[1],", `"a$URI".`} {
+		src := strings.Repeat(unit, (MaxSource-len(unit))/len(unit)) + "1"
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := CompileFor(src, ScalarContext|ListContext)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Errorf("%d bytes of %q: %v", len(src), unit, err)
+		}
+		// Up to about a kilobyte per byte of source (56 MiB for the
+		// 64 KiB of "1,"); twice that is the bound. The chain of
+		// constants took 295 MiB.
+		if got := after.TotalAlloc - before.TotalAlloc; got > 2048*MaxSource {
+			t.Errorf("%d bytes of %q allocated %d MiB to compile", len(src), unit, got>>20)
+		}
+	}
+	_, err := CompileFor(strings.Repeat(" ", MaxSource)+"1", ScalarContext)
+	var e *Error
+	if !errors.As(err, &e) || !e.Unsupported || !strings.Contains(e.Msg, "longer than 65536") {
+		t.Errorf("a source longer than MaxSource: %v", err)
+	}
+}
