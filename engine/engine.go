@@ -19,6 +19,12 @@ const (
 	// DefaultMaxSteps bounds the state transitions and block-list fetches
 	// of one translation.
 	DefaultMaxSteps = 1000
+	// MaxKept bounds what one translation keeps in %CTX, in notes and in
+	// its decision's configuration, in bytes: past it, an action that
+	// would keep more fails with an error saying so (its row is reported,
+	// and the translation goes on), so that no table can make a
+	// translation hold the daemon's memory.
+	MaxKept = 16 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000
 )

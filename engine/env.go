@@ -116,14 +116,21 @@ func (r *run) CTX(key string) expr.Value {
 }
 
 // SetCTX sets %CTX's entry.
-func (r *run) SetCTX(key string, x expr.Value) {
+func (r *run) SetCTX(key string, x expr.Value) error {
 	for i := range r.ctxVars {
 		if r.ctxVars[i].name == key {
+			if err := r.keep(x.Size(), r.ctxVars[i].val.Size()); err != nil {
+				return err
+			}
 			r.ctxVars[i].val = x
-			return
+			return nil
 		}
 	}
+	if err := r.keep(len(key)+x.Size(), 0); err != nil {
+		return err
+	}
 	r.ctxVars = append(r.ctxVars, ctxVar{key, x})
+	return nil
 }
 
 // note returns the note named key, nil when there is none.
@@ -145,21 +152,57 @@ func (r *run) Note(key string) expr.Value {
 }
 
 // SetNote replaces the values of a note.
-func (r *run) SetNote(key string, x expr.Value) {
+func (r *run) SetNote(key string, x expr.Value) error {
+	v := x.String()
 	if n := r.note(key); n != nil {
-		n.Values = append(n.Values[:0:0], x.String())
-		return
+		dropped := 0
+		for _, old := range n.Values {
+			dropped += len(old)
+		}
+		if err := r.keep(len(v), dropped); err != nil {
+			return err
+		}
+		n.Values = append(n.Values[:0:0], v)
+		return nil
 	}
-	r.notes = append(r.notes, Note{Name: key, Values: []string{x.String()}})
+	if err := r.keep(len(key)+len(v), 0); err != nil {
+		return err
+	}
+	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
+	return nil
 }
 
 // AddNote adds a value to a note.
-func (r *run) AddNote(key string, x expr.Value) {
-	if n := r.note(key); n != nil {
-		n.Values = append(n.Values, x.String())
-		return
+func (r *run) AddNote(key string, x expr.Value) error {
+	v := x.String()
+	n := r.note(key)
+	size := len(v)
+	if n == nil {
+		size += len(key)
 	}
-	r.notes = append(r.notes, Note{Name: key, Values: []string{x.String()}})
+	if err := r.keep(size, 0); err != nil {
+		return err
+	}
+	if n != nil {
+		n.Values = append(n.Values, v)
+		return nil
+	}
+	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
+	return nil
+}
+
+// errKept is the error of an action that would make its translation
+// keep more than MaxKept bytes.
+var errKept = fmt.Errorf("the translation would keep more than %d bytes in %%CTX, notes and configuration", MaxKept)
+
+// keep accounts for add bytes kept in place of drop bytes, or fails with
+// errKept when the translation would keep more than MaxKept.
+func (r *run) keep(add, drop int) error {
+	if r.kept+add-drop > MaxKept {
+		return errKept
+	}
+	r.kept += add - drop
+	return nil
 }
 
 // Header returns a request header, matched case-insensitively.

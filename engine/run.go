@@ -86,6 +86,7 @@ type run struct {
 	vals     []expr.Value   // the memory of list, reused by each
 	skipCut  bool           // a Restart happened in this pass of the main loop
 	steps    int
+	kept     int    // bytes kept in %CTX, notes and configuration (keep)
 	serial   uint64 // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
@@ -478,9 +479,9 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		}
 		r.markMatched()
 	case kindConfig:
-		r.d.Config = r.configEntries(r.d.Config, r.list(a, id))
+		r.d.Config = r.configEntries(a, id, r.d.Config, r.list(a, id))
 	case kindFixupConfig:
-		r.d.FixupConfig = r.configEntries(r.d.FixupConfig, r.list(a, id))
+		r.d.FixupConfig = r.configEntries(a, id, r.d.FixupConfig, r.list(a, id))
 	}
 	return nil
 }
@@ -573,22 +574,31 @@ func (r *run) redirect(a *action, id uint64) error {
 
 // configEntries appends the [location, directive] pairs of a Config or
 // FixupConfig list: a string at $MATCHED_URI (or "/"), ['directive'] at
-// "/", ['directive', path] at path (or "/").
-func (r *run) configEntries(to [][2]string, vals []expr.Value) [][2]string {
+// "/", ['directive', path] at path (or "/"). Pairs past what the
+// translation may keep (MaxKept) are left out, and the row reported.
+func (r *run) configEntries(a *action, id uint64, to [][2]string, vals []expr.Value) [][2]string {
 	for _, v := range vals {
+		var e [2]string
 		if elems, ok := v.Elems(); ok {
-			loc := "/"
+			e = [2]string{"/", at(elems, 0).String()}
 			if len(elems) > 1 && elems[1].String() != "" {
-				loc = elems[1].String()
+				e[0] = elems[1].String()
 			}
-			to = append(to, [2]string{loc, at(elems, 0).String()})
-			continue
+		} else {
+			e = [2]string{r.mu, v.String()}
+			if e[0] == "" {
+				e[0] = "/"
+			}
 		}
-		loc := r.mu
-		if loc == "" {
-			loc = "/"
+		if err := r.keep(len(e[0])+len(e[1]), 0); err != nil {
+			name := "CONFIG"
+			if a.kind == kindFixupConfig {
+				name = "FIXUPCONFIG"
+			}
+			r.rowError(a, id, fmt.Errorf("Action %s: %w", name, err))
+			break
 		}
-		to = append(to, [2]string{loc, v.String()})
+		to = append(to, e)
 	}
 	return to
 }

@@ -540,7 +540,7 @@ func (c *compiler) noteCall(n *noteCallNode) (scalarFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	add := n.add
+	add, pos := n.add, n.position()
 	return func(fr frame) (Value, error) {
 		k, err := key(fr)
 		if err != nil {
@@ -551,9 +551,12 @@ func (c *compiler) noteCall(n *noteCallNode) (scalarFn, error) {
 			return Undef(), err
 		}
 		if add {
-			fr.env.AddNote(k.String(), x)
+			err = fr.env.AddNote(k.String(), x)
 		} else {
-			fr.env.SetNote(k.String(), x)
+			err = fr.env.SetNote(k.String(), x)
+		}
+		if err != nil {
+			return Undef(), runtimeErr(pos, "%v", err)
 		}
 		return Undef(), nil
 	}, nil
@@ -618,16 +621,24 @@ func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
 	var parts []concatPart
 	// Consecutive constants are joined into one literal, in a builder:
 	// joining them one by one would copy the literal made so far for each.
-	var lit strings.Builder
+	// A lone constant is kept as it is.
+	var run []string
 	flush := func() {
-		if lit.Len() > 0 {
-			parts = append(parts, concatPart{lit: lit.String()})
-			lit.Reset()
+		switch len(run) {
+		case 0:
+			return
+		case 1:
+			parts = append(parts, concatPart{lit: run[0]})
+		default:
+			parts = append(parts, concatPart{lit: strings.Join(run, "")})
 		}
+		run = run[:0]
 	}
 	for _, n := range nodes {
 		if v, ok := constValue(n); ok {
-			lit.WriteString(v.String())
+			if s := v.String(); s != "" {
+				run = append(run, s)
+			}
 			continue
 		}
 		f, err := c.scalar(n)
@@ -653,13 +664,16 @@ func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
 			return Str(v.String()), nil
 		}, nil
 	}
+	// The closure takes a copy of the slice: parts itself, which flush
+	// appends to, would be captured through a pointer to a box of its own.
+	ps := parts
 	return func(fr frame) (Value, error) {
 		var buf [8]string
 		strs := buf[:0]
 		n := 0
-		for i := range parts {
-			s := parts[i].lit
-			if f := parts[i].fn; f != nil {
+		for i := range ps {
+			s := ps[i].lit
+			if f := ps[i].fn; f != nil {
 				v, err := f(fr)
 				if err != nil {
 					return Undef(), err
@@ -963,12 +977,19 @@ func (c *compiler) lvalue(n node) (*lvalue, error) {
 			return nil, err
 		}
 		lv := &lvalue{constKey: k, key: kf}
+		pos := n.position()
+		kept := func(err error) error {
+			if err != nil {
+				return runtimeErr(pos, "%v", err)
+			}
+			return nil
+		}
 		if n.kind == elemNote {
 			lv.get = func(env Env, key string) Value { return env.Note(key) }
-			lv.set = func(env Env, key string, x Value) error { env.SetNote(key, x); return nil }
+			lv.set = func(env Env, key string, x Value) error { return kept(env.SetNote(key, x)) }
 		} else {
 			lv.get = func(env Env, key string) Value { return env.CTX(key) }
-			lv.set = func(env Env, key string, x Value) error { env.SetCTX(key, x); return nil }
+			lv.set = func(env Env, key string, x Value) error { return kept(env.SetCTX(key, x)) }
 		}
 		return lv, nil
 	}

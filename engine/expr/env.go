@@ -125,17 +125,20 @@ type Env interface {
 	HasMain() bool
 	// CTX returns $CTX{key}, undef when unset.
 	CTX(key string) Value
-	// SetCTX assigns $CTX{key}.
-	SetCTX(key string, x Value)
+	// SetCTX assigns $CTX{key}. It returns an error when the engine
+	// does not keep the value (it bounds what one evaluation may keep);
+	// the evaluation then fails with a runtime error carrying its
+	// message. So do SetNote and AddNote.
+	SetCTX(key string, x Value) error
 	// Note returns the first value of the request note key, undef when
 	// there is none ($r->notes->{key}, $r->notes->get(key)).
 	Note(key string) Value
 	// SetNote replaces every value of the note key with x
 	// ($r->notes->{key} = x, $r->notes->set(key, x)).
-	SetNote(key string, x Value)
+	SetNote(key string, x Value) error
 	// AddNote appends x to the values of the note key
 	// ($r->notes->add(key, x)).
-	AddNote(key string, x Value)
+	AddNote(key string, x Value) error
 	// Header returns the request header name, matched without regard to
 	// case, or undef when absent ($HEADERS->{name},
 	// $r->headers_in->{name}).

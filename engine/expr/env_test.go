@@ -52,12 +52,12 @@ func (e *testEnv) Set(v Var, x Value) error {
 	return nil
 }
 
-func (e *testEnv) HasMain() bool             { return e.main }
-func (e *testEnv) CTX(k string) Value        { return e.ctx[k] }
-func (e *testEnv) SetCTX(k string, x Value)  { e.ctx[k] = x }
-func (e *testEnv) SetNote(k string, x Value) { e.notes[k] = []Value{x} }
-func (e *testEnv) AddNote(k string, x Value) { e.notes[k] = append(e.notes[k], x) }
-func (e *testEnv) Header(name string) Value  { return e.headers[strings.ToLower(name)] }
+func (e *testEnv) HasMain() bool                   { return e.main }
+func (e *testEnv) CTX(k string) Value              { return e.ctx[k] }
+func (e *testEnv) SetCTX(k string, x Value) error  { e.ctx[k] = x; return nil }
+func (e *testEnv) SetNote(k string, x Value) error { e.notes[k] = []Value{x}; return nil }
+func (e *testEnv) AddNote(k string, x Value) error { e.notes[k] = append(e.notes[k], x); return nil }
+func (e *testEnv) Header(name string) Value        { return e.headers[strings.ToLower(name)] }
 
 func (e *testEnv) Note(k string) Value {
 	if v := e.notes[k]; len(v) > 0 {

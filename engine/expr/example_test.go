@@ -14,15 +14,18 @@ type request struct {
 	notes map[string][]expr.Value
 }
 
-func (r *request) Get(v expr.Var) expr.Value          { return r.vars[v] }
-func (r *request) Set(v expr.Var, x expr.Value) error { r.vars[v] = x; return nil }
-func (r *request) HasMain() bool                      { return false }
-func (r *request) CTX(k string) expr.Value            { return r.ctx[k] }
-func (r *request) SetCTX(k string, x expr.Value)      { r.ctx[k] = x }
-func (r *request) SetNote(k string, x expr.Value)     { r.notes[k] = []expr.Value{x} }
-func (r *request) AddNote(k string, x expr.Value)     { r.notes[k] = append(r.notes[k], x) }
-func (r *request) Header(name string) expr.Value      { return expr.Undef() }
-func (r *request) Arg(i int) expr.Value               { return expr.Undef() }
+func (r *request) Get(v expr.Var) expr.Value            { return r.vars[v] }
+func (r *request) Set(v expr.Var, x expr.Value) error   { r.vars[v] = x; return nil }
+func (r *request) HasMain() bool                        { return false }
+func (r *request) CTX(k string) expr.Value              { return r.ctx[k] }
+func (r *request) SetCTX(k string, x expr.Value) error  { r.ctx[k] = x; return nil }
+func (r *request) SetNote(k string, x expr.Value) error { r.notes[k] = []expr.Value{x}; return nil }
+func (r *request) AddNote(k string, x expr.Value) error {
+	r.notes[k] = append(r.notes[k], x)
+	return nil
+}
+func (r *request) Header(name string) expr.Value { return expr.Undef() }
+func (r *request) Arg(i int) expr.Value          { return expr.Undef() }
 func (r *request) Note(k string) expr.Value {
 	if v := r.notes[k]; len(v) > 0 {
 		return v[0]

@@ -426,6 +426,37 @@ func (e *refusingEnv) Set(v Var, x Value) error {
 	return e.testEnv.Set(v, x)
 }
 
+// fullEnv keeps nothing more in %CTX and the notes.
+type fullEnv struct{ *testEnv }
+
+var errFull = errors.New("no room left")
+
+func (fullEnv) SetCTX(string, Value) error  { return errFull }
+func (fullEnv) SetNote(string, Value) error { return errFull }
+func (fullEnv) AddNote(string, Value) error { return errFull }
+
+// TestRefusedKeepingIsRuntimeError: an Env that does not keep a %CTX
+// entry or a note fails the evaluation with a runtime error carrying its
+// message, at the assignment or call, whatever its form.
+func TestRefusedKeepingIsRuntimeError(t *testing.T) {
+	for _, src := range []string{`$CTX{a} = 1`, `$ctx->{a} = 1`, `$CTX{a} .= 'x'`, `$r->notes->{n} = 1`,
+		`$r->notes->add(n => 1)`, `$r->notes->set('n', 1)`} {
+		p, err := Compile(src + `; $DEBUG = 1`)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		env := newTestEnv()
+		_, err = p.Scalar(fullEnv{env})
+		var e *Error
+		if !errors.As(err, &e) || !e.Runtime || e.Msg != errFull.Error() || e.Pos < 0 {
+			t.Errorf("%s: err = %#v, want a runtime error %q", src, err, errFull)
+		}
+		if !env.Get(Debug).IsUndef() {
+			t.Errorf("%s: evaluation went on after the refusal", src)
+		}
+	}
+}
+
 var listCases = []struct{ src, want string }{
 	{`['AuthName "secret"'], ['AuthType Basic']`, `[AuthName "secret"], [AuthType Basic]`},
 	{`403, 'Forbidden by Apache2::Translation(11)'`, "403, Forbidden by Apache2::Translation(11)"},

@@ -92,6 +92,24 @@ func (v Value) Elems() ([]Value, bool) {
 	return v.ref().elems, true
 }
 
+// Size returns the bytes v holds: a string's length, and for an array
+// reference the sizes of its elements; 0 for undef and numbers. It is
+// what keeping v costs beyond the Value itself, for a caller that bounds
+// what it keeps.
+func (v Value) Size() int {
+	switch v.k {
+	case kStr:
+		return v.n
+	case kRef:
+		n := 0
+		for _, e := range v.ref().elems {
+			n += int(unsafe.Sizeof(e)) + e.Size()
+		}
+		return n
+	}
+	return 0
+}
+
 // String returns v as Perl stringifies it: "" for undef, integers without
 // a fraction, other numbers with 15 significant digits (%.15g, with Inf,
 // -Inf and NaN spelled as Perl does), and ARRAY(0x...) for a reference.
