@@ -28,15 +28,15 @@ func (e *exprEnv) Get(v expr.Var) expr.Value {
 	return expr.Undef()
 }
 
-func (e *exprEnv) Set(expr.Var, expr.Value) error { return nil }
-func (e *exprEnv) HasMain() bool                  { return false }
-func (e *exprEnv) CTX(k string) expr.Value        { return e.ctx[k] }
-func (e *exprEnv) SetCTX(k string, x expr.Value)  { e.ctx[k] = x }
-func (e *exprEnv) Note(string) expr.Value         { return expr.Undef() }
-func (e *exprEnv) SetNote(string, expr.Value)     {}
-func (e *exprEnv) AddNote(string, expr.Value)     {}
-func (e *exprEnv) Header(string) expr.Value       { return expr.Undef() }
-func (e *exprEnv) Arg(int) expr.Value             { return expr.Undef() }
+func (e *exprEnv) Set(expr.Var, expr.Value) error      { return nil }
+func (e *exprEnv) HasMain() bool                       { return false }
+func (e *exprEnv) CTX(k string) expr.Value             { return e.ctx[k] }
+func (e *exprEnv) SetCTX(k string, x expr.Value) error { e.ctx[k] = x; return nil }
+func (e *exprEnv) Note(string) expr.Value              { return expr.Undef() }
+func (e *exprEnv) SetNote(string, expr.Value) error    { return nil }
+func (e *exprEnv) AddNote(string, expr.Value) error    { return nil }
+func (e *exprEnv) Header(string) expr.Value            { return expr.Undef() }
+func (e *exprEnv) Arg(int) expr.Value                  { return expr.Undef() }
 
 // BenchmarkExprVsExprLang evaluates the same expressions, each compiled
 // once, with transdb's Perl-subset evaluator (engine/expr) and
