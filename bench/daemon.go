@@ -1,16 +1,15 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+	"transdb/internal/syncbuf"
 )
 
 // The child processes of the benchmark commands: transdbd built from
@@ -49,7 +48,7 @@ type Server struct {
 	Name   string
 	Addr   string // host:port it listens on
 	cmd    *exec.Cmd
-	stderr *logTail
+	stderr *syncbuf.Buffer // the first 64 KiB: its start-up lines and first errors
 	exited chan struct{}
 	err    error // of Wait, once exited is closed
 }
@@ -62,7 +61,7 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // StartServer starts the command and waits until it logs the address it
 // listens on.
 func StartServer(name string, cmd *exec.Cmd) (*Server, error) {
-	s := &Server{Name: name, cmd: cmd, stderr: &logTail{}, exited: make(chan struct{})}
+	s := &Server{Name: name, cmd: cmd, stderr: &syncbuf.Buffer{Max: 64 << 10}, exited: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -112,26 +111,4 @@ func (s *Server) Stop() error {
 		<-s.exited
 	}
 	return nil
-}
-
-// logTail keeps the first 64 KiB a child writes to stderr: enough for
-// its start-up lines and the first errors.
-type logTail struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logTail) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if room := 64<<10 - l.buf.Len(); room > 0 {
-		l.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (l *logTail) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

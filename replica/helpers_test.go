@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
+	"transdb/internal/syncbuf"
 	"transdb/translation"
 )
 
@@ -80,28 +80,10 @@ func sameFile(t *testing.T, a, b string) {
 	}
 }
 
-// logBuffer collects log lines, for tests that look at them.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // testLogger returns a logger into a buffer, logged by the test when it
 // fails.
-func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
-	lb := new(logBuffer)
+func testLogger(t *testing.T) (*slog.Logger, *syncbuf.Buffer) {
+	lb := new(syncbuf.Buffer)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("log:\n%s", lb)
