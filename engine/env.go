@@ -119,14 +119,14 @@ func (r *run) CTX(key string) expr.Value {
 func (r *run) SetCTX(key string, x expr.Value) error {
 	for i := range r.ctxVars {
 		if r.ctxVars[i].name == key {
-			if err := r.keep(x.Size(), r.ctxVars[i].val.Size()); err != nil {
+			if err := r.keep(x.Size(MaxKept), r.ctxVars[i].val.Size(MaxKept)); err != nil {
 				return err
 			}
 			r.ctxVars[i].val = x
 			return nil
 		}
 	}
-	if err := r.keep(len(key)+x.Size(), 0); err != nil {
+	if err := r.keep(len(key)+x.Size(MaxKept), 0); err != nil {
 		return err
 	}
 	r.ctxVars = append(r.ctxVars, ctxVar{key, x})

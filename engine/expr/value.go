@@ -92,18 +92,22 @@ func (v Value) Elems() ([]Value, bool) {
 	return v.ref().elems, true
 }
 
-// Size returns the bytes v holds: a string's length, and for an array
-// reference the sizes of its elements; 0 for undef and numbers. It is
-// what keeping v costs beyond the Value itself, for a caller that bounds
-// what it keeps.
-func (v Value) Size() int {
+// Size returns the bytes v holds, counted up to past max: a string's
+// length, and for an array reference each element and what it holds; 0
+// for undef and numbers. It is what keeping v costs beyond the Value
+// itself, for a caller that bounds what it keeps. The count stops once
+// it passes max: an array may hold one array many times over, and
+// counting every occurrence could take time exponential in the depth.
+func (v Value) Size(max int) int {
 	switch v.k {
 	case kStr:
 		return v.n
 	case kRef:
 		n := 0
 		for _, e := range v.ref().elems {
-			n += int(unsafe.Sizeof(e)) + e.Size()
+			if n += int(unsafe.Sizeof(e)) + e.Size(max-n); n > max {
+				break
+			}
 		}
 		return n
 	}

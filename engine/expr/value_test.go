@@ -3,6 +3,7 @@ package expr
 import (
 	"math"
 	"testing"
+	"unsafe"
 )
 
 func TestTruthFollowsPerl(t *testing.T) {
@@ -119,5 +120,21 @@ func TestRefKeepsElements(t *testing.T) {
 	}
 	if s := r.String(); len(s) < 10 || s[:8] != "ARRAY(0x" {
 		t.Errorf("String = %q, want ARRAY(0x...)", s)
+	}
+}
+
+// TestSizeOfSharedArraysStopsAtMax: an array holding another twice, 60
+// levels deep, holds 2^60 elements as counted one by one; Size stops
+// once it passes max, at once.
+func TestSizeOfSharedArraysStopsAtMax(t *testing.T) {
+	v := Ref([]Value{Str("ab")})
+	for range 60 {
+		v = Ref([]Value{v, v})
+	}
+	if n := v.Size(1 << 20); n <= 1<<20 || n > 1<<20+1<<16 {
+		t.Errorf("Size(1 MiB) = %d, want just past 1 MiB", n)
+	}
+	if n := Ref([]Value{Str("abc"), Int(7), Ref([]Value{Str("de")})}).Size(1 << 20); n != 3+2+4*int(unsafe.Sizeof(Value{})) {
+		t.Errorf("Size of [abc, 7, [de]] = %d", n)
 	}
 }
