@@ -112,7 +112,7 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	}
 	adviseSequential(v.data)
 	err = verifyVersion(v)
-	h := v.h // stays readable after the release
+	h, vdev, vino := v.h, v.dev, v.ino // the header stays readable after the release
 	info := v.info()
 	v.release()
 	if err != nil {
@@ -155,24 +155,13 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("mmapdb: install: %w", err)
 	}
+	defer f.Close() // after the Sync below, closing loses nothing
 	_, err = f.WriteAt([]byte{mpTrue}, int64(validOff))
 	if err == nil {
 		err = f.Chmod(o.Mode)
 	}
 	if err == nil {
 		err = f.Sync()
-	}
-	if err == nil {
-		// The file verified, and the valid flag (outside the checksums)
-		// is written: renamed into place below, the same file is known
-		// verified (Snapshot.Verified).
-		var fi os.FileInfo
-		if fi, err = f.Stat(); err == nil {
-			markVerified(markOf(fi, h))
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return info, fmt.Errorf("mmapdb: install %s: %w", src, err)
@@ -182,6 +171,15 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	}
 	if err := syncDir(dir); err != nil {
 		return info, fmt.Errorf("mmapdb: sync directory %s: %w", dir, err)
+	}
+	// In place, with its valid flag (outside the checksums) written: if
+	// it is the file that verified (src was not replaced meanwhile), it
+	// is known verified (Snapshot.Verified), with the times the rename
+	// left it.
+	if fi, err := f.Stat(); err == nil {
+		if dev, ino := fileIdentity(fi); dev == vdev && ino == vino {
+			markVerified(markOf(fi, h))
+		}
 	}
 	if old != nil {
 		// One positioned write, as after a commit: readers of the old

@@ -213,13 +213,18 @@ func TestInstalledFilesAreKnownVerified(t *testing.T) {
 	if !verifiedAt(t, path, false) {
 		t.Error("the installed file: not Verified")
 	}
-	s, err := writer.Snapshot()
+	installed, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer installed.Close()
+	s, err := installed.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Release()
 	if s.Verified() {
-		t.Error("a released snapshot: Verified")
+		t.Error("a released snapshot of the installed file: Verified")
 	}
 
 	// A copy of the installed file is another file: not verified until
@@ -239,14 +244,38 @@ func TestInstalledFilesAreKnownVerified(t *testing.T) {
 		t.Error("the copy after a snapshot of it verified: not Verified")
 	}
 
-	// Written over in place after all (its modification time moves on):
-	// no longer known verified.
-	later := time.Now().Add(time.Hour)
-	if err := os.Chtimes(path, later, later); err != nil {
+	// Damaged in place, its modification time put back (as rsync
+	// --inplace -t does): the inode change time moved, so no longer
+	// known verified.
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // past the file system's clock tick
+	damaged := append([]byte(nil), data...)
+	damaged[len(damaged)-3] ^= 1
+	if err := os.WriteFile(path, damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
 	if verifiedAt(t, path, false) {
-		t.Error("the installed file touched in place: still Verified")
+		t.Error("the installed file damaged in place, its time put back: still Verified")
+	}
+	// Removed and copied back with its times (as cp -p does), over a
+	// recycled inode or not: not known verified either.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if verifiedAt(t, path, false) {
+		t.Error("a copy put in place with the installed file's times: Verified")
 	}
 
 	// A damaged copy is refused by Install and not marked.

@@ -12,14 +12,16 @@ import (
 // maps the installed file need not verify it a second time. Files are
 // never written once in place (a new version is a new file, renamed over
 // the old one), so a file is known by its identity, the device and inode,
-// with its modification time and the generation, length and body
-// checksum of its header, which tell a file that got a recycled inode,
-// or one written over in place after all, from the one verified.
+// with its modification and inode change times and the generation,
+// length and body checksum of its header, which tell a file that got a
+// recycled inode, or one written over in place after all, from the one
+// verified: a write or a copy moves the change time, which no one can
+// set back.
 
 // fileMark identifies a verified file.
 type fileMark struct {
 	dev, ino, generation, length uint64
-	mtime                        int64
+	mtime, ctime                 int64
 	bodyCRC                      uint32
 }
 
@@ -40,15 +42,15 @@ func (v *version) mark() (m fileMark, ok bool) {
 	if v.h == nil || v.dev == 0 && v.ino == 0 {
 		return fileMark{}, false
 	}
-	return fileMark{dev: v.dev, ino: v.ino, mtime: v.mtime, generation: v.h.generation, length: v.h.length,
-		bodyCRC: v.h.bodyCRC}, true
+	return fileMark{dev: v.dev, ino: v.ino, mtime: v.mtime, ctime: v.ctime, generation: v.h.generation,
+		length: v.h.length, bodyCRC: v.h.bodyCRC}, true
 }
 
 // markOf returns the identity of the file fi whose header is h.
 func markOf(fi fs.FileInfo, h *header) fileMark {
 	dev, ino := fileIdentity(fi)
-	return fileMark{dev: dev, ino: ino, mtime: fi.ModTime().UnixNano(), generation: h.generation, length: h.length,
-		bodyCRC: h.bodyCRC}
+	return fileMark{dev: dev, ino: ino, mtime: fi.ModTime().UnixNano(), ctime: changeTime(fi),
+		generation: h.generation, length: h.length, bodyCRC: h.bodyCRC}
 }
 
 // markVerified remembers that the file m identifies verified.

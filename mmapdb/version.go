@@ -18,6 +18,7 @@ type version struct {
 	h        *header
 	dev, ino uint64 // file identity, to notice files replaced by other tools
 	mtime    int64  // the file's modification time, unix nanoseconds
+	ctime    int64  // its inode change time (changeTime)
 	serial   uint64 // the version's place among the mappings of this process
 }
 
@@ -66,7 +67,7 @@ func openVersion(path string) (*version, error) {
 	adviseRandom(head) // the header's fault must not read ahead either
 	v := &version{data: mm, mm: mm, head: head, serial: mappings.Add(1)}
 	v.dev, v.ino = fileIdentity(fi)
-	v.mtime = fi.ModTime().UnixNano()
+	v.mtime, v.ctime = fi.ModTime().UnixNano(), changeTime(fi)
 	h, err := decodeHeader(head)
 	if err == nil && h.length != uint64(size) {
 		err = fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, h.length, size)
