@@ -19,11 +19,13 @@ const (
 	// DefaultMaxSteps bounds the state transitions and block-list fetches
 	// of one translation.
 	DefaultMaxSteps = 1000
-	// MaxKept bounds what one translation keeps in %CTX, in notes and in
-	// its decision's configuration, in bytes: past it, an action that
-	// would keep more fails with an error saying so (its row is reported,
-	// and the translation goes on), so that no table can make a
-	// translation hold the daemon's memory.
+	// MaxKept bounds what one translation keeps in %CTX, in notes, in
+	// its decision's configuration and in the errors it reports, in
+	// bytes: past it, an action that would keep more fails with an error
+	// saying so (its row is reported, and the translation goes on; past
+	// it, errors are left out, and the first one left out says so), so
+	// that no table can make a translation hold the daemon's memory.
+	// Each error message is cut at 4 KiB.
 	MaxKept = 16 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000

@@ -168,6 +168,35 @@ func TestWhatATranslationKeepsIsBounded(t *testing.T) {
 	}
 }
 
+// TestReportedErrorsAreBounded: a die message is cut at 4 KiB, and past
+// engine.MaxKept the errors of later rows are left out, the first one
+// left out saying so.
+func TestReportedErrorsAreBounded(t *testing.T) {
+	var rows []tableRow
+	for i := range 16 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Do: $CTX{"k%d"} = 'x' x 1000000`, i, i)))
+	}
+	for i := range 300 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 1 | %d | Do: die(('e' x 100000) . %d)`, i, i)))
+	}
+	rows = append(rows, `default | / | 2 | 0 | File: '/f'`)
+	d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
+	if d.File != "/f" || len(d.CTX) != 16 {
+		t.Fatalf("file %q, %d %%CTX entries: the translation did not go on, or refused an entry", d.File, len(d.CTX))
+	}
+	if n := len(d.Errors); n < 100 || n >= 300 {
+		t.Fatalf("%d errors reported, want some, not all 300", n)
+	}
+	for _, e := range d.Errors[:len(d.Errors)-1] {
+		if len(e.Error) > 4<<10+3 || !strings.HasSuffix(e.Error, "...") {
+			t.Fatalf("an error of %d bytes, %.40q...: want it cut at 4 KiB", len(e.Error), e.Error)
+		}
+	}
+	if last := d.Errors[len(d.Errors)-1].Error; !strings.Contains(last, "the errors of later rows are left out") {
+		t.Errorf("the last error %.100q does not say the rest are left out", last)
+	}
+}
+
 func TestLimitIsReportedInTheTrace(t *testing.T) {
 	e := engine.New(newTable(t, `default | / | 0 | 0 | Call: 'sub'`, `default | sub | 0 | 0 | Call: 'sub'`),
 		engine.Options{MaxCallDepth: 5})

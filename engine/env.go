@@ -126,7 +126,7 @@ func (r *run) SetCTX(key string, x expr.Value) error {
 			return nil
 		}
 	}
-	if err := r.keep(len(key)+x.Size(MaxKept), 0); err != nil {
+	if err := r.keep(entryCost+len(key)+x.Size(MaxKept), 0); err != nil {
 		return err
 	}
 	r.ctxVars = append(r.ctxVars, ctxVar{key, x})
@@ -159,13 +159,13 @@ func (r *run) SetNote(key string, x expr.Value) error {
 		for _, old := range n.Values {
 			dropped += len(old)
 		}
-		if err := r.keep(len(v), dropped); err != nil {
+		if err := r.keep(entryCost+len(v), dropped+entryCost*len(n.Values)); err != nil {
 			return err
 		}
 		n.Values = append(n.Values[:0:0], v)
 		return nil
 	}
-	if err := r.keep(len(key)+len(v), 0); err != nil {
+	if err := r.keep(2*entryCost+len(key)+len(v), 0); err != nil {
 		return err
 	}
 	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
@@ -176,9 +176,9 @@ func (r *run) SetNote(key string, x expr.Value) error {
 func (r *run) AddNote(key string, x expr.Value) error {
 	v := x.String()
 	n := r.note(key)
-	size := len(v)
+	size := entryCost + len(v)
 	if n == nil {
-		size += len(key)
+		size += entryCost + len(key)
 	}
 	if err := r.keep(size, 0); err != nil {
 		return err
@@ -193,7 +193,12 @@ func (r *run) AddNote(key string, x expr.Value) error {
 
 // errKept is the error of an action that would make its translation
 // keep more than MaxKept bytes.
-var errKept = fmt.Errorf("the translation would keep more than %d bytes in %%CTX, notes and configuration", MaxKept)
+var errKept = fmt.Errorf("the translation would keep more than %d bytes in %%CTX, notes, configuration and errors", MaxKept)
+
+// entryCost is what an entry kept (a %CTX entry, a note or one of its
+// values, a configuration pair, a reported error) costs beside its
+// strings, roughly: the empty ones cost memory too.
+const entryCost = 48
 
 // keep accounts for add bytes kept in place of drop bytes, or fails with
 // errKept when the translation would keep more than MaxKept.

@@ -69,25 +69,26 @@ type run struct {
 	req Request
 	d   Decision
 
-	startKey string // the configured key, as far as this request goes
-	state    state
-	key      string
-	uri      string // $URI, $r->uri
-	mu, mpi  string // $MATCHED_URI, $MATCHED_PATH_INFO
-	filename string
-	handler  string
-	pathInfo string
-	hostname string
-	debug    expr.Value
-	rc       expr.Value
-	ctxVars  []ctxVar
-	notes    []Note
-	argv     [][]expr.Value // @ARGV of the nested Calls, innermost last
-	vals     []expr.Value   // the memory of list, reused by each
-	skipCut  bool           // a Restart happened in this pass of the main loop
-	steps    int
-	kept     int    // bytes kept in %CTX, notes and configuration (keep)
-	serial   uint64 // of the snapshot's mapping, which the rows' texts alias
+	startKey  string // the configured key, as far as this request goes
+	state     state
+	key       string
+	uri       string // $URI, $r->uri
+	mu, mpi   string // $MATCHED_URI, $MATCHED_PATH_INFO
+	filename  string
+	handler   string
+	pathInfo  string
+	hostname  string
+	debug     expr.Value
+	rc        expr.Value
+	ctxVars   []ctxVar
+	notes     []Note
+	argv      [][]expr.Value // @ARGV of the nested Calls, innermost last
+	vals      []expr.Value   // the memory of list, reused by each
+	skipCut   bool           // a Restart happened in this pass of the main loop
+	steps     int
+	kept      int    // bytes kept in %CTX, notes, configuration and errors (keep)
+	errorsCut bool   // errors were left out past MaxKept
+	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
 	proxySet         bool
@@ -590,7 +591,7 @@ func (r *run) configEntries(a *action, id uint64, to [][2]string, vals []expr.Va
 				e[0] = "/"
 			}
 		}
-		if err := r.keep(len(e[0])+len(e[1]), 0); err != nil {
+		if err := r.keep(entryCost+len(e[0])+len(e[1]), 0); err != nil {
 			name := "CONFIG"
 			if a.kind == kindFixupConfig {
 				name = "FIXUPCONFIG"
@@ -642,16 +643,33 @@ func (r *run) list(a *action, id uint64) []expr.Value {
 
 // rowError reports a row's error in the decision, once per row.
 func (r *run) rowError(a *action, id uint64, err error) {
-	k := rowErr{id, a.text, err.Error()}
+	msg := err.Error()
+	if len(msg) > maxErrorLen {
+		// A die message may be as long as any string (MaxString).
+		msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "..."
+	}
+	k := rowErr{id, a.text, msg}
 	if r.errored[k] {
+		return
+	}
+	// The errors count against what the translation keeps; past it the
+	// first one refused is reported in their place, and no more.
+	if r.keep(entryCost+len(msg), 0) != nil {
+		if !r.errorsCut {
+			r.errorsCut = true
+			r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: errKept.Error() + ": the errors of later rows are left out"})
+		}
 		return
 	}
 	if r.errored == nil {
 		r.errored = map[rowErr]bool{}
 	}
 	r.errored[k] = true
-	r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: k.msg})
+	r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: msg})
 }
+
+// maxErrorLen bounds the message of a reported error.
+const maxErrorLen = 4 << 10
 
 // finish fills the decision from the state at the end of the
 // translation.
