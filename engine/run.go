@@ -379,9 +379,11 @@ func (r *run) trace(key, uri string, depth int, b translation.Block, ran, condFa
 	if !r.req.Trace {
 		return
 	}
+	// The action's text is the compiled action's, one string however
+	// often the row is walked, not a copy per step.
 	r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: key, URI: uri, ID: b.ID,
-		Block: b.Block, Order: b.Order, Action: string(b.Action), Ran: ran, CondFalse: condFalse,
-		Depth: depth, Note: note})
+		Block: b.Block, Order: b.Order, Action: r.e.compiled(b.ID, b.Action, r.serial).text, Ran: ran,
+		CondFalse: condFalse, Depth: depth, Note: note})
 }
 
 // markMatched takes MatchedURI and PathInfo of the decision from the
