@@ -84,7 +84,7 @@ func (j *jsonWriter) decision(d *engine.Decision) {
 		j.str(e.Error)
 		j.raw("}")
 	})
-	if d.Trace != nil {
+	if len(d.Trace) > 0 {
 		j.raw(`,"trace":`)
 		j.array(len(d.Trace), func(i int) { j.step(&d.Trace[i]) })
 	}

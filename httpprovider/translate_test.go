@@ -116,6 +116,13 @@ func TestTranslateTrace(t *testing.T) {
 	if last.State != "PROC" || last.URI != "/" || !last.Ran {
 		t.Errorf("last step %+v: want the Config of /", last)
 	}
+	// The answers after it have no trace: the translations reuse the
+	// memory of the traced one, and an empty trace is no trace.
+	for range 20 {
+		if r := s.get("/v1/translate?uri=/static/img.png&host=www.xyz.com"); strings.Contains(string(r.body), `"trace"`) {
+			t.Fatalf("an answer without trace=1 after one with it: %s", r.body)
+		}
+	}
 }
 
 func TestTranslateRefusesMalformedParameters(t *testing.T) {
