@@ -254,12 +254,7 @@ func TestInstalledFilesAreKnownVerified(t *testing.T) {
 	time.Sleep(10 * time.Millisecond) // past the file system's clock tick
 	damaged := append([]byte(nil), data...)
 	damaged[len(damaged)-3] ^= 1
-	if err := os.WriteFile(path, damaged, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	writeWithTime(t, path, damaged, fi.ModTime())
 	if verifiedAt(t, path, false) {
 		t.Error("the installed file damaged in place, its time put back: still Verified")
 	}
@@ -268,12 +263,7 @@ func TestInstalledFilesAreKnownVerified(t *testing.T) {
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
-		t.Fatal(err)
-	}
+	writeWithTime(t, path, data, fi.ModTime())
 	if verifiedAt(t, path, false) {
 		t.Error("a copy put in place with the installed file's times: Verified")
 	}
@@ -294,6 +284,18 @@ func TestInstalledFilesAreKnownVerified(t *testing.T) {
 	}
 	if verifiedAt(t, bad, false) {
 		t.Error("a damaged copy Install refused: Verified")
+	}
+}
+
+// writeWithTime writes data to the file at path and sets its
+// modification time to mtime, as a copy that keeps times does.
+func writeWithTime(t *testing.T, path string, data []byte, mtime time.Time) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
 	}
 }
 
