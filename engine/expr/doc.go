@@ -73,7 +73,9 @@
 // # Limits
 //
 // A source is at most MaxSource bytes, and compiling it takes time and
-// memory in proportion to its size; parentheses, blocks and other
+// memory in proportion to its size; its patterns compile to MaxPatterns
+// instructions at most, together, whatever their counted repeats;
+// parentheses, blocks and other
 // nesting are bounded by MaxNesting, so a hostile source cannot exhaust
 // the stack; no construct loops, so evaluation time is bounded by the
 // size of the source and its data; and every string an operation

@@ -72,7 +72,13 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
-	caps  *bool // set when the source reads $1..$9
+	unit  *unit // what the parsers of one source share
+}
+
+// unit is what the parsers of one source learn about it as a whole.
+type unit struct {
+	caps     bool // the source reads $1..$9
+	patterns int  // instructions its patterns compile to, so far
 }
 
 // parse parses a whole program.
@@ -81,7 +87,7 @@ func parse(src string) (*blockNode, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	p := &parser{src: src, toks: toks, caps: new(bool)}
+	p := &parser{src: src, toks: toks, unit: new(unit)}
 	stmts, err := p.statements()
 	if err != nil {
 		return nil, false, err
@@ -89,7 +95,7 @@ func parse(src string) (*blockNode, bool, error) {
 	if t := p.peek(); t.kind != tEOF {
 		return nil, false, p.unexpected(t)
 	}
-	return &blockNode{at: 0, stmts: stmts}, *p.caps, nil
+	return &blockNode{at: 0, stmts: stmts}, p.unit.caps, nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -589,7 +595,7 @@ func (p *parser) bind() (node, error) {
 			return nil, unsupported(rt.pos, "the right side of %s must be a pattern such as /.../ (patterns are compiled once)", t.text)
 		}
 		p.advance()
-		re, err := compileRegex(rt.text, rt.flags, rt.pos)
+		re, err := compileRegex(rt.text, rt.flags, rt.pos, &p.unit.patterns)
 		if err != nil {
 			return nil, err
 		}
@@ -746,7 +752,7 @@ func (p *parser) stringNode(t token) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		sub := &parser{src: p.src, toks: toks, depth: p.depth, caps: p.caps}
+		sub := &parser{src: p.src, toks: toks, depth: p.depth, unit: p.unit}
 		if err := sub.enter(part.start); err != nil {
 			return nil, err
 		}
@@ -770,7 +776,7 @@ func (p *parser) scalarVar() (node, error) {
 		if err != nil || n < 1 || n > 9 {
 			return nil, unsupported(t.pos, "only the captures $1 to $9 are available")
 		}
-		*p.caps = true
+		p.unit.caps = true
 		return &captureNode{at: pos, n: n}, nil
 	}
 	switch name {

@@ -8,6 +8,14 @@ import (
 	"unicode/utf8"
 )
 
+// MaxPatterns is the most instructions the patterns of one source
+// compile to together. An instruction takes about 250 bytes to compile
+// and 50 to keep, and counted repeats multiply a pattern's size:
+// /(ab){1000}/ is 4,000 instructions in 10 bytes. Real patterns take a
+// few to a few hundred; a source whose patterns take more is an
+// unsupported construct.
+const MaxPatterns = 1 << 15
+
 // maxCaptures is the number of capture groups $1..$9 exposes.
 const maxCaptures = 9
 
@@ -50,10 +58,11 @@ func (c *captures) get(n int) Value {
 }
 
 // compileRegex translates a Perl pattern with its flags to RE2 and
-// compiles it. A pattern RE2 cannot express (backreferences, lookaround,
-// possessive quantifiers, \G, \K) or one that interpolates variables is
+// compiles it, adding its size to *spent. A pattern RE2 cannot express
+// (backreferences, lookaround, possessive quantifiers, \G, \K), one
+// that interpolates variables and one past the source's MaxPatterns are
 // unsupported.
-func compileRegex(pattern, flags string, pos int) (*regex, error) {
+func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 	var fi, fm, fs, fx bool
 	for i := 0; i < len(flags); i++ {
 		switch flags[i] {
@@ -101,7 +110,7 @@ func compileRegex(pattern, flags string, pos int) (*regex, error) {
 		}
 		prefix += ")"
 	}
-	re, err := regexp.Compile(prefix + body)
+	tree, err := syntax.Parse(prefix+body, syntax.Perl)
 	if err != nil {
 		var serr *syntax.Error
 		if errors.As(err, &serr) {
@@ -113,7 +122,49 @@ func compileRegex(pattern, flags string, pos int) (*regex, error) {
 		}
 		return nil, syntaxErr(pos, "pattern: %v", err)
 	}
+	// Sized from its tree, before anything is expanded; a program
+	// also has an instruction to fail and one to match.
+	if *spent += 2 + patternSize(tree, MaxPatterns); *spent > MaxPatterns {
+		return nil, unsupported(pos, "pattern: the patterns of this source take more than %d instructions (counted repeats multiply a pattern's size)", MaxPatterns)
+	}
+	re, err := regexp.Compile(prefix + body)
+	if err != nil {
+		return nil, syntaxErr(pos, "pattern: %v", err)
+	}
 	return &regex{re: re}, nil
+}
+
+// patternSize estimates from its tree how many instructions re compiles
+// to, at least as many as it does; past limit it returns more than limit
+// and stops counting.
+func patternSize(re *syntax.Regexp, limit int) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCapture:
+		return 2 + patternSize(re.Sub[0], limit)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
+		return 1 + patternSize(re.Sub[0], limit)
+	case syntax.OpConcat, syntax.OpAlternate:
+		n := len(re.Sub)
+		for _, sub := range re.Sub {
+			if n += patternSize(sub, limit); n > limit {
+				break
+			}
+		}
+		return n
+	case syntax.OpRepeat:
+		copies := re.Max
+		if copies < 0 {
+			copies = re.Min + 1
+		}
+		one := 1 + patternSize(re.Sub[0], limit)
+		if copies > 0 && one > limit/copies {
+			return limit + 1
+		}
+		return copies * one
+	}
+	return 1
 }
 
 // perlOnlyPattern names the Perl regex features RE2 lacks that appear in
