@@ -46,11 +46,12 @@ type Config struct {
 	// client's address is the peer's own.
 	TrustedProxies []netip.Prefix
 
-	// MaxCallDepth and MaxSteps bound one translation: nested Calls, and
-	// state transitions plus block-list fetches. Past them the decision
-	// is a 500. Zero (not set) means the engine's defaults,
-	// engine.DefaultMaxCallDepth and engine.DefaultMaxSteps.
-	MaxCallDepth, MaxSteps int
+	// MaxCallDepth, MaxSteps and MaxRows bound one translation: nested
+	// Calls, state transitions plus block-list fetches, and the rows of
+	// the lists walked. Past them the decision is a 500. Zero (not set)
+	// means the engine's defaults, engine.DefaultMaxCallDepth,
+	// engine.DefaultMaxSteps and engine.DefaultMaxRows.
+	MaxCallDepth, MaxSteps, MaxRows int
 
 	// AdminToken is the bearer token required for writes. Empty (unset,
 	// or set to an empty value such as an unset ${VAR}) disables writes.

@@ -526,6 +526,9 @@ var directives = map[string]directive{
 	"maxsteps": {name: "MaxSteps", set: func(c *Config, v string) error {
 		return setLimit(&c.MaxSteps, "MaxSteps", v)
 	}},
+	"maxrows": {name: "MaxRows", set: func(c *Config, v string) error {
+		return setLimit(&c.MaxRows, "MaxRows", v)
+	}},
 	"shutdowntimeout": {name: "ShutdownTimeout", set: func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		switch {

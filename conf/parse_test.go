@@ -79,6 +79,7 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"TrustedProxies ${EMPTY}", func(c *Config) bool { return c.TrustedProxies == nil }},
 		{"MaxCallDepth 8", func(c *Config) bool { return c.MaxCallDepth == 8 }},
 		{"MaxSteps 5000", func(c *Config) bool { return c.MaxSteps == 5000 }},
+		{"MaxRows 1000000", func(c *Config) bool { return c.MaxRows == 1_000_000 }},
 		{"AdminToken ${TOKEN}", func(c *Config) bool { return c.AdminToken == "s3cret" }},
 		{"MaxBodySize 1", func(c *Config) bool { return c.MaxBodySize == 1 }},
 		{"MaxBodySize 9223372036854775807", func(c *Config) bool { return c.MaxBodySize == 1<<63-1 }},

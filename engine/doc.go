@@ -17,7 +17,8 @@
 // in the Decision. EVALUATION.md in the project's design documents is
 // the specification; where upstream loops forever (quirk Q1, keys that
 // switch back and forth, endless Calls) Options.MaxSteps and
-// Options.MaxCallDepth end the translation with a 500.
+// Options.MaxCallDepth end the translation with a 500, as Options.MaxRows
+// does for block lists too long to walk.
 //
 // Actions are written in a safe subset of Perl, package engine/expr:
 // nothing they say can reach files, the network or the process. A row in

@@ -19,13 +19,17 @@ const (
 	// DefaultMaxSteps bounds the state transitions and block-list fetches
 	// of one translation.
 	DefaultMaxSteps = 1000
+	// DefaultMaxRows bounds the rows one translation walks.
+	DefaultMaxRows = 100_000
 	// MaxKept bounds what one translation keeps in %CTX, in notes, in
 	// its decision's configuration and in the errors it reports, in
 	// bytes: past it, an action that would keep more fails with an error
 	// saying so (its row is reported, and the translation goes on; past
 	// it, errors are left out, and the first one left out says so), so
 	// that no table can make a translation hold the daemon's memory.
-	// Each error message is cut at 4 KiB.
+	// Each error message is cut at 4 KiB. A trace has a budget of its
+	// own, as large: past it the steps are left out, and the last says
+	// so.
 	MaxKept = 16 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000
@@ -47,6 +51,11 @@ type Options struct {
 	// that cannot shorten its uri, :PRE: lists switching keys back and
 	// forth) end; 0 means DefaultMaxSteps. Past it the decision is 500.
 	MaxSteps int
+	// MaxRows bounds the rows of block lists one translation walks,
+	// skipped ones included, so that its time is bounded whatever the
+	// length of the lists (MaxSteps bounds how many lists, not how long
+	// each is); 0 means DefaultMaxRows. Past it the decision is 500.
+	MaxRows int
 	// CacheSize bounds the number of compiled actions kept; 0 means
 	// DefaultCacheSize.
 	CacheSize int
@@ -73,6 +82,9 @@ func New(p *translation.Provider, opts Options) *Engine {
 	}
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.MaxRows <= 0 {
+		opts.MaxRows = DefaultMaxRows
 	}
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = DefaultCacheSize

@@ -84,33 +84,47 @@ func TestExampleTable(t *testing.T) {
 }
 
 func TestLimitsAnswer500(t *testing.T) {
+	long := func(keyURI string, n int, action string) []tableRow {
+		var rows []tableRow
+		for i := range n {
+			rows = append(rows, tableRow(fmt.Sprintf("%s | 0 | %d | %s", keyURI, i, action)))
+		}
+		return rows
+	}
 	for _, tt := range []struct {
 		name string
 		rows []tableRow
+		opts engine.Options
 		why  string
 	}{
 		{"endless Call", []tableRow{
 			`default | / | 0 | 0 | Call: 'sub'`,
 			`default | sub | 0 | 0 | Call: 'sub'`,
-		}, "nested Calls"},
+		}, engine.Options{}, "nested Calls"},
 		{"keys switching back and forth in :PRE:", []tableRow{
 			`default | :PRE: | 0 | 0 | Key: 'a'`,
 			`a | :PRE: | 0 | 0 | Key: 'b'`,
 			`b | :PRE: | 0 | 0 | Key: 'a'`,
-		}, "state transitions"},
+		}, engine.Options{}, "state transitions"},
 		{"a matched uri without a slash", []tableRow{
 			`default | /x | 0 | 0 | Do: $MATCHED_URI='abc'`,
-		}, "state transitions"},
+		}, engine.Options{}, "state transitions"},
 		{"an unconditional State start", []tableRow{
 			`default | :PRE: | 0 | 0 | State: 'start'`,
-		}, "state transitions"},
+		}, engine.Options{}, "state transitions"},
 		{"Restart in :PRE: of the configured key", []tableRow{
 			`default | :PRE: | 0 | 0 | Restart: '/x'`,
 			`default | /x | 0 | 0 | State: 'start'`,
-		}, "state transitions"},
+		}, engine.Options{}, "state transitions"},
+		// Rows skipped after a false Cond count: walking them takes time.
+		{"a list longer than MaxRows", long("default | /x", 60, "Cond: 0"),
+			engine.Options{MaxRows: 50}, "more than 50 rows walked"},
+		{"lists longer than MaxRows together",
+			append(long("default | :PRE:", 30, "Do: 1"), long("default | /x", 30, "Do: 1")...),
+			engine.Options{MaxRows: 50}, "more than 50 rows walked"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := engine.New(newTable(t, tt.rows...), engine.Options{})
+			e := engine.New(newTable(t, tt.rows...), tt.opts)
 			d := translate(t, e, get("/x"))
 			if d.Status != 500 {
 				t.Fatalf("status %d, want 500", d.Status)
@@ -194,6 +208,31 @@ func TestReportedErrorsAreBounded(t *testing.T) {
 	}
 	if last := d.Errors[len(d.Errors)-1].Error; !strings.Contains(last, "the errors of later rows are left out") {
 		t.Errorf("the last error %.100q does not say the rest are left out", last)
+	}
+}
+
+// TestTraceIsBounded: a trace keeps at most engine.MaxKept bytes of
+// steps, the last saying the rest are left out, and tracing does not
+// change the decision.
+func TestTraceIsBounded(t *testing.T) {
+	const n = 160_000 // steps of 112 bytes: more than MaxKept
+	rows := make([]tableRow, 0, n+1)
+	for i := range n {
+		rows = append(rows, tableRow(fmt.Sprintf("default | / | 0 | %d | Cond: 0", i)))
+	}
+	rows = append(rows, `default | / | 1 | 0 | File: '/f'`)
+	e := engine.New(newTable(t, rows...), engine.Options{MaxRows: 200_000})
+	req := get("/x")
+	req.Trace = true
+	d := translate(t, e, req)
+	if d.File != "/f" || d.Status != 0 || len(d.Errors) != 0 {
+		t.Fatalf("file %q, status %d, errors %+v: tracing changed the decision", d.File, d.Status, d.Errors)
+	}
+	if len(d.Trace) < n/2 || len(d.Trace) >= n {
+		t.Fatalf("%d steps traced, want some, not all %d", len(d.Trace), n)
+	}
+	if last := d.Trace[len(d.Trace)-1]; !strings.Contains(last.Note, "trace cut") || last.ID != 0 {
+		t.Errorf("the last step %+v does not say the rest are left out", last)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"transdb/engine/expr"
 	"transdb/translation"
@@ -86,8 +87,11 @@ type run struct {
 	vals      []expr.Value   // the memory of list, reused by each
 	skipCut   bool           // a Restart happened in this pass of the main loop
 	steps     int
+	rows      int    // rows walked, against MaxRows
 	kept      int    // bytes kept in %CTX, notes, configuration and errors (keep)
 	errorsCut bool   // errors were left out past MaxKept
+	traced    int    // bytes of the trace, against MaxKept of its own
+	traceCut  bool   // steps were left out past it
 	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
@@ -235,6 +239,19 @@ func (r *run) tick() error {
 	return nil
 }
 
+// walked counts a row against the limit and, now and then, checks the
+// context, so that a long list ends with the request.
+func (r *run) walked() error {
+	r.rows++
+	if r.rows > r.e.opts.MaxRows {
+		return r.limit(fmt.Sprintf("more than %d rows walked: the block lists are too long", r.e.opts.MaxRows))
+	}
+	if r.rows%1024 == 0 {
+		return r.ctx.Err()
+	}
+	return nil
+}
+
 // limit aborts with 500 and says why in Errors and the trace.
 func (r *run) limit(why string) error {
 	r.d.Errors = append(r.d.Errors, RowError{Error: why})
@@ -352,6 +369,9 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 	cond, prev, first := true, uint32(0), true
 	err = r.s.FetchBlocks(key, uri, false, func(b translation.Block) error {
 		rows++
+		if err := r.walked(); err != nil {
+			return err
+		}
 		if first || b.Block != prev {
 			first, prev, cond = false, b.Block, true
 		}
@@ -376,7 +396,15 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 
 // trace records a row when the request asked for a trace.
 func (r *run) trace(key, uri string, depth int, b translation.Block, ran, condFalse bool, note string) {
-	if !r.req.Trace {
+	if !r.req.Trace || r.traceCut {
+		return
+	}
+	// The trace has a budget of its own, so that tracing does not change
+	// the decision: past it the steps are left out, and the last says so.
+	if r.traced += stepCost + len(note); r.traced > MaxKept {
+		r.traceCut = true
+		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: key, URI: uri, Depth: depth,
+			Note: fmt.Sprintf("trace cut: more than %d bytes; the later steps are left out", MaxKept)})
 		return
 	}
 	// The action's text is the compiled action's, one string however
@@ -669,6 +697,11 @@ func (r *run) rowError(a *action, id uint64, err error) {
 	r.errored[k] = true
 	r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: msg})
 }
+
+// stepCost is what a trace step costs against its budget beside its
+// note: the Step and its share of the slice (the strings it names are
+// the translation's own).
+const stepCost = int(unsafe.Sizeof(Step{}))
 
 // maxErrorLen bounds the message of a reported error.
 const maxErrorLen = 4 << 10

@@ -66,9 +66,9 @@ type Options struct {
 	// choose its own address.
 	TrustedProxies []netip.Prefix
 
-	// MaxCallDepth and MaxSteps bound each translation; zero means the
-	// engine's defaults (see engine.Options).
-	MaxCallDepth, MaxSteps int
+	// MaxCallDepth, MaxSteps and MaxRows bound each translation; zero
+	// means the engine's defaults (see engine.Options).
+	MaxCallDepth, MaxSteps, MaxRows int
 
 	// AdminToken is the bearer token that write requests must present
 	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
@@ -287,7 +287,8 @@ func New(opts Options) (*Server, error) {
 		}
 		bk := p.BaseKey()
 		pr := &provider{p: p, e: engine.New(p, engine.Options{TranslationKey: opts.TranslationKey,
-			DocumentRoot: opts.DocumentRoot, MaxCallDepth: opts.MaxCallDepth, MaxSteps: opts.MaxSteps}),
+			DocumentRoot: opts.DocumentRoot, MaxCallDepth: opts.MaxCallDepth, MaxSteps: opts.MaxSteps,
+			MaxRows: opts.MaxRows}),
 			baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
 		if f.provider == nil {
 			f.provider = pr

@@ -161,6 +161,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 		TrustedProxies: cfg.TrustedProxies,
 		MaxCallDepth:   cfg.MaxCallDepth,
 		MaxSteps:       cfg.MaxSteps,
+		MaxRows:        cfg.MaxRows,
 		AdminToken:     cfg.AdminToken,
 		MaxBodySize:    cfg.MaxBodySize,
 		AccessLog:      cfg.AccessLog,

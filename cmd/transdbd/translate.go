@@ -72,6 +72,7 @@ DocumentRoot.`)
 		if opts.DocumentRoot == "" {
 			opts.DocumentRoot = t.cfg.DocumentRoot
 		}
+		opts.MaxCallDepth, opts.MaxSteps, opts.MaxRows = t.cfg.MaxCallDepth, t.cfg.MaxSteps, t.cfg.MaxRows
 	}
 	d, err := engine.New(p, opts).Translate(context.Background(), engine.Request{
 		URI: uri, Args: *query, Method: *method, Host: *host, Port: *port, Scheme: *scheme,

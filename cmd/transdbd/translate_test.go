@@ -18,8 +18,11 @@ type decision struct {
 	File       string
 	Handler    string
 	CTX        map[string]string
-	Errors     []struct{ ID uint64 }
-	Trace      []struct{ ID uint64 }
+	Errors     []struct {
+		ID    uint64
+		Error string
+	}
+	Trace []struct{ ID uint64 }
 }
 
 func translateJSON(t *testing.T, args ...string) decision {
@@ -81,16 +84,17 @@ func equalDecision(a, b decision) bool {
 		a.Proxy == b.Proxy && a.File == b.File && a.Handler == b.Handler
 }
 
-func TestTranslateTakesKeyAndDocumentRootFromTheConfiguration(t *testing.T) {
+func TestTranslateTakesKeyDocumentRootAndLimitsFromTheConfiguration(t *testing.T) {
 	dir := t.TempDir()
 	table := writeFile(t, dir, "example.txt", string(exampleTable))
-	cfg := writeFile(t, dir, "transdb.conf", `TranslationKey front
+	cfgText := `TranslationKey front
 DocumentRoot /srv/www
 <TranslationProvider MMapDB>
     FileName t.mmdb
-    Root     `+dir+`
+    Root     ` + dir + `
 </TranslationProvider>
-`)
+`
+	cfg := writeFile(t, dir, "transdb.conf", cfgText)
 	ok(t, "", "load", "-config", cfg, table)
 	d := translateJSON(t, "-config", cfg, "-host", "www.xyz.com", "/static/a.css")
 	if d.File != "/srv/www/en/a.css" || d.Key != "front" {
@@ -99,6 +103,12 @@ DocumentRoot /srv/www
 	d = translateJSON(t, "-config", cfg, "-docroot", "/elsewhere", "-host", "www.xyz.com", "-trace", "/static/a.css")
 	if d.File != "/elsewhere/en/a.css" || len(d.Trace) != 7 {
 		t.Errorf("decision %+v, want -docroot to win and a trace of 7 steps", d)
+	}
+	// The limits too: the daemon would answer 500 past them.
+	limited := writeFile(t, dir, "limited.conf", "MaxRows 2\n"+cfgText)
+	d = translateJSON(t, "-config", limited, "-host", "www.xyz.com", "/static/a.css")
+	if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "more than 2 rows walked") {
+		t.Errorf("decision %+v, want the configuration's MaxRows to end it", d)
 	}
 }
 
