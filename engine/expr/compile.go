@@ -922,13 +922,17 @@ func (c *compiler) match(n *matchNode) (scalarFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	re, neg := n.re, n.neg
+	re, neg, pos := n.re, n.neg, n.position()
 	return func(fr frame) (Value, error) {
 		v, err := x(fr)
 		if err != nil {
 			return Undef(), err
 		}
-		return Bool(re.match(v.String(), fr.caps) != neg), nil
+		s := v.String()
+		if err := re.affordable(s, fr.caps != nil, pos); err != nil {
+			return Undef(), err
+		}
+		return Bool(re.match(s, fr.caps) != neg), nil
 	}, nil
 }
 
@@ -939,13 +943,17 @@ func (c *compiler) matchList(n *matchNode) (listFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	re := n.re
+	re, pos := n.re, n.position()
 	return func(fr frame, out []Value) ([]Value, error) {
 		v, err := x(fr)
 		if err != nil {
 			return out, err
 		}
-		out, _ = re.groups(v.String(), fr.caps, out)
+		s := v.String()
+		if err := re.affordable(s, true, pos); err != nil {
+			return out, err
+		}
+		out, _ = re.groups(s, fr.caps, out)
 		return out, nil
 	}, nil
 }

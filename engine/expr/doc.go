@@ -74,7 +74,8 @@
 //
 // A source is at most MaxSource bytes, and compiling it takes time and
 // memory in proportion to its size; its patterns compile to MaxPatterns
-// instructions at most, together, whatever their counted repeats;
+// instructions at most, together, whatever their counted repeats and
+// classes, and a match costlier than MaxMatchWork is a runtime error;
 // parentheses, blocks and other
 // nesting are bounded by MaxNesting, so a hostile source cannot exhaust
 // the stack; no construct loops, so evaluation time is bounded by the

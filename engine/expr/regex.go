@@ -9,12 +9,27 @@ import (
 )
 
 // MaxPatterns is the most instructions the patterns of one source
-// compile to together. An instruction takes about 250 bytes to compile
-// and 50 to keep, and counted repeats multiply a pattern's size:
-// /(ab){1000}/ is 4,000 instructions in 10 bytes. Real patterns take a
-// few to a few hundred; a source whose patterns take more is an
-// unsupported construct.
+// compile to together, a character class counting one more for each of
+// its ranges. An instruction takes about 250 bytes to compile and 50 to
+// keep; counted repeats multiply a pattern's size (/(ab){1000}/ counts
+// about 6,000 in 10 bytes), and a Unicode class such as \pL has hundreds
+// of ranges. Real patterns take a few to a few hundred; a source whose
+// patterns take more is an unsupported construct.
 const MaxPatterns = 1 << 15
+
+// MaxMatchWork bounds the work of one match of a pattern that is not
+// plain text: the subject's length plus one, times the pattern's size
+// (as MaxPatterns counts it), times one more for every 8 groups when the
+// match records them. Go's regexp matches in time linear in the subject,
+// but in proportion to the pattern's size too, so a large pattern on a
+// long string would take seconds. Past the bound the match is a runtime
+// error. It allows any pattern of size 250 on a 64 KiB subject,
+// and takes about 0.1 s at worst.
+const MaxMatchWork = 1 << 24
+
+// maxClassRanges is the most ranges one Unicode class (\p{...}, \P{...},
+// case folded or not) has: \p{C} has 712.
+const maxClassRanges = 720
 
 // maxCaptures is the number of capture groups $1..$9 exposes.
 const maxCaptures = 9
@@ -37,6 +52,7 @@ const (
 // time is linear in the subject.
 type regex struct {
 	re   *regexp.Regexp // nil in a literal mode
+	size int            // of re, as MaxPatterns counts it
 	lit  string
 	mode litMode
 }
@@ -110,6 +126,11 @@ func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 		}
 		prefix += ")"
 	}
+	// Parsing makes the ranges of each class: a pattern of many Unicode
+	// classes is refused before that.
+	if *spent+parseSize(body) > MaxPatterns {
+		return nil, tooLarge(pos)
+	}
 	tree, err := syntax.Parse(prefix+body, syntax.Perl)
 	if err != nil {
 		var serr *syntax.Error
@@ -124,29 +145,45 @@ func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 	}
 	// Sized from its tree, before anything is expanded; a program
 	// also has an instruction to fail and one to match.
-	if *spent += 2 + patternSize(tree, MaxPatterns); *spent > MaxPatterns {
-		return nil, unsupported(pos, "pattern: the patterns of this source take more than %d instructions (counted repeats multiply a pattern's size)", MaxPatterns)
+	size := 2 + patternSize(tree, MaxPatterns)
+	if *spent += size; *spent > MaxPatterns {
+		return nil, tooLarge(pos)
 	}
 	re, err := regexp.Compile(prefix + body)
 	if err != nil {
 		return nil, syntaxErr(pos, "pattern: %v", err)
 	}
-	return &regex{re: re}, nil
+	return &regex{re: re, size: size}, nil
+}
+
+func tooLarge(pos int) error {
+	return unsupported(pos, "pattern: the patterns of this source take more than %d instructions (counted repeats multiply a pattern's size, and each range of a class counts)", MaxPatterns)
+}
+
+// parseSize bounds from its text what parsing pattern p makes, as
+// MaxPatterns counts it, before the repeats that compiling expands: a
+// character or range at most 4 ranges once case folded, a Unicode class
+// at most maxClassRanges.
+func parseSize(p string) int {
+	return 4*len(p) + maxClassRanges*(strings.Count(p, `\p`)+strings.Count(p, `\P`))
 }
 
 // patternSize estimates from its tree how many instructions re compiles
-// to, at least as many as it does; past limit it returns more than limit
-// and stops counting.
+// to, at least as many as it does, and adds the ranges of its classes;
+// past limit it returns more than limit and stops counting.
 func patternSize(re *syntax.Regexp, limit int) int {
 	switch re.Op {
 	case syntax.OpLiteral:
-		return len(re.Rune)
+		return max(1, len(re.Rune))
+	case syntax.OpCharClass:
+		return 1 + len(re.Rune)/2
 	case syntax.OpCapture:
 		return 2 + patternSize(re.Sub[0], limit)
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
-		return 1 + patternSize(re.Sub[0], limit)
+		// A star whose operand can match empty compiles as (x+)?.
+		return 2 + patternSize(re.Sub[0], limit)
 	case syntax.OpConcat, syntax.OpAlternate:
-		n := len(re.Sub)
+		n := max(1, len(re.Sub))
 		for _, sub := range re.Sub {
 			if n += patternSize(sub, limit); n > limit {
 				break
@@ -154,17 +191,33 @@ func patternSize(re *syntax.Regexp, limit int) int {
 		}
 		return n
 	case syntax.OpRepeat:
-		copies := re.Max
-		if copies < 0 {
-			copies = re.Min + 1
-		}
-		one := 1 + patternSize(re.Sub[0], limit)
-		if copies > 0 && one > limit/copies {
+		// x{n,m} expands to m copies of x, each with an instruction to
+		// take or skip it; x{n,} to n copies (or one, for x*), the last
+		// repeated; x{0} to an empty match.
+		copies := max(re.Min, re.Max, 1)
+		one := 2 + patternSize(re.Sub[0], limit)
+		if one > limit/copies {
 			return limit + 1
 		}
-		return copies * one
+		return copies*one + 1
 	}
 	return 1
+}
+
+// affordable reports a runtime error when matching s would take more
+// than MaxMatchWork: a plain-text pattern always is.
+func (r *regex) affordable(s string, groups bool, pos int) error {
+	if r.re == nil {
+		return nil
+	}
+	work := int64(len(s)+1) * int64(r.size)
+	if groups {
+		work *= 1 + int64(r.re.NumSubexp()/8)
+	}
+	if work > MaxMatchWork {
+		return runtimeErr(pos, "pattern match too costly: a subject of %d bytes against a pattern of size %d (at most %d for both, multiplied)", len(s), r.size, MaxMatchWork)
+	}
+	return nil
 }
 
 // perlOnlyPattern names the Perl regex features RE2 lacks that appear in
