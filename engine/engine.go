@@ -28,8 +28,7 @@ const (
 	// it, errors are left out, and the first one left out says so), so
 	// that no table can make a translation hold the daemon's memory.
 	// Each error message is cut at 4 KiB. A trace has a budget of its
-	// own, as large: past it the steps are left out, and the last says
-	// so.
+	// own, as large: past it the steps are left out, and a step says so.
 	MaxKept = 16 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000

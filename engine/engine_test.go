@@ -234,6 +234,21 @@ func TestTraceIsBounded(t *testing.T) {
 	if last := d.Trace[len(d.Trace)-1]; !strings.Contains(last.Note, "trace cut") || last.ID != 0 {
 		t.Errorf("the last step %+v does not say the rest are left out", last)
 	}
+
+	// Call names made anew for each step count: 990 names of 1 MiB
+	// once kept 990 MiB alive through the trace.
+	e = engine.New(newTable(t, `default | / | 0 | 0 | Call: 'x' x 1048576`,
+		tableRow("default | "+strings.Repeat("x", 1<<20)+" | 0 | 0 | Call: 'x' x 1048576")),
+		engine.Options{MaxCallDepth: 1000, MaxSteps: 10_000})
+	d = translate(t, e, req)
+	kept, cut := 0, false
+	for _, s := range d.Trace {
+		kept += len(s.Key) + len(s.URI) + len(s.Note)
+		cut = cut || strings.Contains(s.Note, "trace cut")
+	}
+	if kept > engine.MaxKept || !cut {
+		t.Errorf("%d steps keep %d bytes; want at most MaxKept, and the cut said", len(d.Trace), kept)
+	}
 }
 
 func TestLimitIsReportedInTheTrace(t *testing.T) {

@@ -400,10 +400,12 @@ func (r *run) trace(key, uri string, depth int, b translation.Block, ran, condFa
 		return
 	}
 	// The trace has a budget of its own, so that tracing does not change
-	// the decision: past it the steps are left out, and the last says so.
-	if r.traced += stepCost + len(note); r.traced > MaxKept {
+	// the decision: past it the steps are left out, and one says so. A
+	// key or uri may be a string of its own (a Call's name, a Key's
+	// value), kept alive by the step.
+	if r.traced += stepCost + len(key) + len(uri) + len(note); r.traced > MaxKept {
 		r.traceCut = true
-		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: key, URI: uri, Depth: depth,
+		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Depth: depth,
 			Note: fmt.Sprintf("trace cut: more than %d bytes; the later steps are left out", MaxKept)})
 		return
 	}
@@ -699,8 +701,8 @@ func (r *run) rowError(a *action, id uint64, err error) {
 }
 
 // stepCost is what a trace step costs against its budget beside its
-// note: the Step and its share of the slice (the strings it names are
-// the translation's own).
+// strings: the Step, in the trace's slice (the action's text is the
+// compiled action's).
 const stepCost = int(unsafe.Sizeof(Step{}))
 
 // maxErrorLen bounds the message of a reported error.
