@@ -1,6 +1,7 @@
 package httpprovider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +70,9 @@ func statusOf(err error) (int, string) {
 		return http.StatusBadRequest, be.Error()
 	}
 	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		// The client went away, or the server is shutting down.
+		return http.StatusServiceUnavailable, "the request was cancelled"
 	case errors.Is(err, fs.ErrNotExist):
 		return http.StatusServiceUnavailable, "no database yet"
 	case errors.Is(err, translation.ErrStopped), errors.Is(err, mmapdb.ErrClosed):

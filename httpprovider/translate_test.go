@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -144,6 +145,21 @@ func TestTranslateRefusesMalformedParameters(t *testing.T) {
 				t.Error("no generation header")
 			}
 		})
+	}
+}
+
+// TestCancelledTranslationIs503: a request whose context ends during
+// its translation (the client went away, the server shuts down) is
+// answered 503, not as a server error.
+func TestCancelledTranslationIs503(t *testing.T) {
+	s := serveExample(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/v1/translate?uri=/static/img.png&host=www.xyz.de", nil)
+	w := httptest.NewRecorder()
+	s.srv.ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "the request was cancelled") {
+		t.Errorf("status %d, body %s", w.Code, w.Body)
 	}
 }
 

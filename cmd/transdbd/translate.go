@@ -24,7 +24,7 @@ redirect location, proxy URL, file, handler, config lines, notes, %CTX
 and the rows that could not be evaluated; with -trace, every row looked
 at. A bad URI is a decision too (status 400). With -config, the key and
 the document root default to the configuration's TranslationKey and
-DocumentRoot.`)
+DocumentRoot, and its MaxCallDepth, MaxSteps and MaxRows apply.`)
 	f := c.tableFlags()
 	key := c.fs.String("key", "", "the `KEY` to start with (default: TranslationKey of -config, else default)")
 	docroot := c.fs.String("docroot", "", "the document root `DIR`, $DOCROOT (default: DocumentRoot of -config)")
