@@ -45,6 +45,15 @@ func checkExampleTable(t *testing.T, s *stack, addr string, lim limits) {
 			}
 		}
 	})
+	t.Run("the query of the table's proxy url reaches the backend", func(t *testing.T) {
+		// Record 8: Proxy: 'http://backend/'.$URI.'?l='.$CTX{lang}; the
+		// url replaces the request's path and query, as mod_proxy does.
+		for _, target := range []string{"/appl2/y", "/appl2/y?q=1"} {
+			if e := get(t, "127.0.0.1", "www.xyz.com", target).echoed(t); e.URI != "//appl2/y?l=en" {
+				t.Errorf("%s: the backend got %s, want //appl2/y?l=en", target, e.URI)
+			}
+		}
+	})
 	t.Run("the client cannot forge the decision's headers", func(t *testing.T) {
 		r := request(t, "127.0.0.1", addr, "GET", "www.xyz.de", "/appl1/x", "",
 			"X-Transdb-Handler", "forged", "X-Transdb-File", s.docroot+"/en/img.png", "X-Transdb-Ctx-Lang", "fr",
