@@ -30,6 +30,13 @@ const (
 	// Each error message is cut at 4 KiB. A trace has a budget of its
 	// own, as large: past it the steps are left out, and a step says so.
 	MaxKept = 16 << 20
+	// MaxWork bounds the work of one translation's actions that grows
+	// with their data (expr.Env.Spend): a byte of a string built,
+	// compared or scanned is one, a pattern's match more. Past it an
+	// action fails with an error saying so (its row is reported, and the
+	// translation goes on), so that no table can make a translation take
+	// seconds or hold much memory with strings of a megabyte each.
+	MaxWork = 64 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000
 )

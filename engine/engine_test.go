@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"transdb/engine"
+	"transdb/engine/expr"
 	"transdb/translation"
 )
 
@@ -191,7 +192,7 @@ func TestReportedErrorsAreBounded(t *testing.T) {
 		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Do: $CTX{"k%d"} = 'x' x 1000000`, i, i)))
 	}
 	for i := range 300 {
-		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 1 | %d | Do: die(('e' x 100000) . %d)`, i, i)))
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 1 | %d | Do: die(('e' x 5000) . %d)`, i, i)))
 	}
 	rows = append(rows, `default | / | 2 | 0 | File: '/f'`)
 	d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
@@ -208,6 +209,32 @@ func TestReportedErrorsAreBounded(t *testing.T) {
 	}
 	if last := d.Errors[len(d.Errors)-1].Error; !strings.Contains(last, "the errors of later rows are left out") {
 		t.Errorf("the last error %.100q does not say the rest are left out", last)
+	}
+}
+
+// TestWorkIsBounded: the actions of one translation together build,
+// compare and match at most engine.MaxWork bytes; past it each action
+// that would do more fails, reported, and the translation goes on. 64
+// KiB of "'a' x 1e6," once built 7 GB in one action.
+func TestWorkIsBounded(t *testing.T) {
+	var rows []tableRow
+	for i := range 100 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Do: $CTX{x} = 'x' x 1000000`, i)))
+	}
+	hostile := "Config: " + strings.Repeat("'a' x 1e6, ", (expr.MaxSource-8)/11)
+	rows = append(rows, tableRow("default | / | 0 | 100 | "+hostile), `default | / | 0 | 101 | File: '/f'`)
+	d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
+	if d.File != "/f" || len(d.Config) != 0 {
+		t.Fatalf("file %q, %d config entries: want the translation to go on, without the hostile list", d.File, len(d.Config))
+	}
+	for _, e := range d.Errors {
+		if !strings.Contains(e.Error, "would build, compare or match more than") {
+			t.Fatalf("error %+v, want the work refused", e)
+		}
+	}
+	// The rows past MaxWork bytes, and the hostile one.
+	if n, want := len(d.Errors), 100-engine.MaxWork/1_000_000+1; n != want {
+		t.Errorf("%d rows refused, want %d", n, want)
 	}
 }
 

@@ -304,3 +304,16 @@ func hasScheme(url string) bool {
 	}
 	return i > 0 && i < len(url) && url[i] == ':'
 }
+
+// errWork is the error of an action whose work would take its
+// translation past MaxWork.
+var errWork = fmt.Errorf("the translation's actions would build, compare or match more than %d bytes", MaxWork)
+
+// Spend counts the work of an action against MaxWork, for all the
+// actions of the translation together.
+func (r *run) Spend(n int64) error {
+	if r.work += n; r.work > MaxWork {
+		return errWork
+	}
+	return nil
+}

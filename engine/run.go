@@ -91,6 +91,7 @@ type run struct {
 	kept      int    // bytes kept in %CTX, notes, configuration and errors (keep)
 	errorsCut bool   // errors were left out past MaxKept
 	traced    int    // bytes of the trace, against MaxKept of its own
+	work      int64  // spent by the actions, against MaxWork
 	traceCut  bool   // steps were left out past it
 	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
 

@@ -686,6 +686,9 @@ func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
 		if n > MaxString {
 			return Undef(), tooLong(pos)
 		}
+		if err := spend(fr.env, pos, int64(n)); err != nil {
+			return Undef(), err
+		}
 		return Str(joinStrings(strs, n)), nil
 	}, nil
 }
@@ -716,14 +719,26 @@ func tooLong(pos int) error {
 	return runtimeErr(pos, "string result longer than %d bytes", MaxString)
 }
 
+// spend tells env of work that grows with the data (Env.Spend); a
+// refusal is a runtime error at pos.
+func spend(env Env, pos int, work int64) error {
+	if err := env.Spend(work); err != nil {
+		return runtimeErr(pos, "%v", err)
+	}
+	return nil
+}
+
 // binop applies an arithmetic or string operator to two values; the
 // binary operators and the compound assignments share it.
-func binop(op string, pos int, a, b Value) (Value, error) {
+func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 	switch op {
 	case ".":
 		as, bs := a.String(), b.String()
 		if len(as)+len(bs) > MaxString {
 			return Undef(), tooLong(pos)
+		}
+		if err := spend(env, pos, int64(len(as)+len(bs))); err != nil {
+			return Undef(), err
 		}
 		return Str(joinStrings([]string{as, bs}, len(as)+len(bs))), nil
 	case "+", "-", "*":
@@ -743,13 +758,17 @@ func binop(op string, pos int, a, b Value) (Value, error) {
 	case "**":
 		return power(a, b), nil
 	case "x":
-		return repeat(pos, a, b)
+		return repeat(env, pos, a, b)
+	case "eq", "ne", "lt", "gt", "le", "ge", "cmp":
+		if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
+			return Undef(), err
+		}
 	}
 	return compare(op, a, b), nil
 }
 
 // repeat is Perl's string repetition x.
-func repeat(pos int, a, b Value) (Value, error) {
+func repeat(env Env, pos int, a, b Value) (Value, error) {
 	s := a.String()
 	n := b.Number()
 	if !(n >= 1) || s == "" {
@@ -757,6 +776,9 @@ func repeat(pos int, a, b Value) (Value, error) {
 	}
 	if n > float64(MaxString/len(s)) {
 		return Undef(), tooLong(pos)
+	}
+	if err := spend(env, pos, int64(len(s))*int64(n)); err != nil {
+		return Undef(), err
 	}
 	return Str(strings.Repeat(s, int(n))), nil
 }
@@ -818,6 +840,9 @@ func (c *compiler) binary(n *binaryNode) (scalarFn, error) {
 			if err != nil {
 				return Undef(), err
 			}
+			if err := spend(fr.env, pos, int64(a.strLen())); err != nil {
+				return Undef(), err
+			}
 			return Bool((a.String() == ks) == want), nil
 		}, nil
 	}
@@ -834,7 +859,7 @@ func (c *compiler) binary(n *binaryNode) (scalarFn, error) {
 		if err != nil {
 			return Undef(), err
 		}
-		return binop(op, pos, a, b)
+		return binop(fr.env, op, pos, a, b)
 	}, nil
 }
 
@@ -929,7 +954,7 @@ func (c *compiler) match(n *matchNode) (scalarFn, error) {
 			return Undef(), err
 		}
 		s := v.String()
-		if err := re.affordable(s, fr.caps != nil, pos); err != nil {
+		if err := re.affordable(fr.env, s, fr.caps != nil, pos); err != nil {
 			return Undef(), err
 		}
 		return Bool(re.match(s, fr.caps) != neg), nil
@@ -950,7 +975,7 @@ func (c *compiler) matchList(n *matchNode) (listFn, error) {
 			return out, err
 		}
 		s := v.String()
-		if err := re.affordable(s, true, pos); err != nil {
+		if err := re.affordable(fr.env, s, true, pos); err != nil {
 			return out, err
 		}
 		out, _ = re.groups(s, fr.caps, out)
@@ -1039,7 +1064,7 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 		default:
 			var r Value
 			if r, err = val(fr); err == nil {
-				x, err = binop(op, pos, lv.get(fr.env, key), r)
+				x, err = binop(fr.env, op, pos, lv.get(fr.env, key), r)
 			}
 		}
 		if err != nil {

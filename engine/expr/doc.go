@@ -79,7 +79,10 @@
 // parentheses, blocks and other
 // nesting are bounded by MaxNesting, so a hostile source cannot exhaust
 // the stack; no construct loops, so evaluation time is bounded by the
-// size of the source and its data; and every string an operation
+// size of the source and its data; every string an operation
 // produces is bounded by MaxString (sprintf widths and precisions by
-// 1000), past which evaluation stops with a runtime error.
+// 1000), past which evaluation stops with a runtime error; and the work
+// that grows with the data (bytes built, compared and matched) is told
+// to Env.Spend, so that the environment bounds what many such operations
+// do together.
 package expr

@@ -146,4 +146,14 @@ type Env interface {
 	// Arg returns $ARGV[i], the parameters of the innermost Call: undef
 	// out of range; a negative i counts from the end, as in Perl.
 	Arg(i int) Value
+	// Spend is told of the work an evaluation is about to do that grows
+	// with its data: each byte of a string it builds, compares or scans
+	// for a match counts one, and a match of a pattern that is not plain
+	// text what MaxMatchWork counts. Each operation is bounded (by
+	// MaxString, MaxMatchWork), but not how many there are: a source
+	// of 64 KiB can build thousands of 1 MiB strings. An error refuses
+	// the work, and the evaluation fails with a runtime error carrying
+	// its message; an environment bounds what its evaluations may do
+	// together by refusing past a budget.
+	Spend(work int64) error
 }

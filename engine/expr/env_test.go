@@ -14,6 +14,8 @@ type testEnv struct {
 	notes   map[string][]Value
 	headers map[string]Value // lower-case names
 	args    []Value
+	work    int64 // spent (Spend)
+	maxWork int64 // refused past it; 0: no bound
 }
 
 var errReadOnly = errors.New("read-only")
@@ -51,6 +53,16 @@ func (e *testEnv) Set(v Var, x Value) error {
 	e.vars[v] = x
 	return nil
 }
+
+// Spend counts the work, and refuses it past maxWork.
+func (e *testEnv) Spend(n int64) error {
+	if e.work += n; e.maxWork > 0 && e.work > e.maxWork {
+		return errTooMuchWork
+	}
+	return nil
+}
+
+var errTooMuchWork = errors.New("too much work")
 
 func (e *testEnv) HasMain() bool                   { return e.main }
 func (e *testEnv) CTX(k string) Value              { return e.ctx[k] }

@@ -1,6 +1,7 @@
 package expr_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,15 @@ type request struct {
 	vars  map[expr.Var]expr.Value
 	ctx   map[string]expr.Value
 	notes map[string][]expr.Value
+	work  int64
+}
+
+// Spend bounds the work of all the evaluations of one request.
+func (r *request) Spend(n int64) error {
+	if r.work += n; r.work > 64<<20 {
+		return errors.New("more work than one request may do")
+	}
+	return nil
 }
 
 func (r *request) Get(v expr.Var) expr.Value            { return r.vars[v] }

@@ -1109,3 +1109,52 @@ func TestLongSourcesCompileInLinearMemory(t *testing.T) {
 		t.Errorf("a source longer than MaxSource: %v", err)
 	}
 }
+
+// TestWorkIsSpent: what an evaluation builds, compares and scans is told
+// to Env.Spend, byte for byte; a refusal stops the evaluation with a
+// runtime error, so that the environment bounds what many operations of
+// a megabyte each do together.
+func TestWorkIsSpent(t *testing.T) {
+	for _, tt := range []struct {
+		src  string
+		work int64
+	}{
+		{`'x' x 10`, 10},
+		{`"a$URI"`, 11},
+		{`$URI . 'b'`, 11},
+		{`$URI eq 'x'`, 10},
+		{`$URI eq $METHOD`, 13},
+		{`$URI lt 1`, 10},
+		{`$URI == 1`, 0},
+		{`$URI =~ /klaus$/`, 10},
+		{`uc($URI)`, 10},
+		{`length($URI)`, 0},
+		{`join(',', 'a', 'b')`, 3},
+		{`sprintf('%s', $URI)`, 10},
+		{`$CTX{a} = 'x'; $CTX{a} .= $URI`, 11},
+	} {
+		env := newTestEnv()
+		if _, err := eval(env, tt.src); err != nil {
+			t.Fatalf("%s: %v", tt.src, err)
+		}
+		if env.work != tt.work {
+			t.Errorf("%s: spent %d, want %d", tt.src, env.work, tt.work)
+		}
+	}
+	env := newTestEnv()
+	if _, err := eval(env, `$URI =~ /k.a/`); err != nil || env.work <= int64(len("/uri/klaus")) {
+		t.Errorf("a pattern match spent %d, %v; want more than the subject's length", env.work, err)
+	}
+
+	env = newTestEnv()
+	env.maxWork = 64 << 20
+	src := strings.Repeat("'a' x 1e6, ", 100) + "1"
+	l, err := evalList(env, src)
+	var e *Error
+	if !errors.As(err, &e) || !e.Runtime || !strings.Contains(e.Msg, "too much work") || l != nil {
+		t.Errorf("a list of 100 strings of 1 MB: %d elements, %v; want the work refused", len(l), err)
+	}
+	if env.work > env.maxWork+1e6 {
+		t.Errorf("spent %d past the bound of %d", env.work, env.maxWork)
+	}
+}

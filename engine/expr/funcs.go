@@ -56,10 +56,16 @@ func (c *compiler) call(n *callNode) (scalarFn, error) {
 		default:
 			f = func(v Value) Value { return Bool(!v.IsUndef()) }
 		}
+		builds := n.fn == "lc" || n.fn == "uc"
 		return func(fr frame) (Value, error) {
 			v, err := x(fr)
 			if err != nil {
 				return Undef(), err
+			}
+			if builds {
+				if err := spend(fr.env, pos, int64(v.strLen())); err != nil {
+					return Undef(), err
+				}
 			}
 			return f(v), nil
 		}, nil
@@ -107,6 +113,9 @@ func (c *compiler) call(n *callNode) (scalarFn, error) {
 			if err != nil {
 				return Undef(), err
 			}
+			if err := spend(fr.env, pos, int64(len(s))); err != nil {
+				return Undef(), err
+			}
 			return Str(s), nil
 		}, nil
 	case "die":
@@ -121,6 +130,9 @@ func (c *compiler) call(n *callNode) (scalarFn, error) {
 			}
 			msg, err := joinValues(pos, "", vals)
 			if err != nil {
+				return Undef(), err
+			}
+			if err := spend(fr.env, pos, int64(len(msg))); err != nil {
 				return Undef(), err
 			}
 			msg = strings.TrimSuffix(msg, "\n")

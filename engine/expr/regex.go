@@ -205,10 +205,11 @@ func patternSize(re *syntax.Regexp, limit int) int {
 }
 
 // affordable reports a runtime error when matching s would take more
-// than MaxMatchWork: a plain-text pattern always is.
-func (r *regex) affordable(s string, groups bool, pos int) error {
+// than MaxMatchWork, and spends the work in env: a plain-text pattern
+// scans s once.
+func (r *regex) affordable(env Env, s string, groups bool, pos int) error {
 	if r.re == nil {
-		return nil
+		return spend(env, pos, int64(len(s)))
 	}
 	work := int64(len(s)+1) * int64(r.size)
 	if groups {
@@ -217,7 +218,7 @@ func (r *regex) affordable(s string, groups bool, pos int) error {
 	if work > MaxMatchWork {
 		return runtimeErr(pos, "pattern match too costly: a subject of %d bytes against a pattern of size %d (at most %d for both, multiplied)", len(s), r.size, MaxMatchWork)
 	}
-	return nil
+	return spend(env, pos, work)
 }
 
 // perlOnlyPattern names the Perl regex features RE2 lacks that appear in

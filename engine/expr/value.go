@@ -56,6 +56,15 @@ func Str(s string) Value {
 // str returns the string of a kStr Value.
 func (v Value) str() string { return unsafe.String((*byte)(v.p), v.n) }
 
+// strLen returns the length of a string value's bytes, 0 for any other
+// value (whose string form is short).
+func (v Value) strLen() int {
+	if v.k == kStr {
+		return v.n
+	}
+	return 0
+}
+
 // ref returns the array of a kRef Value.
 func (v Value) ref() *arrayRef { return (*arrayRef)(v.p) }
 
