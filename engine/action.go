@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"strings"
+	"unsafe"
 
 	"transdb/engine/expr"
 )
@@ -77,6 +78,19 @@ type action struct {
 	// text is the row's action text, to tell a cached action from the
 	// row of a reused ID.
 	text string
+}
+
+// footprint estimates from above the memory a cached action keeps: its
+// entry, its text, its program or its error.
+func (a *action) footprint() int {
+	n := int(unsafe.Sizeof(cacheEntry{})) + len(a.text)
+	if a.compiled {
+		n += a.prog.Footprint()
+	}
+	if a.err != nil {
+		n += len(a.err.Error())
+	}
+	return n
 }
 
 // context returns the context the argument of an action of kind k is

@@ -26,13 +26,15 @@ import (
 // of (ID, entry) slots with open addressing, where a lookup usually
 // reads one slot and the entry it points to. Writers take a lock, fill
 // a slot's entry before its ID, and replace the whole table when it
-// must grow; a reader holds on to the table it loaded. Past its size the
+// must grow; a reader holds on to the table it loaded. Past its size,
+// in entries or in the memory they keep (as estimated from above), the
 // cache starts over empty: entries carry no record of their use that
 // would tell which to keep, and the rows in use are compiled again once.
 type cache struct {
-	t   atomic.Pointer[cacheTable]
-	mu  sync.Mutex // serializes writers
-	max int
+	t        atomic.Pointer[cacheTable]
+	mu       sync.Mutex // serializes writers
+	max      int
+	maxBytes int
 }
 
 // cacheTable is an open-addressing hash table of compiled actions; its
@@ -40,6 +42,7 @@ type cache struct {
 type cacheTable struct {
 	slots []cacheSlot
 	n     int // entries, under cache.mu
+	bytes int // their footprint, under cache.mu
 }
 
 // cacheSlot holds one entry; id 0 marks an empty slot (record IDs start
@@ -83,8 +86,8 @@ func address(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(
 // minCacheSlots is the length of a new table.
 const minCacheSlots = 1 << 10
 
-func newCache(size int) *cache {
-	c := &cache{max: size}
+func newCache(size, bytes int) *cache {
+	c := &cache{max: size, maxBytes: bytes}
 	c.t.Store(newCacheTable(minCacheSlots))
 	return c
 }
@@ -138,12 +141,19 @@ func (c *cache) put(id uint64, a *action, text []byte, serial uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.t.Load()
+	cost := a.footprint()
 	if s := t.find(id); s != nil {
-		s.e.Store(e) // a reused ID
-		return
+		// A reused ID.
+		if bytes := t.bytes + cost - s.e.Load().a.footprint(); bytes <= c.maxBytes {
+			t.bytes = bytes
+			s.e.Store(e)
+			return
+		}
+		t = newCacheTable(minCacheSlots)
+		c.t.Store(t)
 	}
 	switch {
-	case t.n >= c.max:
+	case t.n >= c.max || t.bytes+cost > c.maxBytes:
 		t = newCacheTable(minCacheSlots)
 		c.t.Store(t)
 	case 2*(t.n+1) > len(t.slots):
@@ -151,6 +161,7 @@ func (c *cache) put(id uint64, a *action, text []byte, serial uint64) {
 		c.t.Store(t)
 	}
 	t.insert(id, e)
+	t.bytes += cost
 }
 
 // find returns the slot of id in t, or nil; under cache.mu.
@@ -184,6 +195,7 @@ func (t *cacheTable) insert(id uint64, e *cacheEntry) {
 // cache.mu.
 func (t *cacheTable) grown() *cacheTable {
 	g := newCacheTable(2 * len(t.slots))
+	g.bytes = t.bytes
 	for i := range t.slots {
 		if id := t.slots[i].id.Load(); id != 0 {
 			g.insert(id, t.slots[i].e.Load())

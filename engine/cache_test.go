@@ -2,12 +2,15 @@ package engine
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"transdb/engine/expr"
 )
 
 func TestCache(t *testing.T) {
-	c := newCache(5000)
+	c := newCache(5000, DefaultCacheBytes)
 	text := func(id uint64) []byte { return []byte("Do: $CTX{x}=" + strconv.FormatUint(id, 10)) }
 	for id := uint64(1); id <= 3000; id++ {
 		if c.get(id, text(id), 0) != nil {
@@ -51,7 +54,7 @@ func TestCache(t *testing.T) {
 // TestCacheConcurrent reads while writers grow and restart the table;
 // under -race it checks the publication of the slots.
 func TestCacheConcurrent(t *testing.T) {
-	c := newCache(3000)
+	c := newCache(3000, DefaultCacheBytes)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
@@ -79,7 +82,7 @@ func TestCacheConcurrent(t *testing.T) {
 // remembers the new place. Changing the bytes of a "mapping" here, which
 // a real one never does, shows which way a hit went.
 func TestCacheKnowsWhereItsTextWasSeen(t *testing.T) {
-	c := newCache(100)
+	c := newCache(100, DefaultCacheBytes)
 	mapped := []byte("Key: 'a'")
 	c.put(9, parseAction(string(mapped)), mapped, 7)
 	hit := func(text []byte, serial uint64) bool {
@@ -119,5 +122,40 @@ func TestCacheKnowsWhereItsTextWasSeen(t *testing.T) {
 	copy(heap, "Last")
 	if c.get(10, heap, 0) != nil {
 		t.Error("a text of no mapping: a hit by address")
+	}
+}
+
+// TestCacheBoundsItsMemory: past its bytes, as the actions' footprints
+// estimate them, the cache starts over, whether an entry is new or
+// replaces the action of a reused ID.
+func TestCacheBoundsItsMemory(t *testing.T) {
+	big := "Do: " + strings.Repeat("$CTX{a}=1;", (expr.MaxSource-8)/10) + "1"
+	a := parseAction(big)
+	if !a.compiled || a.footprint() < 80*len(big) {
+		t.Fatalf("compiled %v, footprint %d: want a large one", a.compiled, a.footprint())
+	}
+	c := newCache(100, 3*a.footprint())
+	for id := uint64(1); id <= 3; id++ {
+		c.put(id, a, []byte(big), 0)
+	}
+	if n := c.t.Load().n; n != 3 || c.t.Load().bytes != 3*a.footprint() {
+		t.Fatalf("%d entries of %d bytes, want 3 of %d", n, c.t.Load().bytes, 3*a.footprint())
+	}
+	c.put(4, a, []byte(big), 0)
+	if n := c.t.Load().n; n != 1 || c.get(1, []byte(big), 0) != nil {
+		t.Fatalf("%d entries after the fourth: want the cache started over", n)
+	}
+	small := parseAction("Done")
+	c.put(5, small, []byte("Done"), 0)
+	c.put(6, small, []byte("Done"), 0)
+	c.put(5, a, []byte(big), 0) // reused: fits
+	if n, b := c.t.Load().n, c.t.Load().bytes; n != 3 || b != 2*a.footprint()+small.footprint() {
+		t.Fatalf("%d entries of %d bytes after a reused ID", n, b)
+	}
+	c.put(6, a, []byte(big), 0) // reused: fits exactly
+	bigger := parseAction(big + ";1")
+	c.put(5, bigger, []byte(big+";1"), 0) // reused: does not fit
+	if n := c.t.Load().n; n != 1 || c.get(5, []byte(big+";1"), 0) == nil {
+		t.Errorf("%d entries: a reused ID past the bytes did not start the cache over", n)
 	}
 }

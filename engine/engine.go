@@ -39,6 +39,10 @@ const (
 	MaxWork = 64 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000
+	// DefaultCacheBytes bounds the memory of the compiled actions kept,
+	// as expr.Program.Footprint estimates it from above: a row of a few
+	// dozen bytes counts some kilobytes, one of 64 KiB up to 7 MB.
+	DefaultCacheBytes = 512 << 20
 )
 
 // Options configure an Engine.
@@ -65,6 +69,9 @@ type Options struct {
 	// CacheSize bounds the number of compiled actions kept; 0 means
 	// DefaultCacheSize.
 	CacheSize int
+	// CacheBytes bounds their memory, as estimated; 0 means
+	// DefaultCacheBytes.
+	CacheBytes int
 }
 
 // An Engine evaluates the translation table of one provider for
@@ -95,7 +102,10 @@ func New(p *translation.Provider, opts Options) *Engine {
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = DefaultCacheSize
 	}
-	return &Engine{p: p, opts: opts, cache: newCache(opts.CacheSize)}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	return &Engine{p: p, opts: opts, cache: newCache(opts.CacheSize, opts.CacheBytes)}
 }
 
 // Provider returns the provider whose table the engine evaluates.

@@ -1158,3 +1158,37 @@ func TestWorkIsSpent(t *testing.T) {
 		t.Errorf("spent %d past the bound of %d", env.work, env.maxWork)
 	}
 }
+
+// TestFootprintIsAboveWhatAProgramKeeps: Footprint, which bounds what a
+// cache of programs keeps, is above the memory a program of each shape
+// holds once compiled, the longest sources included.
+func TestFootprintIsAboveWhatAProgramKeeps(t *testing.T) {
+	fill := func(unit string) string { return strings.Repeat(unit, (MaxSource-1)/len(unit)) + "1" }
+	for _, src := range []string{
+		`'http://backend17/'.$URI`, `'a' x 1000000`, `qw(a b c d)`, `$HOSTNAME =~ /^www\.site0001\./`,
+		`$r->connection->remote_ip ne '10.1.2.3'`, `['AuthName "x"'], ['AuthType Basic']`,
+		`$URI =~ /(ab){1000}/`, `$URI =~ /^(\w+)\.(\d+)$/ ? $1 : $2`, `sprintf('%s-%d', $URI, 1)`,
+		fill("1,"), fill("$CTX{a}=1;"), fill(`"a$URI".`), fill("[1],"), fill("[$URI],"), fill(`$CTX{$URI}.`),
+		fill("($URI eq 'abc'),"), fill(`$r->notes->{a}.`), fill("qw(a b),"), fill("$ARGV[0]."),
+		strings.Repeat(`$URI=~/a.b/,`, 1600) + "1",
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		ps := make([]*Program, 3)
+		for i := range ps {
+			p, err := CompileFor(src, ScalarContext|ListContext)
+			if err != nil {
+				t.Fatalf("%.40s: %v", src, err)
+			}
+			ps[i] = p
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		kept := int(after.HeapAlloc-before.HeapAlloc) / len(ps)
+		if fp := ps[0].Footprint(); kept > fp {
+			t.Errorf("%.40s (%d bytes): keeps %d bytes, footprint %d", src, len(src), kept, fp)
+		}
+		runtime.KeepAlive(ps)
+	}
+}

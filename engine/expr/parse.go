@@ -82,20 +82,20 @@ type unit struct {
 }
 
 // parse parses a whole program.
-func parse(src string) (*blockNode, bool, error) {
+func parse(src string) (*blockNode, *unit, error) {
 	toks, err := lex(src, 0, len(src))
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	p := &parser{src: src, toks: toks, unit: new(unit)}
 	stmts, err := p.statements()
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, false, p.unexpected(t)
+		return nil, nil, p.unexpected(t)
 	}
-	return &blockNode{at: 0, stmts: stmts}, p.unit.caps, nil
+	return &blockNode{at: 0, stmts: stmts}, p.unit, nil
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
