@@ -160,6 +160,19 @@ CheckInterval 100ms
 	return writeFile(t, t.TempDir(), "transdbd.conf", text)
 }
 
+// TestServeAppliesTheTranslationLimits: the limits of the configuration
+// reach the daemon's engine.
+func TestServeAppliesTheTranslationLimits(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "trans.mmdb")
+	ok(t, "", "load", "-db", db, writeFile(t, dir, "example.txt", string(exampleTable)))
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true, "MaxRows 2"))
+	code, body := d.get(t, "/v1/translate?uri=/static/a.css&host=www.xyz.com")
+	if code != 200 || !strings.Contains(body, `"status":500`) || !strings.Contains(body, "more than 2 rows walked") {
+		t.Errorf("%d %s: want the decision ended by MaxRows", code, body)
+	}
+}
+
 func TestServeConfigErrorsNameFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {
