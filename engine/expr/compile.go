@@ -448,10 +448,14 @@ func (c *compiler) elem(n *elemNode) (scalarFn, error) {
 	if err != nil {
 		return nil, err
 	}
-	kind := n.kind
+	kind, pos := n.kind, n.position()
 	return func(fr frame) (Value, error) {
 		kv, err := kf(fr)
 		if err != nil {
+			return Undef(), err
+		}
+		// A computed key is hashed, or compared with the headers' names.
+		if err := spend(fr.env, pos, int64(kv.strLen())); err != nil {
 			return Undef(), err
 		}
 		switch kind {
@@ -548,6 +552,9 @@ func (c *compiler) noteCall(n *noteCallNode) (scalarFn, error) {
 		}
 		x, err := val(fr)
 		if err != nil {
+			return Undef(), err
+		}
+		if err := spend(fr.env, pos, int64(k.strLen())); err != nil {
 			return Undef(), err
 		}
 		if add {
@@ -1046,6 +1053,9 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 		if lv.key != nil {
 			k, err := lv.key(fr)
 			if err != nil {
+				return Undef(), err
+			}
+			if err := spend(fr.env, pos, int64(k.strLen())); err != nil {
 				return Undef(), err
 			}
 			key = k.String()

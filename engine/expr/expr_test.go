@@ -1132,6 +1132,10 @@ func TestWorkIsSpent(t *testing.T) {
 		{`join(',', 'a', 'b')`, 3},
 		{`sprintf('%s', $URI)`, 10},
 		{`$CTX{a} = 'x'; $CTX{a} .= $URI`, 11},
+		{`$CTX{$URI}`, 10},
+		{`$CTX{$URI} = 1`, 10},
+		{`$r->notes->add($URI, 1)`, 10},
+		{`$HEADERS->{$METHOD}`, 3},
 	} {
 		env := newTestEnv()
 		if _, err := eval(env, tt.src); err != nil {
