@@ -32,10 +32,12 @@ const (
 	MaxKept = 16 << 20
 	// MaxWork bounds the work of one translation's actions that grows
 	// with their data (expr.Env.Spend): a byte of a string built,
-	// compared or scanned is one, a pattern's match more. Past it an
-	// action fails with an error saying so (its row is reported, and the
-	// translation goes on), so that no table can make a translation take
-	// seconds or hold much memory with strings of a megabyte each.
+	// compared or scanned is one, a pattern's match more. The action
+	// that would pass it ends the translation with a 500 saying so, as
+	// an action past any bound on resources does (expr.Error.Limit): so
+	// that no table can make a translation take seconds or hold much
+	// memory with strings of a megabyte each, and no request whose data
+	// is large can make a Cond false and skip what it guards.
 	MaxWork = 64 << 20
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000

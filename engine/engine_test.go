@@ -213,28 +213,60 @@ func TestReportedErrorsAreBounded(t *testing.T) {
 }
 
 // TestWorkIsBounded: the actions of one translation together build,
-// compare and match at most engine.MaxWork bytes; past it each action
-// that would do more fails, reported, and the translation goes on. 64
-// KiB of "'a' x 1e6," once built 7 GB in one action.
+// compare and match at most engine.MaxWork bytes; the action that would
+// pass it ends the translation with a 500, reported. 64 KiB of
+// "'a' x 1e6," once built 7 GB in one action.
 func TestWorkIsBounded(t *testing.T) {
 	var rows []tableRow
 	for i := range 100 {
 		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Do: $CTX{x} = 'x' x 1000000`, i)))
 	}
+	rows = append(rows, `default | / | 0 | 100 | File: '/f'`)
 	hostile := "Config: " + strings.Repeat("'a' x 1e6, ", (expr.MaxSource-8)/11)
-	rows = append(rows, tableRow("default | / | 0 | 100 | "+hostile), `default | / | 0 | 101 | File: '/f'`)
-	d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
-	if d.File != "/f" || len(d.Config) != 0 {
-		t.Fatalf("file %q, %d config entries: want the translation to go on, without the hostile list", d.File, len(d.Config))
+	for _, tt := range []struct {
+		name string
+		rows []tableRow
+		id   uint64 // of the row that passes the bound
+	}{
+		{"many rows", rows, engine.MaxWork/1_000_000 + 1},
+		{"one row", []tableRow{tableRow("default | / | 0 | 0 | " + hostile), `default | / | 0 | 1 | File: '/f'`}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := translate(t, engine.New(newTable(t, tt.rows...), engine.Options{}), get("/x"))
+			if d.Status != 500 || d.File != "" || len(d.Config) != 0 || len(d.Errors) != 1 {
+				t.Fatalf("status %d, file %q, %d config entries, %d errors: want the translation ended", d.Status, d.File, len(d.Config), len(d.Errors))
+			}
+			if e := d.Errors[0]; e.ID != tt.id || !strings.Contains(e.Error, "would build, compare or match more than") {
+				t.Errorf("error of row %d: %.200s; want row %d's work refused", e.ID, e.Error, tt.id)
+			}
+		})
 	}
-	for _, e := range d.Errors {
-		if !strings.Contains(e.Error, "would build, compare or match more than") {
-			t.Fatalf("error %+v, want the work refused", e)
+}
+
+// TestLimitsFailClosed: a request whose data makes an action pass a
+// bound on resources ends with a 500; it cannot make a Cond false and so
+// skip the refusal it guards.
+func TestLimitsFailClosed(t *testing.T) {
+	var rows []tableRow
+	for i := range 60 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | :PRE: | %d | 0 | Cond: $URI =~ /\/legacy%d\/(\w+)\/(\w+)$/`, i, i)))
+	}
+	rows = append(rows, `default | :PRE: | 60 | 0 | Cond: $URI =~ /^\/private\/.*\.php$/`,
+		`default | :PRE: | 60 | 1 | Error: 403`,
+		`default | :PRE: | 61 | 0 | Cond: $URI x 100 eq 'x'`,
+		`default | :PRE: | 61 | 1 | Error: 404`)
+	e := engine.New(newTable(t, rows...), engine.Options{})
+	if d := translate(t, e, get("/private/x.php")); d.Status != 403 {
+		t.Fatalf("status %d for a short uri, want 403", d.Status)
+	}
+	for _, uri := range []string{
+		"/private/" + strings.Repeat("a", 60_000) + ".php", // past MaxWork
+		"/private/" + strings.Repeat("a", 20_000) + ".x",   // past MaxString
+	} {
+		d := translate(t, e, get(uri))
+		if d.Status != 500 || len(d.Errors) != 1 {
+			t.Errorf("a uri of %d bytes: status %d, %d errors; want 500", len(uri), d.Status, len(d.Errors))
 		}
-	}
-	// The rows past MaxWork bytes, and the hostile one.
-	if n, want := len(d.Errors), 100-engine.MaxWork/1_000_000+1; n != want {
-		t.Errorf("%d rows refused, want %d", n, want)
 	}
 }
 

@@ -92,6 +92,7 @@ type run struct {
 	errorsCut bool   // errors were left out past MaxKept
 	traced    int    // bytes of the trace, against MaxKept of its own
 	work      int64  // spent by the actions, against MaxWork
+	over      *abort // an action hit a bound on resources: the translation ends with it
 	traceCut  bool   // steps were left out past it
 	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
 
@@ -224,7 +225,14 @@ func (r *run) translate() error {
 		}
 	}
 	r.finish()
-	return r.deferred()
+	if err := r.deferred(); err != nil {
+		var ab *abort
+		if !errors.As(err, &ab) {
+			return err
+		}
+		r.d.Status, r.d.Location, r.d.Message = ab.status, "", ab.message
+	}
+	return nil
 }
 
 // tick counts a state transition or fetch against the limit, and checks
@@ -386,11 +394,11 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 		if a.kind == kindCond {
 			cond = r.scalar(a, b.ID).Truth()
 			r.trace(key, uri, depth, b, true, !cond, "")
-			return nil
+			return r.ended(nil)
 		}
 		r.trace(key, uri, depth, b, true, false, "")
 		executed = true
-		return r.do(a, b.ID, depth)
+		return r.ended(r.do(a, b.ID, depth))
 	})
 	return rows, executed, err
 }
@@ -649,7 +657,7 @@ func (r *run) scalar(a *action, id uint64) expr.Value {
 	}
 	v, err := a.prog.Scalar(r)
 	if err != nil {
-		r.rowError(a, id, err)
+		r.failed(a, id, err)
 		return expr.Undef()
 	}
 	return v
@@ -668,10 +676,39 @@ func (r *run) list(a *action, id uint64) []expr.Value {
 	vals, err := a.prog.AppendList(r, r.vals[:0])
 	r.vals = vals
 	if err != nil {
-		r.rowError(a, id, err)
+		r.failed(a, id, err)
 		return nil
 	}
 	return vals
+}
+
+// failed reports an action's runtime error. An error of a bound on
+// resources (expr.Error.Limit) also ends the translation with a 500:
+// its value is not what the table says, and going on could skip a
+// refusal that a Cond guards, whenever the request's data is large
+// enough to pass the bound.
+func (r *run) failed(a *action, id uint64, err error) {
+	var e *expr.Error
+	if !errors.As(err, &e) || !e.Limit {
+		r.rowError(a, id, err)
+		return
+	}
+	if r.over == nil {
+		why := fmt.Sprintf("row %d: %s", id, e.Error())
+		r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: e.Error()})
+		if r.req.Trace {
+			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + why})
+		}
+		r.over = &abort{status: 500, message: why}
+	}
+}
+
+// ended returns err, or the abort of a bound on resources an action hit.
+func (r *run) ended(err error) error {
+	if r.over != nil {
+		return r.over
+	}
+	return err
 }
 
 // rowError reports a row's error in the decision, once per row.
@@ -734,13 +771,20 @@ func (r *run) finish() {
 func (r *run) deferred() error {
 	r.ctxVars, r.argv = r.ctxVars[:0], r.argv[:0]
 	for _, f := range r.fixups {
-		r.scalar(f.a, f.id)
+		if r.scalar(f.a, f.id); r.over != nil {
+			return r.over
+		}
 	}
 	if h := r.perlHandler; h.a != nil {
-		r.d.Handler = r.scalar(h.a, h.id).String()
+		if r.d.Handler = r.scalar(h.a, h.id).String(); r.over != nil {
+			return r.over
+		}
 	}
 	if doc := r.doc; doc.a != nil {
 		vals := r.list(doc.a, doc.id)
+		if r.over != nil {
+			return r.over
+		}
 		r.d.Doc = &Doc{ContentType: "text/plain"}
 		switch {
 		case len(vals) == 1:

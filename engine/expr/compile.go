@@ -723,14 +723,14 @@ func joinStrings(strs []string, n int) string {
 }
 
 func tooLong(pos int) error {
-	return runtimeErr(pos, "string result longer than %d bytes", MaxString)
+	return limitErr(pos, "string result longer than %d bytes", MaxString)
 }
 
 // spend tells env of work that grows with the data (Env.Spend); a
 // refusal is a runtime error at pos.
 func spend(env Env, pos int, work int64) error {
 	if err := env.Spend(work); err != nil {
-		return runtimeErr(pos, "%v", err)
+		return limitErr(pos, "%v", err)
 	}
 	return nil
 }

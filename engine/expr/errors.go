@@ -25,6 +25,12 @@ type Error struct {
 	// Runtime is set for errors raised while evaluating a compiled
 	// Program.
 	Runtime bool
+	// Limit is set, with Runtime, when a bound on resources stopped the
+	// evaluation (MaxString, MaxMatchWork, a refusal of Env.Spend),
+	// not the source itself: the value is not what Perl would compute,
+	// so a caller that acts on it (a Cond guarding a refusal) should end
+	// its work rather than go on.
+	Limit bool
 }
 
 // Error formats the error as "expr: <kind> at byte N: <msg>".
@@ -51,6 +57,11 @@ func syntaxErr(pos int, format string, args ...any) *Error {
 // does not offer.
 func unsupported(pos int, format string, args ...any) *Error {
 	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Unsupported: true}
+}
+
+// limitErr returns an evaluation error of a bound on resources.
+func limitErr(pos int, format string, args ...any) *Error {
+	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Runtime: true, Limit: true}
 }
 
 // runtimeErr returns an evaluation error.

@@ -127,6 +127,12 @@ var perlCases = []struct{ src, want string }{
 	{`"ab\n" =~ /b$/`, `1`},
 	{`"ab\n" =~ /^ab$/`, `1`},
 	{`"ab\n" =~ /b\z/`, ``},
+	{`"abc" =~ /^ab(c)/ ? $1 : 0`, `c`},
+	{`"xabc" =~ /^ab(c)/ ? $1 : 0`, `0`},
+	{`"x\nabc" =~ /^ab(c)/m ? $1 : 0`, `c`},
+	{`"ABC" =~ /^ab(c)/i ? $1 : 0`, `C`},
+	{`"abc" =~ /\Aab./`, `1`},
+	{`"xabc" =~ /\Aab./`, ``},
 	{`"a.b" =~ /a\.b/`, `1`},
 	{`"axb" =~ /a\.b/`, ``},
 	{`"a b" =~ / a \s b /x`, `1`},
@@ -1127,6 +1133,7 @@ func TestWorkIsSpent(t *testing.T) {
 		{`$URI lt 1`, 10},
 		{`$URI == 1`, 0},
 		{`$URI =~ /klaus$/`, 10},
+		{`$URI =~ /^\/x(\w+)/`, 2}, // the anchored text does not start $URI
 		{`uc($URI)`, 10},
 		{`length($URI)`, 0},
 		{`join(',', 'a', 'b')`, 3},
@@ -1148,6 +1155,11 @@ func TestWorkIsSpent(t *testing.T) {
 	env := newTestEnv()
 	if _, err := eval(env, `$URI =~ /k.a/`); err != nil || env.work <= int64(len("/uri/klaus")) {
 		t.Errorf("a pattern match spent %d, %v; want more than the subject's length", env.work, err)
+	}
+	// An anchored pattern whose text starts the subject runs.
+	env = newTestEnv()
+	if v, err := eval(env, `$URI =~ /^\/uri\/(\w+)$/ ? $1 : 0`); err != nil || v.String() != "klaus" || env.work <= 11 {
+		t.Errorf("an anchored match = %s, %v, spent %d; want klaus", show(v), err, env.work)
 	}
 
 	env = newTestEnv()

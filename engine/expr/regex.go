@@ -18,12 +18,14 @@ import (
 const MaxPatterns = 1 << 15
 
 // MaxMatchWork bounds the work of one match of a pattern that is not
-// plain text: the subject's length plus one, times the pattern's size
-// (as MaxPatterns counts it), times one more for every 8 groups when the
-// match records them. Go's regexp matches in time linear in the subject,
+// plain text: the subject's length plus one, times the pattern's
+// instructions (as MaxPatterns counts them, a class as one), times one
+// more for every 8 groups when the match records them; a subject that
+// does not start with the literal text an anchored pattern starts with
+// costs that text's length. Go's regexp matches in time linear in the subject,
 // but in proportion to the pattern's size too, so a large pattern on a
 // long string would take seconds. Past the bound the match is a runtime
-// error. It allows any pattern of size 250 on a 64 KiB subject,
+// error. It allows any pattern of 250 instructions on a 64 KiB subject,
 // and takes about 0.1 s at worst.
 const MaxMatchWork = 1 << 24
 
@@ -51,10 +53,11 @@ const (
 // string comparisons; everything else runs Go's RE2 engine, whose matching
 // time is linear in the subject.
 type regex struct {
-	re   *regexp.Regexp // nil in a literal mode
-	size int            // of re, as MaxPatterns counts it
-	lit  string
-	mode litMode
+	re     *regexp.Regexp // nil in a literal mode
+	insts  int            // of re, as MaxPatterns counts them, a class as one
+	prefix string         // every match of re starts the subject with it
+	lit    string
+	mode   litMode
 }
 
 // captures holds $1..$9 of the last successful match of one evaluation.
@@ -145,15 +148,37 @@ func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 	}
 	// Sized from its tree, before anything is expanded; a program
 	// also has an instruction to fail and one to match.
-	size := 2 + patternSize(tree, MaxPatterns)
-	if *spent += size; *spent > MaxPatterns {
+	if *spent += 2 + patternSize(tree, MaxPatterns, true); *spent > MaxPatterns {
 		return nil, tooLarge(pos)
 	}
 	re, err := regexp.Compile(prefix + body)
 	if err != nil {
 		return nil, syntaxErr(pos, "pattern: %v", err)
 	}
-	return &regex{re: re, size: size}, nil
+	return &regex{re: re, insts: 2 + patternSize(tree, MaxPatterns, false), prefix: anchoredPrefix(tree)}, nil
+}
+
+// anchoredPrefix returns the text every match of the pattern re starts
+// the subject with when re is anchored at its start (^ without /m, \A):
+// the literal text after the anchor, case sensitive, up to a U+FFFD
+// (which also matches an invalid byte); "" when there is none.
+func anchoredPrefix(re *syntax.Regexp) string {
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var b strings.Builder
+	for _, s := range re.Sub[1:] {
+		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+			break
+		}
+		for _, c := range s.Rune {
+			if c == utf8.RuneError {
+				return b.String()
+			}
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 func tooLarge(pos int) error {
@@ -169,23 +194,26 @@ func parseSize(p string) int {
 }
 
 // patternSize estimates from its tree how many instructions re compiles
-// to, at least as many as it does, and adds the ranges of its classes;
-// past limit it returns more than limit and stops counting.
-func patternSize(re *syntax.Regexp, limit int) int {
+// to, at least as many as it does, and with ranges adds the ranges of
+// its classes; past limit it returns more than limit and stops counting.
+func patternSize(re *syntax.Regexp, limit int, ranges bool) int {
 	switch re.Op {
 	case syntax.OpLiteral:
 		return max(1, len(re.Rune))
 	case syntax.OpCharClass:
-		return 1 + len(re.Rune)/2
+		if ranges {
+			return 1 + len(re.Rune)/2
+		}
+		return 1
 	case syntax.OpCapture:
-		return 2 + patternSize(re.Sub[0], limit)
+		return 2 + patternSize(re.Sub[0], limit, ranges)
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest:
 		// A star whose operand can match empty compiles as (x+)?.
-		return 2 + patternSize(re.Sub[0], limit)
+		return 2 + patternSize(re.Sub[0], limit, ranges)
 	case syntax.OpConcat, syntax.OpAlternate:
 		n := max(1, len(re.Sub))
 		for _, sub := range re.Sub {
-			if n += patternSize(sub, limit); n > limit {
+			if n += patternSize(sub, limit, ranges); n > limit {
 				break
 			}
 		}
@@ -195,7 +223,7 @@ func patternSize(re *syntax.Regexp, limit int) int {
 		// take or skip it; x{n,} to n copies (or one, for x*), the last
 		// repeated; x{0} to an empty match.
 		copies := max(re.Min, re.Max, 1)
-		one := 2 + patternSize(re.Sub[0], limit)
+		one := 2 + patternSize(re.Sub[0], limit, ranges)
 		if one > limit/copies {
 			return limit + 1
 		}
@@ -211,12 +239,16 @@ func (r *regex) affordable(env Env, s string, groups bool, pos int) error {
 	if r.re == nil {
 		return spend(env, pos, int64(len(s)))
 	}
-	work := int64(len(s)+1) * int64(r.size)
+	if !strings.HasPrefix(s, r.prefix) {
+		// match does not run the pattern.
+		return spend(env, pos, int64(len(r.prefix)))
+	}
+	work := int64(len(s)+1) * int64(r.insts)
 	if groups {
 		work *= 1 + int64(r.re.NumSubexp()/8)
 	}
 	if work > MaxMatchWork {
-		return runtimeErr(pos, "pattern match too costly: a subject of %d bytes against a pattern of size %d (at most %d for both, multiplied)", len(s), r.size, MaxMatchWork)
+		return limitErr(pos, "pattern match too costly: a subject of %d bytes against a pattern of %d instructions (at most %d for both, multiplied)", len(s), r.insts, MaxMatchWork)
 	}
 	return spend(env, pos, work)
 }
@@ -399,6 +431,9 @@ func (r *regex) match(s string, caps *captures) bool {
 		}
 		return ok
 	}
+	if !strings.HasPrefix(s, r.prefix) {
+		return false
+	}
 	if caps == nil {
 		return r.re.MatchString(s)
 	}
@@ -420,6 +455,9 @@ func (r *regex) groups(s string, caps *captures, out []Value) ([]Value, bool) {
 			return out, false
 		}
 		return append(out, yes), true
+	}
+	if !strings.HasPrefix(s, r.prefix) {
+		return out, false
 	}
 	loc := r.re.FindStringSubmatchIndex(s)
 	if loc == nil {

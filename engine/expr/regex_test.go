@@ -28,7 +28,7 @@ func TestPatternSizeIsAtLeastCompiled(t *testing.T) {
 		for _, in := range prog.Inst {
 			ranges += len(in.Rune) / 2
 		}
-		got, compiled := 2+patternSize(tree, MaxPatterns), len(prog.Inst)
+		got, compiled := 2+patternSize(tree, MaxPatterns, true), len(prog.Inst)
 		if got < compiled || tight && got > 4*(compiled+ranges)+4 {
 			t.Errorf("%s: estimated %d, compiled to %d instructions with %d ranges", p, got, compiled, ranges)
 		}
@@ -75,7 +75,7 @@ func TestPatternSizeIsAtLeastCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := patternSize(tree, MaxPatterns); got <= MaxPatterns || got > 2*MaxPatterns {
+	if got := patternSize(tree, MaxPatterns, true); got <= MaxPatterns || got > 2*MaxPatterns {
 		t.Errorf("a pattern of 55,000 instructions: estimated %d, want just past the limit", got)
 	}
 }
