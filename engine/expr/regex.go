@@ -131,7 +131,8 @@ func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 	}
 	// Parsing makes the ranges of each class: a pattern of many Unicode
 	// classes is refused before that.
-	if *spent+parseSize(body) > MaxPatterns {
+	folding := foldingSize(body, fi)
+	if *spent+parseSize(body)+folding > MaxPatterns {
 		return nil, tooLarge(pos)
 	}
 	tree, err := syntax.Parse(prefix+body, syntax.Perl)
@@ -148,7 +149,7 @@ func compileRegex(pattern, flags string, pos int, spent *int) (*regex, error) {
 	}
 	// Sized from its tree, before anything is expanded; a program
 	// also has an instruction to fail and one to match.
-	if *spent += 2 + patternSize(tree, MaxPatterns, true); *spent > MaxPatterns {
+	if *spent += 2 + patternSize(tree, MaxPatterns, true) + folding; *spent > MaxPatterns {
 		return nil, tooLarge(pos)
 	}
 	re, err := regexp.Compile(prefix + body)
@@ -191,6 +192,30 @@ func tooLarge(pos int) error {
 // at most maxClassRanges.
 func parseSize(p string) int {
 	return 4*len(p) + maxClassRanges*(strings.Count(p, `\p`)+strings.Count(p, `\P`))
+}
+
+// foldingSize is what MaxPatterns counts for the time parsing takes to
+// fold the ranges beyond ASCII of a case-insensitive pattern p (fold, or
+// an inline flag): about 2 ms for the widest, so each '-' of such a
+// pattern counts foldedRange.
+func foldingSize(p string, fold bool) int {
+	if (fold || strings.Contains(p, "(?")) && (strings.Contains(p, `\x{`) || !isASCII(p)) {
+		return foldedRange * strings.Count(p, "-")
+	}
+	return 0
+}
+
+// foldedRange is what foldingSize counts for a range that case folding
+// may make wide: 15 of them in a source at most.
+const foldedRange = MaxPatterns / 16
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // patternSize estimates from its tree how many instructions re compiles

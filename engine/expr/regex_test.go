@@ -100,6 +100,11 @@ func TestPatternsOfASourceAreBounded(t *testing.T) {
 		{`$URI =~ /` + strings.Repeat(`\pL`, (MaxSource-20)/3) + `/`, false},
 		{strings.Repeat(`$URI=~/\p{Lu}/i,`, (MaxSource-1)/16) + "1", false},
 		{strings.Repeat(`$URI=~/\p{Lu}/i,`, 40) + "1", true},
+		// Folding a range beyond ASCII takes milliseconds: at most 15.
+		{strings.Repeat(`$URI=~/[B-\x{1E942}]/i,`, 15) + "1", true},
+		{strings.Repeat(`$URI=~/[B-\x{1E942}]/i,`, 16) + "1", false},
+		{`$URI =~ /(?i)` + strings.Repeat(`[B-\x{1E942}]`, 5000) + `/`, false},
+		{strings.Repeat(`$URI=~/[a-z][0-9]-/i,`, 100) + "1", true},
 		{`$URI =~ /^(abcdefghij){1000}/ ? "$CTX{$URI =~ /(abcdefghij){1000}/ ? 'a' : 'b'}" : 0`, true},
 		{`$URI =~ /^(abcdefghij){1000}/ ? "$CTX{$URI =~ /(abcdefghij){1000}/ ? 'a' : 'b'}" : $URI =~ /^(abcdefghij){1000}/`, false},
 	} {
