@@ -228,7 +228,8 @@ func TestWorkIsBounded(t *testing.T) {
 		rows []tableRow
 		id   uint64 // of the row that passes the bound
 	}{
-		{"many rows", rows, engine.MaxWork/1_000_000 + 1},
+		// Each row builds 1 MB and keeps it in %CTX: 2 MB of work.
+		{"many rows", rows, engine.MaxWork/2_000_000 + 1},
 		{"one row", []tableRow{tableRow("default | / | 0 | 0 | " + hostile), `default | / | 0 | 1 | File: '/f'`}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -721,5 +722,52 @@ func TestCheckInRestrictsTheRowsToAKeyOrAList(t *testing.T) {
 	}
 	if _, err := e.CheckIn(s, "", "/"); err == nil {
 		t.Error("CheckIn with a uri and no key: no error")
+	}
+}
+
+// TestManyEntriesAndNotes: %CTX and the notes are found by name through
+// a map once they are long (a table making thousands of them was
+// quadratic); the decision keeps them in the order they were made.
+func TestManyEntriesAndNotes(t *testing.T) {
+	var rows []tableRow
+	for i := range 100 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Do: $CTX{"k%d"} = %d; $r->notes->{"n%d"} = %d`, i, i, i, i, i)))
+	}
+	rows = append(rows,
+		`default | / | 0 | 100 | Do: $CTX{k50} .= 'x'; $r->notes->add('n7', 'y')`,
+		`default | / | 0 | 101 | Do: $CTX{sum} = $CTX{k50} . $CTX{k99} . $r->notes->{n70} . $r->notes->{n7}`)
+	d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
+	if len(d.CTX) != 101 || d.CTX[0].Name != "k0" || d.CTX[100] != (engine.Var{Name: "sum", Value: "50x99707"}) {
+		t.Fatalf("%d entries, first %+v, last %+v", len(d.CTX), d.CTX[0], d.CTX[len(d.CTX)-1])
+	}
+	if d.CTX[50].Value != "50x" || len(d.Notes) != 100 || d.Notes[7].Name != "n7" || len(d.Notes[7].Values) != 2 {
+		t.Errorf("k50 %+v, %d notes, n7 %+v", d.CTX[50], len(d.Notes), d.Notes[7])
+	}
+}
+
+// TestReadsAndFetchesCountAsWork: $REQUEST is made anew at each read,
+// and a fetch hashes its key: both count against engine.MaxWork.
+func TestReadsAndFetchesCountAsWork(t *testing.T) {
+	var rows []tableRow
+	for i := range 1200 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | :PRE: | 0 | %d | Do: length($REQUEST)`, i)))
+	}
+	e := engine.New(newTable(t, rows...), engine.Options{})
+	if d := translate(t, e, get("/x")); d.Status != 0 || len(d.Errors) != 0 {
+		t.Fatalf("a short uri: status %d, %d errors", d.Status, len(d.Errors))
+	}
+	d := translate(t, e, get("/"+strings.Repeat("a", 60_000)))
+	if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "would build, compare or match") {
+		t.Errorf("a uri of 60 KB read 1,200 times: status %d, %d errors", d.Status, len(d.Errors))
+	}
+
+	// Calls of a 1 MB name: each fetch hashes it.
+	rows = []tableRow{`default | :PRE: | 0 | 0 | Do: $CTX{big} = 'k' x 1000000`}
+	for i := range 70 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | :PRE: | 0 | %d | Call: $CTX{big}`, i+1)))
+	}
+	d = translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
+	if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "would build, compare or match") {
+		t.Errorf("70 Calls of a 1 MB name: status %d, %d errors", d.Status, len(d.Errors))
 	}
 }

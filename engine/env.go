@@ -19,7 +19,7 @@ func (r *run) Get(v expr.Var) expr.Value {
 	case expr.URI:
 		return expr.Str(r.uri)
 	case expr.RealURI:
-		return expr.Str(r.realURI())
+		return r.built(r.realURI())
 	case expr.Method:
 		return expr.Str(r.method())
 	case expr.QueryString:
@@ -36,7 +36,7 @@ func (r *run) Get(v expr.Var) expr.Value {
 	case expr.PathInfo:
 		return expr.Str(r.pathInfo)
 	case expr.Request:
-		return expr.Str(r.method() + " " + r.realURI() + " HTTP/1.1")
+		return r.built(r.method() + " " + r.realURI() + " HTTP/1.1")
 	case expr.ClientIP:
 		return expr.Str(req.ClientIP)
 	case expr.KeepAlive:
@@ -105,42 +105,91 @@ var varNames = map[expr.Var]string{
 // HasMain reports that the request is not a subrequest.
 func (r *run) HasMain() bool { return false }
 
+// names finds the entries of a list by name: by scanning while the list
+// is short, as it nearly always is, and through a map once it is long,
+// so that a table that makes thousands of %CTX entries or notes does
+// not make its translation quadratic.
+type names struct{ m map[string]int }
+
+// indexFrom is the length of a list from which names keeps a map.
+const indexFrom = 16
+
+// find returns the index of the entry named name among the n entries
+// whose names at returns, or -1.
+func (x *names) find(name string, n int, at func(int) string) int {
+	if x.m != nil {
+		if i, ok := x.m[name]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range n {
+		if at(i) == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// added records the entry i, the last of the list, named name.
+func (x *names) added(name string, i int, at func(int) string) {
+	switch {
+	case x.m != nil:
+		x.m[name] = i
+	case i+1 >= indexFrom:
+		x.m = make(map[string]int, 2*(i+1))
+		for j := 0; j <= i; j++ {
+			x.m[at(j)] = j
+		}
+	}
+}
+
+func (r *run) ctxName(i int) string { return r.ctxVars[i].name }
+
 // CTX returns %CTX's entry.
 func (r *run) CTX(key string) expr.Value {
-	for i := range r.ctxVars {
-		if r.ctxVars[i].name == key {
-			return r.ctxVars[i].val
-		}
+	if i := r.ctxNames.find(key, len(r.ctxVars), r.ctxName); i >= 0 {
+		return r.ctxVars[i].val
 	}
 	return expr.Undef()
 }
 
-// SetCTX sets %CTX's entry.
+// SetCTX sets %CTX's entry. The size of what it keeps counts as work
+// too: measuring an array shared many times over walks its elements.
 func (r *run) SetCTX(key string, x expr.Value) error {
-	for i := range r.ctxVars {
-		if r.ctxVars[i].name == key {
-			if err := r.keep(x.Size(MaxKept), r.ctxVars[i].val.Size(MaxKept)); err != nil {
-				return err
-			}
-			r.ctxVars[i].val = x
-			return nil
-		}
+	size := x.Size(MaxKept)
+	if err := r.Spend(int64(size)); err != nil {
+		return err
 	}
-	if err := r.keep(entryCost+len(key)+x.Size(MaxKept), 0); err != nil {
+	if i := r.ctxNames.find(key, len(r.ctxVars), r.ctxName); i >= 0 {
+		if err := r.keep(size, r.ctxVars[i].val.Size(MaxKept)); err != nil {
+			return err
+		}
+		r.ctxVars[i].val = x
+		return nil
+	}
+	if err := r.keep(entryCost+len(key)+size, 0); err != nil {
 		return err
 	}
 	r.ctxVars = append(r.ctxVars, ctxVar{key, x})
+	r.ctxNames.added(key, len(r.ctxVars)-1, r.ctxName)
 	return nil
 }
 
+func (r *run) noteName(i int) string { return r.notes[i].Name }
+
 // note returns the note named key, nil when there is none.
 func (r *run) note(key string) *Note {
-	for i := range r.notes {
-		if r.notes[i].Name == key {
-			return &r.notes[i]
-		}
+	if i := r.noteNames.find(key, len(r.notes), r.noteName); i >= 0 {
+		return &r.notes[i]
 	}
 	return nil
+}
+
+// addNote appends a new note.
+func (r *run) addNote(key, v string) {
+	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
+	r.noteNames.added(key, len(r.notes)-1, r.noteName)
 }
 
 // Note returns the first value of a note.
@@ -168,7 +217,7 @@ func (r *run) SetNote(key string, x expr.Value) error {
 	if err := r.keep(2*entryCost+len(key)+len(v), 0); err != nil {
 		return err
 	}
-	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
+	r.addNote(key, v)
 	return nil
 }
 
@@ -187,7 +236,7 @@ func (r *run) AddNote(key string, x expr.Value) error {
 		n.Values = append(n.Values, v)
 		return nil
 	}
-	r.notes = append(r.notes, Note{Name: key, Values: []string{v}})
+	r.addNote(key, v)
 	return nil
 }
 
@@ -307,7 +356,7 @@ func hasScheme(url string) bool {
 
 // errWork is the error of an action whose work would take its
 // translation past MaxWork.
-var errWork = fmt.Errorf("the translation's actions would build, compare or match more than %d bytes", MaxWork)
+var errWork = fmt.Errorf("%w: the translation's actions would build, compare or match more than %d bytes", expr.ErrLimit, MaxWork)
 
 // Spend counts the work of an action against MaxWork, for all the
 // actions of the translation together.
@@ -316,4 +365,13 @@ func (r *run) Spend(n int64) error {
 		return errWork
 	}
 	return nil
+}
+
+// built returns a string a variable's read made, counting it as work;
+// past MaxWork the translation ends (the read itself cannot fail).
+func (r *run) built(s string) expr.Value {
+	if err := r.Spend(int64(len(s))); err != nil {
+		r.exceeded(err)
+	}
+	return expr.Str(s)
 }

@@ -82,6 +82,8 @@ type run struct {
 	debug     expr.Value
 	rc        expr.Value
 	ctxVars   []ctxVar
+	ctxNames  names // of ctxVars
+	noteNames names // of notes
 	notes     []Note
 	argv      [][]expr.Value // @ARGV of the nested Calls, innermost last
 	vals      []expr.Value   // the memory of list, reused by each
@@ -376,6 +378,11 @@ func (r *run) validState() state {
 // them ended the list.
 func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err error) {
 	cond, prev, first := true, uint32(0), true
+	// The key and uri are hashed and compared on the way: a Key or Call
+	// of a megabyte costs as much.
+	if err := r.Spend(int64(len(key) + len(uri))); err != nil {
+		return 0, false, r.exceeded(err)
+	}
 	err = r.s.FetchBlocks(key, uri, false, func(b translation.Block) error {
 		rows++
 		if err := r.walked(); err != nil {
@@ -411,17 +418,24 @@ func (r *run) trace(key, uri string, depth int, b translation.Block, ran, condFa
 	// The trace has a budget of its own, so that tracing does not change
 	// the decision: past it the steps are left out, and one says so. A
 	// key or uri may be a string of its own (a Call's name, a Key's
-	// value), kept alive by the step.
-	if r.traced += stepCost + len(key) + len(uri) + len(note); r.traced > MaxKept {
+	// value), kept alive by the step, and so may the action's text.
+	if r.traced += stepCost + len(key) + len(uri) + len(note) + len(b.Action); r.traced > MaxKept {
 		r.traceCut = true
 		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Depth: depth,
 			Note: fmt.Sprintf("trace cut: more than %d bytes; the later steps are left out", MaxKept)})
 		return
 	}
 	// The action's text is the compiled action's, one string however
-	// often the row is walked, not a copy per step.
+	// often the row is walked, not a copy per step; a row skipped is not
+	// compiled for its text.
+	var text string
+	if a := r.e.cache.get(b.ID, b.Action, r.serial); a != nil {
+		text = a.text
+	} else {
+		text = string(b.Action)
+	}
 	r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: key, URI: uri, ID: b.ID,
-		Block: b.Block, Order: b.Order, Action: r.e.compiled(b.ID, b.Action, r.serial).text, Ran: ran,
+		Block: b.Block, Order: b.Order, Action: text, Ran: ran,
 		CondFalse: condFalse, Depth: depth, Note: note})
 }
 
@@ -452,12 +466,15 @@ func (r *run) do(a *action, id uint64, depth int) error {
 	case kindLast:
 		return errStop
 	case kindState:
-		name := strings.ToLower(r.scalar(a, id).String())
+		name := r.scalar(a, id).String()
 		for st, n := range stateNames {
-			if strings.ToLower(n) == name {
+			if strings.EqualFold(n, name) {
 				r.state = state(st)
 				return nil
 			}
+		}
+		if len(name) > 64 {
+			name = name[:64] + "..."
 		}
 		r.rowError(a, id, fmt.Errorf("invalid state %q", name))
 	case kindKey:
@@ -703,6 +720,20 @@ func (r *run) failed(a *action, id uint64, err error) {
 	}
 }
 
+// exceeded ends the translation with a 500 for err, a bound on
+// resources passed by work of the translation's own (reading a
+// variable, fetching a list), unless an action has ended it already.
+func (r *run) exceeded(err error) error {
+	if r.over == nil {
+		r.d.Errors = append(r.d.Errors, RowError{Error: err.Error()})
+		if r.req.Trace {
+			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + err.Error()})
+		}
+		r.over = &abort{status: 500, message: err.Error()}
+	}
+	return r.over
+}
+
 // ended returns err, or the abort of a bound on resources an action hit.
 func (r *run) ended(err error) error {
 	if r.over != nil {
@@ -769,7 +800,7 @@ func (r *run) finish() {
 // response phase. Then %CTX is empty and @ARGV gone, as upstream; the
 // notes they set are in the decision.
 func (r *run) deferred() error {
-	r.ctxVars, r.argv = r.ctxVars[:0], r.argv[:0]
+	r.ctxVars, r.ctxNames, r.argv = r.ctxVars[:0], names{}, r.argv[:0]
 	for _, f := range r.fixups {
 		if r.scalar(f.a, f.id); r.over != nil {
 			return r.over

@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -510,6 +511,9 @@ func (c *compiler) index(n *indexNode) (scalarFn, error) {
 
 // setErr turns an error of Env.Set into a runtime error.
 func setErr(pos int, v Var, err error) error {
+	if errors.Is(err, ErrLimit) {
+		return limitErr(pos, "cannot set %s: %v", v, err)
+	}
 	return runtimeErr(pos, "cannot set %s: %v", v, err)
 }
 
@@ -563,7 +567,7 @@ func (c *compiler) noteCall(n *noteCallNode) (scalarFn, error) {
 			err = fr.env.SetNote(k.String(), x)
 		}
 		if err != nil {
-			return Undef(), runtimeErr(pos, "%v", err)
+			return Undef(), envErr(pos, err)
 		}
 		return Undef(), nil
 	}, nil
@@ -583,9 +587,14 @@ func (c *compiler) unary(n *unaryNode) (scalarFn, error) {
 			return Bool(!v.Truth()), nil
 		}, nil
 	}
+	pos := n.position()
 	return func(fr frame) (Value, error) {
 		v, err := x(fr)
 		if err != nil {
+			return Undef(), err
+		}
+		// Negating a string copies it, or reads it as a number.
+		if err := spend(fr.env, pos, int64(v.strLen())); err != nil {
 			return Undef(), err
 		}
 		return negate(v), nil
@@ -730,7 +739,7 @@ func tooLong(pos int) error {
 // refusal is a runtime error at pos.
 func spend(env Env, pos int, work int64) error {
 	if err := env.Spend(work); err != nil {
-		return limitErr(pos, "%v", err)
+		return limitErr(pos, "%v", err) // whatever it wraps
 	}
 	return nil
 }
@@ -748,6 +757,13 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 			return Undef(), err
 		}
 		return Str(joinStrings([]string{as, bs}, len(as)+len(bs))), nil
+	case "+", "-", "*", "/", "%", "**":
+		// Reading a string as a number scans it.
+		if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
+			return Undef(), err
+		}
+	}
+	switch op {
 	case "+", "-", "*":
 		return arith(op[0], a, b), nil
 	case "/":
@@ -766,10 +782,11 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 		return power(a, b), nil
 	case "x":
 		return repeat(env, pos, a, b)
-	case "eq", "ne", "lt", "gt", "le", "ge", "cmp":
-		if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
-			return Undef(), err
-		}
+	}
+	// The rest compares the operands as strings, or reads them as
+	// numbers: either scans them.
+	if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
+		return Undef(), err
 	}
 	return compare(op, a, b), nil
 }
@@ -1020,7 +1037,7 @@ func (c *compiler) lvalue(n node) (*lvalue, error) {
 		pos := n.position()
 		kept := func(err error) error {
 			if err != nil {
-				return runtimeErr(pos, "%v", err)
+				return envErr(pos, err)
 			}
 			return nil
 		}

@@ -1,6 +1,9 @@
 package expr
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Error is the error type of this package: Compile returns one for source
 // that does not parse or uses a construct the language does not offer, and
@@ -57,6 +60,20 @@ func syntaxErr(pos int, format string, args ...any) *Error {
 // does not offer.
 func unsupported(pos int, format string, args ...any) *Error {
 	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...), Unsupported: true}
+}
+
+// ErrLimit is what an Env's error wraps when it refuses work or an
+// assignment because of a bound on resources (see Env.Spend): the
+// evaluation then fails with an Error whose Limit is set.
+var ErrLimit = errors.New("past a bound on resources")
+
+// envErr turns an error of an Env's method into a runtime error, a
+// Limit one when it wraps ErrLimit.
+func envErr(pos int, err error) *Error {
+	if errors.Is(err, ErrLimit) {
+		return limitErr(pos, "%v", err)
+	}
+	return runtimeErr(pos, "%v", err)
 }
 
 // limitErr returns an evaluation error of a bound on resources.
