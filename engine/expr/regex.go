@@ -195,14 +195,62 @@ func parseSize(p string) int {
 }
 
 // foldingSize is what MaxPatterns counts for the time parsing takes to
-// fold the ranges beyond ASCII of a case-insensitive pattern p (fold, or
-// an inline flag): about 2 ms for the widest, so each '-' of such a
-// pattern counts foldedRange.
+// fold the ranges of a case-insensitive pattern p (fold, or an inline
+// flag) that reach beyond ASCII: about 2 ms for the widest, so each
+// range of a class counts foldedRange when p may have such ranges.
 func foldingSize(p string, fold bool) int {
-	if (fold || strings.Contains(p, "(?")) && (strings.Contains(p, `\x{`) || !isASCII(p)) {
-		return foldedRange * strings.Count(p, "-")
+	if !fold && !inlineFold(p) || isASCII(p) && !strings.Contains(p, `\x{`) {
+		return 0
 	}
-	return 0
+	return foldedRange * classRanges(p)
+}
+
+// inlineFold reports whether p turns case folding on with an inline flag
+// group such as (?i) or (?si:...).
+func inlineFold(p string) bool {
+	for i := 0; i+1 < len(p); i++ {
+		switch {
+		case p[i] == '\\':
+			i++
+		case p[i] == '(' && p[i+1] == '?':
+			for j, off := i+2, false; j < len(p) && strings.IndexByte("imsU-", p[j]) >= 0; j++ {
+				off = off || p[j] == '-'
+				if p[j] == 'i' && !off {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// classRanges counts the '-' inside the character classes of p: its
+// ranges, and a literal '-' at a class's end or start at most.
+func classRanges(p string) int {
+	n, in := 0, false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			i++
+		case !in && c == '[':
+			in = true
+			if i+1 < len(p) && p[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				i++ // a leading ']' is a literal
+			}
+		case in && c == '[' && i+1 < len(p) && p[i+1] == ':':
+			if end := strings.Index(p[i+2:], ":]"); end >= 0 {
+				i += end + 3
+			}
+		case in && c == ']':
+			in = false
+		case in && c == '-':
+			n++
+		}
+	}
+	return n
 }
 
 // foldedRange is what foldingSize counts for a range that case folding

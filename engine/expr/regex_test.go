@@ -105,6 +105,11 @@ func TestPatternsOfASourceAreBounded(t *testing.T) {
 		{strings.Repeat(`$URI=~/[B-\x{1E942}]/i,`, 16) + "1", false},
 		{`$URI =~ /(?i)` + strings.Repeat(`[B-\x{1E942}]`, 5000) + `/`, false},
 		{strings.Repeat(`$URI=~/[a-z][0-9]-/i,`, 100) + "1", true},
+		// Only ranges of classes count, and only in a folding pattern.
+		{`$URI =~ m{^/(?:über-uns|daten-schutz|a-b|c-d|e-f|g-h|i-j|k-l|m-n|o-p|q-r|s-t|u-v|w-x|y-z|neu-hier)/}`, true},
+		{`$URI =~ m{^/(?i:über-uns|[a-z]+-[0-9]+)/}`, true},
+		{`$URI =~ m{(?-i)` + strings.Repeat(`[ä-ü]`, 20) + `}`, true},
+		{`$URI =~ m{(?si)` + strings.Repeat(`[ä-ü]`, 20) + `}`, false},
 		{`$URI =~ /^(abcdefghij){1000}/ ? "$CTX{$URI =~ /(abcdefghij){1000}/ ? 'a' : 'b'}" : 0`, true},
 		{`$URI =~ /^(abcdefghij){1000}/ ? "$CTX{$URI =~ /(abcdefghij){1000}/ ? 'a' : 'b'}" : $URI =~ /^(abcdefghij){1000}/`, false},
 	} {
