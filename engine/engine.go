@@ -23,10 +23,10 @@ const (
 	DefaultMaxRows = 100_000
 	// MaxKept bounds what one translation keeps in %CTX, in notes, in
 	// its decision's configuration and in the errors it reports, in
-	// bytes: past it, an action that would keep more fails with an error
-	// saying so (its row is reported, and the translation goes on; past
-	// it, errors are left out, and the first one left out says so), so
-	// that no table can make a translation hold the daemon's memory.
+	// bytes, so that no table can make a translation hold the daemon's
+	// memory: an action that would keep more ends the translation with a
+	// 500 saying so, as any bound on resources does (see MaxWork); past
+	// it, errors are left out, and the first one left out says so.
 	// Each error message is cut at 4 KiB. A trace has a budget of its
 	// own, as large: past it the steps are left out, and a step says so.
 	MaxKept = 16 << 20

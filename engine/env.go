@@ -242,7 +242,7 @@ func (r *run) AddNote(key string, x expr.Value) error {
 
 // errKept is the error of an action that would make its translation
 // keep more than MaxKept bytes.
-var errKept = fmt.Errorf("the translation would keep more than %d bytes in %%CTX, notes, configuration and errors", MaxKept)
+var errKept = fmt.Errorf("%w: the translation would keep more than %d bytes in %%CTX, notes, configuration and errors", expr.ErrLimit, MaxKept)
 
 // entryCost is what an entry kept (a %CTX entry, a note or one of its
 // values, a configuration pair, a reported error) costs beside its
@@ -259,8 +259,12 @@ func (r *run) keep(add, drop int) error {
 	return nil
 }
 
-// Header returns a request header, matched case-insensitively.
+// Header returns a request header, matched case-insensitively: each read
+// scans the headers, and counts as work.
 func (r *run) Header(name string) expr.Value {
+	if err := r.Spend(int64(8 * len(r.req.Header))); err != nil {
+		r.exceeded(err)
+	}
 	if strings.EqualFold(name, "Host") && r.req.Host != "" {
 		return expr.Str(r.req.Host)
 	}

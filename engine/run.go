@@ -314,6 +314,9 @@ func (r *run) step() error {
 			r.state = stDone
 		case strings.Contains(r.mu, "/"):
 			i := strings.LastIndexByte(r.mu, '/')
+			if err := r.Spend(int64(len(r.mu) - i + len(r.mpi))); err != nil {
+				return r.exceeded(err)
+			}
 			r.mpi = r.mu[i:] + r.mpi
 			r.mu = r.mu[:i]
 			if r.mu == "" {
@@ -597,6 +600,9 @@ func (r *run) restart(a *action, id uint64) error {
 // not end the caller's list (quirk Q5).
 func (r *run) call(a *action, id uint64, depth int) error {
 	vals := r.list(a, id)
+	if r.over != nil {
+		return r.over
+	}
 	if depth+1 > r.e.opts.MaxCallDepth {
 		return r.limit(fmt.Sprintf("more than %d nested Calls", r.e.opts.MaxCallDepth))
 	}
@@ -633,8 +639,9 @@ func (r *run) redirect(a *action, id uint64) error {
 
 // configEntries appends the [location, directive] pairs of a Config or
 // FixupConfig list: a string at $MATCHED_URI (or "/"), ['directive'] at
-// "/", ['directive', path] at path (or "/"). Pairs past what the
-// translation may keep (MaxKept) are left out, and the row reported.
+// "/", ['directive', path] at path (or "/"). A pair past what the
+// translation may keep (MaxKept) ends the translation: a configuration
+// with a directive left out would not be the table's.
 func (r *run) configEntries(a *action, id uint64, to [][2]string, vals []expr.Value) [][2]string {
 	for _, v := range vals {
 		var e [2]string
@@ -654,7 +661,7 @@ func (r *run) configEntries(a *action, id uint64, to [][2]string, vals []expr.Va
 			if a.kind == kindFixupConfig {
 				name = "FIXUPCONFIG"
 			}
-			r.rowError(a, id, fmt.Errorf("Action %s: %w", name, err))
+			r.failed(a, id, fmt.Errorf("Action %s: %w", name, err))
 			break
 		}
 		to = append(to, e)
@@ -706,13 +713,13 @@ func (r *run) list(a *action, id uint64) []expr.Value {
 // enough to pass the bound.
 func (r *run) failed(a *action, id uint64, err error) {
 	var e *expr.Error
-	if !errors.As(err, &e) || !e.Limit {
+	if !errors.Is(err, expr.ErrLimit) && (!errors.As(err, &e) || !e.Limit) {
 		r.rowError(a, id, err)
 		return
 	}
 	if r.over == nil {
-		why := fmt.Sprintf("row %d: %s", id, e.Error())
-		r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: e.Error()})
+		why := fmt.Sprintf("row %d: %s", id, err.Error())
+		r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: err.Error()})
 		if r.req.Trace {
 			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + why})
 		}

@@ -310,7 +310,7 @@ func sprintf(pos int, format string, args []Value) (string, error) {
 		conv := format[i]
 		i++
 		if width > maxFormatWidth || prec > maxFormatWidth {
-			return "", runtimeErr(pos, "sprintf width or precision above %d", maxFormatWidth)
+			return "", limitErr(pos, "sprintf width or precision above %d", maxFormatWidth)
 		}
 		if strings.IndexByte("%csdiuoxXbeEfFgG", conv) < 0 {
 			b.WriteString(format[start:i])
