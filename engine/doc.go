@@ -19,9 +19,9 @@
 // switch back and forth, endless Calls) Options.MaxSteps and
 // Options.MaxCallDepth end the translation with a 500, as Options.MaxRows
 // does for block lists too long to walk, and as an action does that
-// passes a bound on resources (MaxWork, and the bounds of engine/expr):
-// its value is not the table's, so the translation cannot go on without
-// it, lest a Cond be false and what it guards skipped.
+// passes a bound on resources (MaxWork, MaxKept, and the bounds of
+// engine/expr): its value is not the table's, so the translation cannot
+// go on without it, lest a Cond be false and what it guards skipped.
 //
 // Actions are written in a safe subset of Perl, package engine/expr:
 // nothing they say can reach files, the network or the process. A row in
