@@ -264,13 +264,7 @@ func (r *run) walked() error {
 }
 
 // limit aborts with 500 and says why in Errors and the trace.
-func (r *run) limit(why string) error {
-	r.d.Errors = append(r.d.Errors, RowError{Error: why})
-	if r.req.Trace {
-		r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Key: r.key, Note: why})
-	}
-	return &abort{status: 500, message: why}
-}
+func (r *run) limit(why string) error { return r.over500(RowError{Error: why}, why) }
 
 // step runs the function of the current state once.
 func (r *run) step() error {
@@ -717,26 +711,25 @@ func (r *run) failed(a *action, id uint64, err error) {
 		r.rowError(a, id, err)
 		return
 	}
-	if r.over == nil {
-		why := fmt.Sprintf("row %d: %s", id, err.Error())
-		r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: err.Error()})
-		if r.req.Trace {
-			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + why})
-		}
-		r.over = &abort{status: 500, message: why}
-	}
+	r.over500(RowError{ID: id, Action: a.text, Error: err.Error()}, fmt.Sprintf("row %d: %s", id, err))
 }
 
 // exceeded ends the translation with a 500 for err, a bound on
 // resources passed by work of the translation's own (reading a
 // variable, fetching a list), unless an action has ended it already.
 func (r *run) exceeded(err error) error {
+	return r.over500(RowError{Error: err.Error()}, err.Error())
+}
+
+// over500 ends the translation with a 500 that says why, reporting e,
+// unless a bound has ended it already; it returns the abort.
+func (r *run) over500(e RowError, why string) error {
 	if r.over == nil {
-		r.d.Errors = append(r.d.Errors, RowError{Error: err.Error()})
+		r.d.Errors = append(r.d.Errors, e)
 		if r.req.Trace {
-			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + err.Error()})
+			r.d.Trace = append(r.d.Trace, Step{State: r.state.String(), Note: "the translation ends: " + why})
 		}
-		r.over = &abort{status: 500, message: err.Error()}
+		r.over = &abort{status: 500, message: why}
 	}
 	return r.over
 }
