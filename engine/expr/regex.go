@@ -183,7 +183,7 @@ func anchoredPrefix(re *syntax.Regexp) string {
 }
 
 func tooLarge(pos int) error {
-	return unsupported(pos, "pattern: the patterns of this source take more than %d instructions (counted repeats multiply a pattern's size, and each range of a class counts)", MaxPatterns)
+	return unsupported(pos, "pattern: the patterns of this source take more than %d instructions (counted repeats multiply a pattern's size, each range of a class counts, and more when case folding makes it wide)", MaxPatterns)
 }
 
 // parseSize bounds from its text what parsing pattern p makes, as
