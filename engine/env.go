@@ -262,9 +262,7 @@ func (r *run) keep(add, drop int) error {
 // Header returns a request header, matched case-insensitively: each read
 // scans the headers, and counts as work.
 func (r *run) Header(name string) expr.Value {
-	if err := r.Spend(int64(8 * len(r.req.Header))); err != nil {
-		r.exceeded(err)
-	}
+	r.charge(int64(8 * len(r.req.Header))) // a read cannot fail: the translation ends
 	if strings.EqualFold(name, "Host") && r.req.Host != "" {
 		return expr.Str(r.req.Host)
 	}
@@ -371,11 +369,19 @@ func (r *run) Spend(n int64) error {
 	return nil
 }
 
+// charge counts work of the translation's own (reading a variable,
+// fetching a list) against MaxWork; past it the translation ends, and
+// charge returns the abort.
+func (r *run) charge(n int64) error {
+	if err := r.Spend(n); err != nil {
+		return r.exceeded(err)
+	}
+	return nil
+}
+
 // built returns a string a variable's read made, counting it as work;
 // past MaxWork the translation ends (the read itself cannot fail).
 func (r *run) built(s string) expr.Value {
-	if err := r.Spend(int64(len(s))); err != nil {
-		r.exceeded(err)
-	}
+	r.charge(int64(len(s)))
 	return expr.Str(s)
 }

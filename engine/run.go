@@ -93,9 +93,9 @@ type run struct {
 	kept      int    // bytes kept in %CTX, notes, configuration and errors (keep)
 	errorsCut bool   // errors were left out past MaxKept
 	traced    int    // bytes of the trace, against MaxKept of its own
+	traceCut  bool   // trace steps were left out past it
 	work      int64  // spent by the actions, against MaxWork
-	over      *abort // an action hit a bound on resources: the translation ends with it
-	traceCut  bool   // steps were left out past it
+	over      *abort // a bound on resources was passed: the translation ends with it
 	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
@@ -308,8 +308,8 @@ func (r *run) step() error {
 			r.state = stDone
 		case strings.Contains(r.mu, "/"):
 			i := strings.LastIndexByte(r.mu, '/')
-			if err := r.Spend(int64(len(r.mu) - i + len(r.mpi))); err != nil {
-				return r.exceeded(err)
+			if err := r.charge(int64(len(r.mu) - i + len(r.mpi))); err != nil {
+				return err
 			}
 			r.mpi = r.mu[i:] + r.mpi
 			r.mu = r.mu[:i]
@@ -377,8 +377,8 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 	cond, prev, first := true, uint32(0), true
 	// The key and uri are hashed and compared on the way: a Key or Call
 	// of a megabyte costs as much.
-	if err := r.Spend(int64(len(key) + len(uri))); err != nil {
-		return 0, false, r.exceeded(err)
+	if err := r.charge(int64(len(key) + len(uri))); err != nil {
+		return 0, false, err
 	}
 	err = r.s.FetchBlocks(key, uri, false, func(b translation.Block) error {
 		rows++

@@ -1,7 +1,7 @@
 package expr
 
 import (
-	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -511,10 +511,7 @@ func (c *compiler) index(n *indexNode) (scalarFn, error) {
 
 // setErr turns an error of Env.Set into a runtime error.
 func setErr(pos int, v Var, err error) error {
-	if errors.Is(err, ErrLimit) {
-		return limitErr(pos, "cannot set %s: %v", v, err)
-	}
-	return runtimeErr(pos, "cannot set %s: %v", v, err)
+	return envErr(pos, fmt.Errorf("cannot set %s: %w", v, err))
 }
 
 // setter compiles $r->filename(VALUE) and the like; like mod_perl, it
@@ -757,11 +754,13 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 			return Undef(), err
 		}
 		return Str(joinStrings([]string{as, bs}, len(as)+len(bs))), nil
-	case "+", "-", "*", "/", "%", "**":
-		// Reading a string as a number scans it.
-		if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
-			return Undef(), err
-		}
+	case "x":
+		return repeat(env, pos, a, b)
+	}
+	// Every other operator reads the operands as numbers or compares
+	// them as strings: either scans them.
+	if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
+		return Undef(), err
 	}
 	switch op {
 	case "+", "-", "*":
@@ -780,13 +779,6 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 		return v, nil
 	case "**":
 		return power(a, b), nil
-	case "x":
-		return repeat(env, pos, a, b)
-	}
-	// The rest compares the operands as strings, or reads them as
-	// numbers: either scans them.
-	if err := spend(env, pos, int64(a.strLen()+b.strLen())); err != nil {
-		return Undef(), err
 	}
 	return compare(op, a, b), nil
 }
