@@ -50,6 +50,8 @@ func TestBrowseShowsTheListsInFourSections(t *testing.T) {
 		"sub":        {"front AUTH"},
 	}
 	for section, lists := range want {
+		// Each section loads on its own; its count is written last.
+		pg.waitFor(fmt.Sprintf(`document.querySelector('.section[data-section=%s] .count').textContent !== ''`, section), "section "+section)
 		if got := pg.sectionLists(section); !reflect.DeepEqual(got, lists) {
 			t.Errorf("section %s shows %q, want %q", section, got, lists)
 		}
