@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"transdb/mmapdb"
@@ -23,6 +25,35 @@ func openDB(path string, readOnly bool) (*mmapdb.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// missing reports whether there is no file at path, which a command
+// writing to it would create.
+func missing(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// removeUnused removes the database file at path, which a command that
+// failed has just created: a refused load or import leaves no file
+// behind. It does so under the file's lock and only while the file is
+// the empty version that was created (generation 0), so that a writer
+// that committed to it meanwhile keeps its work. The lock file stays:
+// another writer may be waiting on it.
+func removeUnused(path string) {
+	db, err := mmapdb.Open(path, &mmapdb.Options{CheckInterval: -1})
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	txn, err := db.Begin()
+	if err != nil {
+		return
+	}
+	defer txn.Rollback()
+	if txn.Base().Generation() == 0 {
+		os.Remove(path)
+	}
 }
 
 // file returns the database file the flags name.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,5 +59,22 @@ func TestLoadRefusesATruncatedDumpAndAnEmptyClear(t *testing.T) {
 	ok(t, string(exampleTable), "load", "-db", other, "-")
 	if out := ok(t, emptyDump, "load", "-db", other, "-clear", "-"); out != "loaded records=0 generation=2\n" {
 		t.Errorf("load -clear of a records=0 dump: %q", out)
+	}
+}
+
+// A refused load into a file that did not exist leaves no file behind;
+// one into an existing empty database leaves the database.
+func TestARefusedLoadLeavesNoNewFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.txt", "not a table line\n")
+	db := filepath.Join(dir, "new.mmdb")
+	wantError(t, transdbd(t, "", "load", "-db", db, bad), 1, "transdbd load: ", `line 1`)
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused load left %s behind: %v", db, err)
+	}
+	ok(t, "# transdb dump generation=0 records=0\n", "load", "-db", db, "-clear", "-")
+	wantError(t, transdbd(t, "", "load", "-db", db, bad), 1, "transdbd load: ", `line 1`)
+	if out := ok(t, "", "dump", "-db", db); out != "# transdb dump generation=1 records=0\n" {
+		t.Errorf("the existing database after a refused load: %q", out)
 	}
 }

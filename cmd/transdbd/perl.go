@@ -24,9 +24,9 @@ held before is replaced, not added to: FILE then holds exactly what
 PERLFILE holds. FILE is created when it does not exist.
 
 PERLFILE is checked completely first; a corrupt one is refused and FILE
-is left alone. A superseded one (which the Perl module replaced, and
-marked by zeroing its byte 4) is opened again a few times, as the module
-does, to get the new version. The import is one transaction: readers of
+is left alone, or not created. A superseded one (which the Perl module
+replaced, and marked by zeroing its byte 4) is opened again a few times,
+as the module does, to get the new version. The import is one transaction: readers of
 FILE see the old or the new version, never a part. The new version is
 verified, and the command prints the number of records, the next ID and
 the generation committed.`)
@@ -44,6 +44,7 @@ the generation committed.`)
 		return c.fail(err)
 	}
 	defer pf.Close()
+	created := missing(path)
 	db, err := openDB(path, false)
 	if err != nil {
 		return c.fail(err)
@@ -51,6 +52,9 @@ the generation committed.`)
 	defer db.Close()
 	res, err := perlmmapdb.Import(db, pf)
 	if err != nil {
+		if created {
+			removeUnused(path)
+		}
 		return c.fail(err)
 	}
 	s, err := db.Snapshot()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -165,6 +167,20 @@ func TestImportReplacesTheDatabaseAndRefusesBadPerlFiles(t *testing.T) {
 		"transdbd import: ", `no such file`)
 	if got := ok(t, "", "dump", "-db", db, "-raw"); got != s.Expect.Body() {
 		t.Error("a refused import changed the database")
+	}
+
+	// A Perl file that opens but is corrupt inside is refused during the
+	// import's transaction; into a new file, it leaves no file behind.
+	data, err := os.ReadFile(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(data[100:], "\xff\xff\xff\xff")
+	corrupt := writeFile(t, dir, "corrupt.mmdb", string(data))
+	fresh := filepath.Join(dir, "fresh.mmdb")
+	wantError(t, transdbd(t, "", "import", "-db", fresh, corrupt), 1, "transdbd import: ", `corrupt file: string at offset 4294967295`)
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused import left %s behind: %v", fresh, err)
 	}
 }
 

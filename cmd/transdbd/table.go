@@ -84,8 +84,9 @@ func runLoad(e *env, args []string) int {
 Loads the table in INPUT (- for standard input) into FILE in one
 transaction: all records or, on any error, none. The records get new IDs;
 IDs in the input are ignored. Without -clear the records are added to the
-table; with it they replace it. FILE is created when it does not exist,
-and so is the table under a new base key. With -config, the load goes to
+table; with it they replace it. FILE is created when it does not exist
+(a refused load leaves no new file behind), and so is the table under a
+new base key. With -config, the load goes to
 the provider's table even when the daemon serves it read-only.
 
 A dump whose "# transdb dump" line says records=N must hold N records: a
@@ -117,7 +118,12 @@ On success it prints the number of records loaded and the new generation.`)
 		return c.fail(err)
 	}
 	defer in.Close()
-	p, _, err := f.openTable(true)
+	t, err := f.target()
+	if err != nil {
+		return c.fail(err)
+	}
+	created := missing(t.path)
+	p, err := openTable(t, true)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -134,6 +140,9 @@ On success it prints the number of records loaded and the new generation.`)
 		err = fmt.Errorf("%w; give -empty to empty the table", err)
 	}
 	if err != nil {
+		if created {
+			removeUnused(t.path)
+		}
 		return c.fail(err)
 	}
 	fmt.Fprintf(e.stdout, "loaded records=%d generation=%d\n", n, gen)
