@@ -50,7 +50,7 @@ type Decision struct {
 	Key, URI string
 	// Status is 0 when the request is to proceed, else the HTTP status to
 	// answer with: a Redirect's or Error's code, 400 for a bad uri, 500
-	// for a failed Redirect, a code outside 100-999 or a limit reached,
+	// for a failed Redirect, a code outside 200-999 or a limit reached,
 	// or a status the table put in $RC.
 	Status int
 	// Location is the absolute URL of a redirect (3xx only), built as

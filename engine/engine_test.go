@@ -556,13 +556,15 @@ func TestInvalidStatusCodes(t *testing.T) {
 		status int
 		err    string
 	}{
-		{`Error: 1`, 500, "Action ERROR: status 1 is not an HTTP status"},
-		{`Error: -404, 'no'`, 500, "Action ERROR: status -404 is not an HTTP status"},
-		{`Error: 1e300`, 500, "Action ERROR: status 1e+300 is not an HTTP status"},
+		{`Error: 1`, 500, "Action ERROR: status 1 is not an HTTP status of an answer (200-999)"},
+		{`Error: -404, 'no'`, 500, "Action ERROR: status -404 is not an HTTP status of an answer (200-999)"},
+		{`Error: 1e300`, 500, "Action ERROR: status 1e+300 is not an HTTP status of an answer (200-999)"},
 		{`Error: 'abc'`, 500, ""}, // not a number: 0, the default
 		{`Error: 999`, 999, ""},
-		{`Redirect: '/x', 1000`, 500, "Action REDIRECT: status 1000 is not an HTTP status"},
-		{`Redirect: '/x', 99`, 500, "Action REDIRECT: status 99 is not an HTTP status"},
+		{`Redirect: '/x', 1000`, 500, "Action REDIRECT: status 1000 is not an HTTP status of an answer (200-999)"},
+		{`Error: 103`, 500, "Action ERROR: status 103 is not an HTTP status of an answer (200-999)"},
+		{`Error: 204`, 204, ""},
+		{`Redirect: '/x', 99`, 500, "Action REDIRECT: status 99 is not an HTTP status of an answer (200-999)"},
 	} {
 		t.Run(tt.action, func(t *testing.T) {
 			e := engine.New(newTable(t, tableRow(`default | / | 0 | 0 | `+tt.action)), engine.Options{})

@@ -543,19 +543,23 @@ func (r *run) do(a *action, id uint64, depth int) error {
 }
 
 // statusCode is the HTTP status an Error or Redirect names: dflt when v
-// is undef or 0, else v as an integer. A number that is no HTTP status
-// (outside 100-999) gives 500 and an error saying so: a decision never
-// carries a status a proxy cannot send.
+// is undef or 0, else v as an integer. A number that is no status of an
+// answer (outside 200-999: a 1xx is interim) gives 500 and an error
+// saying so: a decision never carries a status a proxy cannot send.
 func statusCode(v expr.Value, dflt int) (int, error) {
 	n := v.Number()
 	if n == 0 || v.IsUndef() {
 		return dflt, nil
 	}
-	if !(n >= 100 && n < 1000) { // NaN included
-		return 500, fmt.Errorf("status %s is not an HTTP status", v.String())
+	if !answerStatus(n) {
+		return 500, fmt.Errorf("status %s is not an HTTP status of an answer (200-999)", v.String())
 	}
 	return int(n), nil
 }
+
+// answerStatus reports whether n is the HTTP status of an answer, NaN
+// excluded.
+func answerStatus(n float64) bool { return n >= 200 && n < 1000 }
 
 // at returns vals[i], or undef.
 func at(vals []expr.Value, i int) expr.Value {
@@ -825,8 +829,8 @@ func (r *run) deferred() error {
 		}
 	}
 	if !r.rc.IsUndef() {
-		if st := int(r.rc.Number()); st >= 100 && st <= 999 {
-			r.d.Status = st
+		if n := r.rc.Number(); answerStatus(n) {
+			r.d.Status = int(n)
 		}
 	}
 	r.d.Notes = r.notes
