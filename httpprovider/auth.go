@@ -23,8 +23,9 @@ import (
 // authParams are the parameters of GET /v1/auth.
 var authParams = []string{"basekey", "key", "deny"}
 
-// The headers of the original request, as the proxies send them; the
-// first of each pair that is present counts.
+// The headers of the original request, as the proxies send them. Of the
+// pairs X-Original-* and X-Forwarded-*, a proxy sets one and passes the
+// other through from the client: when both are present, they must agree.
 const (
 	headerOriginalURI     = "X-Original-Uri" // nginx, HAProxy
 	headerForwardedURI    = "X-Forwarded-Uri"
@@ -77,7 +78,7 @@ func (s *Server) handleAuth(x *exchange) error {
 		}
 		deny, _ = strconv.Atoi(v)
 	}
-	status, location, message, err := s.decide(x)
+	proceed, status, location, message, err := s.decide(x)
 	h := x.Header()
 	if err != nil {
 		// transdbd's own answer, in JSON as every error.
@@ -92,23 +93,30 @@ func (s *Server) handleAuth(x *exchange) error {
 		}
 		return &httpError{status: deny, msg: message}
 	}
-	if status == http.StatusOK {
+	if proceed {
 		h["Content-Length"] = zeroLength
 		x.WriteHeader(http.StatusOK)
 		return nil
+	}
+	if status < 300 {
+		// A proxy takes any 2xx for leave to proceed, and a 1xx is no
+		// answer at all: the table's answer cannot be passed on.
+		message = "the table answers status " + strconv.Itoa(status) +
+			", which forward auth cannot pass on: a proxy takes a 2xx for leave to proceed"
+		status, location = http.StatusInternalServerError, ""
 	}
 	h["Cache-Control"] = noStore
 	if deny != 0 {
 		h.Set(HeaderStatus, strconv.Itoa(status))
 		if location != "" {
-			h.Set(HeaderLocation, headerValue(location))
+			h.Set(HeaderLocation, headerValue(urlValue(location, true)))
 		}
 		if message != "" {
 			h.Set(HeaderMessage, headerValue(message))
 		}
 		status = deny
 	} else if location != "" {
-		h.Set("Location", headerValue(location))
+		h.Set("Location", headerValue(urlValue(location, true)))
 	}
 	if message == "" {
 		message = http.StatusText(status)
@@ -128,45 +136,46 @@ var (
 )
 
 // decide evaluates the table for the original request and returns
-// what to answer: 200 with the decision's headers set to proceed, or the
+// what to answer: proceed, with the decision's headers set, or the
 // status, Location and message of a redirect or an error (a malformed
 // original request is a 400 of that kind). An error is transdbd's own
 // failure, or a request that does not describe an original request.
-func (s *Server) decide(x *exchange) (status int, location, message string, err error) {
+func (s *Server) decide(x *exchange) (proceed bool, status int, location, message string, err error) {
 	req, err := x.authRequest()
 	if err != nil {
 		var bt *badTarget
 		if errors.As(err, &bt) {
-			return http.StatusBadRequest, "", bt.msg, nil
+			return false, http.StatusBadRequest, "", bt.msg, nil
 		}
-		return 0, "", "", err
+		return false, 0, "", "", err
 	}
 	x.key, x.uri = req.Key, req.URI
 	snap, err := x.snapshot()
 	if err != nil {
-		return 0, "", "", err
+		return false, 0, "", "", err
 	}
 	defer snap.Release()
-	status = http.StatusOK
 	err = x.prov.e.DecideIn(x.r.Context(), snap, req, func(d *engine.Decision) error {
 		x.lookup = true
 		if d.Status != 0 {
 			status, location, message = d.Status, d.Location, d.Message
 			return nil
 		}
+		proceed = true
 		SetDecisionHeaders(x.Header(), d)
 		return nil
 	})
 	if err != nil {
-		return 0, "", "", err
+		return false, 0, "", "", err
 	}
-	return status, location, message, nil
+	return proceed, status, location, message, nil
 }
 
 // SetDecisionHeaders sets in h the X-Transdb-* headers of a decision to
 // proceed, as GET /v1/auth answers them: the proxy, file, uri, path info
-// and handler, a header per note and per %CTX value; a value that cannot
-// be a header value is an RFC 8187 ext-value.
+// and handler, a header per note and per %CTX value. The proxy is a URL
+// (see urlValue), the file a path in UTF-8 (see pathValue); any other
+// value that cannot be a header value is an RFC 8187 ext-value.
 func SetDecisionHeaders(h http.Header, d *engine.Decision) {
 	// The values share one backing array: one allocation, not one per
 	// header.
@@ -177,15 +186,15 @@ func SetDecisionHeaders(h http.Header, d *engine.Decision) {
 	vals := make([]string, 0, n)
 	set := func(name, v string) {
 		if v != "" {
-			vals = append(vals, headerValue(v))
+			vals = append(vals, v)
 			h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
-	set(HeaderProxy, d.Proxy)
-	set(HeaderFile, d.File)
-	set(HeaderURI, d.URI)
-	set(HeaderPathInfo, d.PathInfo)
-	set(HeaderHandler, d.Handler)
+	set(HeaderProxy, headerValue(urlValue(d.Proxy, false)))
+	set(HeaderFile, pathValue(d.File))
+	set(HeaderURI, headerValue(d.URI))
+	set(HeaderPathInfo, headerValue(d.PathInfo))
+	set(HeaderHandler, headerValue(d.Handler))
 	for _, note := range d.Notes {
 		start := len(vals)
 		for _, v := range note.Values {
@@ -210,15 +219,19 @@ func (e *badTarget) Error() string { return e.msg }
 func (x *exchange) authRequest() (engine.Request, error) {
 	var req engine.Request
 	h := x.r.Header
-	target := first(h, headerOriginalURI, headerForwardedURI)
+	target, err := original(h, headerOriginalURI, headerForwardedURI)
+	if err != nil {
+		return req, err
+	}
 	if target == "" {
 		return req, errorf(http.StatusBadRequest, "missing header X-Original-URI (or X-Forwarded-Uri): the request target of the original request")
 	}
-	var err error
 	if req.URI, req.Args, err = splitTarget(target); err != nil {
 		return req, err
 	}
-	req.Method = first(h, headerOriginalMethod, headerForwardedMethod)
+	if req.Method, err = original(h, headerOriginalMethod, headerForwardedMethod); err != nil {
+		return req, err
+	}
 	if req.Method == "" {
 		req.Method = x.r.Method
 	} else if !validToken(req.Method) {
@@ -257,13 +270,27 @@ func (x *exchange) authRequest() (engine.Request, error) {
 	return req, err
 }
 
-// first returns the value of the first of the headers a and b present;
-// a and b are in canonical form.
-func first(h http.Header, a, b string) string {
-	if v := get(h, a); v != "" {
-		return v
+// original returns the value of the header a or b, both in canonical
+// form, that describes the original request: nginx and HAProxy send
+// X-Original-*, Caddy's forward_auth and Traefik X-Forwarded-*, and each
+// passes the client's own headers through. So when the two, or several
+// of one, are present with other values, a client has sent one of them:
+// the request is a badTarget, refused rather than guessed, whichever
+// the proxy set.
+func original(h http.Header, a, b string) (string, error) {
+	va, vb := h[a], h[b]
+	v := ""
+	for _, vs := range [2][]string{va, vb} {
+		for _, x := range vs {
+			if v == "" {
+				v = x
+			} else if x != v {
+				return "", &badTarget{"the headers " + a + " and " + b + " name different requests (" +
+					strconv.Quote(v) + ", " + strconv.Quote(x) + "): the original request is ambiguous"}
+			}
+		}
 	}
-	return get(h, b)
+	return v, nil
 }
 
 // get is h.Get for a name in canonical form, without canonicalising it
@@ -452,6 +479,69 @@ func headerValue(v string) string {
 		}
 	}
 	return b.String()
+}
+
+// urlValue returns the URL u as a proxy can send it on: the bytes that
+// no URL holds as they are (controls, space, non-ASCII and "<>\^`{|})
+// percent-encoded, and a '%' that starts no escape as %25. A table builds
+// its URLs from the decoded $URI, so a request for /a%20b proxied to
+// 'http://backend'.$URI goes to http://backend/a%20b, not to a URL with a
+// space in it, and a brace reaches no proxy's template language. A '#'
+// starts a fragment only where fragment is true (a Location); in a Proxy
+// URL, whose fragment would never reach the backend, it is encoded too.
+// Escapes that u holds stay as they are.
+func urlValue(u string, fragment bool) string {
+	i := 0
+	for ; i < len(u); i++ {
+		if !urlByte(u, i, &fragment) {
+			break
+		}
+	}
+	if i == len(u) {
+		return u
+	}
+	b := make([]byte, 0, len(u)+16)
+	b = append(b, u[:i]...)
+	for ; i < len(u); i++ {
+		if urlByte(u, i, &fragment) {
+			b = append(b, u[i])
+		} else {
+			b = append(b, '%', upperHex[u[i]>>4], upperHex[u[i]&15])
+		}
+	}
+	return string(b)
+}
+
+// urlByte reports whether u[i] may stand in a URL as it is; the first
+// '#' may when *fragment is set, which it then clears.
+func urlByte(u string, i int, fragment *bool) bool {
+	switch c := u[i]; {
+	case c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0:
+		return false
+	case c == '%':
+		return i+2 < len(u) && isHex(u[i+1]) && isHex(u[i+2])
+	case c == '#':
+		ok := *fragment
+		*fragment = false
+		return ok
+	}
+	return true
+}
+
+// isHex reports a hexadecimal digit.
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// pathValue returns the file path p as a header value: as it is when it
+// is UTF-8 without control characters or white space at either end, so
+// that a proxy finds the file by the bytes of its name (non-ASCII bytes
+// are obs-text in a header); else, as headerValue does, an ext-value,
+// which no proxy takes for a path.
+func pathValue(p string) string {
+	if p == "" || p[0] == ' ' || p[len(p)-1] == ' ' || strings.HasPrefix(p, encodedPrefix) ||
+		!utf8.ValidString(p) || strings.ContainsFunc(p, isControl) {
+		return headerValue(p)
+	}
+	return p
 }
 
 // headerName returns a note or %CTX name as the end of a header name:

@@ -67,7 +67,7 @@ func TestAuthProceedsWithTheDecisionInHeaders(t *testing.T) {
 			"X-Transdb-Proxy": "http://backend/en/appl1/x", "X-Transdb-Path-Info": "/x",
 			"X-Transdb-Ctx-Lang": "en", "X-Transdb-File": ""}},
 		{"/appl2/a%20b", "www.xyz.de", "", map[string]string{
-			"X-Transdb-Proxy": "http://backend//appl2/a b?l=de", "X-Transdb-Uri": "/appl2/a b"}},
+			"X-Transdb-Proxy": "http://backend//appl2/a%20b?l=de", "X-Transdb-Uri": "/appl2/a b"}},
 		{"/appl1/x", "www.xyz.de", "?key=back", map[string]string{
 			"X-Transdb-Handler": "My::Application1", "X-Transdb-Ctx-Lang": ""}},
 	} {
@@ -227,6 +227,11 @@ func TestAuthBadRequests(t *testing.T) {
 		{"NUL", "", []string{"X-Original-URI", "/a%00"}, 400, false},
 		{"not UTF-8", "", []string{"X-Original-URI", "/a%ff"}, 400, false},
 		{"relative", "", []string{"X-Original-URI", "a/b"}, 400, false},
+		// A client's own header of the other family: refused, whichever
+		// of the two the proxy set.
+		{"two targets", "", []string{"X-Original-URI", "/public", "X-Forwarded-Uri", "/secret"}, 400, false},
+		{"a target twice", "", []string{"X-Original-URI", "/public", "X-Original-URI", "/secret"}, 400, false},
+		{"two methods", "", []string{"X-Original-URI", "/", "X-Original-Method", "GET", "X-Forwarded-Method", "DELETE"}, 400, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.do("GET", "/v1/auth"+tt.query, nil, tt.header...)
@@ -242,6 +247,99 @@ func TestAuthBadRequests(t *testing.T) {
 	r := s.do("POST", "/v1/auth", nil, "X-Original-URI", "/")
 	if r.status != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d", r.status)
+	}
+}
+
+// nginx and HAProxy set X-Original-*, Caddy's forward_auth and Traefik
+// X-Forwarded-*, and each passes the client's headers through: a client
+// that sends the other family must not choose the request translated.
+func TestAuthRefusesAnAmbiguousOriginalRequest(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"front","uri":"/secret","block":0,"order":0,"action":"Error: 403"},` +
+		`{"op":"insert","key":"front","uri":"/open","block":0,"order":0,"action":"Cond: $r->method eq 'DELETE'"},` +
+		`{"op":"insert","key":"front","uri":"/open","block":0,"order":1,"action":"Error: 405"}]}`)
+	for _, tt := range []struct {
+		name   string
+		header []string
+		status int
+		msg    string
+	}{
+		{"forward_auth, client's X-Original-URI", []string{"X-Forwarded-Uri", "/secret", "X-Original-URI", "/public"}, 400,
+			`the headers X-Original-Uri and X-Forwarded-Uri name different requests ("/public", "/secret"): the original request is ambiguous`},
+		{"auth_request, client's X-Forwarded-Uri", []string{"X-Original-URI", "/secret", "X-Forwarded-Uri", "/public"}, 400, "ambiguous"},
+		{"forward_auth, client's X-Original-Method", []string{"X-Forwarded-Uri", "/open", "X-Forwarded-Method", "DELETE",
+			"X-Original-Method", "GET"}, 400, "X-Original-Method and X-Forwarded-Method name different requests"},
+		{"both agree", []string{"X-Forwarded-Uri", "/secret", "X-Original-URI", "/secret"}, 403, "unspecified error"},
+		{"forward_auth alone", []string{"X-Forwarded-Uri", "/open", "X-Forwarded-Method", "DELETE"}, 405, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do("GET", "/v1/auth", nil, append([]string{"X-Forwarded-Host", "www.xyz.de"}, tt.header...)...)
+			if r.status != tt.status || !strings.Contains(string(r.body), tt.msg) {
+				t.Errorf("status %d %q, want %d %q", r.status, r.body, tt.status, tt.msg)
+			}
+		})
+	}
+	r := s.do("GET", "/v1/auth?deny=403", nil, "X-Forwarded-Uri", "/secret", "X-Original-URI", "/public")
+	if r.status != http.StatusForbidden || r.header.Get("X-Transdb-Status") != "400" {
+		t.Errorf("with deny=403: %d %v", r.status, r.header)
+	}
+}
+
+// An Error (or $RC) of a 2xx would tell the proxy to proceed, and a 1xx
+// is no answer: neither is passed on as it is.
+func TestAuthNeverAnswersAnErrorWithA2xx(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"front","uri":"/e204","block":0,"order":0,"action":"Error: 204"},` +
+		`{"op":"insert","key":"front","uri":"/e200","block":0,"order":0,"action":"Error: 200, 'OK'"},` +
+		`{"op":"insert","key":"front","uri":"/r201","block":0,"order":0,"action":"Redirect: '/x', 201"},` +
+		`{"op":"insert","key":"front","uri":"/rc","block":0,"order":0,"action":"Do: $RC=200"},` +
+		`{"op":"insert","key":"front","uri":"/e103","block":0,"order":0,"action":"Error: 103"}]}`)
+	for _, tt := range []struct{ target, msg string }{
+		{"/e204", "the table answers status 204, which forward auth cannot pass on"},
+		{"/e200", "the table answers status 200"},
+		{"/r201", "the table answers status 201"},
+		{"/rc", "the table answers status 200"},
+		{"/e103", "unspecified error"}, // and the row's error: status 103 is no status of an answer
+	} {
+		r := s.auth("", tt.target, "www.xyz.de")
+		if r.status != http.StatusInternalServerError || !strings.Contains(string(r.body), tt.msg) ||
+			r.header.Get("X-Transdb-Proxy") != "" || r.header.Get("Location") != "" {
+			t.Errorf("%s: %d %q %v, want 500 %q", tt.target, r.status, r.body, r.header, tt.msg)
+		}
+		r = s.auth("?deny=403", tt.target, "www.xyz.de")
+		if r.status != http.StatusForbidden || r.header.Get("X-Transdb-Status") != "500" {
+			t.Errorf("%s with deny=403: %d %v", tt.target, r.status, r.header)
+		}
+	}
+}
+
+// Proxy URLs and locations are sent as URLs, which every proxy can send
+// on; a file's path is sent as its bytes, by which a proxy finds it.
+func TestAuthSendsURLsAsURLsAndPathsAsTheirBytes(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"u","uri":"/","block":0,"order":0,` +
+		`"action":"Proxy: 'http://backend/en'.$URI.'?q=' . $QUERY_STRING"},` +
+		`{"op":"insert","key":"f","uri":"/","block":0,"order":0,"action":"File: $DOCROOT.$URI"},` +
+		`{"op":"insert","key":"r","uri":"/","block":0,"order":0,"action":"Redirect: 'http://xyz.com'.$URI.'#top'"}]}`)
+	for _, tt := range []struct {
+		key, target, header, want string
+	}{
+		{"u", "/%C3%A9%20x%7Benv.SECRET%7D", "X-Transdb-Proxy", "http://backend/en/%C3%A9%20x%7Benv.SECRET%7D?q="},
+		{"u", "/a%23b%2541%25zz%22%3C%3E%5E%60%7C%5C", "X-Transdb-Proxy", "http://backend/en/a%23b%41%25zz%22%3C%3E%5E%60%7C%5C?q="},
+		{"u", "/a/b;c@d:e=f&g+h!$'()*,~?x=1&y", "X-Transdb-Proxy", "http://backend/en/a/b;c@d:e=f&g+h!$'()*,~?q=x=1&y"},
+		{"f", "/%C3%A9t%C3%A9.png", "X-Transdb-File", "/var/www/été.png"},
+		{"f", "/a%20b.png", "X-Transdb-File", "/var/www/a b.png"},
+		{"r", "/%C3%A9", "Location", "http://xyz.com/%C3%A9#top"},
+		{"r", "/a%23b", "Location", "http://xyz.com/a#b%23top"},
+	} {
+		r := s.auth("?key="+tt.key, tt.target, "www.xyz.de")
+		if got := r.header.Get(tt.header); got != tt.want {
+			t.Errorf("%s %s: %s %q, want %q", tt.key, tt.target, tt.header, got, tt.want)
+		}
+	}
+	r := s.auth("?key=r&deny=403", "/%C3%A9", "www.xyz.de")
+	if got := r.header.Get("X-Transdb-Location"); got != "http://xyz.com/%C3%A9#top" {
+		t.Errorf("X-Transdb-Location %q", got)
 	}
 }
 

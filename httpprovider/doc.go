@@ -72,7 +72,9 @@
 // X-Forwarded-Uri (the raw target with its query string: the path is
 // percent-decoded and its "." and ".." segments resolved, a path above
 // the root is a 400), the method from X-Original-Method, else
-// X-Forwarded-Method, else the subrequest's own; the host from
+// X-Forwarded-Method, else the subrequest's own (the X-Original-* and
+// X-Forwarded-* headers of a pair, or two of one, that disagree make
+// the request ambiguous: a 400 decision); the host from
 // X-Forwarded-Host, else Host; the scheme from X-Forwarded-Proto and the
 // port from X-Forwarded-Port; the client's address from the peer, or,
 // when the peer is one of Options.TrustedProxies, from X-Real-IP, else
@@ -84,20 +86,23 @@
 // headers: X-Transdb-Proxy, X-Transdb-File, X-Transdb-Uri,
 // X-Transdb-Path-Info and X-Transdb-Handler when they have a value,
 // X-Transdb-Generation, and X-Transdb-Note-NAME (one header per value)
-// and X-Transdb-Ctx-NAME for the notes and %CTX. A value that is not
-// printable ASCII, or has white space at either end, is sent as an
-// RFC 8187 ext-value, the prefix below and its percent-encoded bytes:
+// and X-Transdb-Ctx-NAME for the notes and %CTX. X-Transdb-Proxy and
+// Location are URLs, with the bytes no URL holds as they are
+// percent-encoded; X-Transdb-File is the path's UTF-8 bytes. Any other
+// value that is not printable ASCII, or has white space at either end,
+// is sent as an RFC 8187 ext-value, the prefix below and its
+// percent-encoded bytes:
 //
 //	UTF-8''J%C3%BCrgen
 //
 // A name has the characters that cannot be in a header name
-// percent-encoded. A
-// redirect is its 3xx with Location, an error its status with the
-// message as a text/plain body. With deny=401 or deny=403 (for nginx,
-// whose auth_request passes on nothing but 2xx, 401 and 403) every
-// answer other than 200 is sent with that status instead, carrying the
-// real one in X-Transdb-Status, and Location and the message in
-// X-Transdb-Location and X-Transdb-Message.
+// percent-encoded. A redirect is its 3xx with Location, an error its
+// status with the message as a text/plain body; an error of a 2xx,
+// which a proxy would take for leave to proceed, is a 500. With
+// deny=401 or deny=403 (for nginx, whose auth_request passes on nothing
+// but 2xx, 401 and 403) every answer other than 200 is sent with that
+// status instead, carrying the real one in X-Transdb-Status, and
+// Location and the message in X-Transdb-Location and X-Transdb-Message.
 //
 // # Writing
 //
