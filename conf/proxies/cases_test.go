@@ -16,6 +16,9 @@ type limits struct {
 	// keepsClientHeaders: X-Transdb-* headers of the client that the
 	// configuration does not set itself reach the backend.
 	keepsClientHeaders bool
+	// escapesAgain: the proxy escapes the path of the Proxy URL again,
+	// so that each %XX in it reaches the backend as %25XX (Caddy 2.6).
+	escapesAgain bool
 }
 
 // checkExampleTable sends the requests of every case of the example table
@@ -51,6 +54,23 @@ func checkExampleTable(t *testing.T, s *stack, addr string, lim limits) {
 		for _, target := range []string{"/appl2/y", "/appl2/y?q=1"} {
 			if e := get(t, "127.0.0.1", "www.xyz.com", target).echoed(t); e.URI != "//appl2/y?l=en" {
 				t.Errorf("%s: the backend got %s, want //appl2/y?l=en", target, e.URI)
+			}
+		}
+	})
+	t.Run("a path that is no URL as it is reaches the backend escaped", func(t *testing.T) {
+		// The decoded $URI goes into the Proxy URL, which transdbd
+		// sends escaped; a brace is not expanded by any proxy's
+		// template language.
+		for target, want := range map[string]string{
+			"/appl1/%C3%A9t%C3%A9":  "/de/appl1/%C3%A9t%C3%A9",
+			"/appl1/a%20b":          "/de/appl1/a%20b",
+			"/appl1/%7Benv.HOME%7D": "/de/appl1/%7Benv.HOME%7D",
+		} {
+			if lim.escapesAgain {
+				want = strings.ReplaceAll(want, "%", "%25")
+			}
+			if e := get(t, "127.0.0.1", "www.xyz.de", target).echoed(t); e.URI != want {
+				t.Errorf("%s: the backend got %s, want %s", target, e.URI, want)
 			}
 		}
 	})
@@ -124,6 +144,49 @@ func checkExampleTable(t *testing.T, s *stack, addr string, lim limits) {
 			t.Errorf("after the commit the backend got %s, want /v2/de/appl1/x", e.URI)
 		}
 		checkHeaders(t, "after the commit", e, map[string]string{"X-Transdb-Note-User": "jo", "X-Transdb-Ctx-Lang": "de"})
+	})
+	t.Run("the client cannot choose the request translated", func(t *testing.T) {
+		// The proxy, not the client, describes the original request:
+		// its address, target, method and port.
+		r := request(t, "127.0.0.2", addr, "GET", "back.xyz.com", "/appl1/x", "",
+			"X-Real-IP", "127.0.0.1", "X-Forwarded-For", "127.0.0.1")
+		if r.status != http.StatusForbidden {
+			t.Errorf("another client posing as 127.0.0.1: %d %q, want 403", r.status, r.body)
+		}
+		s.commit(t, `[{"op":"insert","key":"front","uri":"/secret","block":0,"order":0,"action":"Error: 403"},`+
+			`{"op":"insert","key":"front","uri":"/m","block":0,"order":0,"action":"Cond: $r->method eq 'DELETE'"},`+
+			`{"op":"insert","key":"front","uri":"/m","block":0,"order":1,"action":"Error: 405"},`+
+			`{"op":"insert","key":"front","uri":"/port","block":0,"order":0,"action":"Cond: $r->get_server_port == 4444"},`+
+			`{"op":"insert","key":"front","uri":"/port","block":0,"order":1,"action":"Error: 406"}]`)
+		for _, c := range []struct {
+			method, target string
+			header         []string
+			want           int
+		}{
+			{"GET", "/secret", []string{"X-Original-URI", "/appl1/x", "X-Forwarded-Uri", "/appl1/x"}, http.StatusForbidden},
+			{"DELETE", "/m", []string{"X-Original-Method", "GET", "X-Forwarded-Method", "GET"}, http.StatusMethodNotAllowed},
+			{"GET", "/port", []string{"X-Forwarded-Port", "4444"}, http.StatusOK},
+		} {
+			r := request(t, "127.0.0.1", addr, c.method, "www.xyz.com", c.target, "", c.header...)
+			if r.status != c.want {
+				t.Errorf("%s %s with %q: %d %q, want %d", c.method, c.target, c.header, r.status, r.body, c.want)
+			}
+		}
+	})
+	t.Run("a decision the proxy cannot carry out is an error", func(t *testing.T) {
+		// A Proxy that is no URL, and a File that is no path a header
+		// can hold as it is: neither may pass the request on as it came.
+		s.commit(t, `[{"op":"insert","key":"front","uri":"/noproxy","block":0,"order":0,"action":"Proxy: 'backend/x'"},`+
+			`{"op":"insert","key":"front","uri":"/nofile","block":0,"order":0,"action":"File: \"/var/www/\\x01\""}]`)
+		targets := []string{"/noproxy"}
+		if !lim.noFiles {
+			targets = append(targets, "/nofile")
+		}
+		for _, target := range targets {
+			if r := get(t, "127.0.0.1", "www.xyz.com", target); r.status < 400 {
+				t.Errorf("%s: %d %q, want an error", target, r.status, r.body)
+			}
+		}
 	})
 }
 

@@ -75,6 +75,10 @@ core.register_action("transdb", { "http-req" }, function(txn)
 	headers["x-forwarded-port"] = { tostring(txn.f:dst_port()) }
 	headers["x-real-ip"] = { txn.f:src() }
 	headers["x-forwarded-for"] = nil
+	-- Caddy's and Traefik's names of the original request: a client's
+	-- own would make transdbd refuse the request as ambiguous.
+	headers["x-forwarded-uri"] = nil
+	headers["x-forwarded-method"] = nil
 
 	local hc = core.httpclient()
 	local res = hc:get({
@@ -118,7 +122,10 @@ core.register_action("transdb", { "http-req" }, function(txn)
 	if proxy ~= nil and proxy ~= "" then
 		local host, target = string.match(proxy, "^https?://([^/?]+)(.*)$")
 		if host == nil then
-			host = ""
+			local reply = txn:reply({ status = 502, body = "the table's Proxy is not an http URL\n" })
+			reply:add_header("content-type", "text/plain")
+			txn:done(reply)
+			return
 		end
 		if target == nil or target == "" then
 			target = "/"
