@@ -26,9 +26,16 @@ func parseReplication(name, v string) (*Replication, error) {
 		return nil, fmt.Errorf("invalid %s %q: want a NATS URL and a bucket, such as %s nats://127.0.0.1:4222 transdb", name, redact.URL(v), name)
 	}
 	rawURL, bucket := fields[0], fields[1]
-	for u := range strings.SplitSeq(rawURL, ",") {
+	urls := strings.Split(rawURL, ",")
+	for i, u := range urls {
 		if err := checkNATSURL(u); err != nil {
-			return nil, fmt.Errorf("invalid %s URL %q: %v", name, redact.URL(u), err)
+			// The whole list, redacted as one: a password may hold the
+			// comma that split it.
+			which := ""
+			if len(urls) > 1 {
+				which = fmt.Sprintf(" (URL %d of %d)", i+1, len(urls))
+			}
+			return nil, fmt.Errorf("invalid %s URL %q%s: %v", name, redact.URL(rawURL), which, err)
 		}
 	}
 	if !bucketRE.MatchString(bucket) {
@@ -38,7 +45,8 @@ func parseReplication(name, v string) (*Replication, error) {
 }
 
 // checkNATSURL accepts nats://[USERINFO@]HOST[:PORT] and the same with
-// tls://. The errors do not quote u, which may hold a password.
+// tls://. The errors quote no part of u, which may hold a password (a
+// mistyped one can parse as the port).
 func checkNATSURL(u string) error {
 	const want = "want nats://HOST:PORT or tls://HOST:PORT"
 	pu, err := url.Parse(u)
@@ -55,7 +63,7 @@ func checkNATSURL(u string) error {
 	}
 	if port := pu.Port(); port != "" {
 		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return fmt.Errorf("port %s: the port must be a number from 1 to 65535", port)
+			return errors.New("the port must be a number from 1 to 65535")
 		}
 	}
 	return nil

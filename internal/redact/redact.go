@@ -12,29 +12,45 @@ import (
 // that it can be logged: nats://alice:s3cret@host:4222 becomes
 // nats://***@host:4222. A URL without scheme (alice:s3cret@host:4222)
 // is treated alike; text without @ stays as it is.
+//
+// A password may hold any character, ',' '/' '?' '#' and '@' included
+// (a mistyped URL has them unescaped), so the user information of a URL
+// is taken to run to the last '@' before the next URL of the list, which
+// starts with ",scheme://": what it hides may be more than the user
+// information, never less.
 func URL(s string) string {
-	parts := strings.Split(s, ",")
-	for i, p := range parts {
-		scheme, rest, ok := strings.Cut(p, "://")
-		if ok {
-			scheme += "://"
-		} else {
-			scheme, rest = "", p
-		}
-		// The user information ends at the last @ before the path.
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			parts[i] = scheme + "***" + rest[at:]
-		}
+	var b strings.Builder
+	starts := append(listRE.FindAllStringIndex(s, -1), []int{len(s), len(s)})
+	prev := 0
+	for _, m := range starts {
+		b.WriteString(hideUser(s[prev:m[0]]))
+		prev = m[0]
 	}
-	return strings.Join(parts, ",")
+	return b.String()
 }
 
-// userinfoRE matches the scheme and user information of a URL in text.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s,]*@`)
+// listRE matches the start of each URL of a list after the first.
+var listRE = regexp.MustCompile(`,\s*[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// hideUser returns one URL of a list, with its separator, with all
+// before its last '@' and after its scheme replaced by ***.
+func hideUser(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	if at < 0 {
+		return u
+	}
+	start := 0
+	if i := strings.Index(u, "://"); i >= 0 && i < at {
+		start = i + 3
+	} else if strings.HasPrefix(u, ",") {
+		start = 1
+	}
+	return u[:start] + "***" + u[at:]
+}
+
+// userinfoRE matches the scheme and user information of a URL in text:
+// all up to the last '@' before white space, for the reason URL gives.
+var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)\S*@`)
 
 // Text returns s, an error message or other text, with the user
 // information of every URL in it replaced by ***.
