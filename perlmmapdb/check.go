@@ -14,8 +14,12 @@ import (
 // keys of each index and the records of each leaf in Perl's string order.
 // An index reached twice, as through a loop, is ErrIndexLoop. Every other
 // finding wraps ErrCorrupt. Its cost is linear in the file size, plus a
-// bit per word of the data and index sections.
-func (f *File) Check() error { return f.check(nil) }
+// bit per word of the data and index sections. A file cut short in place
+// while Check reads it is ErrChanged, not a crash.
+func (f *File) Check() error {
+	_, err := guarded(func() (struct{}, error) { return struct{}{}, f.check(nil) })
+	return err
+}
 
 // check is Check, calling each, when not nil, with every live record of
 // the data section as it reads it, in order; an error of each ends the

@@ -125,7 +125,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("perlmmapdb: mmap %s: %w", path, err)
 	}
-	f, err := NewFile(mm)
+	f, err := guarded(func() (*File, error) { return NewFile(mm) })
 	if err != nil {
 		_ = mm.Unmap()
 		return nil, fmt.Errorf("open %s: %w", path, err)

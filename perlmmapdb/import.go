@@ -29,7 +29,14 @@ type ImportResult struct {
 // holds the transaction's few words per record on the heap, but no copy
 // of the records: keys, sort strings and data stay in f's mapping until
 // the new version is written, so f must stay open until Import returns.
+// A file cut short in place meanwhile is ErrChanged, and db keeps its
+// version.
 func Import(db *mmapdb.DB, f *File) (ImportResult, error) {
+	return guarded(func() (ImportResult, error) { return importFile(db, f) })
+}
+
+// importFile is Import, with faults not caught.
+func importFile(db *mmapdb.DB, f *File) (ImportResult, error) {
 	if f.data == nil {
 		return ImportResult{}, ErrClosed
 	}
