@@ -3,6 +3,7 @@ package perlmmapdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -25,6 +26,12 @@ const maxRetryWait = time.Minute
 // into place, as the module itself retries after 0.1 s.
 const supersededWait = 100 * time.Millisecond
 
+// staleSuperseded is how long a superseded file may stay at the path
+// before it counts as a failed import: the module renames the new
+// version into place before it marks the old one, so only a copy of an
+// old file (or a writer gone mid-commit) leaves one there that long.
+const staleSuperseded = 5 * time.Second
+
 // FollowOptions configure Follow.
 type FollowOptions struct {
 	// Interval is how often the identity (device, inode, size and
@@ -39,6 +46,9 @@ type FollowOptions struct {
 	// Logger receives a line for each import and each failure; nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	// stale is staleSuperseded, shorter in the tests.
+	stale time.Duration
 }
 
 // FollowStatus is what a Follower has done.
@@ -73,6 +83,10 @@ type Follower struct {
 	failedN   int      // consecutive failures of it
 	retryAt   time.Time
 	lastError string // the message logged last, not to repeat it
+	// supersededID is the superseded version at the path since
+	// supersededSince.
+	supersededID    identity
+	supersededSince time.Time
 }
 
 // Follow imports the Perl file at perlPath into the database at dbPath
@@ -83,7 +97,8 @@ type Follower struct {
 // imported within about one Interval and the time an import takes.
 // Meanwhile the database serves the version imported before: each
 // import is one transaction. A file found superseded is looked at again
-// after 0.1 s, for the new one; a failed import (a missing or corrupt
+// after 0.1 s, for the new one, and counts as a failed import once it
+// has stayed superseded for 5 s; a failed import (a missing or corrupt
 // file, a database that cannot be written) is logged and tried again
 // later, at once when the file changes, else after a wait that doubles up
 // to a minute. Close stops it.
@@ -93,6 +108,9 @@ type Follower struct {
 func Follow(dbPath, perlPath string, opts FollowOptions) *Follower {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultFollowInterval
+	}
+	if opts.stale <= 0 {
+		opts.stale = staleSuperseded
 	}
 	f := &Follower{
 		dbPath: dbPath, perlPath: perlPath, opts: opts, log: opts.Logger,
@@ -171,7 +189,7 @@ func (f *Follower) step() time.Duration {
 	start := time.Now()
 	pf, err := Open(f.perlPath)
 	if errors.Is(err, ErrSuperseded) {
-		return supersededWait
+		return f.superseded(id)
 	}
 	if err != nil {
 		f.fail(id, err)
@@ -181,7 +199,7 @@ func (f *Follower) step() time.Duration {
 	id = pf.ident // what is imported: the file may have been replaced since the stat
 	res, err := f.importFile(pf)
 	if errors.Is(err, ErrSuperseded) {
-		return supersededWait
+		return f.superseded(id)
 	}
 	if err != nil {
 		f.fail(id, err)
@@ -195,6 +213,22 @@ func (f *Follower) step() time.Duration {
 	f.mu.Unlock()
 	f.log.Info("perlmmapdb: imported", "file", f.dbPath, "from", f.perlPath, "records", res.Records,
 		"generation", res.Generation, "duration", time.Since(start).Round(time.Millisecond).String())
+	return f.opts.Interval
+}
+
+// superseded handles the version id found superseded at the path: it is
+// looked at again soon, since its writer has just put the new version in
+// its place; but one that stays beyond staleSuperseded is a failed
+// import, reported and retried as any.
+func (f *Follower) superseded(id identity) time.Duration {
+	now := time.Now()
+	if id != f.supersededID || f.supersededSince.IsZero() {
+		f.supersededID, f.supersededSince = id, now
+	}
+	if now.Sub(f.supersededSince) < f.opts.stale {
+		return supersededWait
+	}
+	f.fail(id, fmt.Errorf("import %s: no newer version has replaced it for %s: %w", f.perlPath, f.opts.stale, ErrSuperseded))
 	return f.opts.Interval
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,7 +128,7 @@ func TestFollowerImportsEachVersionThePerlModuleCommits(t *testing.T) {
 func TestFollowerWaitsForTheFileAndKeepsItsVersionThroughBadOnes(t *testing.T) {
 	dir := t.TempDir()
 	perl, db := filepath.Join(dir, "perl.mmdb"), filepath.Join(dir, "trans.mmdb")
-	f := Follow(db, perl, FollowOptions{Interval: 10 * time.Millisecond, Logger: testLogger(t)})
+	f := Follow(db, perl, FollowOptions{Interval: 10 * time.Millisecond, Logger: testLogger(t), stale: 300 * time.Millisecond})
 	defer f.Close()
 	st := waitStatus(t, f, "a missing file", func(st FollowStatus) bool { return st.Failures > 0 })
 	if st.Imports != 0 || !errors.Is(st.Err, os.ErrNotExist) {
@@ -173,9 +174,15 @@ func TestFollowerWaitsForTheFileAndKeepsItsVersionThroughBadOnes(t *testing.T) {
 	if err := os.Rename(tmp, perl); err != nil {
 		t.Fatal(err)
 	}
+	failures = f.Status().Failures
 	time.Sleep(50 * time.Millisecond)
-	if st := f.Status(); st.Imports != 1 {
-		t.Errorf("a superseded file was imported: %+v", st)
+	if st := f.Status(); st.Imports != 1 || st.Failures != failures {
+		t.Errorf("a superseded file was imported, or failed at once: %+v", st)
+	}
+	// One that stays is a failure, reported as such.
+	st = waitStatus(t, f, "a superseded file that stays", func(st FollowStatus) bool { return st.Failures > failures })
+	if !errors.Is(st.Err, ErrSuperseded) || !strings.Contains(st.Err.Error(), "no newer version has replaced it for 300ms") || st.Imports != 1 {
+		t.Errorf("a superseded file that stays: %+v", st)
 	}
 	replacePerl(t, perl, 3, 3)
 	st = waitStatus(t, f, "the next good version", func(st FollowStatus) bool { return st.Imports == 2 })
