@@ -15,8 +15,10 @@ import (
 // writes them), and the records of each leaf in Perl's string order.
 // An index reached twice, as through a loop, is ErrIndexLoop. Every other
 // finding wraps ErrCorrupt. Its cost is linear in the file size, plus a
-// bit per word of the data and index sections. A file cut short in place
-// while Check reads it is ErrChanged, not a crash.
+// bit per word of the data and index sections; a file whose strings
+// would cost more than that to compare, as one made to be slow, is
+// refused. A file cut short in place while Check reads it is ErrChanged,
+// not a crash.
 func (f *File) Check() error {
 	_, err := guarded(func() (struct{}, error) { return struct{}{}, f.check(nil) })
 	return err
@@ -30,6 +32,7 @@ func (f *File) check(each func(*Record) error) error {
 		return ErrClosed
 	}
 	c := checker{f: f,
+		work:    compareWork*int64(len(f.data)) + 1<<20,
 		live:    newBitset((f.mainIdx - f.dataStart) / f.w),
 		reached: newBitset((f.mainIdx - f.dataStart) / f.w),
 		indices: newBitset((f.idIdx - f.mainIdx) / f.w),
@@ -43,9 +46,17 @@ func (f *File) check(each func(*Record) error) error {
 	return c.mainIndex()
 }
 
+// compareWork bounds the bytes that comparing keys and sort strings may
+// cost, per byte of the file. The file holds each string once, but many
+// indices can compare the same long strings again and again, so that the
+// work of a file made to be slow grows with the square of its size; a
+// real table compares a few bytes per byte of its file.
+const compareWork = 64
+
 // checker holds the state of one Check.
 type checker struct {
 	f       *File
+	work    int64  // the bytes comparisons may still cost
 	live    bitset // data section words that start a live record
 	reached bitset // ... and that the main index reached
 	indices bitset // index section words that start an index reached
@@ -165,6 +176,9 @@ func (c *checker) mainIndex() error {
 			// The module's writer sorts by Perl's cmp, Export (as the
 			// module's binary search needs) bytewise: the two differ
 			// only where octet and UTF-8 keys beyond ASCII mix.
+			if err := c.spend(top.key, key, 2); err != nil {
+				return err
+			}
 			top.notCmp = top.notCmp || perlCmp(top.key, key) >= 0
 			top.notBytes = top.notBytes || bytes.Compare(top.key.Bytes, key.Bytes) >= 0
 			if top.notCmp && top.notBytes {
@@ -225,6 +239,9 @@ func (c *checker) leaf(stack []frame, e indexEntry) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
+			if err := c.spend(k, stack[d].key, 1); err != nil {
+				return 0, err
+			}
 			if perlCmp(k, stack[d].key) != 0 {
 				return 0, corruptf("the record at %d has key %q at level %d, its index path %q", pos, k.Bytes, d, stack[d].key.Bytes)
 			}
@@ -235,6 +252,9 @@ func (c *checker) leaf(stack []frame, e indexEntry) (uint64, error) {
 			if err != nil {
 				return 0, err
 			}
+			if err := c.spend(last, sort, 1); err != nil {
+				return 0, err
+			}
 			if j > 0 && perlCmp(last, sort) > 0 {
 				return 0, corruptf("the record at %d sorts before the one before it", pos)
 			}
@@ -242,6 +262,16 @@ func (c *checker) leaf(stack []frame, e indexEntry) (uint64, error) {
 		}
 	}
 	return e.npos, nil
+}
+
+// spend counts the work of comparing a and b n times, and fails once
+// the comparisons of the file cost more than compareWork per byte.
+func (c *checker) spend(a, b String, n int) error {
+	c.work -= int64(n) * int64(min(len(a.Bytes), len(b.Bytes))+1)
+	if c.work < 0 {
+		return corruptf("comparing its keys and sort strings costs more than %d bytes per byte of the file (a file made to be slow?)", compareWork)
+	}
+	return nil
 }
 
 // perlCmp compares two strings as Perl's cmp does: by characters, the
