@@ -56,6 +56,10 @@
 // Export sets the flag on strings that are valid UTF-8 and not ASCII, and
 // leaves it off on all others and on sort strings, which
 // Apache2::Translation fills with pack("N2", block, order). Text stored
-// by Perl as characters and bytes stored as octets thus come back with
-// the flags they had.
+// by Perl as characters, and octets that are not UTF-8 beyond ASCII,
+// thus come back with the flags they had. transdb keeps no flag, so
+// octets that happen to be valid UTF-8 beyond ASCII (UTF-8 bytes the
+// module was given undecoded) come back flagged as text; since the
+// module's lookups compare the flag as well as the bytes, a Perl reader
+// then finds such a key only as characters.
 package perlmmapdb
