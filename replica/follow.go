@@ -404,8 +404,13 @@ func (f *Follower) install(ctx context.Context, info *jetstream.ObjectInfo, v ve
 	if err != nil {
 		return err
 	}
+	if cur.Deleted {
+		// Deleted since it was offered, keeping its NUID: its chunks
+		// are gone. A new put is offered again.
+		return nil
+	}
 	if cur.NUID != info.NUID {
-		if cur.Deleted || f.isRefused(cur.NUID) {
+		if f.isRefused(cur.NUID) {
 			return nil
 		}
 		if v, err = versionOf(cur); err != nil {

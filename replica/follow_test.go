@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -141,6 +142,47 @@ func TestFollowerRefusesBadObjectsAndKeepsItsFile(t *testing.T) {
 	pb.Notify()
 	waitGeneration(t, rp, g)
 	sameFile(t, rp.Path(), wp.Path())
+}
+
+// An object deleted while it is on offer (the follower waited for the
+// lock of its file meanwhile) is dropped, not downloaded again and again
+// from chunks that are gone; a new put of the writer gets through.
+func TestFollowerDropsAnObjectDeletedWhileOnOffer(t *testing.T) {
+	srv := natstest.StartT(t)
+	log, _ := testLogger(t)
+	opts := Options{URL: srv.URL(), Bucket: "transdb", Logger: log}
+	wp, pb, rp, f, _ := publishAndFollow(t, opts)
+	unlock, err := lockFile(context.Background(), rp.Path(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := commit(t, wp)
+	pb.Notify()
+	waitFor(t, "the new object on offer", func() (bool, string) {
+		st := f.Status()
+		return st.Newest == g, fmt.Sprintf("%+v", st)
+	})
+	pb.Close()
+	_, obs := natstest.Bucket(t, srv.URL(), "transdb")
+	if err := obs.Delete(context.Background(), "trans.mmdb"); err != nil {
+		t.Fatal(err)
+	}
+	failures := f.Status().Failures
+	unlock()
+	waitFor(t, "the deleted object dropped", func() (bool, string) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.offer == nil && f.loading == 0, fmt.Sprintf("offer %v, loading %d", f.offer != nil, f.loading)
+	})
+	if st := f.Status(); st.Failures != failures || st.Generation != 1 {
+		t.Errorf("after the delete: %+v", st)
+	}
+	pb, err = NewPublisher(wp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pb.Close()
+	waitGeneration(t, rp, g)
 }
 
 func TestReplicasServeTheirFileWhileNATSIsDownAndCatchUp(t *testing.T) {
