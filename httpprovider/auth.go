@@ -195,17 +195,62 @@ func SetDecisionHeaders(h http.Header, d *engine.Decision) {
 	set(HeaderURI, headerValue(d.URI))
 	set(HeaderPathInfo, headerValue(d.PathInfo))
 	set(HeaderHandler, headerValue(d.Handler))
-	for _, note := range d.Notes {
+	twins := caseTwins(len(d.Notes), func(i int) string { return d.Notes[i].Name })
+	for i, note := range d.Notes {
 		start := len(vals)
 		for _, v := range note.Values {
 			vals = append(vals, headerValue(v))
 		}
-		h[HeaderNotePrefix+headerName(note.Name)] = vals[start:len(vals):len(vals)]
+		h[HeaderNotePrefix+headerName(note.Name, twins != nil && twins[i])] = vals[start:len(vals):len(vals)]
 	}
-	for _, v := range d.CTX {
+	twins = caseTwins(len(d.CTX), func(i int) string { return d.CTX[i].Name })
+	for i, v := range d.CTX {
 		vals = append(vals, headerValue(v.Value))
-		h[HeaderCtxPrefix+headerName(v.Name)] = vals[len(vals)-1 : len(vals) : len(vals)]
+		h[HeaderCtxPrefix+headerName(v.Name, twins != nil && twins[i])] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
+}
+
+// caseTwins returns which of the n names, name(i), differ from another
+// in case only and have capitals: HTTP ignores the case of header names,
+// so such twins would be one header, and a proxy would pick one of them.
+// Those get their capitals percent-encoded, while a twin in lower case
+// keeps the plain name. nil means none.
+func caseTwins(n int, name func(int) string) []bool {
+	if n < 2 {
+		return nil
+	}
+	var twins []bool
+	mark := func(i int) {
+		if twins == nil {
+			twins = make([]bool, n)
+		}
+		twins[i] = true
+	}
+	if n <= 8 {
+		for i := range n {
+			for j := range n {
+				if i != j && hasUpper(name(i)) && strings.EqualFold(name(i), name(j)) {
+					mark(i)
+				}
+			}
+		}
+		return twins
+	}
+	count := make(map[string]int, n)
+	for i := range n {
+		count[strings.ToLower(name(i))]++
+	}
+	for i := range n {
+		if hasUpper(name(i)) && count[strings.ToLower(name(i))] > 1 {
+			mark(i)
+		}
+	}
+	return twins
+}
+
+// hasUpper reports whether s has an ASCII capital letter.
+func hasUpper(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return 'A' <= r && r <= 'Z' }) >= 0
 }
 
 // A badTarget is an original request target that cannot be translated:
@@ -545,15 +590,16 @@ func pathValue(p string) string {
 }
 
 // headerName returns a note or %CTX name as the end of a header name:
-// the bytes that may not be in one, and '%', percent-encoded.
-func headerName(n string) string {
-	if validToken(n) && strings.IndexByte(n, '%') < 0 {
+// the bytes that may not be in one, and '%', percent-encoded; with
+// capitals, the capital letters too (see caseTwins).
+func headerName(n string, capitals bool) string {
+	if validToken(n) && strings.IndexByte(n, '%') < 0 && !capitals {
 		return n
 	}
 	var b strings.Builder
 	for i := 0; i < len(n); i++ {
 		c := n[i]
-		if c > ' ' && c < 0x7f && c != '%' && strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) < 0 {
+		if c > ' ' && c < 0x7f && c != '%' && strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) < 0 && !(capitals && 'A' <= c && c <= 'Z') {
 			b.WriteByte(c)
 		} else {
 			b.WriteByte('%')

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -365,5 +366,31 @@ func TestAuthEncodesValuesThatCannotBeHeaderValues(t *testing.T) {
 	}
 	if got := r.header.Values("X-Transdb-Note-N"); len(got) != 2 || got[1] != "2" {
 		t.Errorf("note n: %q, want one header per value", got)
+	}
+}
+
+// Names of a table are case-sensitive, header names are not: names that
+// differ in case only are not sent as one header, which a proxy would
+// read as either; the lower-case one keeps the plain name. (Nine %CTX
+// names and two notes: both ways of finding twins.)
+func TestAuthKeepsNamesThatDifferInCaseApart(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"case","uri":":PRE:","block":0,"order":0,` +
+		`"action":"Do: $CTX{lang}='a'; $CTX{Lang}='b'; $CTX{LANG}='c'; $CTX{Other}='d'; $CTX{a1}=1; $CTX{a2}=2; $CTX{a3}=3; $CTX{a4}=4; $CTX{a5}=5; $r->notes->{Who}='e'; $r->notes->{who}='f'"}]}`)
+	r := s.do("GET", "/v1/auth?key=case", nil, "X-Original-URI", "/")
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.status, r.body)
+	}
+	for name, want := range map[string][]string{
+		"X-Transdb-Ctx-Lang":         {"a"},
+		"X-Transdb-Ctx-%4cang":       {"b"},
+		"X-Transdb-Ctx-%4c%41%4e%47": {"c"},
+		"X-Transdb-Ctx-Other":        {"d"},
+		"X-Transdb-Note-%57ho":       {"e"},
+		"X-Transdb-Note-Who":         {"f"},
+	} {
+		if got := r.header.Values(name); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
 	}
 }

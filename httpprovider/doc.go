@@ -96,7 +96,8 @@
 //	UTF-8''J%C3%BCrgen
 //
 // A name has the characters that cannot be in a header name
-// percent-encoded. A redirect is its 3xx with Location, an error its
+// percent-encoded, and its capitals too when it differs from another
+// name in case only. A redirect is its 3xx with Location, an error its
 // status with the message as a text/plain body; an error of a 2xx,
 // which a proxy would take for leave to proceed, is a 500. With
 // deny=401 or deny=403 (for nginx, whose auth_request passes on nothing
