@@ -325,3 +325,61 @@ func encodeTxn(t *testing.T, req *txnRequest) []byte {
 	}
 	return b
 }
+
+// FuzzAuthTarget feeds the request target of /v1/auth, and values of a
+// decision, arbitrary text. splitTarget must never panic; a path it
+// accepts is absolute, UTF-8, without control characters or dot
+// segments (runs of '/' are the engine's to collapse). urlValue must send only what a URL holds as it is, keep a
+// URL that needs nothing as it is, and lose nothing: decoding what it
+// wrote gives the value back, escapes it kept decoded too.
+func FuzzAuthTarget(f *testing.F) {
+	for _, s := range []string{"/", "/a/./b/../c%3F/?q=%20", "http://h:81/y?z", "/%2e%2e/x", "/a%zz", "*",
+		"/é {x}#y%", "/a%41%4", "?q", "/a//b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		path, args, err := splitTarget(target)
+		if err == nil && path != "*" {
+			if !strings.HasPrefix(path, "/") || !utf8.ValidString(path) || strings.ContainsFunc(path, isControl) ||
+				strings.Contains(path, "/./") || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") ||
+				strings.HasSuffix(path, "/.") {
+				t.Fatalf("splitTarget(%q) = %q, %q", target, path, args)
+			}
+		}
+		for _, fragment := range []bool{false, true} {
+			u := urlValue(target, fragment)
+			hashes := 0
+			for i := 0; i < len(u); i++ {
+				c := u[i]
+				if c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0 ||
+					c == '%' && (i+2 >= len(u) || !isHex(u[i+1]) || !isHex(u[i+2])) {
+					t.Fatalf("urlValue(%q, %v) = %q holds %q", target, fragment, u, c)
+				}
+				if c == '#' {
+					hashes++
+				}
+			}
+			if hashes > 0 && !fragment || hashes > 1 {
+				t.Fatalf("urlValue(%q, %v) = %q: %d '#'", target, fragment, u, hashes)
+			}
+			if back := unescapeAll(u); back != unescapeAll(target) {
+				t.Fatalf("urlValue(%q, %v) = %q, which decodes to %q", target, fragment, u, back)
+			}
+		}
+	})
+}
+
+// unescapeAll decodes every %XX of s; a '%' that starts none stays.
+func unescapeAll(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			v, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b = append(b, byte(v))
+			i += 2
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
