@@ -219,3 +219,26 @@ func TestFirstPaintOf100kRecordsIsUnderASecond(t *testing.T) {
 		t.Errorf("rows %+v", rows)
 	}
 }
+
+func TestShowMoreClickedTwiceQuicklyLoadsTheNextPageOnce(t *testing.T) {
+	pg := openPage(t, pageOptions{table: bigTable(2000)})
+	pg.watchFetch(0)
+	more := `.section[data-section=process] .more`
+	pg.do(evalVoid(fmt.Sprintf(`(() => { const b = document.querySelector(%s); b.click(); b.click(); })()`, jsString(more))))
+	pg.waitFor(`window.inflight === 0 && document.querySelectorAll('.section[data-section=process] .lists li').length >= 400`, "the second page")
+	if n := eval[int](pg, `window.sent.GET`); n != 1 {
+		t.Errorf("%d requests for the next page, want 1", n)
+	}
+	want := pg.apiLists("section=process&limit=200")
+	last := strings.Fields(want[len(want)-1])
+	want = append(want, pg.apiLists("section=process&limit=200&after_key="+last[0]+"&after_uri="+last[1])...)
+	if got := pg.sectionLists("process"); !reflect.DeepEqual(got, want) {
+		t.Errorf("the section shows %d lists, want the first %d of the API", len(got), len(want))
+	}
+	if got := pg.text(more); got != "show 200 more of 1600" {
+		t.Errorf("button %q", got)
+	}
+	if got := pg.text(`.section[data-section=process] .count`); got != "(2000)" {
+		t.Errorf("count %q", got)
+	}
+}

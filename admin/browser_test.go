@@ -415,6 +415,20 @@ func (pg *page) openList(key, uri string) string {
 	return ed
 }
 
+// editing opens a page, with the token tok set unless it is "", and the
+// list of key and uri in an editor; it returns the page, the editor's
+// selector, and the list's rows and generation as the API has them.
+func editing(t *testing.T, tok, key, uri string) (*page, string, []storedRow, uint64) {
+	t.Helper()
+	pg := openPage(t, pageOptions{})
+	if tok != "" {
+		pg.setToken(tok)
+	}
+	ed := pg.openList(key, uri)
+	rows, gen := pg.fetch(key, uri)
+	return pg, ed, rows, gen
+}
+
 // setToken enters the AdminToken in the page.
 func (pg *page) setToken(tok string) {
 	pg.t.Helper()
@@ -507,6 +521,29 @@ func shownSummary(rows []shownRow) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// watchFetch wraps the page's fetch: window.sent counts the requests
+// sent by method, window.inflight those not answered yet, and POSTs wait
+// delay before they go, to hold a save in flight.
+func (pg *page) watchFetch(delay time.Duration) {
+	pg.t.Helper()
+	pg.do(evalVoid(fmt.Sprintf(`(() => {
+		const f = window.fetch;
+		window.sent = {};
+		window.inflight = 0;
+		window.fetch = async (u, i) => {
+			const m = (i && i.method) || 'GET';
+			window.sent[m] = (window.sent[m] || 0) + 1;
+			window.inflight++;
+			try {
+				if (m === 'POST') await new Promise((r) => setTimeout(r, %d));
+				return await f(u, i);
+			} finally {
+				window.inflight--;
+			}
+		};
+	})()`, delay.Milliseconds())))
 }
 
 // evalVoid is an action that evaluates JavaScript for its effect.

@@ -19,6 +19,12 @@
   const SECTIONS = ['pre', 'lookupfile', 'process', 'sub'];
   const NEW_URI = {pre: ':PRE:', lookupfile: ':LOOKUPFILE:', process: '/', sub: 'subroutine'};
   const MAX_TRACE_LISTS = 12; // lists a tried request opens at most
+  const MAX_RESAVES = 3; // saves sent again when only other lists changed
+  const BLOCK_LINE = '\u2500\u2500 block \u2500\u2500'; // a block's start in a diff
+  // A browser sends a header value of ASCII only: fetch refuses other
+  // characters, or sends them as Latin-1 bytes no UTF-8 token equals.
+  const BAD_TOKEN = 'the token holds characters a browser cannot send in a header: use an ASCII token';
+  const sendable = (t) => /^[\x20-\x7e]*$/.test(t);
 
   const state = {
     providers: [],
@@ -108,6 +114,7 @@
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
+      if (!sendable(token())) throw new ApiError(0, BAD_TOKEN, null);
       if (token()) init.headers.Authorization = 'Bearer ' + token();
     }
     let resp;
@@ -141,7 +148,7 @@
     mode.classList.toggle('readonly', !writable());
     $('#token-form').hidden = !writable() || token() !== '';
     $('#token-state').hidden = !writable() || token() === '';
-    for (const ed of state.editors) ed.setReadOnly(!writable());
+    for (const ed of state.editors) ed.updateReadOnly();
   }
 
   async function init() {
@@ -187,9 +194,18 @@
     markOpenLists();
   }
 
+  // loadSection shows the first page of a section's lists, or with more
+  // the next page. A page is loaded once: "more" while a page is on its
+  // way does nothing, and a first page drops the answer of an older
+  // request.
   async function loadSection(name, more) {
     const sec = $(`.section[data-section="${name}"]`);
     const ul = $('.lists', sec);
+    const button = $('.more', sec);
+    if (more && sec.loading) return;
+    const seq = sec.seq = (sec.seq || 0) + 1;
+    sec.loading = true;
+    button.disabled = true;
     const params = {section: name, filter: state.filter, limit: PAGE};
     if (more && sec.last) {
       params.after_key = sec.last[0];
@@ -201,7 +217,13 @@
     } catch (e) {
       say('cannot list the block lists: ' + e.message, true);
       return;
+    } finally {
+      if (sec.seq === seq) {
+        sec.loading = false;
+        button.disabled = false;
+      }
     }
+    if (sec.seq !== seq) return;
     if (!more) {
       ul.replaceChildren();
       sec.last = null;
@@ -212,7 +234,6 @@
       sec.last = [last.key, last.uri];
     }
     $('.count', sec).textContent = `(${res.total})`;
-    const button = $('.more', sec);
     button.hidden = !res.more;
     button.textContent = `show ${Math.min(PAGE, res.total - ul.children.length)} more of ${res.total - ul.children.length}`;
     showGeneration(res.generation);
@@ -310,16 +331,18 @@
       this.base = []; // the rows as loaded: {id, block, order, action, note}
       this.generation = 0; // the generation the base is of
       this.confirming = false; // the changes are shown, waiting for the save
+      this.saving = false; // a save is in flight: the editor is read-only
       this.el = el('article', {class: 'editor', id: 'editor-' + ++editorCount, dataset: {key, uri}});
       this.keyInput = el('input', {class: 'list-key', value: key, 'aria-label': 'key', spellcheck: 'false'});
       this.uriInput = el('input', {class: 'list-uri', value: uri, 'aria-label': 'uri', spellcheck: 'false'});
       this.loadedEl = el('span', {class: 'loaded'});
       this.dirtyEl = el('span', {class: 'dirty-mark', text: 'changed', hidden: true});
+      this.savingEl = el('span', {class: 'saving-mark', text: 'saving\u2026', hidden: true});
       const tool = (op, text, title, cls) => el('button', {type: 'button', class: cls, dataset: {op}, title, text});
       this.el.append(
         el('header', {},
           el('label', {}, 'key ', this.keyInput), el('label', {}, 'uri ', this.uriInput),
-          this.loadedEl, this.dirtyEl,
+          this.loadedEl, this.dirtyEl, this.savingEl,
           el('span', {class: 'tools'},
             tool('save', 'Save', 'show the changes, then save them in one transaction (Ctrl-S)', 'save'),
             tool('reload', 'Reload', 'load the list again (Ctrl-Shift-U)'),
@@ -347,7 +370,7 @@
         state.editors.unshift(this);
       }
       $('#nothing-open').hidden = true;
-      this.setReadOnly(!writable());
+      this.updateReadOnly();
       markOpenLists();
       this.el.scrollIntoView({block: 'nearest'});
     }
@@ -360,8 +383,21 @@
       markOpenLists();
     }
 
-    setReadOnly(ro) {
+    // updateReadOnly makes the fields read-only on a read-only page and
+    // while a save is in flight.
+    updateReadOnly() {
+      const ro = !writable() || this.saving;
       for (const t of $$('textarea, input', this.el)) t.readOnly = ro;
+    }
+
+    // setSaving marks a save in flight, or its end: the fields are
+    // read-only, the save buttons disabled, and the header says so.
+    setSaving(on) {
+      this.saving = on;
+      this.savingEl.hidden = !on;
+      this.el.classList.toggle('saving', on);
+      for (const b of $$('button.save', this.el)) b.disabled = on;
+      this.updateReadOnly();
     }
 
     // load fetches the list with its notes and the findings of check,
@@ -392,7 +428,7 @@
     }
 
     setBase(blocks, generation) {
-      this.base = blocks.map((b) => ({id: b.id, block: b.block, order: b.order, action: b.action, note: b.note || ''}));
+      this.base = rowsOf(blocks);
       this.generation = generation;
       this.loadedEl.textContent = 'loaded from generation ' + generation;
     }
@@ -418,7 +454,7 @@
         $('.action', r).style.height = heights[i][0];
         $('.note', r).style.height = heights[i][1];
       });
-      this.setReadOnly(!writable());
+      this.updateReadOnly();
       this.renumber();
     }
 
@@ -493,8 +529,9 @@
     }
 
     // current returns the list as the editor shows it: its key and uri,
-    // and its rows numbered by position. New rows without an action are
-    // left out, as the Perl page left them.
+    // and its rows numbered by position. Empty new rows are left out, as
+    // the Perl page left them; a new row with a note only is not (see
+    // refusesNoteOnly).
     current() {
       const rows = [];
       let bi = 0;
@@ -502,8 +539,9 @@
         let oi = 0;
         for (const row of $$('.row', block)) {
           const action = $('.action', row).value;
-          if (!row.dataset.id && action.trim() === '') continue;
-          rows.push({id: row.dataset.id ? Number(row.dataset.id) : 0, block: bi, order: oi++, action, note: $('.note', row).value});
+          const note = $('.note', row).value;
+          if (!row.dataset.id && action.trim() === '' && note.trim() === '') continue;
+          rows.push({id: row.dataset.id ? Number(row.dataset.id) : 0, block: bi, order: oi++, action, note});
         }
         if (oi > 0) bi++;
       }
@@ -548,6 +586,7 @@
       if (!b || !this.el.contains(b)) return;
       const row = b.closest('.row');
       const op = b.dataset.op;
+      if (this.saving && op !== 'history') return;
       switch (op) {
         case 'save': this.saveKey(); break;
         case 'confirm-save': this.save(); break;
@@ -638,7 +677,7 @@
     }
 
     showChanges() {
-      if (!writable()) return;
+      if (!writable() || this.refusesNoteOnly()) return;
       const ops = this.ops();
       if (!ops.length) {
         say(`${this.key} ${this.uri}: nothing to save, the list is as loaded`);
@@ -656,83 +695,161 @@
       $('.save', this.panelEl).focus();
     }
 
+    // save saves the changes in one transaction. A save is exclusive:
+    // while it is in flight the editor is read-only and another save
+    // does nothing.
     async save() {
+      if (this.saving) return;
       this.confirming = false;
       if (!token()) {
         say('Enter the AdminToken to save; your changes are kept.', true);
         $('#token').focus();
         return;
       }
-      const ops = this.ops();
-      if (!ops.length) {
+      if (this.refusesNoteOnly()) return;
+      if (!this.ops().length) {
         this.closePanel();
         return;
       }
-      const cur = this.current();
-      let res;
+      this.setSaving(true);
+      let saved = '';
       try {
-        res = await api('POST', '/v1/txn', {}, {basekey: state.provider.basekey, generation: this.generation, ops});
-      } catch (e) {
-        if (e.status === 409) {
-          await this.conflict(e);
-        } else if (e.status === 401) {
-          setToken('');
-          say(`Not saved: the token was refused (${e.message}). Enter the AdminToken and save again; your changes are kept.`, true);
-          this.closePanel();
-          $('#token').focus();
-        } else {
-          say(`Not saved: ${e.message}. Your changes are kept.`, true);
-          this.closePanel();
-        }
-        return;
+        saved = await this.send();
+      } finally {
+        this.setSaving(false);
       }
-      const renamed = cur.key !== this.key || cur.uri !== this.uri;
+      if (!saved) return;
+      await loadSections();
+      say(saved);
+    }
+
+    // send posts the changes with the generation of the base. It returns
+    // what it saved, or '' when it did not save and said why. When the
+    // table changed meanwhile but this list did not (another list was
+    // saved), it sends the changes again against the new generation.
+    async send() {
+      const cur = this.current();
+      const renamed = !this.isNew && (cur.key !== this.key || cur.uri !== this.uri);
+      let ops;
+      let res;
+      for (let tries = 0; ; tries++) {
+        try {
+          const taken = await this.taken(cur);
+          if (taken) {
+            this.refuse(taken);
+            return '';
+          }
+          ops = this.ops();
+          res = await api('POST', '/v1/txn', {}, {basekey: state.provider.basekey, generation: this.generation, ops});
+          break;
+        } catch (e) {
+          if (e.status !== 409) {
+            this.failed(e);
+            return '';
+          }
+          let now;
+          try {
+            const list = await api('GET', '/v1/fetch', {key: this.key, uri: this.uri, notes: 1});
+            now = {rows: rowsOf(list.blocks), generation: list.generation};
+          } catch (x) {
+            this.refuse(`${e.message}; the list cannot be read again: ${x.message}`);
+            return '';
+          }
+          if (!sameRows(this.base, now.rows) || tries >= MAX_RESAVES) {
+            this.conflict(e, now);
+            return '';
+          }
+          this.setBase(now.rows, now.generation);
+        }
+      }
       this.key = cur.key;
       this.uri = cur.uri;
       showGeneration(res.generation);
       if (cur.rows.length === 0) {
         this.remove();
-        say(`Saved: deleted the list ${cur.key} ${cur.uri} (generation ${res.generation}).`);
-      } else {
-        await this.load();
-        this.dirtyEl.hidden = true;
-        say(`Saved ${cur.key} ${cur.uri}${renamed ? ' (renamed)' : ''}: ${ops.length} changes, generation ${res.generation}.`);
+        return `Saved: deleted the list ${cur.key} ${cur.uri} (generation ${res.generation}).`;
       }
-      await loadSections();
+      await this.load();
+      this.dirtyEl.hidden = true;
+      return `Saved ${cur.key} ${cur.uri}${renamed ? ' (renamed)' : ''}: ${ops.length} changes, generation ${res.generation}.`;
     }
 
-    // conflict shows why a save was refused: the list as it is now next
-    // to the list as it was loaded. The user's rows stay in the editor;
-    // the base becomes the list as it is now, so that the next save shows
-    // and makes exactly the changes from that version to the editor's.
-    async conflict(err) {
-      let now;
-      try {
-        now = await api('GET', '/v1/fetch', {key: this.key, uri: this.uri, notes: 1});
-      } catch (e) {
-        say(`Not saved: ${err.message}; the list cannot be read again: ${e.message}. Your changes are kept.`, true);
+    // taken says why the list cannot be saved under the key and uri the
+    // editor shows when they name another list that has rows (saving
+    // would merge the two lists), else ''.
+    async taken(cur) {
+      if (!this.isNew && cur.key === this.key && cur.uri === this.uri) return '';
+      const n = (await api('GET', '/v1/fetch', {key: cur.key, uri: cur.uri})).blocks.length;
+      if (!n) return '';
+      return `${cur.key} ${cur.uri} exists already with ${n} ${n === 1 ? 'row' : 'rows'}: open it to edit it, or choose another key or uri`;
+    }
+
+    // refusesNoteOnly refuses to save a new row with a note but no
+    // action (an empty action is no action: the engine warns of it on
+    // every request), naming the row; it returns whether it refused.
+    refusesNoteOnly() {
+      const row = $$('.row', this.blocksEl).find((r) => !r.dataset.id &&
+        $('.action', r).value.trim() === '' && $('.note', r).value.trim() !== '');
+      if (!row) return false;
+      this.refuse(`row ${$('.pos', row).textContent} has a note but no action: write its action, or delete the row`);
+      $('.action', row).focus();
+      return true;
+    }
+
+    // refuse says why the changes were not saved; they are kept.
+    refuse(why) {
+      say(`Not saved: ${why}. Your changes are kept.`, true);
+      this.closePanel();
+    }
+
+    // failed reports a save the API refused for another reason than a
+    // conflict.
+    failed(e) {
+      if (e.status !== 401) {
+        this.refuse(e.message);
         return;
       }
-      const was = this.base;
-      const nowRows = now.blocks.map((b) => ({id: b.id, block: b.block, order: b.order, action: b.action, note: b.note || ''}));
-      const before = listLines(this.key, this.uri, was);
-      const after = listLines(this.key, this.uri, nowRows);
-      const same = before.length === after.length && before.every((l, i) => l === after[i]);
-      const oldGen = this.generation;
-      const parts = [el('h3', {text: `Not saved: the table changed since this list was loaded (generation ${oldGen}, now ${now.generation}).`})];
+      setToken('');
+      say(`Not saved: the token was refused (${e.message}). Enter the AdminToken and save again; your changes are kept.`, true);
+      this.closePanel();
+      $('#token').focus();
+    }
+
+    // conflict shows why a save was refused: the list as it is now, now,
+    // next to the list as it was loaded. The base becomes the list as it
+    // is now, and the editor shows the user's changes made again on it
+    // (see rebase), so that the next save makes only them and keeps the
+    // other change. When the other change touched rows the user changed
+    // too, the editor keeps the user's list as it is: the next save
+    // shows what it replaces.
+    conflict(err, now) {
+      const before = listLines(this.key, this.uri, this.base);
+      const after = listLines(this.key, this.uri, now.rows);
+      const parts = [el('h3', {text: `Not saved: the table changed since this list was loaded (generation ${this.generation}, now ${now.generation}).`})];
+      const same = sameRows(this.base, now.rows);
+      const rebased = same ? null : rebase(this.base, this.current().rows, now.rows);
       if (same) {
         parts.push(el('p', {text: 'This list itself was not changed: the other change was elsewhere in the table. ' +
           'Your changes are kept; save again to make them on the current version.'}));
       } else {
         parts.push(el('p', {text: 'Another change to this list was committed meanwhile (the list as you loaded it, then as it is now):'}),
           diffList(before, after),
-          el('p', {text: 'Your changes are kept in the editor. Saving now makes the list what the editor shows, ' +
-            'replacing the version above (the changes are shown before they are saved); or discard yours.'}),
+          el('p', {text: rebased ?
+            'Your changes are made again on the list as it is now, keeping the other change: save again to make them ' +
+            '(the changes are shown before they are saved), or discard yours.' :
+            'The other change touched rows you changed too. Your changes are kept in the editor. Saving now makes the list ' +
+            'what the editor shows, replacing the version above (the changes are shown before they are saved); or discard yours.'}),
           el('div', {class: 'buttons'},
             el('button', {type: 'button', dataset: {op: 'discard-reload'}, text: 'Discard my changes and load the current version'})));
       }
-      this.setBase(nowRows, now.generation);
-      this.renumber();
+      this.setBase(now.rows, now.generation);
+      if (rebased) {
+        this.render(rebased);
+        highlightTrace();
+      } else {
+        this.renumber();
+      }
+      this.dirtyEl.hidden = !this.dirty();
       this.showPanel('conflict', ...parts);
       say(`Not saved: ${err.message}`, true);
       showGeneration(now.generation);
@@ -817,33 +934,41 @@
     t.rows = Math.min(12, Math.max(1, t.value.split('\n').length));
   }
 
-  // listLines is a list as lines for a diff: the key and uri, then each
-  // block as a separator line and its actions (with their notes).
-  function listLines(key, uri, rows) {
-    const lines = [`${key} ${uri}`];
+  // rowsOf returns the rows of a fetch's blocks, a missing note as ''.
+  const rowsOf = (blocks) => blocks.map((b) => ({id: b.id, block: b.block, order: b.order, action: b.action, note: b.note || ''}));
+
+  // sameRows reports whether two lists of rows are the same records.
+  const sameRows = (a, b) => a.length === b.length &&
+    a.every((r, i) => ['id', 'block', 'order', 'action', 'note'].every((f) => r[f] === b[i][f]));
+
+  // listItems is a list as lines for a diff, each block as a separator
+  // line and its actions (with their notes), each line with its row (none
+  // for a separator).
+  function listItems(rows) {
+    const items = [];
     let last = null;
     for (const r of rows) {
       if (r.block !== last) {
-        lines.push('\u2500\u2500 block \u2500\u2500');
+        items.push({line: BLOCK_LINE, row: null});
         last = r.block;
       }
-      lines.push(r.action + (r.note ? '\n    # ' + r.note.split('\n').join('\n    # ') : ''));
+      items.push({line: r.action + (r.note ? '\n    # ' + r.note.split('\n').join('\n    # ') : ''), row: r});
     }
-    return lines;
+    return items;
   }
 
-  // diffList shows the differences of two lists of lines (a longest
-  // common subsequence), unchanged lines included.
-  function diffList(a, b) {
-    const ul = el('ul', {class: 'diff'});
-    const line = (cls, sign, text) => ul.append(el('li', {class: cls, text: sign + text.split('\n').join('\n  ')}));
-    if (a.length * b.length > 1e6) {
-      a.forEach((l) => line('del', '- ', l));
-      b.forEach((l) => line('add', '+ ', l));
-      return ul;
-    }
+  // listLines is a list as lines for a diff: the key and uri, then the
+  // lines of listItems.
+  const listLines = (key, uri, rows) => [`${key} ${uri}`, ...listItems(rows).map((x) => x.line)];
+
+  // matches pairs the lines of a with those of b along a longest common
+  // subsequence: pair[i] is the index in b of the line a[i] is, or -1.
+  // Lists too long to compare have no pairs.
+  function matches(a, b) {
     const n = a.length;
     const m = b.length;
+    const pair = new Int32Array(n).fill(-1);
+    if (n * m > 1e6) return pair;
     const lcs = Array.from({length: n + 1}, () => new Uint32Array(m + 1));
     for (let i = n - 1; i >= 0; i--) {
       for (let j = m - 1; j >= 0; j--) {
@@ -852,18 +977,99 @@
     }
     let i = 0;
     let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && a[i] === b[j]) {
-        line('same', '  ', a[i]);
+    while (i < n && j < m) {
+      if (a[i] === b[j]) pair[i++] = j++;
+      else if (lcs[i + 1][j] >= lcs[i][j + 1]) i++;
+      else j++;
+    }
+    return pair;
+  }
+
+  // diffList shows the differences of two lists of lines, unchanged
+  // lines included.
+  function diffList(a, b) {
+    const ul = el('ul', {class: 'diff'});
+    const line = (cls, sign, text) => ul.append(el('li', {class: cls, text: sign + text.split('\n').join('\n  ')}));
+    const pair = matches(a, b);
+    let j = 0;
+    a.forEach((l, i) => {
+      if (pair[i] < 0) {
+        line('del', '- ', l);
+        return;
+      }
+      while (j < pair[i]) line('add', '+ ', b[j++]);
+      line('same', '  ', l);
+      j++;
+    });
+    while (j < b.length) line('add', '+ ', b[j++]);
+    return ul;
+  }
+
+  // rebase makes the changes from the rows base to the rows mine again on
+  // the rows now, the list as another writer left it. A change is a run
+  // of lines of listItems (rows and block starts) that mine replaced: it
+  // replaces the same lines where they are in now, or, when it replaced
+  // none, goes after the line it followed. rebase returns the rows, with
+  // the ids of now, or null when a line mine replaced is not in now (the
+  // other writer changed or deleted a row the user changed too) or the
+  // lists are too long to compare.
+  function rebase(base, mine, now) {
+    const [b, m, w] = [base, mine, now].map(listItems);
+    const lines = (items) => items.map((x) => x.line);
+    const toMine = matches(lines(b), lines(m));
+    const toNow = matches(lines(b), lines(w));
+    const kept = w.map(() => true);
+    const before = w.map(() => []).concat([[]]); // mine's lines to put before a line of now
+    let i = 0;
+    let j = 0;
+    while (i < b.length || j < m.length) {
+      if (i < b.length && toMine[i] === j) {
         i++;
         j++;
-      } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-        line('del', '- ', a[i++]);
-      } else {
-        line('add', '+ ', b[j++]);
+        continue;
       }
+      let i2 = i;
+      while (i2 < b.length && toMine[i2] < 0) i2++;
+      const j2 = i2 < b.length ? toMine[i2] : m.length;
+      let at = 0;
+      for (let k = i - 1; k >= 0 && i === i2; k--) {
+        if (toNow[k] >= 0) {
+          at = toNow[k] + 1;
+          break;
+        }
+      }
+      for (let k = i2 - 1; k >= i; k--) {
+        if (toNow[k] < 0) return null;
+        kept[toNow[k]] = false;
+        at = toNow[k];
+      }
+      before[at].push(...m.slice(j, j2).map((x) => ({...x, mine: true})));
+      i = i2;
+      j = j2;
     }
-    return ul;
+    const out = w.flatMap((x, k) => kept[k] ? [...before[k], x] : before[k]).concat(before[w.length]);
+    // A row of mine keeps its id when now still has that record, unless
+    // a row of now kept there has it.
+    const ids = new Set(now.map((r) => r.id));
+    const used = new Set(w.filter((x, k) => kept[k] && x.row).map((x) => x.row.id));
+    const rows = [];
+    let block = -1;
+    let open = false;
+    for (const x of out) {
+      if (!x.row) {
+        open = false;
+        continue;
+      }
+      if (!open) block++;
+      open = true;
+      let id = x.row.id;
+      if (x.mine) {
+        id = ids.has(id) && !used.has(id) ? id : 0;
+        used.add(id);
+      }
+      rows.push({id, block, action: x.row.action, note: x.row.note});
+    }
+    return rows;
   }
 
   // ---- trying a request ----------------------------------------------
@@ -1041,7 +1247,7 @@
     else if (e.key === 'Escape' && !ed.panelEl.hidden) act = () => ed.closePanel();
     if (act) {
       e.preventDefault();
-      act();
+      if (!ed.saving) act();
     }
   }
 
@@ -1052,7 +1258,9 @@
       e.preventDefault();
       const t = $('#token').value.trim();
       $('#token').value = '';
-      if (t) {
+      if (!sendable(t)) {
+        say(`Token not taken: ${BAD_TOKEN}.`, true);
+      } else if (t) {
         setToken(t);
         say('');
       }
