@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -496,6 +497,13 @@ var directives = map[string]directive{
 	}},
 	"trustedproxies": {name: "TrustedProxies", set: setTrustedProxies},
 	"admintoken": {name: "AdminToken", set: func(c *Config, v string) error {
+		// A browser, and any client, sends it in a header: printable
+		// ASCII only. The message does not show it.
+		for i := 0; i < len(v); i++ {
+			if v[i] < ' ' || v[i] >= 0x7f {
+				return fmt.Errorf("invalid AdminToken: character %d is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)", utf8.RuneCountInString(v[:i])+1)
+			}
+		}
 		c.AdminToken = v
 		return nil
 	}},

@@ -465,6 +465,8 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	}{
 		{"unknown directive", "Listen 1\nFoo bar" + minimalProvider,
 			`trans.conf:2: unknown directive "Foo"`},
+		{"token a browser cannot send", "AdminToken pässwort\n" + minimalProvider,
+			`trans.conf:1: invalid AdminToken: character 2 is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)`},
 		{"parameter used as directive", "FileName x" + minimalProvider,
 			`trans.conf:1: unknown directive "FileName": FileName belongs inside <TranslationProvider MMapDB>`},
 		{"unknown parameter", open + "FileName x\nColor red\n" + close,
