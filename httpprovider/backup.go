@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"transdb/internal/fault"
 	"transdb/mmapdb"
 )
 
@@ -155,7 +156,13 @@ func (b *backupper) run() {
 // log of a failure.
 func (b *backupper) backup(target uint64, now time.Time) (uint64, bool) {
 	start := time.Now()
-	path, gen, size, err := b.write(now)
+	var path string
+	var gen uint64
+	var size int
+	err := fault.Call(func() (err error) {
+		path, gen, size, err = b.write(now)
+		return err
+	})
 	if err != nil {
 		b.log.Error("httpprovider: automatic backup failed", "file", b.f.path, "generation", target, "dir", b.opts.Dir, "err", err)
 		return 0, false

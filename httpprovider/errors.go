@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 
+	"transdb/internal/fault"
 	"transdb/mmapdb"
 	"transdb/translation"
 )
@@ -75,6 +76,9 @@ func statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, "the request was cancelled"
 	case errors.Is(err, fs.ErrNotExist):
 		return http.StatusServiceUnavailable, "no database yet"
+	case errors.Is(err, fault.ErrChanged):
+		return http.StatusServiceUnavailable, "the database file changed while it was read: it was written over in place " +
+			"(replace it by a rename, as transdbd does); it is read again"
 	case errors.Is(err, translation.ErrStopped), errors.Is(err, mmapdb.ErrClosed):
 		return http.StatusServiceUnavailable, "database is closed"
 	case errors.Is(err, mmapdb.ErrLockFailed):

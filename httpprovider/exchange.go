@@ -1,11 +1,13 @@
 package httpprovider
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
+	"transdb/internal/fault"
 	"transdb/translation"
 )
 
@@ -107,7 +109,7 @@ func (x *exchange) fail(err error) {
 		x.aborted = true
 		return
 	}
-	if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable {
+	if status >= http.StatusInternalServerError && status != http.StatusServiceUnavailable || errors.Is(err, fault.ErrChanged) {
 		x.s.log.Error("httpprovider: request failed", "method", x.r.Method, "path", x.r.URL.Path, "status", status, "err", err)
 	}
 	h := x.w.Header()

@@ -19,6 +19,7 @@ import (
 	"time"
 	"transdb/admin"
 	"transdb/engine"
+	"transdb/internal/fault"
 
 	"transdb/perlmmapdb"
 	"transdb/translation"
@@ -603,7 +604,10 @@ func (s *Server) serve(rt *route, w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > s.maxBody {
 		err = tooLarge(s.maxBody)
 	} else if err = x.checkParams(rt); err == nil {
-		err = rt.serve(x)
+		// A database file written over in place faults the reads of its
+		// mapping: the request fails, the server goes on, and the file
+		// is mapped again (mmapdb notices the change).
+		err = fault.Call(func() error { return rt.serve(x) })
 	}
 	if err != nil {
 		x.fail(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"transdb/internal/fault"
 	"transdb/mmapdb"
 	"transdb/translation"
 )
@@ -145,7 +146,7 @@ func (v *verifier) verifyNewest(f *dbFile) bool {
 			"generation", snap.Generation(), "bytes", len(snap.Bytes()))
 	} else {
 		start := time.Now()
-		err = mmapdb.VerifyBytes(snap.Bytes(), v.pacer())
+		err = fault.Call(func() error { return mmapdb.VerifyBytes(snap.Bytes(), v.pacer()) })
 		switch {
 		case errors.Is(err, errVerifyStopped):
 			return false

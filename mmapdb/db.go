@@ -307,7 +307,7 @@ func (db *DB) refresh() (bool, error) {
 			if err != nil {
 				return false, fmt.Errorf("mmapdb: %w", err)
 			}
-			if dev, ino := fileIdentity(fi); cur.dev == dev && cur.ino == ino {
+			if cur.sameFile(fi) {
 				return false, nil
 			}
 		}

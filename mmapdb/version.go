@@ -22,6 +22,17 @@ type version struct {
 	serial   uint64 // the version's place among the mappings of this process
 }
 
+// sameFile reports whether fi is v's file as v mapped it. Its identity
+// tells a file renamed into place, as writers replace the database; its
+// size and times, one written over in place by another tool (cp over
+// it), which must be mapped again: the old mapping sees the new bytes,
+// and faults past a shorter end.
+func (v *version) sameFile(fi os.FileInfo) bool {
+	dev, ino := fileIdentity(fi)
+	return v.dev == dev && v.ino == ino && int64(len(v.data)) == fi.Size() &&
+		v.mtime == fi.ModTime().UnixNano() && v.ctime == changeTime(fi)
+}
+
 // mappings counts the versions this process has mapped.
 var mappings atomic.Uint64
 

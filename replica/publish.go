@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"transdb/internal/fault"
 	"transdb/internal/redact"
 	"transdb/mmapdb"
 	"transdb/translation"
@@ -183,7 +184,11 @@ func (pb *Publisher) publish() error {
 	// Without a deadline, Put waits for the acknowledgement of each
 	// chunk for apiTimeout at most, not for the end of a deadline:
 	// a put that stalls (a NATS server died) fails soon.
-	if _, err := obs.Put(pb.ctx, meta, mmapdb.NewImageReader(snap.Bytes())); err != nil {
+	err = fault.Call(func() error {
+		_, err := obs.Put(pb.ctx, meta, mmapdb.NewImageReader(snap.Bytes()))
+		return err
+	})
+	if err != nil {
 		pb.obs = nil
 		return fmt.Errorf("put generation %d: %w", gen, err)
 	}

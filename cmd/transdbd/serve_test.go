@@ -374,6 +374,46 @@ func TestReadOnlyServeFollowsEveryKindOfNewVersion(t *testing.T) {
 	}
 }
 
+// A database file written over in place (cp over it), which shrinks
+// under the mapping a dump in flight reads, ends that dump, not the
+// daemon: it goes on serving, and serves the new content.
+func TestAFileWrittenOverInPlaceEndsTheRequestNotTheDaemon(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "trans.mmdb")
+	records := bigTable(t, db)
+	small := filepath.Join(dir, "small.mmdb")
+	ok(t, string(exampleTable), "load", "-db", small, "-")
+	smallBytes, err := os.ReadFile(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, nil, "serve", "-config", config(t, db, true))
+	dump := startDump(t, d)
+
+	// As cp does: truncate, then write, the same file.
+	if err := os.WriteFile(db, smallBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := 1
+	for {
+		if _, err := dump.ReadString('\n'); err != nil {
+			break
+		}
+		lines++
+	}
+	if lines >= records {
+		t.Errorf("the dump read %d lines of %d, all of them, from a file cut short", lines, records)
+	}
+	d.stderr.waitFor(t, regexp.MustCompile(`the mapped file changed under its reader`))
+	eventually(t, "the new content served", func() (bool, string) {
+		code, body := d.get(t, "/v1/fetch?uri=/static")
+		return code == 200 && strings.Contains(body, `"action":"File: `), fmt.Sprintf("%d %s", code, body)
+	})
+	if code, body := d.get(t, "/healthz"); code != 200 {
+		t.Errorf("healthz: %d %s", code, body)
+	}
+}
+
 func TestSIGHUPReopensLogsAndKeepsServing(t *testing.T) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
