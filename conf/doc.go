@@ -63,7 +63,8 @@
 // declared, and at least one is required. As in Apache2::Translation, a
 // provider without FileName shares the file of the provider declared just
 // before it: it inherits both FileName and Root, so it may not set Root
-// itself. BaseKey is kept as written and parsed by
+// itself, and NoLock unless it sets it. The providers of one file must
+// agree on NoLock: their commits would not exclude each other. BaseKey is kept as written and parsed by
 // translation.ParseBaseKey into Keys; a BaseKey that starts with a bracket
 // but is not a valid list is an error. Without BaseKey the table is at
 // the top of the file. Two providers serving the same table, the same

@@ -204,8 +204,9 @@ func (p *parser) oneLine(num int, rest string) error {
 	return p.addProvider(c)
 }
 
-// addProvider completes a provider, inheriting FileName and Root from the
-// previous provider when it has no FileName, and appends it.
+// addProvider completes a provider, inheriting FileName and Root, and
+// NoLock unless it sets it, from the previous provider when it has no
+// FileName, and appends it.
 func (p *parser) addProvider(c *container) error {
 	pr := c.p
 	if pr.FileName == "" {
@@ -218,6 +219,9 @@ func (p *parser) addProvider(c *container) error {
 		}
 		pr.FileName = p.cfg.Providers[n-1].FileName
 		pr.Root = p.cfg.Providers[n-1].Root
+		if _, ok := c.seen["nolock"]; !ok {
+			pr.NoLock = p.cfg.Providers[n-1].NoLock
+		}
 	}
 	if err := p.checkUnique(pr); err != nil {
 		return err
@@ -389,11 +393,21 @@ func (p *parser) shareImport(pr *Provider, c *container) error {
 // checkUnique refuses a provider that serves the same table, the same
 // file (as opened: absolute and cleaned) under the same base key, as an
 // earlier one: requests select providers by base key, so the later one
-// could never be reached.
+// could never be reached. It also refuses providers of one file that
+// disagree on NoLock: they would open the file twice, one taking its
+// lock and the other not, and commits of the two would overwrite each
+// other.
 func (p *parser) checkUnique(pr Provider) error {
 	path := pr.absPath()
 	for _, q := range p.cfg.Providers {
-		if q.absPath() != path || !slices.Equal(q.Keys, pr.Keys) {
+		if q.absPath() != path {
+			continue
+		}
+		if q.NoLock != pr.NoLock {
+			return p.errorf(pr.Line, "TranslationProvider opens file %s with NoLock %v, the one on line %d with NoLock %v: the providers of one file share its lock, give them the same NoLock",
+				path, pr.NoLock, q.Line, q.NoLock)
+		}
+		if !slices.Equal(q.Keys, pr.Keys) {
 			continue
 		}
 		access := ""

@@ -448,8 +448,8 @@ TranslationProvider MMapDB basekey=fifth
 `)
 	want := []Provider{
 		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans db/]", Keys: []string{"trans", "db"}, NoLock: true, Line: 1},
-		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true, Line: 7},
-		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "third", Keys: []string{"third"}, Line: 11},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "[qw/trans archive/]", Keys: []string{"trans", "archive"}, ReadOnly: true, NoLock: true, Line: 7},
+		{FileName: "trans.mmdb", Root: "/srv", BaseKey: "third", Keys: []string{"third"}, NoLock: true, Line: 11},
 		{FileName: "/abs/other.mmdb", Line: 12},
 		{FileName: "/abs/other.mmdb", BaseKey: "fifth", Keys: []string{"fifth"}, Line: 15},
 	}
@@ -465,6 +465,10 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	}{
 		{"unknown directive", "Listen 1\nFoo bar" + minimalProvider,
 			`trans.conf:2: unknown directive "Foo"`},
+		{"one file, NoLock in one provider only", open + "FileName /srv/t.mmdb\nNoLock 1\n" + close + open + "FileName /srv/t.mmdb\nBaseKey b\n" + close,
+			`trans.conf:5: TranslationProvider opens file /srv/t.mmdb with NoLock false, the one on line 1 with NoLock true: the providers of one file share its lock, give them the same NoLock`},
+		{"one file shared, another NoLock", open + "FileName /srv/t.mmdb\n" + close + open + "BaseKey b\nNoLock 1\n" + close,
+			`trans.conf:4: TranslationProvider opens file /srv/t.mmdb with NoLock true, the one on line 1 with NoLock false: the providers of one file share its lock, give them the same NoLock`},
 		{"token a browser cannot send", "AdminToken pässwort\n" + minimalProvider,
 			`trans.conf:1: invalid AdminToken: character 2 is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)`},
 		{"parameter used as directive", "FileName x" + minimalProvider,

@@ -40,7 +40,9 @@ type Options struct {
 
 	// NoLock skips the lock file. Only safe when a single writer process
 	// is guaranteed by other means; see mmapdb.Options.NoLock. Providers
-	// that differ in NoLock do not share a mapping of the file.
+	// that differ in NoLock do not share a mapping of the file, nor a
+	// writer: commits through the two would not exclude each other, so
+	// only one of them may write.
 	NoLock bool
 
 	// CheckInterval is how often the identity of the file is compared
