@@ -331,3 +331,39 @@ func TestOnChangeFailureIsLogged(t *testing.T) {
 		t.Errorf("log: %s", out)
 	}
 }
+
+// An OnChange command that leaves a process in the background holding
+// its output is not waited for beyond a few seconds, and one that runs
+// on when the server closes is killed, its children with it: neither
+// holds up the next command or the shutdown for good.
+func TestOnChangeCommandsCannotHoldTheServerUp(t *testing.T) {
+	for _, tt := range []struct {
+		name, cmd, log string
+	}{
+		{"background process holding the output", "sleep 30 & echo started", "left processes in the background that hold its output"},
+		{"command running at close", "echo started; sleep 600", "OnChange command killed: the server closed and it ran on"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncbuf.Buffer
+			p := newProvider(t, dbPath(t), false)
+			srv, err := httpprovider.New(httpprovider.Options{
+				Providers:  []*translation.Provider{p},
+				AdminToken: token,
+				OnChange:   tt.cmd,
+				Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &testServer{t: t, srv: srv, p: p, url: newHTTPServer(t, srv)}
+			s.txn(`{"ops":[{"op":"clear"}]}`)
+			if err := srv.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if out := logs.String(); !strings.Contains(out, tt.log) || !strings.Contains(out, "started") {
+				t.Errorf("log: %s", out)
+			}
+		})
+	}
+}

@@ -1,16 +1,29 @@
 package httpprovider
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
+	"time"
 )
 
 // maxCommandOutput is how much of a failed OnChange command's output is
-// logged.
+// kept, and logged.
 const maxCommandOutput = 4096
+
+// How long the OnChange commands may hold things up: a command that has
+// exited is waited for pipeWait at most while processes it left in the
+// background still hold its output; at Close, a command still running
+// after closeWait is killed, with its process group.
+const (
+	pipeWait  = 5 * time.Second
+	closeWait = 10 * time.Second
+)
 
 // A commandRunner runs the OnChange command after commits, as rawdbfs
 // runs its -u command whenever the database changes. Runs never overlap:
@@ -28,6 +41,16 @@ type commandRunner struct {
 	queue   []string          // the waiting files, oldest first
 	busy    bool              // a goroutine is working through the queue
 	running sync.WaitGroup
+	// kill ends the command running at Close, once closeWait has passed.
+	killCtx context.Context
+	kill    context.CancelFunc
+}
+
+// newCommandRunner returns the runner of the OnChange command.
+func newCommandRunner(command string, log *slog.Logger) *commandRunner {
+	c := &commandRunner{command: command, log: log}
+	c.killCtx, c.kill = context.WithCancel(context.Background())
+	return c
 }
 
 // run queues "sh -c command" for the commit of generation to file, with
@@ -67,24 +90,72 @@ func (c *commandRunner) work() {
 		generation := c.waiting[file]
 		delete(c.waiting, file)
 		c.mu.Unlock()
-
-		cmd := exec.Command("sh", "-c", c.command)
-		cmd.Env = append(os.Environ(),
-			"TRANSDB_GENERATION="+strconv.FormatUint(generation, 10),
-			"TRANSDB_FILE="+file)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			c.log.Error("httpprovider: OnChange command failed", "command", c.command,
-				"generation", generation, "file", file, "err", err, "output", string(out[:min(len(out), maxCommandOutput)]))
-		}
+		c.runOne(generation, file)
 	}
 }
 
+// runOne runs the command for generation of file and logs a failure.
+func (c *commandRunner) runOne(generation uint64, file string) {
+	cmd := exec.CommandContext(c.killCtx, "sh", "-c", c.command)
+	cmd.Env = append(os.Environ(),
+		"TRANSDB_GENERATION="+strconv.FormatUint(generation, 10),
+		"TRANSDB_FILE="+file)
+	// Its own process group, killed whole: the shell's children too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = pipeWait
+	var out limitedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	switch {
+	case errors.Is(err, exec.ErrWaitDelay):
+		c.log.Warn("httpprovider: OnChange command left processes in the background that hold its output; not waited for",
+			"command", c.command, "generation", generation, "file", file, "output", out.String())
+	case c.killCtx.Err() != nil && err != nil:
+		c.log.Error("httpprovider: OnChange command killed: the server closed and it ran on", "command", c.command,
+			"generation", generation, "file", file, "waited", closeWait.String(), "output", out.String())
+	case err != nil:
+		c.log.Error("httpprovider: OnChange command failed", "command", c.command,
+			"generation", generation, "file", file, "err", err, "output", out.String())
+	}
+}
+
+// limitedBuffer keeps the first maxCommandOutput bytes written to it and
+// drops the rest, so that a command's output costs bounded memory.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p[:min(len(p), maxCommandOutput-len(b.buf))]...)
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
 // close waits for the running command and those queued before it; later
-// commits run none.
+// commits run none. A command still running after closeWait is killed.
 func (c *commandRunner) close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	c.running.Wait()
+	done := make(chan struct{})
+	go func() {
+		c.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		c.kill()
+		<-done
+	}
+	c.kill()
 }

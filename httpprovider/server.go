@@ -337,7 +337,7 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	if opts.OnChange != "" {
-		s.onChange = &commandRunner{command: opts.OnChange, log: s.log}
+		s.onChange = newCommandRunner(opts.OnChange, s.log)
 	}
 	s.startBackups(opts)
 	s.startImports(opts)
