@@ -447,7 +447,16 @@ func (p *parser) directive(num int, name, rest string) error {
 	if v.missing() {
 		return p.errorf(num, "missing value for %s", d.name)
 	}
-	text := v.expanded(p.lookup)
+	lookup := p.lookup
+	if d.commandVars != nil {
+		lookup = func(name string) (string, bool) {
+			if slices.Contains(d.commandVars, name) {
+				return "${" + name + "}", true
+			}
+			return p.lookup(name)
+		}
+	}
+	text := v.expanded(lookup)
 	if d.relative && text != "" && !filepath.IsAbs(text) {
 		text = filepath.Join(filepath.Dir(p.file), text)
 	}
@@ -496,7 +505,12 @@ type directive struct {
 	// relative joins a relative value, a file name, to the directory of
 	// the configuration file.
 	relative bool
-	set      func(c *Config, v string) error
+	// commandVars are variables of the command's own environment, which
+	// ${NAME} in the value leaves to the shell instead of expanding them
+	// when the configuration is read (OnChange: TRANSDB_GENERATION and
+	// TRANSDB_FILE exist only when it runs).
+	commandVars []string
+	set         func(c *Config, v string) error
 }
 
 var directives = map[string]directive{
@@ -572,7 +586,7 @@ var directives = map[string]directive{
 		c.Flush, err = parseBool("Flush", v)
 		return err
 	}},
-	"onchange": {name: "OnChange", rawLine: true, set: func(c *Config, v string) error {
+	"onchange": {name: "OnChange", rawLine: true, commandVars: []string{"TRANSDB_GENERATION", "TRANSDB_FILE"}, set: func(c *Config, v string) error {
 		c.OnChange = v
 		return nil
 	}},

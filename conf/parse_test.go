@@ -94,6 +94,10 @@ func TestDirectivesSetConfig(t *testing.T) {
 		{"Flush 0", func(c *Config) bool { return !c.Flush }},
 		{"Flush off", func(c *Config) bool { return !c.Flush }},
 		{"OnChange /usr/local/bin/notify --all", func(c *Config) bool { return c.OnChange == "/usr/local/bin/notify --all" }},
+		// The command's own variables are the shell's; others expand.
+		{`OnChange echo "gen=${TRANSDB_GENERATION} ${TRANSDB_FILE} ${DATA}"`, func(c *Config) bool {
+			return c.OnChange == `echo "gen=${TRANSDB_GENERATION} ${TRANSDB_FILE} /srv/transdb"`
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
