@@ -420,6 +420,31 @@ func TestDeleteRemovesMatchingNote(t *testing.T) {
 	checkFetch(t, p, "k", "/u", true, `k /u 0 0 "a" "note a"`, `k /u 0 1 "b2"`, `k /u 0 2 "c" "note c"`)
 }
 
+// Actions that share a block and order are paired with their notes in
+// order: deleting one takes the note a fetch showed with it, and the
+// others keep theirs.
+func TestDeleteOfOneOfTwoAtOnePlaceKeepsTheOtherNote(t *testing.T) {
+	p := writable(t)
+	var ids []uint64
+	inTxn(t, p, func(tx *translation.Txn) {
+		ids = mustInsert(t, tx, rec("k", "/a", 0, 0, "first", "n1"), rec("k", "/a", 0, 0, "second", "n2"))
+	})
+	checkFetch(t, p, "k", "/a", true, `k /a 0 0 "first" "n1"`, `k /a 0 0 "second" "n2"`)
+	inTxn(t, p, func(tx *translation.Txn) {
+		if n, err := tx.Delete(translation.Record{Key: "k", URI: "/a", ID: ids[1]}); n != 1 || err != nil {
+			t.Fatalf("Delete = %d, %v; want 1", n, err)
+		}
+	})
+	checkFetch(t, p, "k", "/a", true, `k /a 0 0 "first" "n1"`)
+	inTxn(t, p, func(tx *translation.Txn) {
+		ids = mustInsert(t, tx, rec("k", "/a", 0, 0, "third", "n3"))
+		if n, err := tx.Delete(translation.Record{Key: "k", URI: "/a", ID: ids[0]}); n != 1 || err != nil {
+			t.Fatalf("Delete in the transaction that inserted it = %d, %v; want 1", n, err)
+		}
+	})
+	checkFetch(t, p, "k", "/a", true, `k /a 0 0 "first" "n1"`)
+}
+
 func TestDeleteRequiresMatchingRecord(t *testing.T) {
 	p := writable(t)
 	other := newProvider(t, translation.Options{FileName: p.Path(), BaseKey: []string{"other"}})

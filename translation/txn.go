@@ -181,6 +181,11 @@ func (t *Txn) Insert(rec Record) (id uint64, err error) {
 // deletes the note stored with the same block and order. old.Action and
 // old.Note are not compared. It returns the number of actions deleted:
 // 1, or 0 when nothing matched (which is not an error).
+//
+// Several actions with one block and order (which Insert does not
+// prevent) are paired with their notes in order, as a fetch shows them:
+// the action that is the k-th of its block and order loses the k-th note
+// of them, if any, and the others keep theirs.
 func (t *Txn) Delete(old Record) (int, error) {
 	if err := t.check("delete"); err != nil {
 		return 0, err
@@ -199,6 +204,20 @@ func (t *Txn) Delete(old Record) (int, error) {
 		!bytes.Equal(r.Sort, sort[:]) {
 		return 0, nil
 	}
+	// The action's rank among those of its block and order.
+	actions, err := t.t.Lookup(keys...)
+	if err != nil {
+		return 0, wrapErr("delete", err)
+	}
+	rank := 0
+	for _, a := range actions {
+		if a.ID == old.ID {
+			break
+		}
+		if bytes.Equal(a.Sort, sort[:]) {
+			rank++
+		}
+	}
 	if _, _, err := t.t.Delete(old.ID); err != nil {
 		return 0, wrapErr("delete", err)
 	}
@@ -210,6 +229,10 @@ func (t *Txn) Delete(old Record) (int, error) {
 		if c := bytes.Compare(n.Sort, sort[:]); c > 0 {
 			break
 		} else if c == 0 {
+			if rank > 0 {
+				rank--
+				continue
+			}
 			if _, _, err := t.t.Delete(n.ID); err != nil {
 				return 0, wrapErr("delete note", err)
 			}
