@@ -126,7 +126,8 @@
 // not a positive integer, white space in a key or uri and unknown ops
 // are 400, naming the field (ops[2].old.block). An old record (whose
 // action and note may be given but are not compared) that does not
-// match the stored one is 409. Nothing is committed then. The answer
+// match the stored one is 409. More than 100,000 ops are 413. Nothing
+// is committed then. The answer
 // is {"generation": G, "results": [...]}, one result per op:
 // {"id": N} with the new record's id for insert and update, {"deleted":
 // N} with the number of records deleted for delete (1) and clear. An

@@ -57,6 +57,12 @@ func invalid(err error) error {
 	return errorf(http.StatusBadRequest, "%v", err)
 }
 
+// maxTxnOps bounds the operations of one transaction: each costs the
+// server some hundred bytes while the transaction is decoded and made,
+// so that a body of many tiny operations would cost gigabytes; a whole
+// table goes through /v1/load, which streams.
+const maxTxnOps = 100_000
+
 // decodeTxn decodes and checks a txn body:
 //
 //	{"basekey": ["trans", "db"], "generation": G, "ops": [OP, ...]}
@@ -88,6 +94,10 @@ func decodeTxn(body []byte) (*txnRequest, error) {
 		case "ops":
 			hasOps = true
 			return r.array("ops", func(i int) error {
+				if i == maxTxnOps {
+					return errorf(http.StatusRequestEntityTooLarge,
+						"more than %d operations in one transaction: load a whole table with POST /v1/load", maxTxnOps)
+				}
 				op, err := r.op(fmt.Sprintf("ops[%d]", i))
 				req.ops = append(req.ops, op)
 				return err

@@ -77,6 +77,36 @@ func TestTxnIsAllOrNothing(t *testing.T) {
 	}
 }
 
+// A transaction of more operations than a server should hold at once is
+// refused whole, before anything is done; as many as the bound commit.
+func TestTxnOfTooManyOperationsIsRefused(t *testing.T) {
+	s := serveNew(t)
+	s.loadExample()
+	before, gen := s.dump()
+	body := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"ops":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"op":"insert","key":"k","uri":"/u%d","block":0,"order":0,"action":"a"}`, i)
+		}
+		b.WriteString(`]}`)
+		return b.String()
+	}
+	msg := s.wantError(s.post("/v1/txn", body(100_001)), http.StatusRequestEntityTooLarge)
+	if msg != "more than 100000 operations in one transaction: load a whole table with POST /v1/load" {
+		t.Errorf("message %q", msg)
+	}
+	if after, g := s.dump(); after != before || g != gen {
+		t.Fatalf("a refused txn changed the database (generation %d -> %d)", gen, g)
+	}
+	if res := s.txn(body(100_000)); len(res.Results) != 100_000 {
+		t.Errorf("%d results of 100,000 operations", len(res.Results))
+	}
+}
+
 func TestConcurrentTxnsQueueForTheFile(t *testing.T) {
 	path := dbPath(t)
 	s := serve(t, httpprovider.Options{
