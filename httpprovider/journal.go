@@ -51,6 +51,13 @@ func parseJournalLine(line []byte) (journalEntry, bool) {
 				b = append(b, '\n')
 			case 'r':
 				b = append(b, '\r')
+			case 'x':
+				if v, err := strconv.ParseUint(string(line[i+1:min(i+3, len(line))]), 16, 8); err == nil && i+2 < len(line) {
+					b = append(b, byte(v))
+					i += 2
+					break
+				}
+				b = append(b, 'x')
 			default:
 				b = append(b, line[i])
 			}

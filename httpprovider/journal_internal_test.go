@@ -93,3 +93,22 @@ func TestTailJournalReadsAcrossChunksFromTheEnd(t *testing.T) {
 		t.Errorf("missing journal: %v %v %v", got, truncated, err)
 	}
 }
+
+// Every byte of a field survives the journal: escaped when it is a
+// separator or a control character, read back as it was.
+func TestJournalFieldsHoldEveryByte(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	action := string(all) + `\x4` + `\`
+	line := []byte("2026-12-03T00:00:00.000000Z|7|insert|9|k|/u|1|2|")
+	line = appendField(line, action)
+	if bytes.ContainsFunc(line, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		t.Errorf("control characters in the line: %q", line)
+	}
+	e, ok := parseJournalLine(line)
+	if !ok || e.action != action || e.id != 9 || e.block != 1 || e.order != 2 {
+		t.Errorf("parsed %+v, %v; want the action %q", e, ok, action)
+	}
+}

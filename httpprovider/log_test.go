@@ -40,6 +40,13 @@ func splitFields(t testing.TB, line string) []string {
 				f.WriteByte('\n')
 			case 'r':
 				f.WriteByte('\r')
+			case 'x':
+				v, err := strconv.ParseUint(line[i+1:min(i+3, len(line))], 16, 8)
+				if err != nil || i+2 >= len(line) {
+					t.Fatalf("bad escape \\x in %q", line)
+				}
+				f.WriteByte(byte(v))
+				i += 2
 			default:
 				t.Fatalf("unknown escape \\%c in %q", e, line)
 			}
@@ -103,9 +110,10 @@ func TestAccessLogHasALinePerRequest(t *testing.T) {
 	s.get("/v1/resolve?key=front&uri=/static/x")
 	s.get(`/v1/fetch?key=a|b\c&uri=/x`)
 	s.get("/v1/no%0Awhere")
-	lines := logLines(t, name, 5)
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want 5: %q", len(lines), lines)
+	s.get("/v1/no%1B%5B31m%00%7F%09where")
+	lines := logLines(t, name, 6)
+	if len(lines) != 6 {
+		t.Fatalf("%d lines, want 6: %q", len(lines), lines)
 	}
 	want := [][]string{
 		{"POST", "/v1/load", "", "", "200", ""},
@@ -113,6 +121,11 @@ func TestAccessLogHasALinePerRequest(t *testing.T) {
 		{"GET", "/v1/resolve", "front", "/static/x", "200", "7"},
 		{"GET", "/v1/fetch", `a|b\c`, "/x", "200", "0"},
 		{"GET", "/v1/no\nwhere", "", "", "404", ""},
+		{"GET", "/v1/no\x1b[31m\x00\x7f\twhere", "", "", "404", ""},
+	}
+	// No control character but tab and the newlines reaches the file.
+	if raw := readFile(t, name); strings.ContainsFunc(raw, func(r rune) bool { return r < ' ' && r != '\t' && r != '\n' || r == 0x7f }) {
+		t.Errorf("control characters in the log: %q", raw)
 	}
 	for i, f := range lines {
 		if len(f) != 9 {

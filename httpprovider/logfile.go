@@ -147,16 +147,20 @@ func (l *logFile) close() error {
 
 // appendField appends s as a field: a backslash, "|", newline and
 // carriage return are escaped as \\, \|, \n and \r, so that a line
-// splits into its fields at every unescaped "|".
+// splits into its fields at every unescaped "|", and the other control
+// characters but tab as \xNN, so that a request cannot put terminal
+// escapes into a log that someone reads.
 func appendField(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '|':
+		switch c := s[i]; {
+		case c == '\\' || c == '|':
 			b = append(b, '\\', c)
-		case '\n':
+		case c == '\n':
 			b = append(b, '\\', 'n')
-		case '\r':
+		case c == '\r':
 			b = append(b, '\\', 'r')
+		case c < ' ' && c != '\t' || c == 0x7f:
+			b = append(b, '\\', 'x', upperHex[c>>4], upperHex[c&15])
 		default:
 			b = append(b, c)
 		}
