@@ -516,6 +516,11 @@ type directive struct {
 var directives = map[string]directive{
 	"listen": {name: "Listen", set: setListen},
 	"translationkey": {name: "TranslationKey", set: func(c *Config, v string) error {
+		// A key no record can have would find nothing, silently; an
+		// empty one means none.
+		if err := translation.ValidateField("key", v); err != nil && v != "" {
+			return fmt.Errorf("invalid TranslationKey: %v", err)
+		}
 		c.TranslationKey = v
 		return nil
 	}},
@@ -531,6 +536,9 @@ var directives = map[string]directive{
 			if v[i] < ' ' || v[i] >= 0x7f {
 				return fmt.Errorf("invalid AdminToken: character %d is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)", utf8.RuneCountInString(v[:i])+1)
 			}
+		}
+		if strings.TrimSpace(v) != v {
+			return errors.New("invalid AdminToken: white space at its start or end, which no HTTP header keeps")
 		}
 		c.AdminToken = v
 		return nil

@@ -156,9 +156,9 @@ func TestValuesAreTrimmedAndUnquoted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			cfg := mustParse(t, "TranslationKey "+tt.value+minimalProvider)
-			if cfg.TranslationKey != tt.want {
-				t.Errorf("TranslationKey %s = %q, want %q", tt.value, cfg.TranslationKey, tt.want)
+			cfg := mustParse(t, "DocumentRoot "+tt.value+minimalProvider)
+			if cfg.DocumentRoot != tt.want {
+				t.Errorf("DocumentRoot %s = %q, want %q", tt.value, cfg.DocumentRoot, tt.want)
 			}
 		})
 	}
@@ -473,6 +473,10 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`trans.conf:5: TranslationProvider opens file /srv/t.mmdb with NoLock false, the one on line 1 with NoLock true: the providers of one file share its lock, give them the same NoLock`},
 		{"one file shared, another NoLock", open + "FileName /srv/t.mmdb\n" + close + open + "BaseKey b\nNoLock 1\n" + close,
 			`trans.conf:4: TranslationProvider opens file /srv/t.mmdb with NoLock true, the one on line 1 with NoLock false: the providers of one file share its lock, give them the same NoLock`},
+		{"token with a space at its end", "AdminToken 's3cret '\n" + minimalProvider,
+			`trans.conf:1: invalid AdminToken: white space at its start or end, which no HTTP header keeps`},
+		{"key with white space", "TranslationKey 'front page'\n" + minimalProvider,
+			`trans.conf:1: invalid TranslationKey: key "front page" contains white space: invalid record`},
 		{"token a browser cannot send", "AdminToken pässwort\n" + minimalProvider,
 			`trans.conf:1: invalid AdminToken: character 2 is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)`},
 		{"parameter used as directive", "FileName x" + minimalProvider,
