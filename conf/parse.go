@@ -723,6 +723,11 @@ var parameters = map[string]parameter{
 		if err != nil {
 			return fmt.Errorf("BaseKey: %w", err)
 		}
+		if len(keys) == 1 && keys[0] == "" {
+			// A request's empty basekey= selects the table without base
+			// key: this one could never be selected.
+			return fmt.Errorf("BaseKey %s: one empty key is what requests use to name the table without base key; leave BaseKey out for that table", v)
+		}
 		p.BaseKey, p.Keys = v, keys
 		return nil
 	}},

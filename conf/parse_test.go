@@ -475,6 +475,8 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 			`trans.conf:4: TranslationProvider opens file /srv/t.mmdb with NoLock true, the one on line 1 with NoLock false: the providers of one file share its lock, give them the same NoLock`},
 		{"token with a space at its end", "AdminToken 's3cret '\n" + minimalProvider,
 			`trans.conf:1: invalid AdminToken: white space at its start or end, which no HTTP header keeps`},
+		{"one empty base key", open + "FileName x\nBaseKey '[\"\"]'\n" + close,
+			`trans.conf:3: BaseKey [""]: one empty key is what requests use to name the table without base key; leave BaseKey out for that table`},
 		{"key with white space", "TranslationKey 'front page'\n" + minimalProvider,
 			`trans.conf:1: invalid TranslationKey: key "front page" contains white space: invalid record`},
 		{"token a browser cannot send", "AdminToken pässwort\n" + minimalProvider,
