@@ -193,7 +193,7 @@ func serve(e *env, prog string, cfg *conf.Config, cfgName string, hooks serveHoo
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return failure(e, prog, err)
+		return failure(e, prog, fmt.Errorf("%s: Listen %s: %w", cfgName, cfg.Listen, err))
 	}
 	dr := new(drain)
 	srv := newHTTPServer(h, dr, logger)

@@ -194,7 +194,7 @@ func TestServeConfigErrorsNameFileAndLine(t *testing.T) {
 	defer ln.Close()
 	path := writeFile(t, dir, "busy.conf", fmt.Sprintf("Listen %s\nTranslationProvider MMapDB filename=%s\n", ln.Addr(), filepath.Join(dir, "x.mmdb")))
 	r := transdbd(t, "", "serve", "-config", path)
-	if r.code != 1 || !strings.Contains(r.stderr, "transdbd serve: listen tcp "+ln.Addr().String()) {
+	if want := fmt.Sprintf("transdbd serve: %s: Listen %s: listen tcp %s", path, ln.Addr(), ln.Addr()); r.code != 1 || !strings.Contains(r.stderr, want) {
 		t.Errorf("serving a busy port: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
