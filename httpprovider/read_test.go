@@ -471,6 +471,8 @@ func TestBasekeySelectsTheProvider(t *testing.T) {
 	}
 	s.wantError(s.post("/v1/txn", `{"basekey":["nope"],"ops":[{"op":"clear"}]}`), http.StatusNotFound)
 	s.wantError(s.post("/v1/txn?basekey=other", `{"basekey":["trans","db"],"ops":[{"op":"clear"}]}`), http.StatusBadRequest)
+	// basekey= and "basekey":[] both name the table without base key.
+	s.decode(s.post("/v1/txn?basekey=", `{"basekey":[],"ops":[{"op":"insert","key":"k","uri":"/w","block":0,"order":0,"action":"top"}]}`), http.StatusOK, &txnResult{})
 	var keys struct {
 		Keys []string `json:"keys"`
 	}

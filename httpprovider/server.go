@@ -632,6 +632,15 @@ func (s *Server) finish(x *exchange, rt *route, d time.Duration) {
 	}
 }
 
+// noBaseKey returns the base key keys names, as a request gives it: one
+// empty key, as in basekey=, is no base key.
+func noBaseKey(keys []string) []string {
+	if len(keys) == 1 && keys[0] == "" {
+		return nil
+	}
+	return keys
+}
+
 // selectProvider returns the provider whose base key is keys, exactly;
 // no keys select the first provider, and one empty key selects the
 // provider without base key.
@@ -639,9 +648,7 @@ func (s *Server) selectProvider(keys []string, given bool) (*provider, error) {
 	if !given {
 		return s.providers[0], nil
 	}
-	if len(keys) == 1 && keys[0] == "" {
-		keys = nil
-	}
+	keys = noBaseKey(keys)
 	for _, pr := range s.providers {
 		if slices.Equal(pr.baseKey, keys) {
 			return pr, nil

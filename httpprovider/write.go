@@ -190,7 +190,7 @@ func (s *Server) handleTxn(x *exchange) error {
 	keys := q.get("basekey")
 	given := keys != nil
 	if req.hasBaseKey {
-		if given && !slices.Equal(keys, req.baseKey) {
+		if given && !slices.Equal(noBaseKey(keys), noBaseKey(req.baseKey)) {
 			return errorf(http.StatusBadRequest, "basekey of the query and of the body differ")
 		}
 		keys, given = req.baseKey, true
