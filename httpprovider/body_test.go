@@ -99,7 +99,9 @@ func TestLoadRefusesATruncatedDumpAndAnEmptyClear(t *testing.T) {
 	before, gen := s.dump()
 	for _, c := range []struct{ name, path, body, want string }{
 		{"dump cut after 13 lines", "/v1/load?format=text&clear=1", strings.Join(lines[:13], ""), "declares records=13, the input ends after 4"},
-		{"dump cut in its last line", "/v1/load?format=text&clear=1", string(example[:len(example)-5]), "ends in the middle of a line"},
+		{"dump cut in its last line", "/v1/load?format=text&clear=1", string(example[:len(example)-5]), `found "# transdb dump"`},
+		{"dump cut in the last line of its last record", "/v1/load?format=text&clear=1", strings.Join(lines[:len(lines)-2], "") + "action> Perl", "ends in the middle of a line"},
+		{"dump cut before its end line", "/v1/load?format=text&clear=1", strings.Join(lines[:len(lines)-2], ""), `ends without the end line "# transdb dump end"`},
 		{"file dump cut short", "/v1/load?format=file", "# transdb dump generation=1 records=2\n>>> 1 k / 0 0\na\n", "declares records=2, the input ends after 1"},
 		{"empty text", "/v1/load?clear=1", "", "refusing to empty the table"},
 		{"empty jsonl", "/v1/load?format=jsonl&clear=1", "\n", "add empty=1 to empty the table"},

@@ -74,7 +74,7 @@ func TestDumpOfExampleTable(t *testing.T) {
 	}
 	p := loadFile(t, "../testdata/example.txt", translation.FormatText)
 	text := dump(t, p, translation.FormatText)
-	if !strings.HasPrefix(string(text), "# transdb dump generation=1 records=13\n") {
+	if !strings.HasPrefix(string(text), "# transdb dump generation=1 records=13 end=1\n") {
 		t.Errorf("dump header: %q", strings.SplitN(string(text), "\n", 2)[0])
 	}
 	// The dump is ordered by key and uri, the example file is not; the

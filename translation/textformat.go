@@ -144,6 +144,9 @@ func NewWriter(w io.Writer, f Format, generation uint64, records int) (Writer, e
 		tw.str(" records=")
 		tw.str(strconv.Itoa(records))
 	}
+	if f == FormatText {
+		tw.str(" end=1")
+	}
 	tw.str("\n")
 	if tw.err != nil {
 		return nil, tw.err
@@ -154,6 +157,13 @@ func NewWriter(w io.Writer, f Format, generation uint64, records int) (Writer, e
 // dumpComment starts the comment line that text and file dumps begin
 // with.
 const dumpComment = "# transdb dump"
+
+// endLine is the last line of a text dump whose dump comment says
+// end=1: the text format's records run to the next record or the end of
+// the input, so only such a line tells a dump cut short at the end of a
+// line of its last record from a whole one. (The file format has no line
+// that an action could not hold, so it has none.)
+const endLine = "# transdb dump end"
 
 // tableWriter implements Writer for all formats.
 type tableWriter struct {
@@ -186,6 +196,9 @@ func (tw *tableWriter) Write(rec Record) error {
 func (tw *tableWriter) Close() error {
 	if tw.err == errWriterClosed {
 		return tw.closeErr
+	}
+	if tw.format == FormatText {
+		tw.str(endLine + "\n")
 	}
 	err := tw.err
 	if err == nil {
@@ -304,6 +317,10 @@ type blockReader struct {
 	count, countN int
 	hasCount      bool
 	started       int
+	// wantEnd: the dump comment says end=1, so the input must end with
+	// endLine; ended: it did, on line endN.
+	wantEnd, ended bool
+	endN, commentN int
 }
 
 // Generation implements Reader.
@@ -336,6 +353,9 @@ func (b *blockReader) begin() {
 		switch {
 		case b.isStart(line):
 			b.setStart(line)
+			return
+		case b.wantEnd && string(line) == endLine:
+			b.err = b.end()
 			return
 		case len(bytes.TrimSpace(line)) == 0:
 		case b.isStart(bytes.TrimSuffix(line, []byte{'\r'})):
@@ -374,6 +394,8 @@ func (b *blockReader) parseDumpComment(line string) error {
 			b.gen, b.hasGen = g, true
 		} else if v, ok := strings.CutPrefix(field, "records="); ok && !hasCount {
 			count, hasCount = v, true
+		} else if field == "end=1" {
+			b.wantEnd, b.commentN = true, b.lines.n
 		}
 	}
 	if !b.hasGen || !hasCount {
@@ -421,16 +443,20 @@ func (b *blockReader) nextStart() (string, int, error) {
 // dump comment is reached, or in the middle of a line: a dump always
 // ends with a complete line, so either means the input was cut short.
 func (b *blockReader) checkEnd() error {
-	if !b.hasCount {
+	if !b.hasCount && !b.wantEnd {
 		return nil
 	}
-	if b.started != b.count {
+	if b.hasCount && b.started != b.count {
 		return b.lines.errorf(b.countN, "the dump comment declares records=%d, the input ends after %d (truncated?); "+
 			"after removing records by hand, correct the count or remove it", b.count, b.started)
 	}
 	if b.lines.unterminated {
 		return b.lines.errorf(b.lines.n, "the input ends in the middle of a line (truncated?): "+
 			"a dump that declares its record count ends with a newline")
+	}
+	if b.wantEnd && !b.ended {
+		return b.lines.errorf(b.lines.n, "the input ends without the end line %q that the dump comment on line %d announces "+
+			"(end=1): the dump was cut short, in its last record or after it", endLine, b.commentN)
 	}
 	return nil
 }
@@ -450,7 +476,30 @@ func (b *blockReader) body() (line []byte, ok bool, err error) {
 		b.setStart(line)
 		return nil, false, nil
 	}
+	if b.wantEnd && string(line) == endLine {
+		if err := b.end(); err != nil {
+			return nil, false, err
+		}
+		return nil, false, nil
+	}
 	return line, true, nil
+}
+
+// end reads what follows the end line, which may be blank lines only.
+func (b *blockReader) end() error {
+	b.ended, b.endN = true, b.lines.n
+	for {
+		line, err := b.lines.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(line)) != 0 {
+			return b.lines.errorf(b.lines.n, "%s after the end line %q of the dump on line %d", quoteLine(line), endLine, b.endN)
+		}
+	}
 }
 
 // fail records err as the sticky error and returns it.

@@ -62,7 +62,7 @@ func ExampleNewWriter() {
 		}
 	}
 	// Output:
-	// # transdb dump generation=12 records=2
+	// # transdb dump generation=12 records=2 end=1
 	// ######################################################################
 	// front & /appl1 0/0/7
 	// action> Proxy: 'http://backend/'.$URI
@@ -72,6 +72,7 @@ func ExampleNewWriter() {
 	// action> >>> not a header
 	// note> two
 	// note> lines
+	// # transdb dump end
 	// # transdb dump generation=12 records=2
 	// >>> 7 front /appl1 0 0
 	// Proxy: 'http://backend/'.$URI

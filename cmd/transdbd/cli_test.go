@@ -172,7 +172,7 @@ func TestLoadDumpRoundTripIsByteIdentical(t *testing.T) {
 func TestDumpFormats(t *testing.T) {
 	db, _ := exampleDB(t)
 	text := ok(t, "", "dump", "-db", db)
-	if !strings.HasPrefix(text, "# transdb dump generation=1 records=13\n"+strings.Repeat("#", 70)+"\nback & /appl1 0/0/12\naction> PerlHandler: 'My::Application1'\n") {
+	if !strings.HasPrefix(text, "# transdb dump generation=1 records=13 end=1\n"+strings.Repeat("#", 70)+"\nback & /appl1 0/0/12\naction> PerlHandler: 'My::Application1'\n") {
 		t.Errorf("text dump:\n%s", text)
 	}
 	file := ok(t, "", "dump", "-db", db, "-format", "file")
@@ -259,7 +259,7 @@ func TestDiffExitStatusAndLines(t *testing.T) {
 	// An edited dump: one action changed, one record removed (and the
 	// count of the dump comment corrected), a note added.
 	dump := ok(t, "", "dump", "-db", db)
-	edited := strings.Replace(dump, " records=13\n", " records=12\n", 1)
+	edited := strings.Replace(dump, " records=13 ", " records=12 ", 1)
 	edited = strings.Replace(edited, "action> PerlHandler: 'My::Application2'\n", "action> PerlHandler: 'My::Application3'\n", 1)
 	edited = strings.Replace(edited, strings.Repeat("#", 70)+"\nfront & /appl2 0/0/8\naction> Proxy: 'http://backend/'.$URI.'?l='.$CTX{lang}\n", "", 1)
 	edited = strings.Replace(edited, "action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO\n", "action> File: $DOCROOT.'/'.$CTX{lang}.$MATCHED_PATH_INFO\nnote> static files\n", 1)

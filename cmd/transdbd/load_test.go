@@ -19,7 +19,8 @@ func TestLoadRefusesATruncatedDumpAndAnEmptyClear(t *testing.T) {
 	before := ok(t, "", "dump", "-db", db)
 	lines := strings.SplitAfter(string(exampleTable), "\n")
 	truncated := writeFile(t, dir, "truncated.txt", strings.Join(lines[:13], ""))
-	cutInLastLine := writeFile(t, dir, "cut.txt", string(exampleTable[:len(exampleTable)-5]))
+	cutInLastLine := writeFile(t, dir, "cut.txt", strings.Join(lines[:len(lines)-2], "")+"action> Perl")
+	cutBeforeEnd := writeFile(t, dir, "cutend.txt", strings.Join(lines[:len(lines)-2], ""))
 	empty := writeFile(t, dir, "empty.txt", "")
 
 	refused := []struct {
@@ -31,6 +32,7 @@ func TestLoadRefusesATruncatedDumpAndAnEmptyClear(t *testing.T) {
 		{"dump cut after 13 lines", "", []string{"-clear", truncated}, `line 1: the dump comment declares records=13, the input ends after 4 \(truncated\?\)`},
 		{"dump cut after 13 lines, added", "", []string{truncated}, `declares records=13, the input ends after 4`},
 		{"dump cut in its last line", "", []string{"-clear", cutInLastLine}, `ends in the middle of a line`},
+		{"dump cut before its end line", "", []string{"-clear", cutBeforeEnd}, `ends without the end line "# transdb dump end"`},
 		{"empty file", "", []string{"-clear", empty}, `refusing to empty the table with an input of no records \(the input does not declare records=0\); give -empty to empty the table\n$`},
 		{"empty standard input", "", []string{"-clear", "-"}, `refusing to empty the table`},
 		{"empty jsonl", "\n", []string{"-format", "jsonl", "-clear", "-"}, `refusing to empty the table`},
@@ -52,7 +54,7 @@ func TestLoadRefusesATruncatedDumpAndAnEmptyClear(t *testing.T) {
 		t.Fatalf("load -clear -empty: %q", out)
 	}
 	emptyDump := ok(t, "", "dump", "-db", db)
-	if emptyDump != "# transdb dump generation=2 records=0\n" {
+	if emptyDump != "# transdb dump generation=2 records=0 end=1\n# transdb dump end\n" {
 		t.Fatalf("dump of the emptied table: %q", emptyDump)
 	}
 	other := filepath.Join(dir, "other.mmdb")
@@ -74,7 +76,7 @@ func TestARefusedLoadLeavesNoNewFile(t *testing.T) {
 	}
 	ok(t, "# transdb dump generation=0 records=0\n", "load", "-db", db, "-clear", "-")
 	wantError(t, transdbd(t, "", "load", "-db", db, bad), 1, "transdbd load: ", `line 1`)
-	if out := ok(t, "", "dump", "-db", db); out != "# transdb dump generation=1 records=0\n" {
+	if out := ok(t, "", "dump", "-db", db); out != "# transdb dump generation=1 records=0 end=1\n# transdb dump end\n" {
 		t.Errorf("the existing database after a refused load: %q", out)
 	}
 }

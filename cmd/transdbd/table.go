@@ -89,9 +89,10 @@ table; with it they replace it. FILE is created when it does not exist
 new base key. With -config, the load goes to
 the provider's table even when the daemon serves it read-only.
 
-A dump whose "# transdb dump" line says records=N must hold N records: a
-dump cut short is refused. An input without records does not replace the
-table unless it says records=0 or -empty is given.
+A dump whose "# transdb dump" line says records=N must hold N records,
+and a text dump whose line says end=1 must end with "# transdb dump end":
+a dump cut short is refused. An input without records does not replace
+the table unless it says records=0 or -empty is given.
 
 -generation G refuses the load when the database is no longer at generation
 G, as when a dump of generation G was edited while someone else committed.
