@@ -46,6 +46,9 @@ func ParseBaseKey(s string) ([]string, error) {
 		return nil, nil
 	}
 	if t[0] != '[' {
+		if err := checkBaseKey([]string{t}); err != nil {
+			return nil, err
+		}
 		return []string{t}, nil
 	}
 	p := baseKeyParser{offset: strings.Index(s, t)}
@@ -59,7 +62,24 @@ func ParseBaseKey(s string) ([]string, error) {
 	if len(p.keys) == 0 {
 		return nil, nil
 	}
+	if err := checkBaseKey(p.keys); err != nil {
+		return nil, err
+	}
 	return p.keys, nil
+}
+
+// checkBaseKey refuses a base key that holds the name of a table's own
+// branch, "actn" or "note": its table would lie inside the branches of
+// the table at the base key before that name, mixing their lists.
+func checkBaseKey(keys []string) error {
+	for i, k := range keys {
+		if k == branchActions || k == branchNotes {
+			return fmt.Errorf("translation: base key %s: %w: %q at position %d is the name of the branch of a table's %s, "+
+				"so this table would lie inside the table at %s", FormatBaseKey(keys), ErrInvalidBaseKey, k, i+1,
+				map[string]string{branchActions: "actions", branchNotes: "notes"}[k], FormatBaseKey(keys[:i]))
+		}
+	}
+	return nil
 }
 
 // FormatBaseKey returns the list form ["a","b"] of a base key, suitable

@@ -3,6 +3,7 @@ package translation_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -119,6 +120,10 @@ func TestParseBaseKeyRejectsMalformedLists(t *testing.T) {
 		{`["a\`, "list without its closing ]"},
 		{"  [", "at offset 2: list without its closing ]"},
 		{"[]x", "list without its closing ]"},
+
+		// A table's own branches: this table would lie inside another.
+		{"actn", `"actn" at position 1 is the name of the branch of a table's actions, so this table would lie inside the table at []`},
+		{"[qw/trans note/]", `"note" at position 2 is the name of the branch of a table's notes, so this table would lie inside the table at ["trans"]`},
 	}
 	for _, tt := range tests {
 		got, err := translation.ParseBaseKey(tt.in)
@@ -135,6 +140,14 @@ func TestParseBaseKeyRejectsMalformedLists(t *testing.T) {
 		if got != nil {
 			t.Errorf("ParseBaseKey(%q) returned keys %q with an error", tt.in, got)
 		}
+	}
+}
+
+// New refuses such a base key too, given as a list.
+func TestNewRefusesABaseKeyInsideAnotherTable(t *testing.T) {
+	_, err := translation.New(translation.Options{FileName: filepath.Join(t.TempDir(), "t.mmdb"), BaseKey: []string{"a", "actn"}})
+	if !errors.Is(err, translation.ErrInvalidBaseKey) {
+		t.Errorf("New with base key [a actn]: %v, want ErrInvalidBaseKey", err)
 	}
 }
 

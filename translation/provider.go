@@ -109,6 +109,9 @@ func New(opts Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("translation: %s: %w", name, err)
 	}
+	if err := checkBaseKey(opts.BaseKey); err != nil {
+		return nil, err
+	}
 	p := &Provider{
 		path:          path,
 		baseKey:       slices.Clone(opts.BaseKey),
