@@ -96,12 +96,29 @@ func parseBackupName(base, name string) (t time.Time, temp, ok bool) {
 // take as it is. Its cost is a write and a verification of the whole
 // file.
 func (db *DB) Backup(path string) error {
+	if IsSameFile(path, db.path) {
+		return fmt.Errorf("mmapdb: backup to %s: that is the database file itself, which a writer replaces only under its lock", path)
+	}
 	s, err := db.Snapshot()
 	if err != nil {
 		return err
 	}
 	defer s.Release()
 	return writeCopy(path, s.Bytes(), db.opts.Mode)
+}
+
+// IsSameFile reports whether the paths a and b name one file: the same
+// path once absolute and cleaned, or the same existing file through
+// links.
+func IsSameFile(a, b string) bool {
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && x == y {
+		return true
+	}
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }
 
 // WriteBackup writes data, a whole version of the database file at

@@ -93,8 +93,12 @@ requests.
 
 Commands ("transdbd COMMAND -h" describes each):
 `)
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString(`
 The commands working on a database file take -db FILE, or -config FILE to

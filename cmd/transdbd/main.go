@@ -110,10 +110,32 @@ func run(e *env, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == name {
-			return c.run(e, args[1:])
+			out := &stickyWriter{w: e.stdout}
+			ce := *e
+			ce.stdout = out
+			code := c.run(&ce, args[1:])
+			if code == exitOK && out.err != nil {
+				// A result that did not reach its reader is no success.
+				return failure(e, "transdbd "+name, fmt.Errorf("writing standard output: %w", out.err))
+			}
+			return code
 		}
 	}
 	return usageError(e, "transdbd", fmt.Errorf("unknown command %q", name), "transdbd -h")
+}
+
+// stickyWriter passes writes on to w and keeps the first error.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // usageError reports a usage error in one line, with the command that

@@ -119,6 +119,9 @@ prints the number of records written.`)
 	if err != nil {
 		return c.fail(err)
 	}
+	if mmapdb.IsSameFile(pos[0], path) {
+		return c.fail(fmt.Errorf("export to %s: that is the database file itself; export writes a Perl file", pos[0]))
+	}
 	db, err := openDB(path, true)
 	if err != nil {
 		return c.fail(err)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"transdb/mmapdb"
 	"transdb/perlmmapdb"
@@ -119,6 +120,16 @@ On success it prints the number of records loaded and the new generation.`)
 		return c.fail(err)
 	}
 	defer in.Close()
+	if total < 0 {
+		// A pipe or a terminal is read whole before the load takes the
+		// file's lock, so that a slow input holds up no other writer.
+		spooled, n, err := spool(in)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer spooled.Close()
+		in, total = spooled, n
+	}
 	t, err := f.target()
 	if err != nil {
 		return c.fail(err)
@@ -171,6 +182,25 @@ func dumpRaw(c *cli, f *dbFlags) int {
 	return exitOK
 }
 
+// spool copies r into an unnamed temporary file and returns it, read
+// from its start, with its size.
+func spool(r io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "transdbd-input-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	os.Remove(f.Name()) // unnamed: gone when closed
+	n, err := io.Copy(f, r)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("reading the input: %w", err)
+	}
+	return f, n, nil
+}
+
 // openInput opens the table at name, standard input for "-", and returns
 // its size when known (-1 otherwise).
 func openInput(e *env, name string) (io.ReadCloser, int64, error) {
@@ -199,7 +229,9 @@ the record as jsonl without its id:
   - {"key":"front","uri":"/old","block":0,"order":0,"action":"..."}
   + {"key":"front","uri":"/new","block":0,"order":0,"action":"..."}
 
-Key, uri, block, order, action and note are compared; IDs are not.
+Key, uri, block, order, action and note are compared; IDs are not. Bytes
+of an action or note that are not UTF-8 are compared as they are and
+shown as U+FFFD.
 Exit status: 0 when there is no difference, 1 when there is one, 2 on an
 error.`)
 	f := c.tableFlags()
@@ -278,6 +310,13 @@ func openSource(e *env, name string, baseKey []string, f translation.Format) (tr
 // file: a msgpack map (whose tag is a byte >= 0x80, which no text table
 // starts with) holding the magic string among its first bytes.
 func isDatabaseFile(path string) (bool, error) {
+	// Only a regular file can be a database; a pipe must not lose its
+	// first bytes to the look.
+	if fi, err := os.Stat(path); err != nil {
+		return false, err
+	} else if !fi.Mode().IsRegular() {
+		return false, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return false, err
@@ -305,6 +344,10 @@ func diffLine(ch translation.Change) ([]byte, error) {
 	}
 	rec := ch.Record
 	rec.ID = 0
+	// JSON holds text only: bytes that are not UTF-8 (a Perl table's
+	// Latin-1) are shown as U+FFFD. The records were compared as bytes.
+	rec.Action = strings.ToValidUTF8(rec.Action, "\uFFFD")
+	rec.Note = strings.ToValidUTF8(rec.Note, "\uFFFD")
 	if err := w.Write(rec); err != nil {
 		return nil, err
 	}
