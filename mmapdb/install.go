@@ -166,11 +166,13 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 	if err != nil {
 		return info, fmt.Errorf("mmapdb: install %s: %w", src, err)
 	}
+	// A reader of this process that maps the file between the rename and
+	// the mark below waits for the mark before it asks whether the file
+	// is verified (version.verified), rather than verifying it again.
+	marks.installing.Lock()
 	if err := os.Rename(src, path); err != nil {
+		marks.installing.Unlock()
 		return info, fmt.Errorf("mmapdb: install: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		return info, fmt.Errorf("mmapdb: sync directory %s: %w", dir, err)
 	}
 	// In place, with its valid flag (outside the checksums) written: if
 	// it is the file that verified (src was not replaced meanwhile), it
@@ -180,6 +182,10 @@ func Install(path, src string, opts *Options) (FileInfo, error) {
 		if dev, ino := fileIdentity(fi); dev == vdev && ino == vino {
 			markVerified(markOf(fi, h))
 		}
+	}
+	marks.installing.Unlock()
+	if err := syncDir(dir); err != nil {
+		return info, fmt.Errorf("mmapdb: sync directory %s: %w", dir, err)
 	}
 	if old != nil {
 		// One positioned write, as after a commit: readers of the old

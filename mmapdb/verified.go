@@ -34,6 +34,9 @@ var marks struct {
 	mu   sync.Mutex
 	ring [maxMarks]fileMark
 	next int
+	// installing is held by Install from its rename until it has marked
+	// the file it put in place as verified.
+	installing sync.RWMutex
 }
 
 // mark returns the identity of v's file; ok is false when the file's
@@ -75,6 +78,8 @@ func (v *version) verified() bool {
 	if !ok {
 		return false
 	}
+	marks.installing.RLock()
+	marks.installing.RUnlock()
 	marks.mu.Lock()
 	defer marks.mu.Unlock()
 	for _, old := range marks.ring {
