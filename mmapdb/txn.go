@@ -1,10 +1,13 @@
 package mmapdb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"sort"
 
 	"github.com/gofrs/flock"
 )
@@ -309,6 +312,58 @@ func (t *Txn) Lookup(keys ...string) ([]Record, error) {
 		return nil
 	})
 	return recs, err
+}
+
+// LookupSort returns the records at the key path whose sort field is
+// field, as the transaction sees them and in the order Lookup lists
+// them. It finds them by binary search: its cost does not grow with the
+// other records of the leaf.
+func (t *Txn) LookupSort(field []byte, keys ...string) ([]Record, error) {
+	if t.done {
+		return nil, ErrNoTxn
+	}
+	var recs []Record
+	if !t.cleared {
+		old, err := t.base.Lookup(keys...)
+		if err != nil {
+			return nil, err
+		}
+		var atErr error
+		i := sort.Search(old.Len(), func(i int) bool {
+			r, err := old.At(i)
+			if err != nil {
+				atErr = err
+				return true
+			}
+			return bytes.Compare(r.Sort, field) >= 0
+		})
+		if atErr != nil {
+			return nil, atErr
+		}
+		for ; i < old.Len(); i++ {
+			r, err := old.At(i)
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Equal(r.Sort, field) {
+				break
+			}
+			if _, gone := t.deleted[r.ID]; !gone {
+				recs = append(recs, r)
+			}
+		}
+	}
+	pending := t.pendingLeaf(keys)
+	if !slices.IsSortedFunc(pending, cmpPrec) {
+		slices.SortStableFunc(pending, cmpPrec)
+	}
+	j := sort.Search(len(pending), func(j int) bool { return bytes.Compare(pending[j].sort, field) >= 0 })
+	for ; j < len(pending) && bytes.Equal(pending[j].sort, field); j++ {
+		if !pending[j].deleted {
+			recs = append(recs, pending[j].record())
+		}
+	}
+	return recs, nil
 }
 
 // Clear deletes every record: those of the base version and those inserted

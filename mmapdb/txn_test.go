@@ -2,6 +2,8 @@ package mmapdb
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"testing"
@@ -550,4 +552,59 @@ func splitPath(p string) []string {
 		}
 	}
 	return out
+}
+
+// LookupSort lists what Lookup lists with that sort field, in the same
+// order, whatever the mix of base records, inserted and deleted ones.
+func TestLookupSortIsLookupOfOneSortField(t *testing.T) {
+	db, _ := openTemp(t, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	sorts := []string{"a", "b", "bb", "c"}
+	var ids []uint64
+	update(t, db, func(tx *Txn) {
+		for i := range 200 {
+			ids = append(ids, mustInsert(t, tx, "k/u", sorts[rng.IntN(len(sorts))], fmt.Sprint("base ", i)))
+		}
+	})
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i := range 200 {
+		switch rng.IntN(3) {
+		case 0:
+			mustInsert(t, tx, "k/u", sorts[rng.IntN(len(sorts))], fmt.Sprint("new ", i))
+		case 1:
+			if _, _, err := tx.Delete(ids[rng.IntN(len(ids))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := tx.Lookup("k", "u")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range append(sorts, "0", "z") {
+			var want []string
+			for _, r := range all {
+				if string(r.Sort) == s {
+					want = append(want, fmt.Sprint(r.ID, string(r.Data)))
+				}
+			}
+			got, err := tx.LookupSort([]byte(s), "k", "u")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, r := range got {
+				have = append(have, fmt.Sprint(r.ID, string(r.Data)))
+			}
+			if !slices.Equal(have, want) {
+				t.Fatalf("step %d, sort %q: LookupSort %q, Lookup has %q", i, s, have, want)
+			}
+		}
+	}
+	if recs, err := tx.LookupSort([]byte("a"), "no", "such"); err != nil || len(recs) != 0 {
+		t.Errorf("missing path: %v, %v", recs, err)
+	}
 }

@@ -204,39 +204,31 @@ func (t *Txn) Delete(old Record) (int, error) {
 		!bytes.Equal(r.Sort, sort[:]) {
 		return 0, nil
 	}
-	// The action's rank among those of its block and order.
-	actions, err := t.t.Lookup(keys...)
+	// The notes of its block and order, of which it loses the one of its
+	// rank among the actions there; both found by binary search.
+	notes, err := t.t.LookupSort(sort[:], keyPath(buf[:0], t.p.baseKey, branchNotes, old.Key, old.URI)...)
 	if err != nil {
-		return 0, wrapErr("delete", err)
+		return 0, wrapErr("delete note", err)
 	}
 	rank := 0
-	for _, a := range actions {
-		if a.ID == old.ID {
-			break
+	if len(notes) > 0 {
+		actions, err := t.t.LookupSort(sort[:], keys...)
+		if err != nil {
+			return 0, wrapErr("delete", err)
 		}
-		if bytes.Equal(a.Sort, sort[:]) {
+		for _, a := range actions {
+			if a.ID == old.ID {
+				break
+			}
 			rank++
 		}
 	}
 	if _, _, err := t.t.Delete(old.ID); err != nil {
 		return 0, wrapErr("delete", err)
 	}
-	notes, err := t.t.Lookup(keyPath(buf[:0], t.p.baseKey, branchNotes, old.Key, old.URI)...)
-	if err != nil {
-		return 0, wrapErr("delete note", err)
-	}
-	for _, n := range notes {
-		if c := bytes.Compare(n.Sort, sort[:]); c > 0 {
-			break
-		} else if c == 0 {
-			if rank > 0 {
-				rank--
-				continue
-			}
-			if _, _, err := t.t.Delete(n.ID); err != nil {
-				return 0, wrapErr("delete note", err)
-			}
-			break
+	if rank < len(notes) {
+		if _, _, err := t.t.Delete(notes[rank].ID); err != nil {
+			return 0, wrapErr("delete note", err)
 		}
 	}
 	t.deletes++
