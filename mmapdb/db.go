@@ -36,7 +36,8 @@ type Options struct {
 	// Begin fails with ErrLockFailed. Zero waits as long as it takes.
 	LockTimeout time.Duration
 
-	// CheckInterval is how often the identity (device, inode) of the file
+	// CheckInterval is how often the identity (device, inode; and size
+	// and modification time, for a file written over in place) of the file
 	// at the path is compared with the mapped version, so that a file
 	// replaced by other tools (mv, rsync) is noticed. Commits by mmapdb
 	// writers are noticed at once through the valid flag, without it.
@@ -201,7 +202,7 @@ func (db *DB) pin() (*version, error) {
 		if !v.acquire() {
 			continue
 		}
-		if v.valid() {
+		if v.pinnedValid() {
 			return v, nil
 		}
 		// Superseded: move on when the newer file can be mapped; until

@@ -24,13 +24,30 @@ type version struct {
 
 // sameFile reports whether fi is v's file as v mapped it. Its identity
 // tells a file renamed into place, as writers replace the database; its
-// size and times, one written over in place by another tool (cp over
-// it), which must be mapped again: the old mapping sees the new bytes,
-// and faults past a shorter end.
+// size and modification time, one written over in place by another tool
+// (cp over it), which must be mapped again: the old mapping sees the new
+// bytes, and faults past a shorter end. The change time is not compared:
+// chmod and links move it without changing a byte, and each would cost a
+// mapping and a verification of the whole file.
 func (v *version) sameFile(fi os.FileInfo) bool {
 	dev, ino := fileIdentity(fi)
 	return v.dev == dev && v.ino == ino && int64(len(v.data)) == fi.Size() &&
-		v.mtime == fi.ModTime().UnixNano() && v.ctime == changeTime(fi)
+		v.mtime == fi.ModTime().UnixNano()
+}
+
+// pinnedValid is valid for a version the caller has pinned. A read that
+// faults (its file cut short in place, see package fault) panics: the
+// pin is released first, so that the version can still be unmapped.
+func (v *version) pinnedValid() bool {
+	done := false
+	defer func() {
+		if !done {
+			v.release()
+		}
+	}()
+	ok := v.valid()
+	done = true
+	return ok
 }
 
 // mappings counts the versions this process has mapped.

@@ -106,7 +106,9 @@ func (pb *Publisher) run() {
 		case <-timer.C:
 		}
 		wait := checkInterval
-		if err := pb.publish(); err != nil {
+		// A file written over in place faults the reads of its mapping,
+		// from the snapshot's header on: an error, tried again.
+		if err := fault.Call(pb.publish); err != nil {
 			if pb.ctx.Err() != nil {
 				return
 			}
@@ -184,11 +186,7 @@ func (pb *Publisher) publish() error {
 	// Without a deadline, Put waits for the acknowledgement of each
 	// chunk for apiTimeout at most, not for the end of a deadline:
 	// a put that stalls (a NATS server died) fails soon.
-	err = fault.Call(func() error {
-		_, err := obs.Put(pb.ctx, meta, mmapdb.NewImageReader(snap.Bytes()))
-		return err
-	})
-	if err != nil {
+	if _, err := obs.Put(pb.ctx, meta, mmapdb.NewImageReader(snap.Bytes())); err != nil {
 		pb.obs = nil
 		return fmt.Errorf("put generation %d: %w", gen, err)
 	}
