@@ -663,7 +663,13 @@ func (s *Server) generation(pr *provider) uint64 {
 	if pr == nil {
 		pr = s.providers[0]
 	}
-	g, err := pr.p.Generation()
+	var g uint64
+	// Also when a request failed because the file was written over in
+	// place: its header may fault as well (see serve).
+	err := fault.Call(func() (err error) {
+		g, err = pr.p.Generation()
+		return err
+	})
 	if err != nil {
 		return 0
 	}

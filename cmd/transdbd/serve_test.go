@@ -412,6 +412,26 @@ func TestAFileWrittenOverInPlaceEndsTheRequestNotTheDaemon(t *testing.T) {
 	if code, body := d.get(t, "/healthz"); code != 200 {
 		t.Errorf("healthz: %d %s", code, body)
 	}
+
+	// Emptied in place (truncate -s 0, or cp failing on a full disk):
+	// the requests, the verifier and every other reader fail, the daemon
+	// goes on, and serves the file once it is whole again.
+	if err := os.Truncate(db, 0); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if code, body := d.get(t, "/v1/fetch?uri=/static"); code != 200 && code != 503 {
+			t.Fatalf("fetch of an emptied file: %d %s", code, body)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if err := os.WriteFile(db, smallBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the file served again", func() (bool, string) {
+		code, body := d.get(t, "/v1/fetch?uri=/static")
+		return code == 200 && strings.Contains(body, `"action":"File: `), fmt.Sprintf("%d %s", code, body)
+	})
 }
 
 func TestSIGHUPReopensLogsAndKeepsServing(t *testing.T) {
