@@ -528,13 +528,15 @@ func headerValue(v string) string {
 
 // urlValue returns the URL u as a proxy can send it on: the bytes that
 // no URL holds as they are (controls, space, non-ASCII and "<>\^`{|})
-// percent-encoded, and a '%' that starts no escape as %25. A table builds
-// its URLs from the decoded $URI, so a request for /a%20b proxied to
-// 'http://backend'.$URI goes to http://backend/a%20b, not to a URL with a
-// space in it, and a brace reaches no proxy's template language. A '#'
-// starts a fragment only where fragment is true (a Location); in a Proxy
-// URL, whose fragment would never reach the backend, it is encoded too.
-// Escapes that u holds stay as they are.
+// percent-encoded, and every '%'. A table builds its URLs from the
+// decoded $URI, so a request for /a%20b proxied to 'http://backend'.$URI
+// goes to http://backend/a%20b, not to a URL with a space in it, one for
+// /%2561 to http://backend/%2561, not to /a, and a brace reaches no
+// proxy's template language. A '#' starts a fragment only where
+// fragment is true (a Location); in a Proxy URL, whose fragment would
+// never reach the backend, it is encoded too. A table writes its URLs
+// unescaped, then, as for Apache2::Translation, whose mod_proxy escapes
+// them so.
 func urlValue(u string, fragment bool) string {
 	i := 0
 	for ; i < len(u); i++ {
@@ -564,7 +566,12 @@ func urlByte(u string, i int, fragment *bool) bool {
 	case c <= ' ' || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}", c) >= 0:
 		return false
 	case c == '%':
-		return i+2 < len(u) && isHex(u[i+1]) && isHex(u[i+2])
+		// A table builds its URLs from the decoded $URI: a '%' there
+		// came from the client's %25, and kept as it is it would be
+		// decoded again by the backend (/%2561dmin reaching /admin, a
+		// path the table never saw). So every '%' is escaped, as
+		// Apache's mod_proxy does for a reverse proxy's URL.
+		return false
 	case c == '#':
 		ok := *fragment
 		*fragment = false

@@ -326,7 +326,9 @@ func TestAuthSendsURLsAsURLsAndPathsAsTheirBytes(t *testing.T) {
 		key, target, header, want string
 	}{
 		{"u", "/%C3%A9%20x%7Benv.SECRET%7D", "X-Transdb-Proxy", "http://backend/en/%C3%A9%20x%7Benv.SECRET%7D?q="},
-		{"u", "/a%23b%2541%25zz%22%3C%3E%5E%60%7C%5C", "X-Transdb-Proxy", "http://backend/en/a%23b%41%25zz%22%3C%3E%5E%60%7C%5C?q="},
+		{"u", "/a%23b%2541%25zz%22%3C%3E%5E%60%7C%5C", "X-Transdb-Proxy", "http://backend/en/a%23b%2541%25zz%22%3C%3E%5E%60%7C%5C?q="},
+		// A decoded escape is not decoded again by the backend.
+		{"u", "/%2561dmin", "X-Transdb-Proxy", "http://backend/en/%2561dmin?q="},
 		{"u", "/a/b;c@d:e=f&g+h!$'()*,~?x=1&y", "X-Transdb-Proxy", "http://backend/en/a/b;c@d:e=f&g+h!$'()*,~?q=x=1&y"},
 		{"f", "/%C3%A9t%C3%A9.png", "X-Transdb-File", "/var/www/été.png"},
 		{"f", "/a%20b.png", "X-Transdb-File", "/var/www/a b.png"},
