@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
@@ -393,18 +394,18 @@ func (p *parser) shareImport(pr *Provider, c *container) error {
 // checkUnique refuses a provider that serves the same table, the same
 // file (as opened: absolute and cleaned) under the same base key, as an
 // earlier one: requests select providers by base key, so the later one
-// could never be reached. It also refuses providers of one file that
-// disagree on NoLock: they would open the file twice, one taking its
-// lock and the other not, and commits of the two would overwrite each
-// other.
+// could never be reached. It also refuses writable providers of one
+// file that disagree on NoLock: they would open the file twice, one
+// taking its lock and the other not, and commits of the two would
+// overwrite each other.
 func (p *parser) checkUnique(pr Provider) error {
 	path := pr.absPath()
 	for _, q := range p.cfg.Providers {
 		if q.absPath() != path {
 			continue
 		}
-		if q.NoLock != pr.NoLock {
-			return p.errorf(pr.Line, "TranslationProvider opens file %s with NoLock %v, the one on line %d with NoLock %v: the providers of one file share its lock, give them the same NoLock",
+		if q.NoLock != pr.NoLock && !q.ReadOnly && !pr.ReadOnly {
+			return p.errorf(pr.Line, "TranslationProvider writes file %s with NoLock %v, the one on line %d with NoLock %v: the writers of one file share its lock, give them the same NoLock",
 				path, pr.NoLock, q.Line, q.NoLock)
 		}
 		if !slices.Equal(q.Keys, pr.Keys) {
@@ -517,9 +518,10 @@ var directives = map[string]directive{
 	"listen": {name: "Listen", set: setListen},
 	"translationkey": {name: "TranslationKey", set: func(c *Config, v string) error {
 		// A key no record can have would find nothing, silently; an
-		// empty one means none.
-		if err := translation.ValidateField("key", v); err != nil && v != "" {
-			return fmt.Errorf("invalid TranslationKey: %v", err)
+		// empty one means none. (Keys need not be UTF-8: imported Perl
+		// tables keep Latin-1 ones.)
+		if strings.ContainsFunc(v, unicode.IsSpace) || strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("invalid TranslationKey %q: white space or NUL, which no key of a record holds", v)
 		}
 		c.TranslationKey = v
 		return nil

@@ -470,15 +470,15 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"unknown directive", "Listen 1\nFoo bar" + minimalProvider,
 			`trans.conf:2: unknown directive "Foo"`},
 		{"one file, NoLock in one provider only", open + "FileName /srv/t.mmdb\nNoLock 1\n" + close + open + "FileName /srv/t.mmdb\nBaseKey b\n" + close,
-			`trans.conf:5: TranslationProvider opens file /srv/t.mmdb with NoLock false, the one on line 1 with NoLock true: the providers of one file share its lock, give them the same NoLock`},
+			`trans.conf:5: TranslationProvider writes file /srv/t.mmdb with NoLock false, the one on line 1 with NoLock true: the writers of one file share its lock, give them the same NoLock`},
 		{"one file shared, another NoLock", open + "FileName /srv/t.mmdb\n" + close + open + "BaseKey b\nNoLock 1\n" + close,
-			`trans.conf:4: TranslationProvider opens file /srv/t.mmdb with NoLock true, the one on line 1 with NoLock false: the providers of one file share its lock, give them the same NoLock`},
+			`trans.conf:4: TranslationProvider writes file /srv/t.mmdb with NoLock true, the one on line 1 with NoLock false: the writers of one file share its lock, give them the same NoLock`},
 		{"token with a space at its end", "AdminToken 's3cret '\n" + minimalProvider,
 			`trans.conf:1: invalid AdminToken: white space at its start or end, which no HTTP header keeps`},
 		{"one empty base key", open + "FileName x\nBaseKey '[\"\"]'\n" + close,
 			`trans.conf:3: BaseKey [""]: one empty key is what requests use to name the table without base key; leave BaseKey out for that table`},
 		{"key with white space", "TranslationKey 'front page'\n" + minimalProvider,
-			`trans.conf:1: invalid TranslationKey: key "front page" contains white space: invalid record`},
+			`trans.conf:1: invalid TranslationKey "front page": white space or NUL, which no key of a record holds`},
 		{"token a browser cannot send", "AdminToken pässwort\n" + minimalProvider,
 			`trans.conf:1: invalid AdminToken: character 2 is not printable ASCII (a token is sent in an HTTP header, where a browser sends ASCII only)`},
 		{"parameter used as directive", "FileName x" + minimalProvider,
@@ -1036,5 +1036,19 @@ func TestImportFromErrorsNameFileAndLine(t *testing.T) {
 				t.Errorf("error\n got %v\nwant %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// A read-only provider never commits, so it may differ from the writer
+// of its file in NoLock; and a key need not be UTF-8.
+func TestWhatMayDifferIsAccepted(t *testing.T) {
+	cfg := mustParse(t, "<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\nNoLock 1\n</TranslationProvider>\n"+
+		"<TranslationProvider MMapDB>\nFileName /srv/t.mmdb\nBaseKey b\nReadOnly 1\n</TranslationProvider>\n")
+	if len(cfg.Providers) != 2 || !cfg.Providers[0].NoLock || cfg.Providers[1].NoLock {
+		t.Errorf("providers: %+v", cfg.Providers)
+	}
+	cfg = mustParse(t, "TranslationKey caf\xe9"+minimalProvider)
+	if cfg.TranslationKey != "caf\xe9" {
+		t.Errorf("TranslationKey %q", cfg.TranslationKey)
 	}
 }
