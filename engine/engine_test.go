@@ -608,9 +608,19 @@ func TestDocWithOneElementIsPlainText(t *testing.T) {
 }
 
 func TestRCStatus(t *testing.T) {
-	e := engine.New(newTable(t, `default | / | 0 | 0 | Do: $RC=403`), engine.Options{})
-	if d := translate(t, e, get("/")); d.Status != 403 {
-		t.Errorf("status %d, want the 403 of $RC", d.Status)
+	for _, tt := range []struct {
+		rc     string
+		status int
+	}{
+		{"403", 403},
+		{"0", 0},     // OK: proceed
+		{"1", 0},     // no status: as before, ignored
+		{"103", 500}, // interim: no answer, and not one to proceed on
+	} {
+		e := engine.New(newTable(t, tableRow(`default | / | 0 | 0 | Do: $RC=`+tt.rc)), engine.Options{})
+		if d := translate(t, e, get("/")); d.Status != tt.status {
+			t.Errorf("$RC=%s: status %d, want %d", tt.rc, d.Status, tt.status)
+		}
 	}
 }
 

@@ -829,8 +829,12 @@ func (r *run) deferred() error {
 		}
 	}
 	if !r.rc.IsUndef() {
-		if n := r.rc.Number(); answerStatus(n) {
+		switch n := r.rc.Number(); {
+		case answerStatus(n):
 			r.d.Status = int(n)
+		case n >= 100 && n < 200:
+			// An interim status is no answer: not one to proceed on.
+			r.d.Status, r.d.Message = 500, fmt.Sprintf("status %s in $RC is not an HTTP status of an answer (200-999)", r.rc.String())
 		}
 	}
 	r.d.Notes = r.notes
