@@ -148,8 +148,8 @@ func (l *logFile) close() error {
 // appendField appends s as a field: a backslash, "|", newline and
 // carriage return are escaped as \\, \|, \n and \r, so that a line
 // splits into its fields at every unescaped "|", and the other control
-// characters but tab as \xNN, so that a request cannot put terminal
-// escapes into a log that someone reads.
+// characters but tab, the C1 ones of UTF-8 too, as \xNN, so that a
+// request cannot put terminal escapes into a log that someone reads.
 func appendField(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -161,6 +161,11 @@ func appendField(b []byte, s string) []byte {
 			b = append(b, '\\', 'r')
 		case c < ' ' && c != '\t' || c == 0x7f:
 			b = append(b, '\\', 'x', upperHex[c>>4], upperHex[c&15])
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+			// U+0080..U+009F, the C1 controls (CSI among them), which a
+			// UTF-8 terminal obeys as well.
+			b = append(b, '\\', 'x', 'C', '2', '\\', 'x', upperHex[s[i+1]>>4], upperHex[s[i+1]&15])
+			i++
 		default:
 			b = append(b, c)
 		}
