@@ -322,13 +322,16 @@ func TestOnChangeRunsOneAtATimeForTheNewestGeneration(t *testing.T) {
 	}
 }
 
-func TestOnChangeFailureIsLogged(t *testing.T) {
+// commitWithOnChange commits once to a server whose OnChange is cmd,
+// closes the server and returns what it logged.
+func commitWithOnChange(t *testing.T, cmd string) string {
+	t.Helper()
 	var logs syncbuf.Buffer
 	p := newProvider(t, dbPath(t), false)
 	srv, err := httpprovider.New(httpprovider.Options{
 		Providers:  []*translation.Provider{p},
 		AdminToken: token,
-		OnChange:   "echo broken >&2; exit 3",
+		OnChange:   cmd,
 		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
@@ -339,7 +342,11 @@ func TestOnChangeFailureIsLogged(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	out := logs.String()
+	return logs.String()
+}
+
+func TestOnChangeFailureIsLogged(t *testing.T) {
+	out := commitWithOnChange(t, "echo broken >&2; exit 3")
 	if !strings.Contains(out, "OnChange command failed") || !strings.Contains(out, "exit status 3") || !strings.Contains(out, "broken") {
 		t.Errorf("log: %s", out)
 	}
@@ -358,23 +365,7 @@ func TestOnChangeCommandsCannotHoldTheServerUp(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var logs syncbuf.Buffer
-			p := newProvider(t, dbPath(t), false)
-			srv, err := httpprovider.New(httpprovider.Options{
-				Providers:  []*translation.Provider{p},
-				AdminToken: token,
-				OnChange:   tt.cmd,
-				Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := &testServer{t: t, srv: srv, p: p, url: newHTTPServer(t, srv)}
-			s.txn(`{"ops":[{"op":"clear"}]}`)
-			if err := srv.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if out := logs.String(); !strings.Contains(out, tt.log) || !strings.Contains(out, "started") {
+			if out := commitWithOnChange(t, tt.cmd); !strings.Contains(out, tt.log) || !strings.Contains(out, "started") {
 				t.Errorf("log: %s", out)
 			}
 		})
