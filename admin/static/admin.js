@@ -764,6 +764,7 @@
       }
       this.key = cur.key;
       this.uri = cur.uri;
+      this.isNew = false; // it exists now, even if loading it again fails
       showGeneration(res.generation);
       if (cur.rows.length === 0) {
         this.remove();
