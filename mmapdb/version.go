@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"transdb/internal/fault"
 
 	"github.com/edsrzf/mmap-go"
 )
@@ -76,7 +77,7 @@ func openVersion(path string) (*version, error) {
 	if int64(int(size)) != size {
 		return nil, fmt.Errorf("open %s: %w: file of %d bytes does not fit the address space", path, ErrCorrupt, size)
 	}
-	mm, err := mmap.MapRegion(f, int(size), mmap.RDONLY, 0, 0)
+	mm, err := fault.Map(f, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
@@ -87,9 +88,9 @@ func openVersion(path string) (*version, error) {
 	// of its own page: a fault there maps that page alone, where a fault
 	// in the big mapping may map a whole large folio of the page cache,
 	// hundreds of pages the lookups may never need.
-	head, err := mmap.MapRegion(f, min(int(size), os.Getpagesize()), mmap.RDONLY, 0, 0)
+	head, err := fault.Map(f, min(int(size), os.Getpagesize()))
 	if err != nil {
-		_ = mm.Unmap()
+		_ = fault.Unmap(mm)
 		return nil, fmt.Errorf("mmapdb: mmap %s: %w", path, err)
 	}
 	adviseRandom(head) // the header's fault must not read ahead either
@@ -111,8 +112,8 @@ func openVersion(path string) (*version, error) {
 
 // unmap unmaps the file.
 func (v *version) unmap() {
-	_ = v.head.Unmap()
-	_ = v.mm.Unmap()
+	_ = fault.Unmap(v.head)
+	_ = fault.Unmap(v.mm)
 }
 
 // valid reports whether no committer has superseded this version. It is a

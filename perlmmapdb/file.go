@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"transdb/internal/fault"
 	"unsafe"
 
 	"github.com/edsrzf/mmap-go"
@@ -121,13 +122,13 @@ func Open(path string) (*File, error) {
 	if int64(int(size)) != size {
 		return nil, fmt.Errorf("open %s: %w: file of %d bytes does not fit the address space", path, ErrCorrupt, size)
 	}
-	mm, err := mmap.MapRegion(fd, int(size), mmap.RDONLY, 0, 0)
+	mm, err := fault.Map(fd, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("perlmmapdb: mmap %s: %w", path, err)
 	}
 	f, err := guarded(func() (*File, error) { return NewFile(mm) })
 	if err != nil {
-		_ = mm.Unmap()
+		_ = fault.Unmap(mm)
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	f.mm = mm
@@ -206,7 +207,7 @@ func (f *File) Close() error {
 	}
 	mm := f.mm
 	f.mm, f.data = nil, nil
-	if err := mm.Unmap(); err != nil {
+	if err := fault.Unmap(mm); err != nil {
 		return fmt.Errorf("perlmmapdb: unmap: %w", err)
 	}
 	return nil

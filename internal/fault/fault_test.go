@@ -9,9 +9,10 @@ import (
 	"github.com/edsrzf/mmap-go"
 )
 
-// A read of a mapping past the end of its file, cut short meanwhile, is
-// ErrChanged; the function's own errors and panics pass as they are.
-func TestCallTurnsAFaultIntoErrChanged(t *testing.T) {
+// cutShort writes a file of 64 KiB, hands it to mapIt, then truncates
+// the file to nothing, so that reads of the mapping fault.
+func cutShort(t *testing.T, mapIt func(*os.File) mmap.MMap) mmap.MMap {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "f")
 	if err := os.WriteFile(path, make([]byte, 1<<16), 0o644); err != nil {
 		t.Fatal(err)
@@ -21,16 +22,26 @@ func TestCallTurnsAFaultIntoErrChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	m, err := mmap.Map(f, mmap.RDONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Unmap()
+	m := mapIt(f)
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// A read of a mapping past the end of its file, cut short meanwhile, is
+// ErrChanged; the function's own errors and panics pass as they are.
+func TestCallTurnsAFaultIntoErrChanged(t *testing.T) {
+	m := cutShort(t, func(f *os.File) mmap.MMap {
+		m, err := Map(f, 1<<16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	})
+	defer Unmap(m)
 	var b byte
-	err = Call(func() error { b = m[1<<15]; return nil })
+	err := Call(func() error { b = m[1<<15]; return nil })
 	if !errors.Is(err, ErrChanged) {
 		t.Errorf("read past the end: %v (%d), want ErrChanged", err, b)
 	}
@@ -44,4 +55,60 @@ func TestCallTurnsAFaultIntoErrChanged(t *testing.T) {
 		}
 	}()
 	Call(func() error { panic("other") })
+}
+
+// wantFault fails t unless fn panics with a memory fault, which Call has
+// let go on.
+func wantFault(t *testing.T, what string, fn func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if _, ok := r.(interface{ Addr() uintptr }); !ok {
+			t.Errorf("%s: recovered %v, want the fault to go on", what, r)
+		}
+	}()
+	fn()
+}
+
+// A fault outside the mappings of Map is a defect, not a changed file,
+// and a mapping of Map is one no more after its Unmap.
+func TestCallLetsOtherFaultsGoOn(t *testing.T) {
+	other := cutShort(t, func(f *os.File) mmap.MMap {
+		m, err := mmap.Map(f, mmap.RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	})
+	defer other.Unmap()
+	var b byte
+	wantFault(t, "a mapping not of Map", func() {
+		err := Call(func() error { b = other[1<<15]; return nil })
+		t.Errorf("Call returned %v (%d)", err, b)
+	})
+
+	// The address of a mapping is free again after its Unmap, and
+	// whatever is mapped there next is not a file of Map.
+	m := cutShort(t, func(f *os.File) mmap.MMap {
+		m, err := Map(f, 1<<16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	})
+	first, last := start(m), start(m)+uintptr(len(m))-1
+	if !mapped(first) || !mapped(last) || mapped(last+1) || mapped(first-1) {
+		t.Errorf("mapped: %v %v %v %v, want the mapping and nothing beside it",
+			mapped(first), mapped(last), mapped(last+1), mapped(first-1))
+	}
+	if err := Unmap(m); err != nil {
+		t.Fatal(err)
+	}
+	if mapped(first) || mapped(last) {
+		t.Error("a mapping is still known after its Unmap")
+	}
+	if n := len(regions.m); n != 0 {
+		t.Errorf("%d mappings left registered, want 0", n)
+	}
 }
