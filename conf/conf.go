@@ -47,8 +47,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 
 	// MaxCallDepth, MaxSteps and MaxRows bound one translation: nested
-	// Calls, state transitions plus block-list fetches, and the rows of
-	// the lists walked. Past them the decision is a 500. Zero (not set)
+	// Calls, state transitions, block-list fetches (MaxSteps each) and the
+	// rows of the lists walked. Past them the decision is a 500. Zero (not set)
 	// means the engine's defaults, engine.DefaultMaxCallDepth,
 	// engine.DefaultMaxSteps and engine.DefaultMaxRows.
 	MaxCallDepth, MaxSteps, MaxRows int

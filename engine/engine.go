@@ -16,8 +16,8 @@ const (
 	DefaultTranslationKey = "default"
 	// DefaultMaxCallDepth bounds nested Calls.
 	DefaultMaxCallDepth = 64
-	// DefaultMaxSteps bounds the state transitions and block-list fetches
-	// of one translation.
+	// DefaultMaxSteps bounds the state transitions of one translation, and
+	// its block-list fetches.
 	DefaultMaxSteps = 1000
 	// DefaultMaxRows bounds the rows one translation walks.
 	DefaultMaxRows = 100_000
@@ -58,8 +58,9 @@ type Options struct {
 	// MaxCallDepth bounds nested Calls; 0 means DefaultMaxCallDepth.
 	// Past it the decision is 500 and Errors says why.
 	MaxCallDepth int
-	// MaxSteps bounds the state transitions and block-list fetches of one
-	// translation, so that tables that loop forever upstream (a PROC walk
+	// MaxSteps bounds the state transitions of one translation, and
+	// apart from them its block-list fetches (a walk over a uri of n
+	// segments makes n of each), so that tables that loop forever upstream (a PROC walk
 	// that cannot shorten its uri, :PRE: lists switching keys back and
 	// forth) end; 0 means DefaultMaxSteps. Past it the decision is 500.
 	MaxSteps int

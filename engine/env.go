@@ -73,7 +73,7 @@ func (r *run) Set(v expr.Var, x expr.Value) error {
 	case expr.Filename:
 		r.filename = x.String()
 	case expr.PathInfo:
-		r.pathInfo = x.String()
+		r.pathInfo, r.pathInfoSet = x.String(), true
 	case expr.MatchedURI:
 		r.mu = x.String()
 	case expr.MatchedPathInfo:
@@ -329,7 +329,7 @@ func (r *run) location(url string) string {
 		if i := strings.LastIndexByte(base, '/'); i >= 0 {
 			base = base[:i+1]
 		} else {
-			base = "/"
+			base = "" // as upstream's s![^/]*$!!: "*" gives a host and no path
 		}
 		url = base + url
 	}

@@ -70,33 +70,40 @@ type run struct {
 	req Request
 	d   Decision
 
-	startKey  string // the configured key, as far as this request goes
-	state     state
-	key       string
-	uri       string // $URI, $r->uri
-	mu, mpi   string // $MATCHED_URI, $MATCHED_PATH_INFO
-	filename  string
-	handler   string
-	pathInfo  string
-	hostname  string
-	debug     expr.Value
-	rc        expr.Value
-	ctxVars   []ctxVar
-	ctxNames  names // of ctxVars
-	noteNames names // of notes
-	notes     []Note
-	argv      [][]expr.Value // @ARGV of the nested Calls, innermost last
-	vals      []expr.Value   // the memory of list, reused by each
-	skipCut   bool           // a Restart happened in this pass of the main loop
-	steps     int
-	rows      int    // rows walked, against MaxRows
-	kept      int    // bytes kept in %CTX, notes, configuration and errors (keep)
-	errorsCut bool   // errors were left out past MaxKept
-	traced    int    // bytes of the trace, against MaxKept of its own
-	traceCut  bool   // trace steps were left out past it
-	work      int64  // spent by the actions, against MaxWork
-	over      *abort // a bound on resources was passed: the translation ends with it
-	serial    uint64 // of the snapshot's mapping, which the rows' texts alias
+	startKey string // the configured key, as far as this request goes
+	state    state
+	key      string
+	uri      string // $URI, $r->uri
+	mu, mpi  string // $MATCHED_URI, $MATCHED_PATH_INFO
+	filename string
+	handler  string
+	pathInfo string
+	// pathInfoSet: an action assigned $PATH_INFO, which is then no
+	// longer undefined for the shortcut of MapToStorage.
+	pathInfoSet bool
+	// shortcutMPI is $MATCHED_PATH_INFO when the first PerlHandler or
+	// Doc ran: MapToStorage's path_info.
+	shortcutMPI string
+	hostname    string
+	debug       expr.Value
+	rc          expr.Value
+	ctxVars     []ctxVar
+	ctxNames    names // of ctxVars
+	noteNames   names // of notes
+	notes       []Note
+	argv        [][]expr.Value // @ARGV of the nested Calls, innermost last
+	vals        []expr.Value   // the memory of list, reused by each
+	skipCut     bool           // a Restart happened in this pass of the main loop
+	steps       int            // state transitions, against MaxSteps
+	fetches     int            // block-list fetches, against MaxSteps
+	rows        int            // rows walked, against MaxRows
+	kept        int            // bytes kept in %CTX, notes, configuration and errors (keep)
+	errorsCut   bool           // errors were left out past MaxKept
+	traced      int            // bytes of the trace, against MaxKept of its own
+	traceCut    bool           // trace steps were left out past it
+	work        int64          // spent by the actions, against MaxWork
+	over        *abort         // a bound on resources was passed: the translation ends with it
+	serial      uint64         // of the snapshot's mapping, which the rows' texts alias
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
 	proxySet         bool
@@ -237,15 +244,28 @@ func (r *run) translate() error {
 	return nil
 }
 
-// tick counts a state transition or fetch against the limit, and checks
-// the context.
+// tick counts a state transition against the limit, and checks the
+// context.
 func (r *run) tick() error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
 	r.steps++
 	if r.steps > r.e.opts.MaxSteps {
-		return r.limit(fmt.Sprintf("more than %d state transitions and block-list fetches: the table loops", r.e.opts.MaxSteps))
+		return r.limit(fmt.Sprintf("more than %d state transitions: the table loops", r.e.opts.MaxSteps))
+	}
+	return nil
+}
+
+// fetched counts a block-list fetch against the limit, and checks the
+// context.
+func (r *run) fetched() error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	r.fetches++
+	if r.fetches > r.e.opts.MaxSteps {
+		return r.limit(fmt.Sprintf("more than %d block-list fetches: the table loops", r.e.opts.MaxSteps))
 	}
 	return nil
 }
@@ -304,7 +324,7 @@ func (r *run) step() error {
 			return nil
 		}
 		switch {
-		case (uri == "/" || uri == "*") && r.mu == uri:
+		case isRoot(uri) && r.mu == uri:
 			r.state = stDone
 		case strings.Contains(r.mu, "/"):
 			i := strings.LastIndexByte(r.mu, '/')
@@ -328,6 +348,16 @@ func (r *run) step() error {
 	return nil
 }
 
+// perlSpace is what Perl's \s matches.
+const perlSpace = " \t\n\r\f\v"
+
+// isRoot reports whether the walk ends at uri: upstream's m!^[/*]$!,
+// whose $ also matches before a final newline.
+func isRoot(uri string) bool {
+	uri = strings.TrimSuffix(uri, "\n")
+	return uri == "/" || uri == "*"
+}
+
 // validURI reports whether the walk can start at uri.
 func validURI(uri string) bool { return strings.HasPrefix(uri, "/") || uri == "*" }
 
@@ -340,12 +370,12 @@ func (r *run) badRequest(uri string) error {
 // fallback). A list that ran no action moves the state by defaultShift;
 // one that ended through Done, Last or Restart does not.
 func (r *run) process(key, uri string, depth int, star bool) error {
-	if err := r.tick(); err != nil {
+	if err := r.fetched(); err != nil {
 		return err
 	}
 	rows, executed, err := r.walk(key, uri, depth)
 	if err == nil && rows == 0 && star {
-		if err = r.tick(); err == nil {
+		if err = r.fetched(); err == nil {
 			_, executed, err = r.walk("*", uri, depth)
 		}
 	}
@@ -464,8 +494,9 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		return errStop
 	case kindState:
 		name := r.scalar(a, id).String()
+		lower := strings.ToLower(name) // Perl's lc: U+017F is no 's'
 		for st, n := range stateNames {
-			if strings.EqualFold(n, name) {
+			if strings.ToLower(n) == lower {
 				r.state = state(st)
 				return nil
 			}
@@ -493,9 +524,9 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		if err != nil {
 			r.rowError(a, id, fmt.Errorf("Action ERROR: %w", err))
 		}
-		msg := "unspecified error"
-		if len(vals) > 1 && !vals[1].IsUndef() {
-			msg = strings.TrimRight(vals[1].String(), " \t\r\n")
+		msg := "unspecified error" // for any false message: $msg||'...'
+		if len(vals) > 1 && vals[1].Truth() {
+			msg = strings.TrimRight(vals[1].String(), perlSpace)
 		}
 		return &abort{status: code, message: msg}
 	case kindProxy:
@@ -509,13 +540,21 @@ func (r *run) do(a *action, id uint64, depth int) error {
 		}
 		r.markMatched()
 	case kindPerlHandler:
+		if r.perlHandler.a == nil && r.doc.a == nil {
+			r.shortcutMPI = r.mpi
+		}
 		if r.perlHandler.a == nil {
 			r.perlHandler = row{a, id}
 		}
-		r.handler = "modperl"
+		if r.handler != "perl-script" {
+			r.handler = "modperl"
+		}
 		r.rc = expr.Int(0)
 		r.markMatched()
 	case kindDoc:
+		if r.perlHandler.a == nil && r.doc.a == nil {
+			r.shortcutMPI = r.mpi
+		}
 		if r.doc.a == nil {
 			r.doc = row{a, id}
 		}
@@ -579,9 +618,9 @@ func (r *run) restart(a *action, id uint64) error {
 		} else {
 			newURI = r.uri
 		}
-		newKey := at(vals, 1).String()
-		if newKey == "" {
-			newKey = r.startKey // quirk Q6: the configured key
+		newKey := r.startKey // quirk Q6: the configured key, for undef only
+		if k := at(vals, 1); !k.IsUndef() {
+			newKey = k.String()
 		}
 		r.mu, r.key, r.mpi = translation.CollapseSlashes(newURI), newKey, at(vals, 2).String()
 		if !validURI(r.mu) {
@@ -653,6 +692,11 @@ func (r *run) configEntries(a *action, id uint64, to [][2]string, vals []expr.Va
 			if e[0] == "" {
 				e[0] = "/"
 			}
+		}
+		if i := strings.IndexByte(e[0], '\t'); i >= 0 {
+			// Upstream keeps "location TAB directive" and splits it at
+			// its first TAB.
+			e = [2]string{e[0][:i], e[0][i+1:] + "\t" + e[1]}
 		}
 		if err := r.keep(entryCost+len(e[0])+len(e[1]), 0); err != nil {
 			name := "CONFIG"
@@ -785,18 +829,25 @@ const maxErrorLen = 4 << 10
 // translation.
 func (r *run) finish() {
 	d := &r.d
-	d.Key, d.URI, d.File = r.key, r.uri, r.filename
+	d.Key = r.key
+	r.request()
 	if !r.matched {
 		d.MatchedURI, d.PathInfo = r.mu, r.mpi
 	}
 	for _, v := range r.ctxVars {
 		d.CTX = append(d.CTX, Var{Name: v.name, Value: v.val.String()})
 	}
+	d.Notes = r.notes
+}
+
+// request fills the fields of the decision that hold the request as the
+// translation, and then the Fixup codes, left it.
+func (r *run) request() {
+	r.d.URI, r.d.File, r.d.Handler = r.uri, r.filename, ""
 	switch r.handler {
 	case "cgi-script", "perl-script":
-		d.Handler = r.handler
+		r.d.Handler = r.handler
 	}
-	d.Notes = r.notes
 }
 
 // deferred runs the work upstream does after the translation: the Fixup
@@ -805,11 +856,20 @@ func (r *run) finish() {
 // notes they set are in the decision.
 func (r *run) deferred() error {
 	r.ctxVars, r.ctxNames, r.argv = r.ctxVars[:0], names{}, r.argv[:0]
+	// The handler has returned: $RC set later is no status of it (the
+	// later phases see a $RC of their own).
+	rc := r.rc
+	if (r.perlHandler.a != nil || r.doc.a != nil) && !r.pathInfoSet {
+		// MapToStorage ran before the Fixup phase and gave path_info
+		// the MPI of the first PerlHandler or Doc.
+		r.pathInfo, r.pathInfoSet = r.shortcutMPI, true
+	}
 	for _, f := range r.fixups {
 		if r.scalar(f.a, f.id); r.over != nil {
 			return r.over
 		}
 	}
+	r.request()
 	if h := r.perlHandler; h.a != nil {
 		if r.d.Handler = r.scalar(h.a, h.id).String(); r.over != nil {
 			return r.over
@@ -828,13 +888,13 @@ func (r *run) deferred() error {
 			r.d.Doc.ContentType, r.d.Doc.Body = vals[0].String(), vals[1].String()
 		}
 	}
-	if !r.rc.IsUndef() {
-		switch n := r.rc.Number(); {
+	if !rc.IsUndef() {
+		switch n := rc.Number(); {
 		case answerStatus(n):
 			r.d.Status = int(n)
 		case n >= 100 && n < 200:
 			// An interim status is no answer: not one to proceed on.
-			r.d.Status, r.d.Message = 500, fmt.Sprintf("status %s in $RC is not an HTTP status of an answer (200-999)", r.rc.String())
+			r.d.Status, r.d.Message = 500, fmt.Sprintf("status %s in $RC is not an HTTP status of an answer (200-999)", rc.String())
 		}
 	}
 	r.d.Notes = r.notes
