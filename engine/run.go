@@ -244,28 +244,14 @@ func (r *run) translate() error {
 	return nil
 }
 
-// tick counts a state transition against the limit, and checks the
-// context.
-func (r *run) tick() error {
+// tick counts one of what n counts (state transitions or block-list
+// fetches, named by what) against MaxSteps, and checks the context.
+func (r *run) tick(n *int, what string) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	r.steps++
-	if r.steps > r.e.opts.MaxSteps {
-		return r.limit(fmt.Sprintf("more than %d state transitions: the table loops", r.e.opts.MaxSteps))
-	}
-	return nil
-}
-
-// fetched counts a block-list fetch against the limit, and checks the
-// context.
-func (r *run) fetched() error {
-	if err := r.ctx.Err(); err != nil {
-		return err
-	}
-	r.fetches++
-	if r.fetches > r.e.opts.MaxSteps {
-		return r.limit(fmt.Sprintf("more than %d block-list fetches: the table loops", r.e.opts.MaxSteps))
+	if *n++; *n > r.e.opts.MaxSteps {
+		return r.limit(fmt.Sprintf("more than %d %s: the table loops", r.e.opts.MaxSteps, what))
 	}
 	return nil
 }
@@ -288,7 +274,7 @@ func (r *run) limit(why string) error { return r.over500(RowError{Error: why}, w
 
 // step runs the function of the current state once.
 func (r *run) step() error {
-	if err := r.tick(); err != nil {
+	if err := r.tick(&r.steps, "state transitions"); err != nil {
 		return err
 	}
 	switch r.state {
@@ -370,12 +356,12 @@ func (r *run) badRequest(uri string) error {
 // fallback). A list that ran no action moves the state by defaultShift;
 // one that ended through Done, Last or Restart does not.
 func (r *run) process(key, uri string, depth int, star bool) error {
-	if err := r.fetched(); err != nil {
+	if err := r.tick(&r.fetches, "block-list fetches"); err != nil {
 		return err
 	}
 	rows, executed, err := r.walk(key, uri, depth)
 	if err == nil && rows == 0 && star {
-		if err = r.fetched(); err == nil {
+		if err = r.tick(&r.fetches, "block-list fetches"); err == nil {
 			_, executed, err = r.walk("*", uri, depth)
 		}
 	}

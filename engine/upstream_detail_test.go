@@ -25,10 +25,10 @@ func TestUpstreamDetails(t *testing.T) {
 	t.Run("a false Error message is unspecified", func(t *testing.T) {
 		// msg=>$msg||'unspecified error'; the message loses \s* at its end.
 		for action, want := range map[string]string{
-			`Error: 403, ''`:          "unspecified error",
-			`Error: 403, 0`:           "unspecified error",
+			`Error: 403, ''`:            "unspecified error",
+			`Error: 403, 0`:             "unspecified error",
 			`Error: 403, "gone\f\x0b "`: "gone",
-			`Error: 403, '00'`:        "00",
+			`Error: 403, '00'`:          "00",
 		} {
 			e := engine.New(newTable(t, tableRow("default | / | 0 | 0 | "+action)), engine.Options{})
 			if d := translate(t, e, get("/")); d.Status != 403 || d.Message != want {
