@@ -2,6 +2,7 @@ package expr
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -494,6 +495,10 @@ func (c *compiler) index(n *indexNode) (scalarFn, error) {
 		if r.IsUndef() {
 			return Undef(), nil
 		}
+		// The index is read as a number: that scans it.
+		if err := spend(fr.env, pos, int64(iv.strLen())); err != nil {
+			return Undef(), err
+		}
 		elems, ok := r.Elems()
 		if !ok {
 			return Undef(), runtimeErr(pos, "Not an ARRAY reference")
@@ -786,8 +791,13 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 // repeat is Perl's string repetition x.
 func repeat(env Env, pos int, a, b Value) (Value, error) {
 	s := a.String()
+	// The count is read as a number: that scans it.
+	if err := spend(env, pos, int64(b.strLen())); err != nil {
+		return Undef(), err
+	}
 	n := b.Number()
-	if !(n >= 1) || s == "" {
+	if !(n >= 1) || s == "" || math.IsInf(n, 1) {
+		// Perl: a non-finite count does nothing.
 		return Str(""), nil
 	}
 	if n > float64(MaxString/len(s)) {

@@ -94,6 +94,8 @@ var perlCases = []struct{ src, want string }{
 	{`substr("abc", -5, 3)`, `a`},
 	{`sprintf("%s-%d-%i", "a", 3.9, -3.9)`, `a-3--3`},
 	{`sprintf("%5s|%-5s|%05d|%+d|% d", "ab", "ab", 42, 5, 5)`, `   ab|ab   |00042|+5| 5`},
+	{`sprintf("%--5d|%-+-+3d|", 1, 2)`, `1    |+2 |`},
+	{`'ab' x 'inf'`, ``},
 	{`sprintf("%x %X %o %b %#x %#o %#b", 255, 255, 8, 5, 255, 8, 5)`, `ff FF 10 101 0xff 010 0b101`},
 	{`sprintf("%u %x", -1, -1)`, `18446744073709551615 ffffffffffffffff`},
 	{`sprintf("%e %E %f %g %G", 1234.5, 1234.5, 1.5, 1234567, 0.000012345)`, `1.234500e+03 1.234500E+03 1.500000 1.23457e+06 1.2345E-05`},
@@ -1139,7 +1141,11 @@ func TestWorkIsSpent(t *testing.T) {
 		{`uc($URI)`, 10},
 		{`length($URI)`, 0},
 		{`join(',', 'a', 'b')`, 3},
-		{`sprintf('%s', $URI)`, 10},
+		{`sprintf('%s', $URI)`, 2 + 10 + 10},            // the format, the argument, the result
+		{`sprintf('%1$s%1$s', $URI)`, 8 + 10 + 10 + 20}, // each reading of the argument
+		{`'x' x $URI`, 10},                              // the count read as a number
+		{`substr('abc', $URI)`, 10},
+		{`[1]->[$URI]`, 10},
 		{`$CTX{a} = 'x'; $CTX{a} .= $URI`, 11},
 		{`$CTX{$URI}`, 10},
 		{`$CTX{$URI} = 1`, 10},

@@ -83,6 +83,10 @@ func (c *compiler) call(n *callNode) (scalarFn, error) {
 				}
 				vals[i] = v
 			}
+			// The offset and length are read as numbers: that scans them.
+			if err := spend(fr.env, pos, int64(vals[1].strLen()+vals[2].strLen())); err != nil {
+				return Undef(), err
+			}
 			return substr(vals[0].String(), vals[1], vals[2], len(args) == 3), nil
 		}, nil
 	case "join", "sprintf":
@@ -108,7 +112,7 @@ func (c *compiler) call(n *callNode) (scalarFn, error) {
 			if join {
 				s, err = joinValues(pos, f.String(), vals)
 			} else {
-				s, err = sprintf(pos, f.String(), vals)
+				s, err = sprintf(fr.env, pos, f.String(), vals)
 			}
 			if err != nil {
 				return Undef(), err
@@ -233,21 +237,29 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 // %b %e %E %f %F %g %G, with flags, width, precision, * and explicit
 // argument indexes (%2$s). A missing argument is undef; an unknown
 // conversion is copied as it is, as Perl does.
-func sprintf(pos int, format string, args []Value) (string, error) {
+//
+// The format is scanned once, and each argument each time a conversion
+// reads it (%1$s may read one many times): env is told of both.
+func sprintf(env Env, pos int, format string, args []Value) (string, error) {
+	if err := spend(env, pos, int64(len(format))); err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	next := 0
+	var spent error
 	arg := func(index int) Value {
-		if index > 0 {
-			if index <= len(args) {
-				return args[index-1]
-			}
-			return Undef()
-		}
-		if next < len(args) {
+		v := Undef()
+		switch {
+		case index > 0 && index <= len(args):
+			v = args[index-1]
+		case index <= 0 && next < len(args):
 			next++
-			return args[next-1]
+			v = args[next-1]
 		}
-		return Undef()
+		if spent == nil {
+			spent = spend(env, pos, int64(v.strLen()))
+		}
+		return v
 	}
 	for i := 0; i < len(format); {
 		if b.Len() > MaxString {
@@ -271,10 +283,19 @@ func sprintf(pos int, format string, args []Value) (string, error) {
 			index, _ = strconv.Atoi(format[i:j])
 			i = j + 1
 		}
+		// Each flag once: a flag said again changes nothing.
 		var flags []byte
-		for i < len(format) && strings.IndexByte("-+ 0#", format[i]) >= 0 {
-			flags = append(flags, format[i])
-			i++
+		var seen [5]bool
+	flagLoop:
+		for ; i < len(format); i++ {
+			f := strings.IndexByte("-+ 0#", format[i])
+			switch {
+			case f < 0:
+				break flagLoop
+			case !seen[f]:
+				seen[f] = true
+				flags = append(flags, format[i])
+			}
 		}
 		width, prec := -1, -1
 		if i < len(format) && format[i] == '*' {
@@ -320,7 +341,13 @@ func sprintf(pos int, format string, args []Value) (string, error) {
 		if conv != '%' {
 			v = arg(index)
 		}
+		if spent != nil {
+			return "", spent
+		}
 		formatOne(&b, conv, string(flags), width, prec, v)
+	}
+	if spent != nil {
+		return "", spent
 	}
 	if b.Len() > MaxString {
 		return "", tooLong(pos)
