@@ -852,6 +852,9 @@ func (c *compiler) binary(n *binaryNode) (scalarFn, error) {
 	if n.op == "." {
 		return c.concat(n.position(), concatOperands(n))
 	}
+	if l, ok := n.l.(*binaryNode); ok && l.op != "." {
+		return c.binaryChain(n)
+	}
 	l, err := c.scalar(n.l)
 	if err != nil {
 		return nil, err
@@ -889,6 +892,76 @@ func (c *compiler) binary(n *binaryNode) (scalarFn, error) {
 	}, nil
 }
 
+// A chainLink is one operator of a chain down the left side of a tree,
+// with its compiled right operand.
+type chainLink struct {
+	op  string
+	pos int
+	r   scalarFn
+}
+
+// chain compiles the chain of operators down the left side of n, as far
+// as down finds the next one (its operator and operands): the innermost
+// left operand, and the links, innermost first. However long, a chain is
+// one level of nesting, as concatenations are.
+func (c *compiler) chain(n node, down func(node) (op string, l, r node, ok bool)) (scalarFn, []chainLink, error) {
+	type link struct {
+		op  string
+		pos int
+		r   node
+	}
+	var spine []link
+	first := n
+	for op, l, r, ok := down(first); ok; op, l, r, ok = down(first) {
+		spine = append(spine, link{op, first.position(), r})
+		first = l
+	}
+	f, err := c.scalar(first)
+	if err != nil {
+		return nil, nil, err
+	}
+	links := make([]chainLink, len(spine))
+	for i := range spine {
+		k := spine[len(spine)-1-i]
+		r, err := c.scalar(k.r)
+		if err != nil {
+			return nil, nil, err
+		}
+		links[i] = chainLink{k.op, k.pos, r}
+	}
+	return f, links, nil
+}
+
+// binaryChain compiles the operators down the left side of n (1+2-3*4
+// is ((1+2)-(3*4))) as one loop over them.
+func (c *compiler) binaryChain(n *binaryNode) (scalarFn, error) {
+	l, links, err := c.chain(n, func(n node) (string, node, node, bool) {
+		if b, ok := n.(*binaryNode); ok && b.op != "." {
+			return b.op, b.l, b.r, true
+		}
+		return "", nil, nil, false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame) (Value, error) {
+		a, err := l(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		for _, k := range links {
+			b, err := k.r(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			if a, err = binop(fr.env, k.op, k.pos, a, b); err != nil {
+				return Undef(), err
+			}
+		}
+		return a, nil
+	}, nil
+}
+
 // decides reports whether the left operand of && || // is the result.
 func decides(op string, v Value) bool {
 	switch op {
@@ -901,6 +974,9 @@ func decides(op string, v Value) bool {
 }
 
 func (c *compiler) logical(n *logicalNode) (scalarFn, error) {
+	if _, ok := n.l.(*logicalNode); ok {
+		return c.logicalChain(n)
+	}
 	l, err := c.scalar(n.l)
 	if err != nil {
 		return nil, err
@@ -916,6 +992,31 @@ func (c *compiler) logical(n *logicalNode) (scalarFn, error) {
 			return v, err
 		}
 		return r(fr)
+	}, nil
+}
+
+// logicalChain compiles the && || // down the left side of n (a || b
+// || c is ((a || b) || c)) as one loop, as binaryChain does: each
+// right operand runs unless the value so far decides its operator.
+func (c *compiler) logicalChain(n *logicalNode) (scalarFn, error) {
+	l, links, err := c.chain(n, func(n node) (string, node, node, bool) {
+		if b, ok := n.(*logicalNode); ok {
+			return b.op, b.l, b.r, true
+		}
+		return "", nil, nil, false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(fr frame) (Value, error) {
+		v, err := l(fr)
+		for _, k := range links {
+			if err != nil || decides(k.op, v) {
+				continue
+			}
+			v, err = k.r(fr)
+		}
+		return v, err
 	}, nil
 }
 

@@ -43,7 +43,19 @@
 // and eq strings, && || and // return the deciding operand, a comma list
 // in scalar context is its last element and list context flattens nested
 // lists. Strings are byte strings, as Apache's are: length and substr
-// count bytes, lc and uc change ASCII letters.
+// count bytes, lc and uc change ASCII letters. Integers stay integers as
+// in Perl: a float with a whole value below 2^53 counts as one in + - *
+// (1e15*10 is 10000000000000000), / gives a float unless an operand is
+// beyond 2^53, and ** an integer where Perl computes it with integers
+// (10**16, not 2**52). "${URI}" ends the variable at its brace.
+//
+// Differences from Perl that remain: integers beyond the int64 range are
+// floats (Perl has unsigned ones up to 2^64); patterns match the UTF-8
+// characters of a string, where length counts its bytes, and fold case
+// over Unicode; RE2's \s does not match a vertical tab, its ^ under /m
+// matches after a final newline, and \Z and $ take the final newline
+// into a capture; $1..$9 are not restored at the end of a block; a
+// ternary cannot be assigned to, and comparisons do not chain.
 //
 // Every variable name is resolved to a Var when compiling and every
 // pattern is compiled then; evaluating looks up nothing by name and

@@ -96,6 +96,13 @@ var perlCases = []struct{ src, want string }{
 	{`sprintf("%5s|%-5s|%05d|%+d|% d", "ab", "ab", 42, 5, 5)`, `   ab|ab   |00042|+5| 5`},
 	{`sprintf("%--5d|%-+-+3d|", 1, 2)`, `1    |+2 |`},
 	{`'ab' x 'inf'`, ``},
+	{`"a" x3`, `aaa`},
+	{`1x2`, `11`},
+	{`0x10 x2`, `1616`},
+	{`"${URI}[0]|${HOSTNAME}{lang}|${URI}->[0]"`, `/uri/klaus[0]|www.xyz.de{lang}|/uri/klaus->[0]`},
+	{`join('|', qw,a b,, q;c d;, qw=e f=)`, `a|b|c d|e|f`},
+	{`$URI =~ m,klaus, ? 'y' : 'n'`, `y`},
+	{"join('|', qw(a\u00a0b c\td))", "a\u00a0b|c|d"},
 	{`sprintf("%x %X %o %b %#x %#o %#b", 255, 255, 8, 5, 255, 8, 5)`, `ff FF 10 101 0xff 010 0b101`},
 	{`sprintf("%u %x", -1, -1)`, `18446744073709551615 ffffffffffffffff`},
 	{`sprintf("%e %E %f %g %G", 1234.5, 1234.5, 1.5, 1234567, 0.000012345)`, `1.234500e+03 1.234500E+03 1.500000 1.23457e+06 1.2345E-05`},
@@ -164,6 +171,43 @@ var perlCases = []struct{ src, want string }{
 	{`"a" lt "B"`, ``},
 	{`"10" < "9"`, ``},
 	{`"10" lt "9"`, `1`},
+	// Perl's integers in arithmetic: a whole float below 2^53 counts as
+	// one, a quotient is a float unless an operand is beyond 2^53, and
+	// ** is an integer where Perl computes it with integers.
+	{`1e15*10`, `10000000000000000`},
+	{`2e15-1`, `1999999999999999`},
+	{`10**15`, `1000000000000000`},
+	{`10**16`, `10000000000000000`},
+	{`10**20`, `1e+20`},
+	{`2**52`, `4.5035996273705e+15`},
+	{`2**10`, `1024`},
+	{`3**40`, `1.21576654590569e+19`},
+	{`3**41`, `3.64729963771708e+19`},
+	{`(-3)**3`, `-27`},
+	{`(-3)**40`, `1.21576654590569e+19`},
+	{`2**0.5`, `1.4142135623731`},
+	{`4e15 / 2`, `2e+15`},
+	{`6/3`, `2`},
+	{`7/2`, `3.5`},
+	{`9007199254740993/1`, `9007199254740993`},
+	{`"4000000000000000.0" + 0`, `4e+15`},
+	{`"4000000000000000" + 0`, `4000000000000000`},
+	{`1e15 + 1`, `1000000000000001`},
+	{`0.1+0.2`, `0.3`},
+	{`1e16 + 1`, `1e+16`},
+	{`-0.0 * 1`, `0`},
+	{`0 * -1`, `0`},
+	{`1.5*2`, `3`},
+	{`3*1.5`, `4.5`},
+	{`1e300*1e10`, `Inf`},
+	{`1e15/1`, `1e+15`},
+	{`10/3`, `3.33333333333333`},
+	{`2**-1`, `0.5`},
+	{`0**0`, `1`},
+	{`(-2)**63`, `-9.22337203685478e+18`},
+	{`(-2)**3`, `-8`},
+	{`7**22`, `3.90982104858299e+18`},
+	{`7**23`, `2.73687473400809e+19`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -863,7 +907,6 @@ func TestNestingIsBounded(t *testing.T) {
 		strings.Repeat("do { ", 300) + strings.Repeat("}", 300),
 		strings.Repeat("$CTX{", 300) + "1" + strings.Repeat("}", 300),
 		strings.Repeat("$CTX{x} = ", 300) + "1",
-		"1" + strings.Repeat(" + 1", 5000),
 		"1" + strings.Repeat(" ** 1", 300),
 		`"$CTX{` + strings.Repeat("$CTX{", 300) + "1" + strings.Repeat("}", 301) + `"`,
 	} {
@@ -877,6 +920,18 @@ func TestNestingIsBounded(t *testing.T) {
 	src := `'a'` + strings.Repeat(` . $URI`, 2000)
 	if v, err := eval(newTestEnv(), src); err != nil || len(v.String()) != 1+2000*len("/uri/klaus") {
 		t.Errorf("long concatenation: %v", err)
+	}
+	src = `1` + strings.Repeat(` + 2 * 3 - 1`, 5000) // ((1 + 6) - 1) + 6 ...
+	if v, err := eval(newTestEnv(), src); err != nil || v.String() != "25001" {
+		t.Errorf("long sum: %s, %v", show(v), err)
+	}
+	src = `$CTX{none}` + strings.Repeat(` || $HOSTNAME eq 'x'`, 2500) + ` || 'last' && 'end'`
+	if v, err := eval(newTestEnv(), src); err != nil || v.String() != "end" {
+		t.Errorf("long alternatives: %s, %v", show(v), err)
+	}
+	src = `0 || 'first'` + strings.Repeat(` || die('no')`, 3000) + ` && die('no')`
+	if v, err := eval(newTestEnv(), src); err != nil || v.String() != "first" {
+		t.Errorf("long alternatives after a true one: %s, %v", show(v), err)
 	}
 	src = `1` + strings.Repeat(`, 1`, 5000)
 	if l, err := evalList(newTestEnv(), src); err != nil || len(l) != 5001 {

@@ -264,10 +264,14 @@ func (lx *lexer) operator() (token, error) {
 	return token{kind: tOp, pos: start, text: op}, nil
 }
 
-// isQuoteDelim reports whether c may delimit q, qq, qw, m and friends.
+// isQuoteDelim reports whether c may delimit q, qq, qw, m and friends:
+// as in Perl, any ASCII character but a word character or white space
+// (q,a b, and qw;a b; too), except the closing brackets, which end a
+// subscript or a list the word is in ({q}, (m)); "=>" quotes the word
+// before this is asked.
 func isQuoteDelim(c byte) bool {
 	return c < utf8.RuneSelf && !isIdentChar(c) && !isSpace(c) &&
-		strings.IndexByte(",;)}]>=", c) < 0
+		strings.IndexByte(")}]>", c) < 0
 }
 
 func (lx *lexer) ident() (token, error) {
@@ -281,6 +285,11 @@ func (lx *lexer) ident() (token, error) {
 		return token{kind: tStr, pos: start, parts: []strPart{{lit: word}}}, nil
 	}
 	arrow := lx.afterArrow()
+	if len(word) > 1 && word[0] == 'x' && digitsEnd(word, 1) == len(word) && !arrow && lx.opExpected() {
+		// "a" x3 is "a" x 3, as Perl reads it.
+		lx.i = start + 1
+		return token{kind: tOp, pos: start, text: "x"}, nil
+	}
 	if word == "x" && !arrow && lx.opExpected() {
 		lx.i = j
 		if j < lx.end && src[j] == '=' && (j+1 >= lx.end || src[j+1] != '=' && src[j+1] != '~') {
@@ -315,7 +324,9 @@ func (lx *lexer) quoteLike(word string, start, k int) (token, error) {
 			return token{}, err
 		}
 		lx.i = next
-		return token{kind: tWords, pos: start, words: strings.Fields(unquoteSingle(lx.src[cs:ce], open, close))}, nil
+		// Words are split at ASCII white space, as Perl's /\s+/ does:
+		// a no-break space is part of a word.
+		return token{kind: tWords, pos: start, words: strings.FieldsFunc(unquoteSingle(lx.src[cs:ce], open, close), isSpaceRune)}, nil
 	case "m":
 		return lx.regex(start, k)
 	case "qr":
@@ -579,7 +590,8 @@ func (lx *lexer) interpEnd(j, ce int) (int, error) {
 		if n == m || !isIdentStart(src[m]) || e >= ce || src[e] != '}' {
 			return 0, unsupported(j, "${ expression } interpolation is not available")
 		}
-		k = e + 1
+		// The braces end the variable: "${URI}[0]" is $URI and "[0]".
+		return e + 1, nil
 	case isIdentStart(c):
 		k = nameEnd(src, k, ce)
 	case isDigit(c):

@@ -3,7 +3,9 @@ package expr
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -205,6 +207,9 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
+// isSpaceRune is isSpace for the runes of a string.
+func isSpaceRune(r rune) bool { return r < utf8.RuneSelf && isSpace(byte(r)) }
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // parseNumber numifies a string as Perl does: leading white space, an
@@ -308,11 +313,23 @@ func toFloat(i int64, f float64, isInt bool) float64 {
 	return f
 }
 
+// integral returns v as a number, an integer (isInt) when it is one: an
+// integer, a string of one, or a float with a whole value below 2^53 in
+// magnitude, which Perl's arithmetic takes for the integer it is (1e15*10
+// is 10000000000000000). A string such as "4.0" stays a float.
+func (v Value) integral() (i int64, f float64, isInt bool) {
+	i, f, isInt = v.numeric()
+	if v.k == kNum && f == math.Trunc(f) && f > -(1<<53) && f < 1<<53 {
+		return int64(f), 0, true
+	}
+	return i, f, isInt
+}
+
 // arith applies + - or * with Perl's integer-preserving rules: integer
 // operands give an integer result unless it overflows.
 func arith(op byte, a, b Value) Value {
-	ai, af, aInt := a.numeric()
-	bi, bf, bInt := b.numeric()
+	ai, af, aInt := a.integral()
+	bi, bf, bInt := b.integral()
 	if aInt && bInt {
 		switch op {
 		case '+':
@@ -342,15 +359,17 @@ func arith(op byte, a, b Value) Value {
 	return Num(x * y)
 }
 
-// divide is Perl's /: an exact integer quotient stays an integer.
+// divide is Perl's /: a float, except that integers of which one is
+// beyond a float's precision (2^53) and divide exactly give an integer.
 func divide(a, b Value) (Value, bool) {
-	ai, af, aInt := a.numeric()
-	bi, bf, bInt := b.numeric()
+	ai, af, aInt := a.integral()
+	bi, bf, bInt := b.integral()
 	if aInt && bInt {
 		if bi == 0 {
 			return Value{}, false
 		}
-		if ai%bi == 0 && !(ai == math.MinInt64 && bi == -1) {
+		wide := ai > 1<<53 || ai < -(1<<53) || bi > 1<<53 || bi < -(1<<53)
+		if wide && ai%bi == 0 && !(ai == math.MinInt64 && bi == -1) {
 			return Int(ai / bi), true
 		}
 	}
@@ -391,8 +410,34 @@ func modulo(a, b Value) (Value, bool) {
 	return Num(r), true
 }
 
-// power is Perl's **.
+// power is Perl's **: an integer when Perl computes it with integers
+// (10**16 is 10000000000000000): an integer base that is no power of two,
+// raised to an integer power small enough that its result fits in 64
+// bits; else a float (2**52 is 4.5035996273705e+15).
 func power(a, b Value) Value {
+	base, _, aInt := a.integral()
+	exp, _, bInt := b.integral()
+	if aInt && bInt && exp >= 0 && base != math.MinInt64 {
+		u := uint64(base)
+		if base < 0 {
+			u = uint64(-base)
+		}
+		if u&(u-1) != 0 && uint64(bits.Len64(u))*uint64(exp) <= 64 {
+			r := uint64(1)
+			for range exp {
+				r *= u
+			}
+			switch {
+			case base > 0 || exp%2 == 0:
+				if r <= math.MaxInt64 {
+					return Int(int64(r))
+				}
+			case r <= 1<<63:
+				return Int(int64(-r))
+			}
+			return Num(math.Pow(a.Number(), b.Number()))
+		}
+	}
 	return Num(math.Pow(a.Number(), b.Number()))
 }
 
