@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -441,20 +442,20 @@ func power(a, b Value) Value {
 	return Num(math.Pow(a.Number(), b.Number()))
 }
 
-// negate is Perl's unary minus: numbers change sign; a string that does
-// not look like a number gets a "-" (or its leading "-" becomes "+").
+// negate is Perl's unary minus: a string that starts with a letter or _
+// gets a "-", one that starts with "+" has it turned into "-", and one
+// that starts with "-" has it turned into "+" unless the whole string is
+// a number (-"-12abc" is "+12abc", -"-12" is 12); anything else is
+// negated as a number.
 func negate(v Value) Value {
 	if s := v.str(); v.k == kStr && s != "" {
-		c := s[0]
-		switch {
-		case c == '-' && len(s) > 1 && !isDigit(s[1]) && s[1] != '.':
-			return Str("+" + s[1:])
-		case c == '+' && len(s) > 1 && !isDigit(s[1]) && s[1] != '.':
-			return Str("-" + s[1:])
+		switch c := s[0]; {
 		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-			if _, f, isInt := parseNumber(s); isInt || !(math.IsInf(f, 0) || math.IsNaN(f)) {
-				return Str("-" + s)
-			}
+			return Str("-" + s)
+		case c == '+':
+			return Str("-" + s[1:])
+		case c == '-' && !looksLikeNumber(s):
+			return Str("+" + s[1:])
 		}
 	}
 	i, f, isInt := v.numeric()
@@ -462,6 +463,41 @@ func negate(v Value) Value {
 		return Int(-i)
 	}
 	return Num(-toFloat(i, f, isInt))
+}
+
+// looksLikeNumber reports whether all of s is a number, as Perl's
+// looks_like_number tells: white space around, a sign, then digits with
+// a point and an exponent, or Inf, Infinity or NaN.
+func looksLikeNumber(s string) bool {
+	s = strings.Trim(s, " \t\n\r\f\v")
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if strings.EqualFold(s, "inf") || strings.EqualFold(s, "infinity") || strings.EqualFold(s, "nan") {
+		return true
+	}
+	i := digitsEnd(s, 0)
+	n := i
+	if i < len(s) && s[i] == '.' {
+		j := digitsEnd(s, i+1)
+		n += j - i - 1
+		i = j
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && s[i]|0x20 == 'e' {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if k := digitsEnd(s, j); k > j {
+			i = k
+		} else {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // compareNum compares a and b as numbers; ok is false when either is NaN.
