@@ -883,6 +883,13 @@ func (r *run) deferred() error {
 			r.d.Status, r.d.Message = 500, fmt.Sprintf("status %s in $RC is not an HTTP status of an answer (200-999)", rc.String())
 		}
 	}
+	if h := r.perlHandler; h.a != nil && h.a.err == nil && r.doc.a == nil && r.d.Handler == "" && r.d.Status == 0 {
+		// The response phase finds no handler of an empty name: upstream
+		// logs "Cannot find handler" and answers 500. (An argument that
+		// does not compile here, such as sub {...}, may well be one.)
+		r.rowError(h.a, h.id, errors.New("Cannot find handler: the PerlHandler's value is empty"))
+		r.d.Status, r.d.Message = 500, "Cannot find handler"
+	}
 	r.d.Notes = r.notes
 	return nil
 }

@@ -100,6 +100,20 @@ func TestUpstreamDetails(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a PerlHandler of no name is a 500", func(t *testing.T) {
+		e := engine.New(newTable(t,
+			`default | /none | 0 | 0 | PerlHandler: undef`,
+			`default | /empty | 0 | 0 | PerlHandler: ''`,
+			`default | /rc | 0 | 0 | PerlHandler: ''`,
+			`default | /rc | 0 | 1 | Do: $RC=403`,
+			`default | /named | 0 | 0 | PerlHandler: 'My::H'`,
+		), engine.Options{})
+		for uri, want := range map[string]int{"/none": 500, "/empty": 500, "/rc": 403, "/named": 0} {
+			if d := translate(t, e, get(uri)); d.Status != want {
+				t.Errorf("%s: status %d %q, want %d", uri, d.Status, d.Message, want)
+			}
+		}
+	})
 	t.Run("a relative Location from a uri without a slash", func(t *testing.T) {
 		// $uri=~s![^/]*$!!; $loc=$uri.$loc: nothing of "*" is kept.
 		e := engine.New(newTable(t, `default | * | 0 | 0 | Redirect: 'y'`), engine.Options{})
