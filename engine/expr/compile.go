@@ -250,7 +250,21 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 	case *callNode:
 		return c.call(n)
 	case *blockNode:
-		return c.sequence(n.stmts)
+		f, err := c.sequence(n.stmts)
+		if err != nil {
+			return nil, err
+		}
+		// The captures of the matches in a block end with it, as Perl
+		// scopes them: $1 after it is $1 before it.
+		return func(fr frame) (Value, error) {
+			if fr.caps == nil {
+				return f(fr)
+			}
+			saved := *fr.caps
+			v, err := f(fr)
+			*fr.caps = saved
+			return v, err
+		}, nil
 	}
 	return nil, syntaxErr(n.position(), "internal error: unknown node %T", n)
 }
@@ -273,7 +287,19 @@ func (c *compiler) list(n node) (listFn, error) {
 	case *listNode:
 		return c.listOf(n.items)
 	case *blockNode:
-		return c.listSequence(n.stmts)
+		f, err := c.listSequence(n.stmts)
+		if err != nil {
+			return nil, err
+		}
+		return func(fr frame, out []Value) ([]Value, error) {
+			if fr.caps == nil {
+				return f(fr, out)
+			}
+			saved := *fr.caps
+			out, err := f(fr, out)
+			*fr.caps = saved
+			return out, err
+		}, nil
 	case *logicalNode:
 		return c.logicalList(n)
 	case *condNode:

@@ -54,8 +54,9 @@
 // characters of a string, where length counts its bytes, and fold case
 // over Unicode; RE2's \s does not match a vertical tab, its ^ under /m
 // matches after a final newline, and \Z and $ take the final newline
-// into a capture; $1..$9 are not restored at the end of a block; a
-// ternary cannot be assigned to, and comparisons do not chain.
+// into a capture; a ternary cannot be assigned to, and comparisons do
+// not chain. The captures $1..$9 of the matches in a block end with it,
+// as in Perl.
 //
 // Every variable name is resolved to a Var when compiling and every
 // pattern is compiled then; evaluating looks up nothing by name and

@@ -171,6 +171,11 @@ var perlCases = []struct{ src, want string }{
 	{`"a" lt "B"`, ``},
 	{`"10" < "9"`, ``},
 	{`"10" lt "9"`, `1`},
+	// The captures of a block end with it.
+	{`"x" =~ /(x)/; do { "a" =~ /(a)/ }; $1`, `x`},
+	{`"x" =~ /(x)/; do { "a" =~ /(a)/; $1 } . $1`, `ax`},
+	{`"x" =~ /(x)/; if (1) { "a" =~ /(a)/ } $1`, `x`},
+	{`if ("a" =~ /(a)/) { $1 } else { 'no' }`, `a`},
 	// Unary minus on strings: a sign turned, a "-" put before a word.
 	{`-"+12abc"`, `-12abc`},
 	{`-"+1.50"`, `-1.50`},
