@@ -52,9 +52,8 @@
 // Differences from Perl that remain: integers beyond the int64 range are
 // floats (Perl has unsigned ones up to 2^64); patterns match the UTF-8
 // characters of a string, where length counts its bytes, and fold case
-// over Unicode; RE2's \s does not match a vertical tab, its ^ under /m
-// matches after a final newline, and \Z and $ take the final newline
-// into a capture; a ternary cannot be assigned to, and comparisons do
+// over Unicode; RE2's ^ under /m matches after a final newline, and \Z
+// and $ take the final newline into a capture; a ternary cannot be assigned to, and comparisons do
 // not chain. The captures $1..$9 of the matches in a block end with it,
 // as in Perl.
 //

@@ -171,6 +171,14 @@ var perlCases = []struct{ src, want string }{
 	{`"a" lt "B"`, ``},
 	{`"10" < "9"`, ``},
 	{`"10" lt "9"`, `1`},
+	// \s matches a vertical tab, as in Perl.
+	{`"a\x0bb" =~ /a\sb/ ? 1 : 0`, `1`},
+	{`"a\x0bb" =~ /a[\s]b/ ? 1 : 0`, `1`},
+	{`"a\x0bb" =~ /a\Sb/ ? 1 : 0`, `0`},
+	{`"a\x0bb" =~ /a[^\S]b/ ? 1 : 0`, `1`},
+	{`"axb" =~ /a[\S]b/ ? 1 : 0`, `1`},
+	{`"a b" =~ /a[\Sx]b/ ? 1 : 0`, `0`},
+	{`"a\tb" =~ /^a\s+b$/ ? 1 : 0`, `1`},
 	// The captures of a block end with it.
 	{`"x" =~ /(x)/; do { "a" =~ /(a)/ }; $1`, `x`},
 	{`"x" =~ /(x)/; do { "a" =~ /(a)/; $1 } . $1`, `ax`},

@@ -355,6 +355,20 @@ const perlDollar = `(?:\n?\z)`
 // translatePattern rewrites the parts of a Perl pattern whose meaning
 // differs in RE2: $ and \Z (end, or before a final newline), /x white space
 // and comments. It rejects interpolated variables.
+// perlSpaceClass returns Perl's \s, or \S when negated, in RE2: as a
+// class of its own, or as the ranges to put inside one.
+func perlSpaceClass(negated, inClass bool) string {
+	switch {
+	case !negated && !inClass:
+		return `[\t\n\v\f\r ]`
+	case !negated:
+		return `\t\n\v\f\r `
+	case !inClass:
+		return `[^\t\n\v\f\r ]`
+	}
+	return `\x00-\x08\x0e-\x1f\x21-\x{10FFFF}`
+}
+
 func translatePattern(p string, multiline, extended bool, pos int) (string, error) {
 	var b strings.Builder
 	inClass := false
@@ -374,6 +388,10 @@ func translatePattern(p string, multiline, extended bool, pos int) (string, erro
 				continue
 			case d == 'G' || d == 'K':
 				return "", unsupported(pos, "pattern: \\%c is not available", d)
+			case d == 's' || d == 'S':
+				// Perl's \s matches a vertical tab too, RE2's not.
+				b.WriteString(perlSpaceClass(d == 'S', inClass))
+				continue
 			}
 			b.WriteByte(c)
 			b.WriteByte(d)
