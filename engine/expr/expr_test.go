@@ -96,6 +96,7 @@ var perlCases = []struct{ src, want string }{
 	{`sprintf("%5s|%-5s|%05d|%+d|% d", "ab", "ab", 42, 5, 5)`, `   ab|ab   |00042|+5| 5`},
 	{`sprintf("%--5d|%-+-+3d|", 1, 2)`, `1    |+2 |`},
 	{`'ab' x 'inf'`, ``},
+	{`sprintf('[%06d|%+06d|% 6d|%+d|%+d|%6.2e|%#x|%-05d|%05s]', '-inf', 'inf', 'inf', '-inf', 'nan', 'inf', 'inf', 'inf', 'ab')`, `[00-Inf|00+Inf|  +Inf|-Inf|NaN|   Inf|Inf|Inf  |000ab]`},
 	{`"a" x3`, `aaa`},
 	{`1x2`, `11`},
 	{`0x10 x2`, `1616`},

@@ -393,7 +393,12 @@ func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v V
 	}
 	i, f, isInt := v.numeric()
 	if !isInt && (math.IsInf(f, 0) || math.IsNaN(f)) {
-		pad(b, formatFloat(f), width, left, false)
+		// As Perl: a sign for +Inf with + or a blank, zeros before it.
+		s := formatFloat(f)
+		if math.IsInf(f, 1) && strings.ContainsAny(flags, "+ ") {
+			s = "+" + s
+		}
+		pad(b, s, width, left, zero)
 		return
 	}
 	spec := "%" + flags
