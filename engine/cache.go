@@ -16,7 +16,9 @@ import (
 // Comparing the texts would read two more places on every row (the
 // entry's copy and the row in the mapping); instead an entry remembers
 // where in which mapped version its text was last seen. A mapped version
-// does not change, so a row read from the same mapping (serial) at the
+// does not change (one written over in place by another tool is mapped
+// anew, with a new serial, at the next snapshot: mmapdb compares its
+// header), so a row read from the same mapping (serial) at the
 // same address with the same length has the same text, and its hit
 // compares three numbers in the entry. A row of another version is
 // compared in full once, and the entry then remembers that version.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -775,5 +776,42 @@ func TestReadsAndFetchesCountAsWork(t *testing.T) {
 	d = translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
 	if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "would build, compare or match") {
 		t.Errorf("70 Calls of a 1 MB name: status %d, %d errors", d.Status, len(d.Errors))
+	}
+}
+
+// A version written over the table's file in place, its size and time
+// kept, is translated with its own actions, not with those compiled from
+// the version it replaced at the same place in the mapping.
+func TestAFileWrittenOverInPlaceIsTranslatedAsItIsNow(t *testing.T) {
+	p := newTable(t, `default | :PRE: | 0 | 0 | Do: $CTX{v}='A'`)
+	other := newTable(t, `default | :PRE: | 0 | 0 | Do: $CTX{v}='B'`)
+	e := engine.New(p, engine.Options{})
+	if v, _ := ctxValue(translate(t, e, get("/x")), "v"); v != "A" {
+		t.Fatalf("before: v=%q", v)
+	}
+	b, err := os.ReadFile(other.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != int64(len(b)) {
+		t.Fatalf("the two files have %d and %d bytes, want the same size", fi.Size(), len(b))
+	}
+	f, err := os.OpenFile(p.Path(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(b, 0); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Chtimes(p.Path(), fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ctxValue(translate(t, e, get("/x")), "v"); v != "B" {
+		t.Errorf("after: v=%q, want B", v)
 	}
 }

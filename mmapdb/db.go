@@ -40,7 +40,9 @@ type Options struct {
 	// and modification time, for a file written over in place) of the file
 	// at the path is compared with the mapped version, so that a file
 	// replaced by other tools (mv, rsync) is noticed. Commits by mmapdb
-	// writers are noticed at once through the valid flag, without it.
+	// writers are noticed at once through the valid flag, without it, and
+	// so is another version written over the file in place, through the
+	// creation time in its header.
 	// Zero means DefaultCheckInterval; negative disables the check.
 	CheckInterval time.Duration
 
@@ -308,7 +310,7 @@ func (db *DB) refresh() (bool, error) {
 			if err != nil {
 				return false, fmt.Errorf("mmapdb: %w", err)
 			}
-			if cur.sameFile(fi) {
+			if cur.current(fi) {
 				return false, nil
 			}
 		}

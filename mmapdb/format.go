@@ -105,6 +105,7 @@ var (
 	headerLen  int            // total length of the v1 header
 	fieldOff   map[string]int // offset of each value's type byte
 	validOff   int            // offset of the valid flag byte
+	createdOff int            // offset of the creation time's value (after its type byte)
 	headerPfx  []byte         // the constant bytes up to the version value
 	versionOff int            // offset of the version's type byte
 )
@@ -119,6 +120,7 @@ func init() {
 	}
 	headerLen = off
 	validOff = fieldOff["valid"]
+	createdOff = fieldOff["created"] + 1
 	versionOff = fieldOff["version"]
 	headerPfx = appendHeaderPrefix(nil)
 }

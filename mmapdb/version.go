@@ -1,6 +1,7 @@
 package mmapdb
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -21,6 +22,7 @@ type version struct {
 	mtime    int64  // the file's modification time, unix nanoseconds
 	ctime    int64  // its inode change time (changeTime)
 	serial   uint64 // the version's place among the mappings of this process
+	created  uint64 // the header's creation time, as the file had it when mapped
 }
 
 // sameFile reports whether fi is v's file as v mapped it. Its identity
@@ -34,6 +36,18 @@ func (v *version) sameFile(fi os.FileInfo) bool {
 	dev, ino := fileIdentity(fi)
 	return v.dev == dev && v.ino == ino && int64(len(v.data)) == fi.Size() &&
 		v.mtime == fi.ModTime().UnixNano()
+}
+
+// current reports whether fi is v's file with the header v mapped: the
+// same file (sameFile), not written over in place (unchanged).
+func (v *version) current(fi os.FileInfo) bool {
+	if !v.sameFile(fi) {
+		return false
+	}
+	// The file may have been cut short since fi: a fault is a change.
+	same := false
+	_ = fault.Call(func() error { same = v.unchanged(); return nil })
+	return same
 }
 
 // pinnedValid is valid for a version the caller has pinned. A read that
@@ -106,6 +120,7 @@ func openVersion(path string) (*version, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	v.h = h
+	v.created = v.headCreated()
 	v.refs.Store(1)
 	return v, nil
 }
@@ -116,9 +131,20 @@ func (v *version) unmap() {
 	_ = fault.Unmap(v.mm)
 }
 
-// valid reports whether no committer has superseded this version. It is a
-// plain read of the mapping: no system call.
-func (v *version) valid() bool { return v.head[validOff] == mpTrue }
+// valid reports whether no committer has superseded this version and no
+// other tool has written another version over its file in place (a cp
+// that keeps the size and the modification time goes unseen by
+// sameFile). It is a plain read of the mapping: no system call.
+func (v *version) valid() bool { return v.head[validOff] == mpTrue && v.unchanged() }
+
+// unchanged reports whether the file still has the header v mapped: every
+// version has a creation time of its own, in nanoseconds.
+func (v *version) unchanged() bool { return v.headCreated() == v.created }
+
+// headCreated reads the creation time in the mapped header.
+func (v *version) headCreated() uint64 {
+	return binary.BigEndian.Uint64(v.head[createdOff : createdOff+8])
+}
 
 // acquire takes a reference unless the version is already released.
 func (v *version) acquire() bool {
