@@ -21,6 +21,7 @@ const maxHeight = 5 * MaxNesting
 // compiler turns the syntax tree into closures.
 type compiler struct {
 	height int
+	caps   bool // the source reads $1..$9: blocks scope the captures
 	// varies holds the verdict of constant on each list, array and
 	// block it has seen: true when the node holds something that is not
 	// constant. Deciding each once keeps compiling linear in the size of
@@ -251,8 +252,8 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 		return c.call(n)
 	case *blockNode:
 		f, err := c.sequence(n.stmts)
-		if err != nil {
-			return nil, err
+		if err != nil || !c.caps {
+			return f, err
 		}
 		// The captures of the matches in a block end with it, as Perl
 		// scopes them: $1 after it is $1 before it.
@@ -288,8 +289,8 @@ func (c *compiler) list(n node) (listFn, error) {
 		return c.listOf(n.items)
 	case *blockNode:
 		f, err := c.listSequence(n.stmts)
-		if err != nil {
-			return nil, err
+		if err != nil || !c.caps {
+			return f, err
 		}
 		return func(fr frame, out []Value) ([]Value, error) {
 			if fr.caps == nil {

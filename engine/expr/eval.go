@@ -80,7 +80,7 @@ func CompileFor(src string, ctx Context) (*Program, error) {
 		return nil, err
 	}
 	p := &Program{src: src, caps: u.caps, footprint: footprint(len(src), u.patterns)}
-	var c compiler
+	c := compiler{caps: u.caps}
 	if ctx&ScalarContext != 0 {
 		if c.constant(tree) {
 			p.value, p.constScalar = constScalar(tree)
