@@ -383,3 +383,27 @@ func TestTablesOfSeveralProvidersAreEditedApart(t *testing.T) {
 		t.Errorf("outcome %q", got)
 	}
 }
+
+// A change inside a list too long to compare line by line shows as the
+// lines it changed, not as the whole list deleted and added again.
+func TestChangesOfALongListShowTheLinesChanged(t *testing.T) {
+	const n = 1500
+	recs := make([]translation.Record, n)
+	for i := range recs {
+		recs[i] = translation.Record{Key: "big", URI: "/big", Order: uint32(i), Action: fmt.Sprintf("Do: $CTX{n}=%d", i)}
+	}
+	pg := openPage(t, pageOptions{extra: recs})
+	pg.setToken(token)
+	ed := pg.openList("big", "/big")
+	rows, _ := pg.fetch("big", "/big")
+	if len(rows) != n {
+		t.Fatalf("%d rows stored, want %d", len(rows), n)
+	}
+	pg.typeText(row(ed, idOf(t, rows, "Do: $CTX{n}=700"))+" .action", "Do: $CTX{n}='changed'")
+	pg.key("s", chromedp.ModifierCtrl)
+	pg.waitFor(fmt.Sprintf(`document.querySelector(%s)`, jsString(ed+" .panel.changes")), "the changes")
+	diff := eval[[]string](pg, fmt.Sprintf(`Array.from(document.querySelectorAll(%s)).map((li) => li.textContent)`, jsString(ed+" .diff li:not(.same)")))
+	if want := []string{"- Do: $CTX{n}=700", "+ Do: $CTX{n}='changed'"}; !reflect.DeepEqual(diff, want) {
+		t.Errorf("the changes show %d lines, %q ...; want %q", len(diff), diff[:min(len(diff), 4)], want)
+	}
+}

@@ -964,22 +964,35 @@
 
   // matches pairs the lines of a with those of b along a longest common
   // subsequence: pair[i] is the index in b of the line a[i] is, or -1.
-  // Lists too long to compare have no pairs.
+  // The lines both lists start and end with are paired as they are, so
+  // that a change inside a long list is found; what is left between them
+  // is compared line by line unless that is too long, when it has no pairs.
   function matches(a, b) {
-    const n = a.length;
-    const m = b.length;
-    const pair = new Int32Array(n).fill(-1);
-    if (n * m > 1e6) return pair;
-    const lcs = Array.from({length: n + 1}, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) {
-        lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    const pair = new Int32Array(a.length).fill(-1);
+    let s = 0;
+    while (s < a.length && s < b.length && a[s] === b[s]) {
+      pair[s] = s;
+      s++;
+    }
+    let n = a.length;
+    let m = b.length;
+    while (n > s && m > s && a[n - 1] === b[m - 1]) {
+      n--;
+      m--;
+      pair[n] = m;
+    }
+    const [an, bm] = [n - s, m - s];
+    if (an * bm > 1e6) return pair;
+    const lcs = Array.from({length: an + 1}, () => new Uint32Array(bm + 1));
+    for (let i = an - 1; i >= 0; i--) {
+      for (let j = bm - 1; j >= 0; j--) {
+        lcs[i][j] = a[s + i] === b[s + j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
       }
     }
     let i = 0;
     let j = 0;
-    while (i < n && j < m) {
-      if (a[i] === b[j]) pair[i++] = j++;
+    while (i < an && j < bm) {
+      if (a[s + i] === b[s + j]) pair[s + i++] = s + j++;
       else if (lcs[i + 1][j] >= lcs[i][j + 1]) i++;
       else j++;
     }
