@@ -1,42 +1,5 @@
 package engine
 
-// A Request describes the request a table is evaluated for: what
-// Apache2::Translation reads from Apache's request record.
-type Request struct {
-	// URI is the decoded path of the request, without the query string
-	// ($URI, $r->uri). Required.
-	URI string
-	// Args is the query string without '?' ($QUERY_STRING, $r->args);
-	// empty means none.
-	Args string
-	// Method is the request method; empty means GET.
-	Method string
-	// Host is the Host header; its port, if any, is stripped for
-	// $HOSTNAME. Empty means the Host header of Header, if any.
-	Host string
-	// Port is the server port the request came in on ($r->get_server_port
-	// and the port of a redirect's Location); 0 means 443 for https and 80
-	// otherwise.
-	Port int
-	// Scheme is "http" or "https"; empty means http.
-	Scheme string
-	// ClientIP is the client's address ($CLIENTIP,
-	// $r->connection->remote_ip).
-	ClientIP string
-	// Header holds the request headers, in order ($HEADERS,
-	// $r->headers_in); names are matched case-insensitively.
-	Header []Header
-	// Key is the key to start with; empty means Options.TranslationKey.
-	Key string
-	// Trace asks for Decision.Trace: every row the evaluation looked at.
-	Trace bool
-}
-
-// A Header is one request header.
-type Header struct {
-	Name, Value string
-}
-
 // A Decision is the outcome of evaluating a table for a request: what
 // the proxy in front is to do with it. Its JSON form is the body of
 // GET /v1/translate (see the README); fields without a value are left
@@ -88,6 +51,12 @@ type Decision struct {
 	// Trace lists every row the evaluation looked at, when the Request
 	// asked for it.
 	Trace []Step
+
+	// StartKey is the key the evaluation started with: the Request's, or
+	// Options.TranslationKey. Rows is the number of rows it walked, as
+	// MaxRows counts them. Neither is part of the decision's JSON.
+	StartKey string
+	Rows     int
 }
 
 // Doc is the document a Doc action answers with.

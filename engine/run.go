@@ -815,7 +815,7 @@ const maxErrorLen = 4 << 10
 // translation.
 func (r *run) finish() {
 	d := &r.d
-	d.Key = r.key
+	d.Key, d.StartKey, d.Rows = r.key, r.startKey, r.rows
 	r.request()
 	if !r.matched {
 		d.MatchedURI, d.PathInfo = r.mu, r.mpi

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"transdb/engine"
+	"transdb/internal/httpsyntax"
 )
 
 // The forward-auth endpoint, GET /v1/auth: the engine's decision for the
@@ -156,7 +157,7 @@ func (s *Server) decide(x *exchange) (proceed bool, status int, location, messag
 	}
 	defer snap.Release()
 	err = x.prov.e.DecideIn(x.r.Context(), snap, req, func(d *engine.Decision) error {
-		x.lookup = true
+		x.key, x.lookup, x.blocks = d.StartKey, true, d.Rows
 		if d.Status != 0 {
 			status, location, message = d.Status, d.Location, d.Message
 			return nil
@@ -279,7 +280,7 @@ func (x *exchange) authRequest() (engine.Request, error) {
 	}
 	if req.Method == "" {
 		req.Method = x.r.Method
-	} else if !validToken(req.Method) {
+	} else if !httpsyntax.IsToken(req.Method) {
 		return req, errorf(http.StatusBadRequest, "header X-Original-Method %q: not an HTTP method", req.Method)
 	}
 	req.Host = firstElement(get(h, headerForwardedHost))
@@ -378,7 +379,7 @@ func splitTarget(target string) (path, args string, err error) {
 		}
 	}
 	raw, args, _ := strings.Cut(target, "?")
-	if strings.ContainsFunc(args, isControl) {
+	if strings.ContainsFunc(args, httpsyntax.IsControl) {
 		return "", "", &badTarget{"the query string holds control characters"}
 	}
 	if !strings.HasPrefix(raw, "/") {
@@ -390,7 +391,7 @@ func splitTarget(target string) (path, args string, err error) {
 			return "", "", &badTarget{"the path " + strconv.Quote(raw) + " has a malformed escape"}
 		}
 	}
-	if !utf8.ValidString(path) || strings.ContainsFunc(path, isControl) {
+	if !utf8.ValidString(path) || strings.ContainsFunc(path, httpsyntax.IsControl) {
 		return "", "", &badTarget{"the path " + strconv.Quote(raw) + " is not valid UTF-8 or holds control characters"}
 	}
 	if path, err = removeDotSegments(path); err != nil {
@@ -590,7 +591,7 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' ||
 // which no proxy takes for a path.
 func pathValue(p string) string {
 	if p == "" || p[0] == ' ' || p[len(p)-1] == ' ' || strings.HasPrefix(p, encodedPrefix) ||
-		!utf8.ValidString(p) || strings.ContainsFunc(p, isControl) {
+		!utf8.ValidString(p) || strings.ContainsFunc(p, httpsyntax.IsControl) {
 		return headerValue(p)
 	}
 	return p
@@ -600,7 +601,7 @@ func pathValue(p string) string {
 // the bytes that may not be in one, and '%', percent-encoded; with
 // capitals, the capital letters too (see caseTwins).
 func headerName(n string, capitals bool) string {
-	if validToken(n) && strings.IndexByte(n, '%') < 0 && !capitals {
+	if httpsyntax.IsToken(n) && strings.IndexByte(n, '%') < 0 && !capitals {
 		return n
 	}
 	var b strings.Builder

@@ -1,6 +1,7 @@
 package httpprovider_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -369,5 +370,29 @@ func TestOnChangeCommandsCannotHoldTheServerUp(t *testing.T) {
 				t.Errorf("log: %s", out)
 			}
 		})
+	}
+}
+
+// A translation is logged with the key it started with, the default one
+// too, and the rows it walked, as many as a trace of it lists.
+func TestAccessLogOfATranslation(t *testing.T) {
+	s, name := accessLogServer(t, true)
+	s.loadExample()
+	s.get("/v1/translate?uri=/static/img.png&host=www.xyz.de")
+	s.get("/v1/translate?uri=/static/img.png&host=www.xyz.de&key=front")
+	var traced struct{ Trace []json.RawMessage }
+	decodeLoosely(t, s.get("/v1/translate?uri=/static/img.png&host=www.xyz.de&key=front&trace=1"), &traced)
+	if len(traced.Trace) == 0 {
+		t.Fatal("no trace")
+	}
+	lines := logLines(t, name, 4)
+	want := [][]string{
+		{"GET", "/v1/translate", "default", "/static/img.png", "200", "0"},
+		{"GET", "/v1/translate", "front", "/static/img.png", "200", strconv.Itoa(len(traced.Trace))},
+	}
+	for i, w := range want {
+		if f := lines[1+i]; !slices.Equal(f[2:8], w) {
+			t.Errorf("line %d: %q, want %q", 1+i, f[2:8], w)
+		}
 	}
 }

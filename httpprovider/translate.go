@@ -1,11 +1,8 @@
 package httpprovider
 
 import (
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"transdb/engine"
 )
@@ -23,102 +20,59 @@ func (s *Server) handleTranslate(x *exchange) error {
 	if err != nil {
 		return err
 	}
-	x.key, x.uri = req.Key, req.URI
+	x.uri = req.URI
 	snap, err := x.snapshot()
 	if err != nil {
 		return err
 	}
 	defer snap.Release()
 	return x.prov.e.DecideIn(x.r.Context(), snap, req, func(d *engine.Decision) error {
-		x.lookup, x.blocks = true, len(d.Trace)
+		// The access log's key is the one the translation started with,
+		// and its blocks the rows it walked.
+		x.key, x.lookup, x.blocks = d.StartKey, true, d.Rows
 		return x.respondJSON(func(j *jsonWriter) { j.decision(d) })
 	})
 }
 
-// translateRequest reads the request to translate from the parameters.
+// translateRequest reads the request to translate from the parameters;
+// one the engine's Request.Validate refuses is a 400.
 func (x *exchange) translateRequest() (engine.Request, error) {
 	var req engine.Request
 	q, err := x.params()
 	if err != nil {
 		return req, err
 	}
-	text := func(name string) (string, error) {
-		v, _, err := single(q, name)
-		if err == nil && (!utf8.ValidString(v) || strings.ContainsFunc(v, isControl)) {
-			err = errorf(http.StatusBadRequest, "parameter %s %q: not valid UTF-8 or holds control characters", name, v)
+	for _, p := range [...]struct {
+		name string
+		to   *string
+	}{{"uri", &req.URI}, {"args", &req.Args}, {"host", &req.Host}, {"method", &req.Method},
+		{"scheme", &req.Scheme}, {"client_ip", &req.ClientIP}, {"key", &req.Key}} {
+		if *p.to, _, err = single(q, p.name); err != nil {
+			return req, err
 		}
-		return v, err
-	}
-	if req.URI, err = text("uri"); err != nil {
-		return req, err
-	}
-	if req.URI == "" {
-		return req, errorf(http.StatusBadRequest, "missing parameter uri")
-	}
-	if req.Args, err = text("args"); err != nil {
-		return req, err
-	}
-	if req.Host, err = text("host"); err != nil {
-		return req, err
-	}
-	if req.Method, err = text("method"); err != nil {
-		return req, err
-	}
-	if req.Method != "" && !validToken(req.Method) {
-		return req, errorf(http.StatusBadRequest, "parameter method %q: not an HTTP method", req.Method)
 	}
 	if port, ok, err := single(q, "port"); err != nil {
 		return req, err
 	} else if ok {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
+		// Digits only: "+80", "-1" and "" are no port.
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
 			return req, errorf(http.StatusBadRequest, "parameter port %q: not a port number 1..65535", port)
 		}
-		req.Port = n
-	}
-	if req.Scheme, err = text("scheme"); err != nil {
-		return req, err
-	}
-	if req.Scheme != "" && req.Scheme != "http" && req.Scheme != "https" {
-		return req, errorf(http.StatusBadRequest, "parameter scheme %q: want http or https", req.Scheme)
-	}
-	if req.ClientIP, err = text("client_ip"); err != nil {
-		return req, err
-	}
-	if req.ClientIP != "" && net.ParseIP(req.ClientIP) == nil {
-		return req, errorf(http.StatusBadRequest, "parameter client_ip %q: not an IP address", req.ClientIP)
+		req.Port = int(n)
 	}
 	for _, h := range q.get("header") {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || !validToken(name) || !utf8.ValidString(value) || strings.ContainsFunc(value, isControl) {
-			return req, errorf(http.StatusBadRequest, "parameter header %q: want 'Name: value'", h)
+		hd, err := engine.ParseHeader(h)
+		if err != nil {
+			return req, errorf(http.StatusBadRequest, "parameter %v", err)
 		}
-		req.Header = append(req.Header, engine.Header{Name: name, Value: strings.TrimSpace(value)})
-	}
-	if req.Key, err = optionalKeyURI(q, "key"); err != nil {
-		return req, err
+		req.Header = append(req.Header, hd)
 	}
 	if req.Trace, err = boolParam(q, "trace"); err != nil {
 		return req, err
 	}
+	if err := req.Validate(); err != nil {
+		return req, errorf(http.StatusBadRequest, "parameter %v", err)
+	}
 	return req, nil
-}
-
-// isControl reports an ASCII control character, which no request line
-// or header value holds.
-func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
-
-// validToken reports whether s is an HTTP token (RFC 9110): a method or
-// a header name.
-func validToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"transdb/engine"
 	"transdb/httpprovider"
@@ -37,29 +35,19 @@ DocumentRoot, and its MaxCallDepth, MaxSteps and MaxRows apply.`)
 	trace := c.fs.Bool("trace", false, "list every row the evaluation looked at")
 	var headers []engine.Header
 	c.fs.Func("header", "a request header `'NAME: VALUE'`; repeat it for more", func(s string) error {
-		name, value, ok := strings.Cut(s, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return fmt.Errorf("header %q: want 'NAME: VALUE'", s)
-		}
-		headers = append(headers, engine.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
-		return nil
-	})
-	c.checks = append(c.checks, func() error {
-		switch {
-		case *scheme != "http" && *scheme != "https":
-			return fmt.Errorf("-scheme %q: want http or https", *scheme)
-		case *port < 0 || *port > 65535:
-			return fmt.Errorf("-port %d: out of range 1..65535", *port)
-		}
-		return nil
+		h, err := engine.ParseHeader(s)
+		headers = append(headers, h)
+		return err
 	})
 	pos, code, ok := c.parse(args, 1, 1)
 	if !ok {
 		return code
 	}
-	uri := pos[0]
-	if !utf8.ValidString(uri) || strings.IndexByte(uri, 0) >= 0 || uri == "" {
-		return c.usageError(fmt.Errorf("URI %q: want a non-empty, valid UTF-8 path", uri))
+	// What GET /v1/translate refuses is a usage error here.
+	req := engine.Request{URI: pos[0], Args: *query, Method: *method, Host: *host, Port: *port, Scheme: *scheme,
+		ClientIP: *clientIP, Header: headers, Key: *key, Trace: *trace}
+	if err := req.Validate(); err != nil {
+		return c.usageError(err)
 	}
 	p, t, err := f.openTable(false)
 	if err != nil {
@@ -74,10 +62,7 @@ DocumentRoot, and its MaxCallDepth, MaxSteps and MaxRows apply.`)
 		}
 		opts.MaxCallDepth, opts.MaxSteps, opts.MaxRows = t.cfg.MaxCallDepth, t.cfg.MaxSteps, t.cfg.MaxRows
 	}
-	d, err := engine.New(p, opts).Translate(context.Background(), engine.Request{
-		URI: uri, Args: *query, Method: *method, Host: *host, Port: *port, Scheme: *scheme,
-		ClientIP: *clientIP, Header: headers, Key: *key, Trace: *trace,
-	})
+	d, err := engine.New(p, opts).Translate(context.Background(), req)
 	if err != nil {
 		return c.fail(err)
 	}

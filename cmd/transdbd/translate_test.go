@@ -121,6 +121,14 @@ func TestTranslateUsageErrors(t *testing.T) {
 		{"translate", "-db", db, "-scheme", "ftp", "/a"},
 		{"translate", "-db", db, "-header", "NoColon", "/a"},
 		{"translate", "-db", db, ""},
+		// What GET /v1/translate refuses with 400.
+		{"translate", "-db", db, "-key", "a b", "/a"},
+		{"translate", "-db", db, "-client-ip", "bogus", "/a"},
+		{"translate", "-db", db, "-method", "G T", "/a"},
+		{"translate", "-db", db, "-header", "Host : h.example", "/a"},
+		{"translate", "-db", db, "-header", "X A: v", "/a"},
+		{"translate", "-db", db, "-host", "a\nb", "/a"},
+		{"translate", "-db", db, "/a\x01b"},
 	} {
 		wantError(t, transdbd(t, "", args...), 2, "transdbd translate: ", ".")
 	}
