@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -43,8 +44,9 @@ type cache struct {
 // length is a power of two, and it is never more than half full.
 type cacheTable struct {
 	slots []cacheSlot
-	n     int // entries, under cache.mu
-	bytes int // their footprint, under cache.mu
+	shift uint // 64 - log2(len(slots)): home takes the hash's top bits
+	n     int  // entries, under cache.mu
+	bytes int  // their footprint, under cache.mu
 }
 
 // cacheSlot holds one entry; id 0 marks an empty slot (record IDs start
@@ -94,12 +96,16 @@ func newCache(size, bytes int) *cache {
 	return c
 }
 
-func newCacheTable(n int) *cacheTable { return &cacheTable{slots: make([]cacheSlot, n)} }
+// newCacheTable returns a table of n slots, a power of 2.
+func newCacheTable(n int) *cacheTable {
+	return &cacheTable{slots: make([]cacheSlot, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
+}
 
-// home is the first slot to probe for id: Fibonacci hashing, so that
-// sequential IDs spread over the table.
+// home is the first slot to probe for id: Fibonacci hashing, whose top
+// bits depend on all of the ID's, so that IDs in any stride (2^17 apart,
+// say) spread over the table as sequential ones do.
 func (t *cacheTable) home(id uint64) uint64 {
-	return (id * 0x9e3779b97f4a7c15) & uint64(len(t.slots)-1)
+	return (id * 0x9e3779b97f4a7c15) >> t.shift
 }
 
 // get returns the compiled action of the record id if its text is text,
@@ -139,11 +145,14 @@ func (c *cache) put(id uint64, a *action, text []byte, serial uint64) {
 	if id == 0 {
 		return
 	}
+	cost := a.footprint()
+	if cost > c.maxBytes {
+		return // no room for it even alone: compiled each time
+	}
 	e := newEntry(a, text, serial)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.t.Load()
-	cost := a.footprint()
 	if s := t.find(id); s != nil {
 		// A reused ID.
 		if bytes := t.bytes + cost - s.e.Load().a.footprint(); bytes <= c.maxBytes {

@@ -158,4 +158,39 @@ func TestCacheBoundsItsMemory(t *testing.T) {
 	if n := c.t.Load().n; n != 1 || c.get(5, []byte(big+";1"), 0) == nil {
 		t.Errorf("%d entries: a reused ID past the bytes did not start the cache over", n)
 	}
+	// An action larger than the bound alone is not kept at all.
+	tiny := newCache(100, a.footprint()-1)
+	tiny.put(1, a, []byte(big), 0)
+	if n, b := tiny.t.Load().n, tiny.t.Load().bytes; n != 0 || b != 0 || tiny.get(1, []byte(big), 0) != nil {
+		t.Errorf("%d entries of %d bytes, want none: the action alone is past the bound", n, b)
+	}
+}
+
+// IDs in a stride that is a power of two spread over the table as
+// sequential ones do: the home slot depends on all bits of an ID.
+func TestCacheSpreadsStridedIDs(t *testing.T) {
+	const n = 4096
+	c := newCache(2*n, DefaultCacheBytes)
+	for i := uint64(1); i <= n; i++ {
+		id := i << 17
+		c.put(id, parseAction("Done"), []byte("Done"), 0)
+	}
+	tb := c.t.Load()
+	longest, run := 0, 0
+	for i := range tb.slots {
+		if tb.slots[i].id.Load() != 0 {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	if longest > 64 {
+		t.Errorf("a run of %d occupied slots among %d entries in %d slots: the IDs cluster", longest, n, len(tb.slots))
+	}
+	for i := uint64(1); i <= n; i++ {
+		if c.get(i<<17, []byte("Done"), 0) == nil {
+			t.Fatalf("id %d not found", i<<17)
+		}
+	}
 }
