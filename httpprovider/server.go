@@ -202,6 +202,7 @@ type Server struct {
 	log            *slog.Logger
 	mux            *http.ServeMux
 	gets           map[string]*route // the GET endpoints by path, which answer HEAD too
+	notFound       *route            // the JSON 404 of a path that is no endpoint
 	genText        atomic.Pointer[generationText]
 	access         *logFile // nil without AccessLog
 	onChange       *commandRunner
@@ -561,9 +562,10 @@ func (s *Server) routes() {
 			return errorf(http.StatusMethodNotAllowed, "method %s not allowed for %s (allowed: %s)", x.r.Method, path, allow)
 		}})
 	}
-	s.mux.Handle("/", &route{s: s, endpoint: "other", serve: func(x *exchange) error {
+	s.notFound = &route{s: s, endpoint: "other", serve: func(x *exchange) error {
 		return errorf(http.StatusNotFound, "no such endpoint: %s", x.r.URL.Path)
-	}})
+	}}
+	s.mux.Handle("/", s.notFound)
 }
 
 // ServeHTTP serves one request of the API. Requests outside it get a
@@ -581,11 +583,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, _ := s.mux.Handler(r)
 	rt, ok := h.(*route)
 	if !ok {
-		// The mux redirects to a cleaned path itself.
-		rt = &route{s: s, endpoint: "other", serve: func(x *exchange) error {
-			h.ServeHTTP(x, x.r)
-			return nil
-		}}
+		// The mux would redirect to a cleaned path (/v1//fetch to
+		// /v1/fetch) with an HTML body: such a path is no endpoint, and
+		// gets the JSON 404 of "/". Only the admin page's own path
+		// without its slash is redirected, for a browser.
+		rt = s.notFound
+		if s.admin && r.URL.Path+"/" == admin.Prefix {
+			rt = &route{s: s, endpoint: "other", serve: func(x *exchange) error {
+				h.ServeHTTP(x, x.r)
+				return nil
+			}}
+		}
 	}
 	s.serve(rt, w, r)
 }

@@ -224,3 +224,19 @@ func decodeLoosely(t *testing.T, r response, v any) {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
+
+// A path the mux would redirect to a cleaned one is no endpoint: a JSON
+// 404 with the generation, as every answer of the API, not a redirect
+// with an HTML body.
+func TestUncleanPathsAreJSON404s(t *testing.T) {
+	s := serveExample(t)
+	for _, path := range []string{"/v1//translate?uri=/x", "/v1/./fetch?key=front&uri=/", "//v1/fetch", "/v1/fetch/../keys"} {
+		r := s.get(path)
+		if msg := s.wantError(r, http.StatusNotFound); !strings.Contains(msg, "no such endpoint") {
+			t.Errorf("%s: %q", path, msg)
+		}
+		if r.header.Get("Location") != "" || r.generation(t) == 0 {
+			t.Errorf("%s: Location %q, generation %d", path, r.header.Get("Location"), r.generation(t))
+		}
+	}
+}
