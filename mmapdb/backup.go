@@ -151,7 +151,6 @@ func writeCopy(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("mmapdb: backup to %s: %w: %d bytes are no database", path, ErrCorrupt, len(data))
 	}
 	dir := filepath.Dir(path)
-	removeDeadCopyTemps(dir, filepath.Base(path)+backupTempInfix)
 	tmp, err := os.CreateTemp(dir, filepath.Base(path)+backupTempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("mmapdb: backup: %w", err)
@@ -288,22 +287,6 @@ func PruneBackups(dir, dbPath string, p BackupPolicy, now time.Time) ([]string, 
 		removed = append(removed, f.Path)
 	}
 	return removed, nil
-}
-
-// removeDeadCopyTemps deletes the temporary files in dir, named prefix
-// and a suffix, of earlier copies to the same path whose writers died
-// before renaming them (a backup killed half-way): those on which no
-// process holds the writer's lock.
-func removeDeadCopyTemps(dir, prefix string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
-			removeIfUnlocked(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // removeStaleBackupTemps deletes the temporary files of backups of the

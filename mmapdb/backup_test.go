@@ -396,40 +396,6 @@ func TestPruneRemovesTheTempFilesOfDeadBackupWritersOnly(t *testing.T) {
 	}
 }
 
-// A backup to a path removes what a backup to the same path killed
-// half-way left beside it, and nothing of a backup still at work.
-func TestBackupRemovesTheTempFilesOfDeadCopiesToItsPath(t *testing.T) {
-	db, _ := openTemp(t, nil)
-	update(t, db, func(tx *Txn) { mustInsert(t, tx, "k", "", "v") })
-	target := filepath.Join(t.TempDir(), "copy.mmdb")
-	dead := target + backupTempInfix + "123"
-	other := filepath.Join(filepath.Dir(target), "other.mmdb"+backupTempInfix+"123")
-	for _, f := range []string{dead, other} {
-		if err := os.WriteFile(f, []byte("half a copy"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	live, err := os.CreateTemp(filepath.Dir(target), "copy.mmdb"+backupTempInfix+"*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Close()
-	if err := lockTemp(live); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Backup(target); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dead); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("the dead copy's %s survived: %v", dead, err)
-	}
-	for _, f := range []string{live.Name(), other, target} {
-		if _, err := os.Stat(f); err != nil {
-			t.Errorf("%s: %v", f, err)
-		}
-	}
-}
-
 func TestBeginRemovesStaleTempsOfDeadWriters(t *testing.T) {
 	db, path := openTemp(t, nil)
 	stale := path + ".tmp-123456" // a commit's temporary file
