@@ -355,18 +355,19 @@ const perlDollar = `(?:\n?\z)`
 // translatePattern rewrites the parts of a Perl pattern whose meaning
 // differs in RE2: $ and \Z (end, or before a final newline), /x white space
 // and comments. It rejects interpolated variables.
-// perlSpaceClass returns Perl's \s, or \S when negated, in RE2: as a
-// class of its own, or as the ranges to put inside one.
+// perlSpaceClass returns Perl's \s, or \S when negated, in RE2: its
+// POSIX class of white space, which has the vertical tab too, as a class
+// of its own or as an item of one (an item, not characters, so that a
+// "-" after it is no range: [\s-z] is a blank, "-" or "z").
 func perlSpaceClass(negated, inClass bool) string {
-	switch {
-	case !negated && !inClass:
-		return `[\t\n\v\f\r ]`
-	case !negated:
-		return `\t\n\v\f\r `
-	case !inClass:
-		return `[^\t\n\v\f\r ]`
+	c := "[:space:]"
+	if negated {
+		c = "[:^space:]"
 	}
-	return `\x00-\x08\x0e-\x1f\x21-\x{10FFFF}`
+	if inClass {
+		return c
+	}
+	return "[" + c + "]"
 }
 
 func translatePattern(p string, multiline, extended bool, pos int) (string, error) {

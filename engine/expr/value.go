@@ -423,7 +423,7 @@ func power(a, b Value) Value {
 		if base < 0 {
 			u = uint64(-base)
 		}
-		if u&(u-1) != 0 && uint64(bits.Len64(u))*uint64(exp) <= 64 {
+		if u&(u-1) != 0 && exp <= 64 && int64(bits.Len64(u))*exp <= 64 {
 			r := uint64(1)
 			for range exp {
 				r *= u
