@@ -883,7 +883,8 @@ func (r *run) deferred() error {
 			r.d.Status, r.d.Message = 500, fmt.Sprintf("status %s in $RC is not an HTTP status of an answer (200-999)", rc.String())
 		}
 	}
-	if h := r.perlHandler; h.a != nil && h.a.err == nil && r.doc.a == nil && r.d.Handler == "" && r.d.Status == 0 {
+	if h := r.perlHandler; h.a != nil && h.a.err == nil && r.doc.a == nil && r.d.Handler == "" && r.d.Status == 0 &&
+		r.handler == "modperl" && !r.proxySet {
 		// The response phase finds no handler of an empty name: upstream
 		// logs "Cannot find handler" and answers 500. (An argument that
 		// does not compile here, such as sub {...}, may well be one.)

@@ -107,8 +107,13 @@ func TestUpstreamDetails(t *testing.T) {
 			`default | /rc | 0 | 0 | PerlHandler: ''`,
 			`default | /rc | 0 | 1 | Do: $RC=403`,
 			`default | /named | 0 | 0 | PerlHandler: 'My::H'`,
+			// The response is not modperl's: mod_proxy's, or the CGI's.
+			`default | /proxy | 0 | 0 | PerlHandler: ''`,
+			`default | /proxy | 0 | 1 | Proxy: 'http://backend/'`,
+			`default | /cgi | 0 | 0 | PerlHandler: ''`,
+			`default | /cgi | 0 | 1 | CgiScript`,
 		), engine.Options{})
-		for uri, want := range map[string]int{"/none": 500, "/empty": 500, "/rc": 403, "/named": 0} {
+		for uri, want := range map[string]int{"/none": 500, "/empty": 500, "/rc": 403, "/named": 0, "/proxy": 0, "/cgi": 0} {
 			if d := translate(t, e, get(uri)); d.Status != want {
 				t.Errorf("%s: status %d %q, want %d", uri, d.Status, d.Message, want)
 			}
