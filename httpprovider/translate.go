@@ -51,6 +51,11 @@ func (x *exchange) translateRequest() (engine.Request, error) {
 			return req, err
 		}
 	}
+	// An empty key is the default for the Go API; a key= given is one
+	// that cannot be stored.
+	if _, ok, _ := single(q, "key"); ok && req.Key == "" {
+		return req, checkKeyURI("key", "")
+	}
 	if port, ok, err := single(q, "port"); err != nil {
 		return req, err
 	} else if ok {

@@ -134,7 +134,7 @@ func TestTranslateRefusesMalformedParameters(t *testing.T) {
 		"uri=/a&header=NoColon", "uri=/a&header=" + url.QueryEscape("Bad Name: x"), "uri=/a&method=" + url.QueryEscape("GE T"),
 		"uri=/a&key=" + url.QueryEscape("a b"), "uri=/a&trace=maybe", "uri=/a&note=1", "uri=/a&basekey=nope",
 		"uri=/a&port=%2B80", "uri=/a&port=-1", "uri=/a&port=", "uri=/a&header=" + url.QueryEscape("Host : x"),
-		"uri=/a%0Ab", "uri=/a&host=a%0Ab",
+		"uri=/a%0Ab", "uri=/a&host=a%0Ab", "uri=/a&key=",
 	} {
 		t.Run(q, func(t *testing.T) {
 			r := s.get("/v1/translate?" + q)
