@@ -31,9 +31,23 @@ type ImportResult struct {
 // the new version is written, so f must stay open until Import returns.
 // A file cut short in place meanwhile is ErrChanged, and db keeps its
 // version.
+//
+// The Perl format stores a string once however many records share it;
+// transdb stores each record's own. A file whose records would take more
+// than ImportGrowth times its size (and more than 1 GiB) is refused
+// before anything is written, so that a few megabytes of shared strings
+// cannot fill the disk.
 func Import(db *mmapdb.DB, f *File) (ImportResult, error) {
 	return guarded(func() (ImportResult, error) { return importFile(db, f) })
 }
+
+// ImportGrowth bounds what Import writes: at most this many times the
+// Perl file's size in keys, sort strings and data, or importFloor bytes
+// if that is more. Real tables take about as much as their Perl file.
+const ImportGrowth = 64
+
+// importFloor is what Import may always write.
+var importFloor int64 = 1 << 30
 
 // importFile is Import, with faults not caught.
 func importFile(db *mmapdb.DB, f *File) (ImportResult, error) {
@@ -45,6 +59,7 @@ func importFile(db *mmapdb.DB, f *File) (ImportResult, error) {
 	}
 	next := max(f.NextID(), 1)
 	res := ImportResult{NextID: next}
+	limit, total := max(ImportGrowth*int64(len(f.data)), importFloor), int64(0)
 	err := db.Update(func(t *mmapdb.Txn) error {
 		res.Generation = t.Base().Generation() + 1
 		if err := t.Clear(); err != nil {
@@ -55,10 +70,16 @@ func importFile(db *mmapdb.DB, f *File) (ImportResult, error) {
 		// the check follows before the commit.
 		err := f.check(func(r *Record) error {
 			keys = keys[:0]
+			total += int64(len(r.Sort.Bytes) + len(r.Data.Bytes))
 			for _, k := range r.Keys {
 				// A view of the mapping: the transaction keeps the keys
 				// until it has written them, within this call.
 				keys = append(keys, bstr(k.Bytes))
+				total += int64(len(k.Bytes))
+			}
+			if total > limit {
+				return fmt.Errorf("record %d at %d: the records take more than %d bytes, over %d times the file's %d: "+
+					"refused, as strings the Perl file shares among many records would fill the disk", r.ID, r.Pos, limit, ImportGrowth, len(f.data))
 			}
 			if err := t.InsertIDView(r.ID, keys, r.Sort.Bytes, r.Data.Bytes); err != nil {
 				return fmt.Errorf("record %d at %d: %w", r.ID, r.Pos, err)

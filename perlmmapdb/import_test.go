@@ -1,9 +1,12 @@
 package perlmmapdb
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"transdb/internal/perlsamples"
@@ -105,5 +108,56 @@ func TestImportRefusesACorruptFileAndKeepsTheDatabase(t *testing.T) {
 	}
 	if got := rawDump(t, db); got != good.Expect.Body() {
 		t.Error("a refused import changed the database")
+	}
+}
+
+// A Perl file whose records share one long string would take far more
+// room in transdb, which stores each record's own: past ImportGrowth
+// times the file's size it is refused, and the database keeps its
+// version.
+func TestImportRefusesAFileThatWouldGrowTooMuch(t *testing.T) {
+	defer func(f int64) { importFloor = f }(importFloor)
+	importFloor = 0 // the ratio alone, without the 1 GiB floor
+	src := openDB(t)
+	shared := bytes.Repeat([]byte("Do: 1;"), 10<<10) // 60 KiB
+	if err := src.Update(func(tx *mmapdb.Txn) error {
+		for i := range 200 {
+			if _, err := tx.Insert([]string{"k", fmt.Sprintf("/u%d", i)}, []byte("\x00\x00\x00\x00\x00\x00\x00\x00"), shared); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "shared.mmdb")
+	if err := src.View(func(s *mmapdb.Snapshot) error {
+		_, err := Export(s, path, ExportOptions{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	db := openDB(t)
+	good := perlsamples.Get(t, "t005-N")
+	if _, err := Import(db, sampleFile(t, good)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(db, f)
+	if err == nil || !strings.Contains(err.Error(), "would fill the disk") {
+		t.Fatalf("import of %d bytes sharing one string among 200 records: %v, want it refused", len(f.data), err)
+	}
+	if got := rawDump(t, db); got != good.Expect.Body() {
+		t.Error("a refused import changed the database")
+	}
+	// The same file within the bound imports.
+	importFloor = 1 << 30
+	if res, err := Import(db, f); err != nil || res.Records != 200 {
+		t.Errorf("within the floor: %+v, %v", res, err)
 	}
 }
