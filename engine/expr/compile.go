@@ -928,10 +928,20 @@ type chainLink struct {
 }
 
 // chain compiles the chain of operators down the left side of n, as far
-// as down finds the next one (its operator and operands): the innermost
-// left operand, and the links, innermost first. However long, a chain is
-// one level of nesting, as concatenations are.
-func (c *compiler) chain(n node, down func(node) (op string, l, r node, ok bool)) (scalarFn, []chainLink, error) {
+// as they are of one kind: && || // when logical, else the binary
+// operators but "." (whose chains concat compiles). It returns the
+// innermost left operand and the links, innermost first. However long,
+// a chain is one level of nesting, as concatenations are.
+func (c *compiler) chain(n node, logical bool) (scalarFn, []chainLink, error) {
+	down := func(n node) (op string, l, r node, ok bool) {
+		switch b := n.(type) {
+		case *binaryNode:
+			return b.op, b.l, b.r, !logical && b.op != "."
+		case *logicalNode:
+			return b.op, b.l, b.r, logical
+		}
+		return "", nil, nil, false
+	}
 	type link struct {
 		op  string
 		pos int
@@ -962,12 +972,7 @@ func (c *compiler) chain(n node, down func(node) (op string, l, r node, ok bool)
 // binaryChain compiles the operators down the left side of n (1+2-3*4
 // is ((1+2)-(3*4))) as one loop over them.
 func (c *compiler) binaryChain(n *binaryNode) (scalarFn, error) {
-	l, links, err := c.chain(n, func(n node) (string, node, node, bool) {
-		if b, ok := n.(*binaryNode); ok && b.op != "." {
-			return b.op, b.l, b.r, true
-		}
-		return "", nil, nil, false
-	})
+	l, links, err := c.chain(n, false)
 	if err != nil {
 		return nil, err
 	}
@@ -1026,12 +1031,7 @@ func (c *compiler) logical(n *logicalNode) (scalarFn, error) {
 // || c is ((a || b) || c)) as one loop, as binaryChain does: each
 // right operand runs unless the value so far decides its operator.
 func (c *compiler) logicalChain(n *logicalNode) (scalarFn, error) {
-	l, links, err := c.chain(n, func(n node) (string, node, node, bool) {
-		if b, ok := n.(*logicalNode); ok {
-			return b.op, b.l, b.r, true
-		}
-		return "", nil, nil, false
-	})
+	l, links, err := c.chain(n, true)
 	if err != nil {
 		return nil, err
 	}
