@@ -8,6 +8,14 @@ type at int
 
 func (a at) position() int { return int(a) }
 
+// A compareLink is one operator of a chain of comparisons with its right
+// operand.
+type compareLink struct {
+	op  string
+	pos int
+	r   node
+}
+
 type (
 	constNode struct { // number, string, constant or undef
 		at
@@ -61,6 +69,11 @@ type (
 		at
 		op   string
 		l, r node
+	}
+	compareChainNode struct { // a < b <= c: each operand evaluated once
+		at
+		first node
+		links []compareLink
 	}
 	logicalNode struct { // && || // (and, or, if and unless map onto them)
 		at

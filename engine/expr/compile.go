@@ -220,6 +220,8 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 		return c.unary(n)
 	case *binaryNode:
 		return c.binary(n)
+	case *compareChainNode:
+		return c.compareChain(n)
 	case *logicalNode:
 		return c.logical(n)
 	case *condNode:
@@ -991,6 +993,42 @@ func (c *compiler) binaryChain(n *binaryNode) (scalarFn, error) {
 			}
 		}
 		return a, nil
+	}, nil
+}
+
+// compareChain compiles a chain of comparisons as Perl runs it: a < b <= c
+// is a < b && b <= c with b evaluated once, and its value is that of the
+// first comparison that fails, or of the last one.
+func (c *compiler) compareChain(n *compareChainNode) (scalarFn, error) {
+	first, err := c.scalar(n.first)
+	if err != nil {
+		return nil, err
+	}
+	links := make([]chainLink, len(n.links))
+	for i, k := range n.links {
+		r, err := c.scalar(k.r)
+		if err != nil {
+			return nil, err
+		}
+		links[i] = chainLink{k.op, k.pos, r}
+	}
+	return func(fr frame) (Value, error) {
+		a, err := first(fr)
+		if err != nil {
+			return Undef(), err
+		}
+		var v Value
+		for _, k := range links {
+			b, err := k.r(fr)
+			if err != nil {
+				return Undef(), err
+			}
+			if v, err = binop(fr.env, k.op, k.pos, a, b); err != nil || !v.Truth() {
+				return v, err
+			}
+			a = b
+		}
+		return v, nil
 	}, nil
 }
 

@@ -17,7 +17,8 @@
 //     qw with any delimiter, integers (also 0x1f, 0b101, 017, 1_000) and
 //     decimals;
 //   - operators: . x + - * / % ** (unary - + !), eq ne lt gt le ge cmp,
-//     == != < > <= >= <=>, =~ and !~ with /.../ or m{...} (flags i m s x),
+//     == != < > <= >= <=> (all but cmp and <=> chain, as since Perl 5.32:
+//     1 < $x <= 9), =~ and !~ with /.../ or m{...} (flags i m s x),
 //     && || // and or not, ?:, the comma and =>, [...] array references,
 //     = and the compound assignments (.= += -= *= /= %= **= x= ||= &&= //=);
 //   - statements separated by ;, do { ... }, if/elsif/else and unless
@@ -53,9 +54,9 @@
 // floats (Perl has unsigned ones up to 2^64); patterns match the UTF-8
 // characters of a string, where length counts its bytes, and fold case
 // over Unicode; RE2's ^ under /m matches after a final newline, and \Z
-// and $ take the final newline into a capture; a ternary cannot be assigned to, and comparisons do
-// not chain. The captures $1..$9 of the matches in a block end with it,
-// as in Perl.
+// and $ take the final newline into a capture; a ternary cannot be
+// assigned to. The captures $1..$9 of the matches in a block end with
+// it, as in Perl.
 //
 // Every variable name is resolved to a Var when compiling and every
 // pattern is compiled then; evaluating looks up nothing by name and

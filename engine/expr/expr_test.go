@@ -262,6 +262,24 @@ var perlCases = []struct{ src, want string }{
 	{`(-2)**3`, `-8`},
 	{`7**22`, `3.90982104858299e+18`},
 	{`7**23`, `2.73687473400809e+19`},
+	// Comparisons chain since Perl 5.32.
+	{`1 < 2 < 3`, `1`},
+	{`3 > 2 > 1`, `1`},
+	{`2 < 1 < 3`, ``},
+	{`1 < 3 < 2`, ``},
+	{`1 < 2 < 3 < 2`, ``},
+	{`1 == 1 == 1`, `1`},
+	{`1 == 1 != 0`, `1`},
+	{`1 == 1 != 1`, ``},
+	{`"a" lt "b" le "b" gt "a"`, `1`},
+	{`"b" eq "b" ne "c"`, `1`},
+	{`"10" < "9" < 11`, ``},
+	{`0 < 0.5 <= 0.5`, `1`},
+	{`1 < 2 == 1`, `1`},
+	{`1 == 1 < 2`, `1`},
+	{`1 <=> 2 < 3`, `0`},
+	{`(1 < 2 < 3) + 5`, `6`},
+	{`defined(1 < 2 < 0)`, `1`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -273,6 +291,24 @@ func TestEvalMatchesPerl(t *testing.T) {
 		}
 		if got := show(v); got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+// A chain of comparisons evaluates each operand once, left to right, and
+// stops at the first comparison that fails, as Perl does.
+func TestChainedComparisonsEvaluateOperandsOnce(t *testing.T) {
+	for _, tt := range []struct{ src, n, m string }{
+		{`1 < ($CTX{n} += 1) < 3`, "1", "<undef>"},
+		{`0 < ($CTX{n} += 1) < ($CTX{m} = 7)`, "1", "7"},
+		{`5 < ($CTX{n} += 1) < ($CTX{m} = 7)`, "1", "<undef>"},
+	} {
+		env := newTestEnv()
+		if _, err := eval(env, tt.src); err != nil {
+			t.Fatalf("%s: %v", tt.src, err)
+		}
+		if n, m := show(env.CTX("n")), show(env.CTX("m")); n != tt.n || m != tt.m {
+			t.Errorf("%s: n=%s m=%s, want n=%s m=%s", tt.src, n, m, tt.n, tt.m)
 		}
 	}
 }
@@ -814,7 +850,6 @@ var unsupportedSources = []string{
 	`while (1) { 1 }`,
 	`1 while 0`,
 	`{ a => 1 }`,
-	`1 < 2 < 3`,
 	`&foo`,
 	`*foo`,
 	`(1, 2)[0]`,
@@ -863,6 +898,10 @@ var syntaxErrorSources = []string{
 	`$r->notes->get(1, 2)`,
 	"\x01",
 	`;;)`,
+	`1 <=> 2 <=> 3`,
+	`1 cmp 2 cmp 3`,
+	`1 == 2 <=> 3`,
+	`1 <=> 2 == 3`,
 }
 
 func TestSyntaxErrorsAreNotUnsupported(t *testing.T) {

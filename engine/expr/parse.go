@@ -504,7 +504,9 @@ func (p *parser) andAnd() (node, error) {
 	return l, nil
 }
 
-// comparison operators by precedence level.
+// comparison operators by precedence level. Since Perl 5.32 the
+// relational operators chain (1 < $x <= 9), and so do == != eq ne; <=>
+// and cmp do not, and no operator of a level chains with them.
 var (
 	equalityOps   = map[string]bool{"==": true, "!=": true, "<=>": true, "eq": true, "ne": true, "cmp": true}
 	relationalOps = map[string]bool{"<": true, ">": true, "<=": true, ">=": true, "lt": true, "gt": true, "le": true, "ge": true}
@@ -515,24 +517,38 @@ func (p *parser) isCompare(ops map[string]bool) bool {
 	return (t.kind == tOp || t.kind == tIdent) && ops[t.text]
 }
 
-// compare parses one non-associative comparison level.
+// nonAssoc reports the comparison operators that do not chain.
+func nonAssoc(op string) bool { return op == "<=>" || op == "cmp" }
+
+// compare parses one comparison level: one operator, or a chain of them.
 func (p *parser) compare(ops map[string]bool, next func() (node, error)) (node, error) {
 	l, err := next()
 	if err != nil {
 		return nil, err
 	}
-	if !p.isCompare(ops) {
+	var chain *compareChainNode
+	for p.isCompare(ops) {
+		t := p.advance()
+		if chain != nil && (nonAssoc(t.text) || nonAssoc(chain.links[0].op)) {
+			return nil, syntaxErr(t.pos, "%s cannot be chained with another comparison", t.text)
+		}
+		r, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if chain == nil {
+			chain = &compareChainNode{at: at(t.pos), first: l}
+		}
+		chain.links = append(chain.links, compareLink{op: t.text, pos: t.pos, r: r})
+	}
+	switch {
+	case chain == nil:
 		return l, nil
+	case len(chain.links) == 1:
+		k := chain.links[0]
+		return &binaryNode{at: at(k.pos), op: k.op, l: l, r: k.r}, nil
 	}
-	t := p.advance()
-	r, err := next()
-	if err != nil {
-		return nil, err
-	}
-	if p.isCompare(ops) {
-		return nil, unsupported(p.peek().pos, "chained comparisons are not available")
-	}
-	return &binaryNode{at: at(t.pos), op: t.text, l: l, r: r}, nil
+	return chain, nil
 }
 
 func (p *parser) equality() (node, error) {
