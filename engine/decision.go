@@ -19,7 +19,10 @@ type Decision struct {
 	// Location is the absolute URL of a redirect (3xx only), built as
 	// upstream builds it.
 	Location string
-	// Message is an Error's message.
+	// Message is an Error's message, or why the translation answered 400
+	// or 500 itself: a bad uri, a limit, a Redirect without a location
+	// or with a code outside 200-999, a PerlHandler without a handler, a
+	// status in $RC outside 200-999.
 	Message string
 	// Proxy is the URL of the first Proxy action: the upstream to send
 	// the request to.
@@ -46,7 +49,8 @@ type Decision struct {
 	// were first set.
 	CTX []Var
 	// Errors lists the rows whose action could not be evaluated (not
-	// supported, does not parse, died) and the limits reached.
+	// supported, does not parse, died) and the limits reached: by a
+	// row's action, with its row, else with ID 0 and no action.
 	Errors []RowError
 	// Trace lists every row the evaluation looked at, when the Request
 	// asked for it.

@@ -580,6 +580,10 @@ func TestInvalidStatusCodes(t *testing.T) {
 			if tt.err == "" && len(errs) != 0 || tt.err != "" && !reflect.DeepEqual(errs, []string{tt.err}) {
 				t.Errorf("errors %q, want %q", errs, tt.err)
 			}
+			// A Redirect's 500 says why; an Error's keeps its message.
+			if strings.HasPrefix(tt.action, "Redirect") && d.Message != tt.err {
+				t.Errorf("message %q, want %q", d.Message, tt.err)
+			}
 		})
 	}
 }

@@ -649,11 +649,14 @@ func (r *run) redirect(a *action, id uint64) error {
 		r.rowError(a, id, errors.New("Action REDIRECT: location not set"))
 		return &abort{status: 500, message: "Action REDIRECT: location not set"}
 	}
+	ab := &abort{}
 	code, err := statusCode(at(vals, 1), 302)
 	if err != nil {
-		r.rowError(a, id, fmt.Errorf("Action REDIRECT: %w", err))
+		err = fmt.Errorf("Action REDIRECT: %w", err)
+		r.rowError(a, id, err)
+		ab.message = err.Error()
 	}
-	ab := &abort{status: code}
+	ab.status = code
 	if code >= 300 && code <= 399 {
 		ab.location = r.location(url.String())
 	}
