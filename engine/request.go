@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -87,7 +88,7 @@ func (req *Request) Validate() error {
 	case req.Method != "" && !httpsyntax.IsToken(req.Method):
 		return bad("method", req.Method, "not an HTTP method")
 	case req.Port < 0 || req.Port > 65535:
-		return bad("port", fmt.Sprint(req.Port), "not a port number 1..65535")
+		return bad("port", fmt.Sprint(req.Port), notAPort)
 	case req.Scheme != "" && req.Scheme != "http" && req.Scheme != "https":
 		return bad("scheme", req.Scheme, "want http or https")
 	case req.ClientIP != "" && net.ParseIP(req.ClientIP) == nil:
@@ -102,11 +103,33 @@ func (req *Request) Validate() error {
 		}
 	}
 	if req.Key != "" {
-		if err := translation.ValidateField("key", req.Key); err != nil {
-			return bad("key", req.Key, "not a key: empty, not valid UTF-8, or holding a NUL byte or white space")
-		}
+		return CheckKey(req.Key)
 	}
 	return nil
+}
+
+// CheckKey reports, as a *RequestError, a key given to start with that no
+// table can hold: empty (a key given empty is no request for the
+// default), not valid UTF-8, holding a NUL byte or white space.
+func CheckKey(key string) error {
+	if p := translation.KeyURIProblem(key); p != "" {
+		return &RequestError{Field: "key", Value: key, Reason: p}
+	}
+	return nil
+}
+
+const notAPort = "not a port number 1..65535"
+
+// ParsePort reads a port given as text, as GET /v1/translate's port
+// parameter and transdbd translate's -port give it: decimal digits for
+// 1..65535 ("+80", "-1", "0" and "" are no port, which a *RequestError
+// reports).
+func ParsePort(s string) (int, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, &RequestError{Field: "port", Value: s, Reason: notAPort}
+	}
+	return int(n), nil
 }
 
 // ParseHeader reads a header written as "Name: value", as a proxy sends

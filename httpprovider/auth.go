@@ -294,11 +294,9 @@ func (x *exchange) authRequest() (engine.Request, error) {
 		}
 	}
 	if port := firstElement(get(h, headerForwardedPort)); port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 {
-			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Port %q: not a port number 1..65535", port)
+		if req.Port, err = engine.ParsePort(port); err != nil {
+			return req, errorf(http.StatusBadRequest, "header X-Forwarded-Port: %v", err)
 		}
-		req.Port = n
 	}
 	req.ClientIP = x.s.clientIP(x.r)
 	req.Header = make([]engine.Header, 0, len(h)+1)

@@ -70,7 +70,7 @@ func TestCheckListsTheRowsTheEngineCannotEvaluate(t *testing.T) {
 		"?key=a%20b":      "white space",
 		"?key=a&key=a":    "given 2 times",
 		"?notes=1":        `unknown parameter "notes"`,
-		"?key=front&uri=": "empty uri",
+		"?key=front&uri=": `parameter uri "": is empty`,
 	} {
 		if msg := s.wantError(s.get("/v1/check"+query), http.StatusBadRequest); !strings.Contains(msg, want) {
 			t.Errorf("check%s: %q, want %q", query, msg, want)

@@ -214,11 +214,11 @@ func optionalKeyURI(q *query, name string) (string, error) {
 	return v, checkKeyURI(name, v)
 }
 
-// checkKeyURI reports a key or uri that cannot be stored: empty, not
-// valid UTF-8, containing a NUL byte or white space.
+// checkKeyURI reports a key or uri parameter that cannot be stored:
+// empty, not valid UTF-8, containing a NUL byte or white space.
 func checkKeyURI(name, v string) error {
-	if err := translation.ValidateField(name, v); err != nil {
-		return errorf(http.StatusBadRequest, "%v", err)
+	if p := translation.KeyURIProblem(v); p != "" {
+		return errorf(http.StatusBadRequest, "parameter %s %q: %s", name, v, p)
 	}
 	return nil
 }

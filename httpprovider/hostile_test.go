@@ -54,7 +54,7 @@ func TestMalformedAndHostileRequests(t *testing.T) {
 		{"fetch with non-breaking space", "GET", "/v1/fetch?key=front&uri=/a%C2%A0b", nil, nil, 400, "white space"},
 		{"fetch with non-UTF-8 key", "GET", "/v1/fetch?key=%ff&uri=/", nil, nil, 400, "UTF-8"},
 		{"fetch with non-UTF-8 uri", "GET", "/v1/fetch?key=front&uri=/%c3%28", nil, nil, 400, "UTF-8"},
-		{"fetch with empty key", "GET", "/v1/fetch?key=&uri=/", nil, nil, 400, "empty key"},
+		{"fetch with empty key", "GET", "/v1/fetch?key=&uri=/", nil, nil, 400, `parameter key "": is empty`},
 		{"fetch with bad notes value", "GET", "/v1/fetch?key=front&uri=/&notes=yes", nil, nil, 400, "notes"},
 		{"fetch with repeated notes", "GET", "/v1/fetch?key=front&uri=/&notes=1&notes=1", nil, nil, 400, "notes"},
 		{"fetch with note for notes", "GET", "/v1/fetch?key=front&uri=/&note=1", nil, nil, 400, `"note"`},

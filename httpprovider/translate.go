@@ -2,7 +2,6 @@ package httpprovider
 
 import (
 	"net/http"
-	"strconv"
 
 	"transdb/engine"
 )
@@ -51,25 +50,23 @@ func (x *exchange) translateRequest() (engine.Request, error) {
 			return req, err
 		}
 	}
+	bad := func(err error) error { return errorf(http.StatusBadRequest, "parameter %v", err) }
 	// An empty key is the default for the Go API; a key= given is one
 	// that cannot be stored.
 	if _, ok, _ := single(q, "key"); ok && req.Key == "" {
-		return req, checkKeyURI("key", "")
+		return req, bad(engine.CheckKey(""))
 	}
 	if port, ok, err := single(q, "port"); err != nil {
 		return req, err
 	} else if ok {
-		// Digits only: "+80", "-1" and "" are no port.
-		n, err := strconv.ParseUint(port, 10, 16)
-		if err != nil || n == 0 {
-			return req, errorf(http.StatusBadRequest, "parameter port %q: not a port number 1..65535", port)
+		if req.Port, err = engine.ParsePort(port); err != nil {
+			return req, bad(err)
 		}
-		req.Port = int(n)
 	}
 	for _, h := range q.get("header") {
 		hd, err := engine.ParseHeader(h)
 		if err != nil {
-			return req, errorf(http.StatusBadRequest, "parameter %v", err)
+			return req, bad(err)
 		}
 		req.Header = append(req.Header, hd)
 	}
@@ -77,7 +74,7 @@ func (x *exchange) translateRequest() (engine.Request, error) {
 		return req, err
 	}
 	if err := req.Validate(); err != nil {
-		return req, errorf(http.StatusBadRequest, "parameter %v", err)
+		return req, bad(err)
 	}
 	return req, nil
 }

@@ -148,6 +148,34 @@ func TestTranslateRefusesMalformedParameters(t *testing.T) {
 			}
 		})
 	}
+	// The message names the parameter and what is wrong with it, as
+	// transdbd translate names its flag; /v1/fetch and /v1/resolve name a
+	// key or uri alike.
+	for path, msg := range map[string]string{
+		"/v1/translate?uri=/a&key=":                  `parameter key "": is empty`,
+		"/v1/translate?uri=/a&key=a%20b":             `parameter key "a b": contains white space`,
+		"/v1/translate?uri=/a&port=0":                `parameter port "0": not a port number 1..65535`,
+		"/v1/translate?uri=/a&client_ip=nowhere":     `parameter client_ip "nowhere": not an IP address`,
+		"/v1/fetch?key=a%20b&uri=/":                  `parameter key "a b": contains white space`,
+		"/v1/resolve?key=front&uri=%2Fa%C2%A0b":      `parameter uri "/a\u00a0b": contains white space`,
+		"/v1/translate?uri=/a&header=NoColon":        `parameter header "NoColon": want 'Name: value'`,
+		"/v1/translate?uri=/a&method=" + "GE%20T":    `parameter method "GE T": not an HTTP method`,
+		"/v1/translate?uri=/a&scheme=ftp":            `parameter scheme "ftp": want http or https`,
+		"/v1/translate?uri=/a&port=%2B80":            `parameter port "+80": not a port number 1..65535`,
+		"/v1/translate?uri=/a&host=a%0Ab":            `parameter host "a\nb": not valid UTF-8 or holds control characters`,
+		"/v1/translate?uri=/a&key=a%00b&trace=1":     `parameter key "a\x00b": contains a NUL byte`,
+		"/v1/translate?uri=/a&key=%ff":               `parameter key "\xff": is not valid UTF-8`,
+		"/v1/translate?uri=/a&uri=/b":                `parameter uri`,
+		"/v1/translate?uri=/a&trace=maybe":           `parameter trace`,
+		"/v1/translate?uri=/a&header=X%20A%3A%20v":   `parameter header "X A: v": want 'Name: value'`,
+		"/v1/translate?uri=/a&port=65536":            `parameter port "65536": not a port number 1..65535`,
+		"/v1/translate?uri=/a&client_ip=1.2.3.4.5":   `parameter client_ip "1.2.3.4.5": not an IP address`,
+		"/v1/translate?uri=/a&header=Host%20%3A%20x": `parameter header "Host : x": want 'Name: value'`,
+	} {
+		if got := s.wantError(s.get(path), http.StatusBadRequest); !strings.Contains(got, msg) {
+			t.Errorf("%s: %q, want %q", path, got, msg)
+		}
+	}
 }
 
 // TestCancelledTranslationIs503: a request whose context ends during

@@ -46,16 +46,32 @@ func validateKeyURI(key, uri string) error {
 // report it as it is (a 400 answer, a usage error).
 func ValidateField(name, s string) error { return validateField(name, s) }
 
-func validateField(name, s string) error {
+// KeyURIProblem says what makes s unfit to be a key or uri, to follow
+// its name: "is empty", "is not valid UTF-8", "contains a NUL byte" or
+// "contains white space"; "" when it is fit. It is what ValidateKeyURI
+// checks, for callers that name the field their own way (a parameter,
+// a flag).
+func KeyURIProblem(s string) string {
 	switch {
 	case s == "":
-		return fmt.Errorf("empty %s: %w", name, ErrInvalidRecord)
+		return "is empty"
 	case !utf8.ValidString(s):
-		return fmt.Errorf("%s %q is not valid UTF-8: %w", name, s, ErrInvalidRecord)
+		return "is not valid UTF-8"
 	case strings.IndexByte(s, 0) >= 0:
-		return fmt.Errorf("%s %q contains a NUL byte: %w", name, s, ErrInvalidRecord)
+		return "contains a NUL byte"
 	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
-		return fmt.Errorf("%s %q contains white space: %w", name, s, ErrInvalidRecord)
+		return "contains white space"
 	}
-	return nil
+	return ""
+}
+
+func validateField(name, s string) error {
+	switch p := KeyURIProblem(s); {
+	case p == "":
+		return nil
+	case s == "":
+		return fmt.Errorf("empty %s: %w", name, ErrInvalidRecord)
+	default:
+		return fmt.Errorf("%s %q %s: %w", name, s, p, ErrInvalidRecord)
+	}
 }

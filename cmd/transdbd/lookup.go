@@ -81,7 +81,8 @@ with its uri, path_info and blocks). URI must start with / or be *.`)
 func runStats(e *env, args []string) int {
 	c := newCLI(e, "stats", "-db FILE|-config FILE [-basekey ...]", `
 Prints the numbers of the table as GET /v1/stats answers them: generation,
-records (the actions of the table), file_bytes, and the counters reads,
+records (the actions of the table), stored_records (the records of the
+file, every base key's actions and notes), file_bytes, and the counters reads,
 writes, creates, deletes and reloads, which count what this command did
 (nothing) as the daemon's count what it served since it started.`)
 	f := c.tableFlags()

@@ -24,11 +24,21 @@ at. A bad URI is a decision too (status 400). With -config, the key and
 the document root default to the configuration's TranslationKey and
 DocumentRoot, and its MaxCallDepth, MaxSteps and MaxRows apply.`)
 	f := c.tableFlags()
-	key := c.fs.String("key", "", "the `KEY` to start with (default: TranslationKey of -config, else default)")
+	// -key and -port given are checked as the parameters key and port
+	// are: -key '' and -port 0 are no key and no port, not the defaults.
+	var key string
+	c.fs.Func("key", "the `KEY` to start with (default: TranslationKey of -config, else default)", func(s string) error {
+		key = s
+		return engine.CheckKey(s)
+	})
 	docroot := c.fs.String("docroot", "", "the document root `DIR`, $DOCROOT (default: DocumentRoot of -config)")
 	method := c.fs.String("method", "GET", "the request `METHOD`")
 	host := c.fs.String("host", "", "the `HOST` header")
-	port := c.fs.Int("port", 0, "the server `PORT` (default 80, 443 with -scheme https)")
+	var port int
+	c.fs.Func("port", "the server `PORT` (default 80, 443 with -scheme https)", func(s string) (err error) {
+		port, err = engine.ParsePort(s)
+		return err
+	})
 	scheme := c.fs.String("scheme", "http", "the `SCHEME`: http or https")
 	clientIP := c.fs.String("client-ip", "", "the client's `ADDRESS`")
 	query := c.fs.String("args", "", "the query `STRING`, without ?")
@@ -44,8 +54,8 @@ DocumentRoot, and its MaxCallDepth, MaxSteps and MaxRows apply.`)
 		return code
 	}
 	// What GET /v1/translate refuses is a usage error here.
-	req := engine.Request{URI: pos[0], Args: *query, Method: *method, Host: *host, Port: *port, Scheme: *scheme,
-		ClientIP: *clientIP, Header: headers, Key: *key, Trace: *trace}
+	req := engine.Request{URI: pos[0], Args: *query, Method: *method, Host: *host, Port: port, Scheme: *scheme,
+		ClientIP: *clientIP, Header: headers, Key: key, Trace: *trace}
 	if err := req.Validate(); err != nil {
 		return c.usageError(err)
 	}

@@ -123,6 +123,9 @@ func TestTranslateUsageErrors(t *testing.T) {
 		{"translate", "-db", db, ""},
 		// What GET /v1/translate refuses with 400.
 		{"translate", "-db", db, "-key", "a b", "/a"},
+		{"translate", "-db", db, "-key", "", "/a"},
+		{"translate", "-db", db, "-port", "0", "/a"},
+		{"translate", "-db", db, "-port", "+80", "/a"},
 		{"translate", "-db", db, "-client-ip", "bogus", "/a"},
 		{"translate", "-db", db, "-method", "G T", "/a"},
 		{"translate", "-db", db, "-header", "Host : h.example", "/a"},
@@ -131,6 +134,21 @@ func TestTranslateUsageErrors(t *testing.T) {
 		{"translate", "-db", db, "/a\x01b"},
 	} {
 		wantError(t, transdbd(t, "", args...), 2, "transdbd translate: ", ".")
+	}
+	// The flag and what is wrong with it, in the words of the parameter's
+	// 400 answer.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-key", ""}, `for flag -key: key "": is empty`},
+		{[]string{"-key", "a b"}, `for flag -key: key "a b": contains white space`},
+		{[]string{"-port", "0"}, `for flag -port: port "0": not a port number 1..65535`},
+	} {
+		r := transdbd(t, "", append(append([]string{"translate", "-db", db}, c.args...), "/a")...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
 	}
 }
 
