@@ -32,13 +32,19 @@ const (
 	MaxKept = 16 << 20
 	// MaxWork bounds the work of one translation's actions that grows
 	// with their data (expr.Env.Spend): a byte of a string built,
-	// compared or scanned is one, a pattern's match more. The action
+	// compared or scanned is one, a pattern's match more, and a row run
+	// rowCost per byte of its action's text, what compiling it takes
+	// (running it takes less, even a chain of arithmetic). The action
 	// that would pass it ends the translation with a 500 saying so, as
 	// an action past any bound on resources does (expr.Error.Limit): so
 	// that no table can make a translation take seconds or hold much
 	// memory with strings of a megabyte each, and no request whose data
 	// is large can make a Cond false and skip what it guards.
 	MaxWork = 64 << 20
+	// rowCost is the work a row run costs per byte of its action's text:
+	// MaxWork allows 1 MiB of action text run per translation, 10,000
+	// rows of 100 bytes, compiled in about half a second at worst.
+	rowCost = 64
 	// DefaultCacheSize bounds the compiled actions kept.
 	DefaultCacheSize = 100000
 	// DefaultCacheBytes bounds the memory of the compiled actions kept,

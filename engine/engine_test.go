@@ -819,3 +819,73 @@ func TestAFileWrittenOverInPlaceIsTranslatedAsItIsNow(t *testing.T) {
 		t.Errorf("after: v=%q, want B", v)
 	}
 }
+
+// TestRowsRunCountAsWork: a row run costs its text's length many times
+// over, what compiling it takes, whether or not the cache holds it; so a
+// table of long chains of arithmetic, which build no strings, cannot make
+// a translation compile or evaluate for seconds, and its decision is the
+// same with a cold cache and a warm one.
+func TestRowsRunCountAsWork(t *testing.T) {
+	long := "Do: 0" + strings.Repeat("+$DEBUG", 9000) // 63 KB: 4 MB of work a run
+	var rows []tableRow
+	for i := range 20 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | H | 0 | %d | %s`, i, long)))
+	}
+	for i := range 1000 {
+		rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Call: 'H'`, i)))
+	}
+	e := engine.New(newTable(t, rows...), engine.Options{})
+	var first *engine.Decision
+	for run := range 2 {
+		d := translate(t, e, get("/x"))
+		if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "would build, compare or match") {
+			t.Fatalf("run %d: status %d, errors %+v; want the work bound to end it", run, d.Status, d.Errors)
+		}
+		// 64 MiB of work are 16 runs of the long row: the 17th, the
+		// first Call's 17th row, passes it.
+		if id := d.Errors[0].ID; id != 17 {
+			t.Errorf("run %d: row %d passed the bound, want 17", run, id)
+		}
+		if run == 0 {
+			first = d
+		} else if d.Status != first.Status || d.Message != first.Message || d.Rows != first.Rows {
+			t.Errorf("with the cache warm: %d %q %d rows; cold: %d %q %d rows", d.Status, d.Message, d.Rows, first.Status, first.Message, first.Rows)
+		}
+	}
+	// Rows of the usual length run by the ten thousand.
+	var small []tableRow
+	for i := range 50 {
+		small = append(small, tableRow(fmt.Sprintf(`default | H | 0 | %d | Do: $CTX{n} += 1`, i)))
+	}
+	for i := range 200 {
+		small = append(small, tableRow(fmt.Sprintf(`default | / | 0 | %d | Call: 'H'`, i)))
+	}
+	d := translate(t, engine.New(newTable(t, small...), engine.Options{}), get("/x"))
+	if d.Status != 0 || len(d.Errors) != 0 || len(d.CTX) != 1 || d.CTX[0].Value != "10000" {
+		t.Errorf("10,000 runs of a short row: status %d, errors %+v, ctx %+v", d.Status, d.Errors, d.CTX)
+	}
+}
+
+// TestKeptVariablesAreBounded: $DEBUG and $RC keep what they are given,
+// as %CTX does, and count against engine.MaxKept: an array holding the
+// last one, made anew at each run, once grew to gigabytes.
+func TestKeptVariablesAreBounded(t *testing.T) {
+	for _, v := range []string{"$DEBUG", "$RC", "$CTX{d}"} {
+		t.Run(v, func(t *testing.T) {
+			var rows []tableRow
+			for i := range 50 {
+				rows = append(rows, tableRow(fmt.Sprintf(`default | H | 0 | %d | Do: %s = [%s]`, i, v, v)))
+			}
+			for i := range 900 {
+				rows = append(rows, tableRow(fmt.Sprintf(`default | / | 0 | %d | Call: 'H'`, i)))
+			}
+			d := translate(t, engine.New(newTable(t, rows...), engine.Options{}), get("/x"))
+			if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "more than") {
+				t.Fatalf("status %d, errors %+v: want a bound to end it", d.Status, d.Errors)
+			}
+			if d.Rows > 10_000 {
+				t.Errorf("%d rows walked before the bound, want a few thousand", d.Rows)
+			}
+		})
+	}
+}

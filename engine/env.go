@@ -81,11 +81,11 @@ func (r *run) Set(v expr.Var, x expr.Value) error {
 	case expr.Key:
 		r.key = x.String()
 	case expr.Debug:
-		r.debug = x
+		return r.keepValue(&r.debug, x)
 	case expr.State:
 		r.state = state(x.Number())
 	case expr.RC:
-		r.rc = x
+		return r.keepValue(&r.rc, x)
 	case expr.Handler:
 		r.handler = x.String()
 	default:
@@ -157,16 +157,12 @@ func (r *run) CTX(key string) expr.Value {
 // SetCTX sets %CTX's entry. The size of what it keeps counts as work
 // too: measuring an array shared many times over walks its elements.
 func (r *run) SetCTX(key string, x expr.Value) error {
+	if i := r.ctxNames.find(key, len(r.ctxVars), r.ctxName); i >= 0 {
+		return r.keepValue(&r.ctxVars[i].val, x)
+	}
 	size := x.Size(MaxKept)
 	if err := r.Spend(int64(size)); err != nil {
 		return err
-	}
-	if i := r.ctxNames.find(key, len(r.ctxVars), r.ctxName); i >= 0 {
-		if err := r.keep(size, r.ctxVars[i].val.Size(MaxKept)); err != nil {
-			return err
-		}
-		r.ctxVars[i].val = x
-		return nil
 	}
 	if err := r.keep(entryCost+len(key)+size, 0); err != nil {
 		return err
@@ -256,6 +252,22 @@ func (r *run) keep(add, drop int) error {
 		return errKept
 	}
 	r.kept += add - drop
+	return nil
+}
+
+// keepValue stores x in *v, a value the translation keeps (a %CTX
+// entry, $DEBUG, $RC): what x holds counts as work, and against MaxKept
+// in place of what *v held, so that no table can keep growing one (an
+// array holding the last, say).
+func (r *run) keepValue(v *expr.Value, x expr.Value) error {
+	size := x.Size(MaxKept)
+	if err := r.Spend(int64(size)); err != nil {
+		return err
+	}
+	if err := r.keep(size, v.Size(MaxKept)); err != nil {
+		return err
+	}
+	*v = x
 	return nil
 }
 
@@ -358,7 +370,7 @@ func hasScheme(url string) bool {
 
 // errWork is the error of an action whose work would take its
 // translation past MaxWork.
-var errWork = fmt.Errorf("%w: the translation's actions would build, compare or match more than %d bytes", expr.ErrLimit, MaxWork)
+var errWork = fmt.Errorf("%w: the translation's actions would build, compare or match more than %d bytes (a row run counting %d a byte of its action)", expr.ErrLimit, MaxWork, rowCost)
 
 // Spend counts the work of an action against MaxWork, for all the
 // actions of the translation together.

@@ -411,6 +411,14 @@ func (r *run) walk(key, uri string, depth int) (rows int, executed bool, err err
 			return nil
 		}
 		a := r.e.compiled(b.ID, b.Action, r.serial)
+		// A row run costs what compiling its text does, whether or not
+		// the cache held it: so that no table can make a translation
+		// compile or evaluate for seconds (operations on numbers build
+		// no bytes), and its decision does not depend on the cache.
+		if err := r.Spend(rowCost * int64(len(a.text))); err != nil {
+			r.failed(a, b.ID, err)
+			return r.ended(nil)
+		}
 		if a.kind == kindCond {
 			cond = r.scalar(a, b.ID).Truth()
 			r.trace(key, uri, depth, b, true, !cond, "")

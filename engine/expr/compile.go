@@ -243,9 +243,15 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		pos := n.position()
 		return func(fr frame) (Value, error) {
 			elems, err := items(fr, nil)
 			if err != nil {
+				return Undef(), err
+			}
+			// An array is memory made, as a string is: its elements
+			// count as work.
+			if err := spend(fr.env, pos, int64(len(elems)*valueSize)); err != nil {
 				return Undef(), err
 			}
 			return Ref(elems), nil

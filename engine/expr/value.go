@@ -104,6 +104,9 @@ func (v Value) Elems() ([]Value, bool) {
 	return v.ref().elems, true
 }
 
+// valueSize is the memory of a Value, as an element of an array.
+const valueSize = int(unsafe.Sizeof(Value{}))
+
 // Size returns the bytes v holds, counted up to past max: a string's
 // length, and for an array reference each element and what it holds; 0
 // for undef and numbers. It is what keeping v costs beyond the Value
@@ -117,7 +120,7 @@ func (v Value) Size(max int) int {
 	case kRef:
 		n := 0
 		for _, e := range v.ref().elems {
-			if n += int(unsafe.Sizeof(e)) + e.Size(max-n); n > max {
+			if n += valueSize + e.Size(max-n); n > max {
 				break
 			}
 		}
