@@ -65,10 +65,12 @@ type Options struct {
 	// Past it the decision is 500 and Errors says why.
 	MaxCallDepth int
 	// MaxSteps bounds the state transitions of one translation, and
-	// apart from them its block-list fetches (a walk over a uri of n
-	// segments makes n of each), so that tables that loop forever upstream (a PROC walk
-	// that cannot shorten its uri, :PRE: lists switching keys back and
-	// forth) end; 0 means DefaultMaxSteps. Past it the decision is 500.
+	// apart from them its block-list fetches, so that tables that loop
+	// forever upstream (a PROC walk that cannot shorten its uri, :PRE:
+	// lists switching keys back and forth) end; 0 means DefaultMaxSteps.
+	// A walk over a uri of n segments makes n of each, so a translation
+	// may make MaxSteps more than the segments of the request's uri.
+	// Past it the decision is 500.
 	MaxSteps int
 	// MaxRows bounds the rows of block lists one translation walks,
 	// skipped ones included, so that its time is bounded whatever the

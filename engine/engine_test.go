@@ -139,6 +139,30 @@ func TestLimitsAnswer500(t *testing.T) {
 	}
 }
 
+// TestLongURIsAreNoLoops: a walk over a uri of more segments than
+// MaxSteps is the request's, not a loop of the table's: it ends as
+// upstream's does, not with a 500. A table that loops still ends.
+func TestLongURIsAreNoLoops(t *testing.T) {
+	e := engine.New(newTable(t,
+		`default | :PRE: | 0 | 0 | Do: $CTX{pre}=1`,
+		`default | / | 0 | 0 | File: $DOCROOT.$MATCHED_PATH_INFO`,
+	), engine.Options{DocumentRoot: "/var/www"})
+	uri := strings.Repeat("/a", 1500)
+	d := translate(t, e, get(uri))
+	if d.Status != 0 || len(d.Errors) != 0 || d.File != "/var/www"+uri || d.MatchedURI != "/" {
+		t.Errorf("a uri of 1,500 segments: status %d, errors %+v, file %.40q, matched %q", d.Status, d.Errors, d.File, d.MatchedURI)
+	}
+	// Restarting at the same long uri for ever: the allowance of the
+	// uri's segments does not make the loop endless.
+	e = engine.New(newTable(t,
+		`default | / | 0 | 0 | Restart: $REAL_URI`,
+	), engine.Options{})
+	d = translate(t, e, get(uri))
+	if d.Status != 500 || len(d.Errors) != 1 || !strings.Contains(d.Errors[0].Error, "more than 2500 state transitions") {
+		t.Errorf("a Restart loop on a long uri: status %d, errors %+v", d.Status, d.Errors)
+	}
+}
+
 // TestWhatATranslationKeepsIsBounded: %CTX entries, notes and
 // configuration past engine.MaxKept bytes end the translation with a
 // 500 that names the row (a value or directive left out would not be the

@@ -94,8 +94,9 @@ type run struct {
 	argv        [][]expr.Value // @ARGV of the nested Calls, innermost last
 	vals        []expr.Value   // the memory of list, reused by each
 	skipCut     bool           // a Restart happened in this pass of the main loop
-	steps       int            // state transitions, against MaxSteps
-	fetches     int            // block-list fetches, against MaxSteps
+	steps       int            // state transitions, against maxSteps
+	fetches     int            // block-list fetches, against maxSteps
+	maxSteps    int            // MaxSteps, and a step for each segment of the request's uri
 	rows        int            // rows walked, against MaxRows
 	kept        int            // bytes kept in %CTX, notes, configuration and errors (keep)
 	errorsCut   bool           // errors were left out past MaxKept
@@ -146,6 +147,10 @@ func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Reques
 		r.startKey = e.opts.TranslationKey
 	}
 	r.uri = req.URI
+	// A walk over a uri of n segments takes n steps and n fetches: a
+	// long uri is no loop of the table's, and a client's request must
+	// not get a 500 for it.
+	r.maxSteps = e.opts.MaxSteps + strings.Count(req.URI, "/")
 	r.hostname = hostOf(req)
 	return r
 }
@@ -245,13 +250,14 @@ func (r *run) translate() error {
 }
 
 // tick counts one of what n counts (state transitions or block-list
-// fetches, named by what) against MaxSteps, and checks the context.
+// fetches, named by what) against MaxSteps and the segments of the
+// request's uri, and checks the context.
 func (r *run) tick(n *int, what string) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	if *n++; *n > r.e.opts.MaxSteps {
-		return r.limit(fmt.Sprintf("more than %d %s: the table loops", r.e.opts.MaxSteps, what))
+	if *n++; *n > r.maxSteps {
+		return r.limit(fmt.Sprintf("more than %d %s: the table loops", r.maxSteps, what))
 	}
 	return nil
 }
