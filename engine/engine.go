@@ -27,7 +27,7 @@ const (
 	// memory: an action that would keep more ends the translation with a
 	// 500 saying so, as any bound on resources does (see MaxWork); past
 	// it, errors are left out, and the first one left out says so.
-	// Each error message is cut at 4 KiB. A trace has a budget of its
+	// Each error's message and action are cut at 4 KiB. A trace has a budget of its
 	// own, as large: past it the steps are left out, and a step says so.
 	MaxKept = 16 << 20
 	// MaxWork bounds the work of one translation's actions that grows

@@ -913,3 +913,17 @@ func TestKeptVariablesAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestReportedActionsAreCut: the action of a reported error is cut at
+// 4 KiB, as its message is: each decision repeats it, and a row that
+// does not compile may be as long as the database holds.
+func TestReportedActionsAreCut(t *testing.T) {
+	action := "Do: " + strings.Repeat("1;", 100_000) // past expr.MaxSource
+	d := translate(t, engine.New(newTable(t, tableRow("default | / | 0 | 0 | "+action)), engine.Options{}), get("/x"))
+	if len(d.Errors) != 1 {
+		t.Fatalf("errors %d, want 1", len(d.Errors))
+	}
+	if a := d.Errors[0].Action; len(a) != 4<<10+3 || !strings.HasPrefix(action, strings.TrimSuffix(a, "...")) {
+		t.Errorf("action of %d bytes, %.20q..., want the action's first 4 KiB and ...", len(a), a)
+	}
+}

@@ -762,7 +762,7 @@ func (r *run) failed(a *action, id uint64, err error) {
 		r.rowError(a, id, err)
 		return
 	}
-	r.over500(RowError{ID: id, Action: a.text, Error: err.Error()}, fmt.Sprintf("row %d: %s", id, err))
+	r.over500(rowErrorOf(id, a.text, err.Error()), fmt.Sprintf("row %d: %s", id, cutText(err.Error())))
 }
 
 // exceeded ends the translation with a 500 for err, a bound on
@@ -793,23 +793,38 @@ func (r *run) ended(err error) error {
 	return err
 }
 
+// rowErrorOf returns the error of a row, its action's text and the
+// message cut at maxErrorLen: a die message may be as long as any string
+// (MaxString), an action that does not compile as long as the database
+// holds, and each decision would repeat them.
+func rowErrorOf(id uint64, text, msg string) RowError {
+	return RowError{ID: id, Action: cutText(text), Error: cutText(msg)}
+}
+
+// cutText returns s, or its first maxErrorLen bytes and "..." when it is
+// longer.
+func cutText(s string) string {
+	if len(s) > maxErrorLen {
+		return strings.ToValidUTF8(s[:maxErrorLen], "") + "..."
+	}
+	return s
+}
+
 // rowError reports a row's error in the decision, once per row.
 func (r *run) rowError(a *action, id uint64, err error) {
-	msg := err.Error()
-	if len(msg) > maxErrorLen {
-		// A die message may be as long as any string (MaxString).
-		msg = strings.ToValidUTF8(msg[:maxErrorLen], "") + "..."
-	}
+	e := rowErrorOf(id, a.text, err.Error())
+	msg := e.Error
 	k := rowErr{id, a.text, msg}
 	if r.errored[k] {
 		return
 	}
 	// The errors count against what the translation keeps; past it the
 	// first one refused is reported in their place, and no more.
-	if r.keep(entryCost+len(msg), 0) != nil {
+	if r.keep(entryCost+len(e.Action)+len(msg), 0) != nil {
 		if !r.errorsCut {
 			r.errorsCut = true
-			r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: errKept.Error() + ": the errors of later rows are left out"})
+			e.Error = errKept.Error() + ": the errors of later rows are left out"
+			r.d.Errors = append(r.d.Errors, e)
 		}
 		return
 	}
@@ -817,7 +832,7 @@ func (r *run) rowError(a *action, id uint64, err error) {
 		r.errored = map[rowErr]bool{}
 	}
 	r.errored[k] = true
-	r.d.Errors = append(r.d.Errors, RowError{ID: id, Action: a.text, Error: msg})
+	r.d.Errors = append(r.d.Errors, e)
 }
 
 // stepCost is what a trace step costs against its budget beside its
