@@ -119,6 +119,12 @@ func TestLimitsAnswer500(t *testing.T) {
 			`default | :PRE: | 0 | 0 | Restart: '/x'`,
 			`default | /x | 0 | 0 | State: 'start'`,
 		}, engine.Options{}, "state transitions"},
+		// Upstream indexes its array of states with $STATE, and dies
+		// when there is no state there.
+		{"a state number too large", []tableRow{`default | / | 0 | 0 | Do: $STATE=1e300`}, engine.Options{}, `no state "1e+300"`},
+		{"a state that is not a number", []tableRow{`default | / | 0 | 0 | Do: $STATE='nan'`}, engine.Options{}, `no state "nan"`},
+		{"a state number past the states", []tableRow{`default | / | 0 | 0 | Do: $STATE=5`}, engine.Options{}, `no state "5"`},
+		{"a negative state number", []tableRow{`default | / | 0 | 0 | Do: $STATE=-1`}, engine.Options{}, `no state "-1"`},
 		// Rows skipped after a false Cond count: walking them takes time.
 		{"a list longer than MaxRows", long("default | /x", 60, "Cond: 0"),
 			engine.Options{MaxRows: 50}, "more than 50 rows walked"},

@@ -83,7 +83,12 @@ func (r *run) Set(v expr.Var, x expr.Value) error {
 	case expr.Debug:
 		return r.keepValue(&r.debug, x)
 	case expr.State:
-		r.state = state(x.Number())
+		// As Perl indexes its array of states: the number's integer part.
+		if n := x.Number(); n > -1 && n < float64(len(stateNames)) {
+			r.state = state(n)
+		} else {
+			r.state, r.noState = -1, x.String()
+		}
 	case expr.RC:
 		return r.keepValue(&r.rc, x)
 	case expr.Handler:

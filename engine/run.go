@@ -97,6 +97,7 @@ type run struct {
 	steps       int            // state transitions, against maxSteps
 	fetches     int            // block-list fetches, against maxSteps
 	maxSteps    int            // MaxSteps, and a step for each segment of the request's uri
+	noState     string         // the value $STATE was given when it names no state
 	rows        int            // rows walked, against MaxRows
 	kept        int            // bytes kept in %CTX, notes, configuration and errors (keep)
 	errorsCut   bool           // errors were left out past MaxKept
@@ -335,7 +336,7 @@ func (r *run) step() error {
 	default:
 		// A state number assigned through $STATE that no state has:
 		// upstream dies ("Trying to cycle"), a 500.
-		return r.limit(fmt.Sprintf("no state %d", int(r.state)))
+		return r.limit(fmt.Sprintf("no state %.64q", r.noState))
 	}
 	return nil
 }

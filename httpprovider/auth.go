@@ -322,14 +322,18 @@ func (x *exchange) authRequest() (engine.Request, error) {
 // the request is a badTarget, refused rather than guessed, whichever
 // the proxy set.
 func original(h http.Header, a, b string) (string, error) {
-	va, vb := h[a], h[b]
-	v := ""
-	for _, vs := range [2][]string{va, vb} {
-		for _, x := range vs {
-			if v == "" {
-				v = x
-			} else if x != v {
-				return "", &badTarget{"the headers " + a + " and " + b + " name different requests (" +
+	v, from := "", ""
+	for _, name := range [2]string{a, b} {
+		for _, x := range h[name] {
+			switch {
+			case from == "":
+				v, from = x, name
+			case x == v:
+			case name == from:
+				return "", &badTarget{"the header " + name + " is sent twice with different values (" +
+					strconv.Quote(v) + ", " + strconv.Quote(x) + "): the original request is ambiguous"}
+			default:
+				return "", &badTarget{"the headers " + from + " and " + name + " name different requests (" +
 					strconv.Quote(v) + ", " + strconv.Quote(x) + "): the original request is ambiguous"}
 			}
 		}

@@ -273,6 +273,8 @@ func TestAuthRefusesAnAmbiguousOriginalRequest(t *testing.T) {
 		{"auth_request, client's X-Forwarded-Uri", []string{"X-Original-URI", "/secret", "X-Forwarded-Uri", "/public"}, 400, "ambiguous"},
 		{"forward_auth, client's X-Original-Method", []string{"X-Forwarded-Uri", "/open", "X-Forwarded-Method", "DELETE",
 			"X-Original-Method", "GET"}, 400, "X-Original-Method and X-Forwarded-Method name different requests"},
+		{"one header twice", []string{"X-Original-URI", "/public", "X-Original-URI", "/secret"}, 400,
+			`the header X-Original-Uri is sent twice with different values ("/public", "/secret"): the original request is ambiguous`},
 		{"both agree", []string{"X-Forwarded-Uri", "/secret", "X-Original-URI", "/secret"}, 403, "unspecified error"},
 		{"forward_auth alone", []string{"X-Forwarded-Uri", "/open", "X-Forwarded-Method", "DELETE"}, 405, ""},
 	} {
