@@ -2,6 +2,7 @@ package httpprovider
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -95,10 +96,53 @@ func (s *Server) handleAuth(x *exchange) error {
 		return &httpError{status: deny, msg: message}
 	}
 	if proceed {
+		if n := headerBytes(h); n > MaxAuthHeaderBytes {
+			return tooLargeAnswer(x, deny, n)
+		}
 		h["Content-Length"] = zeroLength
 		x.WriteHeader(http.StatusOK)
 		return nil
 	}
+	return answerAuth(x, deny, status, location, message)
+}
+
+// MaxAuthHeaderBytes bounds the headers of an answer of GET /v1/auth, as
+// transdbd bounds those of a request: a decision whose headers would be
+// larger (thousands of %CTX values, a Location of a megabyte) is answered
+// with a 500 that says so, not passed to a proxy that would refuse it
+// with an error of its own (nginx's proxy_buffer_size is 4 or 8 KiB by
+// default, HAProxy's tune.bufsize 16 KiB).
+const MaxAuthHeaderBytes = 64 << 10
+
+// headerBytes returns the size of h as an HTTP/1.1 answer writes it.
+func headerBytes(h http.Header) int {
+	n := 0
+	for name, vals := range h {
+		for _, v := range vals {
+			n += len(name) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
+}
+
+// tooLargeAnswer answers a decision whose headers would be n bytes,
+// more than MaxAuthHeaderBytes, with a 500 saying so, without them.
+func tooLargeAnswer(x *exchange, deny, n int) error {
+	h := x.Header()
+	for name := range h {
+		if name == "Location" || strings.HasPrefix(name, "X-Transdb-") && name != HeaderGeneration {
+			delete(h, name)
+		}
+	}
+	return answerAuth(x, deny, http.StatusInternalServerError, "", fmt.Sprintf(
+		"the decision's headers would be %d bytes, more than the %d bytes forward auth may answer", n, MaxAuthHeaderBytes))
+}
+
+// answerAuth answers /v1/auth with a redirect or an error: its status,
+// Location and message, or with deny that status and the decision's in
+// X-Transdb-* headers.
+func answerAuth(x *exchange, deny, status int, location, message string) error {
+	h := x.Header()
 	if status < 300 {
 		// A proxy takes any 2xx for leave to proceed, and a 1xx is no
 		// answer at all: the table's answer cannot be passed on.
@@ -121,6 +165,9 @@ func (s *Server) handleAuth(x *exchange) error {
 	}
 	if message == "" {
 		message = http.StatusText(status)
+	}
+	if n := headerBytes(h); n > MaxAuthHeaderBytes {
+		return tooLargeAnswer(x, deny, n)
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(message)+1))

@@ -401,3 +401,35 @@ func TestAuthKeepsNamesThatDifferInCaseApart(t *testing.T) {
 		}
 	}
 }
+
+// A decision whose headers would pass MaxAuthHeaderBytes is answered
+// with a 500 that says so, without them: a proxy would refuse the
+// answer with an error of its own.
+func TestAuthRefusesHeadersPastTheLimit(t *testing.T) {
+	s := serveAuth(t)
+	s.txn(`{"ops":[{"op":"insert","key":"front","uri":"/ctx","block":0,"order":0,"action":"Do: $CTX{a} = 'x' x 70000"},` +
+		`{"op":"insert","key":"front","uri":"/fits","block":0,"order":0,"action":"Do: $CTX{a} = 'x' x 60000"},` +
+		`{"op":"insert","key":"front","uri":"/far","block":0,"order":0,"action":"Redirect: '/' . ('%' x 30000), 302"}]}`)
+	for _, tt := range []struct {
+		uri    string
+		status int
+	}{{"/ctx", 500}, {"/far", 500}, {"/fits", 200}} {
+		r := s.do("GET", "/v1/auth", nil, "X-Forwarded-Host", "www.xyz.de", "X-Original-URI", tt.uri)
+		if r.status != tt.status {
+			t.Fatalf("%s: status %d, want %d: %.200s", tt.uri, r.status, tt.status, r.body)
+		}
+		if tt.status != 500 {
+			if len(r.header.Get(httpprovider.HeaderCtxPrefix+"a")) != 60000 {
+				t.Errorf("%s: the %%CTX header is missing", tt.uri)
+			}
+			continue
+		}
+		if !strings.Contains(string(r.body), "the decision's headers would be") || r.header.Get("Location") != "" || r.header.Get(httpprovider.HeaderCtxPrefix+"a") != "" {
+			t.Errorf("%s: %q, Location %.40q: want the 500 to say why, without the decision's headers", tt.uri, r.body, r.header.Get("Location"))
+		}
+		r = s.do("GET", "/v1/auth?deny=403", nil, "X-Forwarded-Host", "www.xyz.de", "X-Original-URI", tt.uri)
+		if r.status != 403 || r.header.Get(httpprovider.HeaderStatus) != "500" || !strings.Contains(r.header.Get(httpprovider.HeaderMessage), "headers would be") {
+			t.Errorf("%s with deny=403: %d %v", tt.uri, r.status, r.header)
+		}
+	}
+}
