@@ -70,6 +70,10 @@ type (
 		op   string
 		l, r node
 	}
+	repeatNode struct { // (LIST) x N, qw(...) x N: x that repeats a list
+		at
+		l, r node
+	}
 	compareChainNode struct { // a < b <= c: each operand evaluated once
 		at
 		first node

@@ -3,7 +3,9 @@ package expr
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"unsafe"
 )
 
 // scalarFn evaluates a node in scalar context; listFn in list context,
@@ -220,6 +222,10 @@ func (c *compiler) scalar(n node) (scalarFn, error) {
 		return c.unary(n)
 	case *binaryNode:
 		return c.binary(n)
+	case *repeatNode:
+		// In scalar context the list is its last element, which x
+		// repeats as a string: (1, 2) x 2 is 22.
+		return c.binary(&binaryNode{at: n.at, op: "x", l: n.l, r: n.r})
 	case *compareChainNode:
 		return c.compareChain(n)
 	case *logicalNode:
@@ -311,6 +317,8 @@ func (c *compiler) list(n node) (listFn, error) {
 		}, nil
 	case *logicalNode:
 		return c.logicalList(n)
+	case *repeatNode:
+		return c.repeatList(n)
 	case *condNode:
 		cond, err := c.scalar(n.c)
 		if err != nil {
@@ -823,25 +831,94 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 	return compare(op, a, b), nil
 }
 
+// repeatCount reads the count of x as Perl does: a number, truncated,
+// and 0 when it is below 1 or not finite (a non-finite count does
+// nothing). A count past MaxString, more than any result can hold, is
+// MaxString+1.
+func repeatCount(env Env, pos int, b Value) (int, error) {
+	// The count is read as a number: that scans it.
+	if err := spend(env, pos, int64(b.strLen())); err != nil {
+		return 0, err
+	}
+	n := b.Number()
+	if !(n >= 1) || math.IsInf(n, 1) {
+		return 0, nil
+	}
+	return int(min(n, MaxString+1)), nil
+}
+
 // repeat is Perl's string repetition x.
 func repeat(env Env, pos int, a, b Value) (Value, error) {
 	s := a.String()
-	// The count is read as a number: that scans it.
-	if err := spend(env, pos, int64(b.strLen())); err != nil {
+	n, err := repeatCount(env, pos, b)
+	if err != nil {
 		return Undef(), err
 	}
-	n := b.Number()
-	if !(n >= 1) || s == "" || math.IsInf(n, 1) {
-		// Perl: a non-finite count does nothing.
+	if n == 0 || s == "" {
 		return Str(""), nil
 	}
-	if n > float64(MaxString/len(s)) {
+	if n > MaxString/len(s) {
 		return Undef(), tooLong(pos)
 	}
 	if err := spend(env, pos, int64(len(s))*int64(n)); err != nil {
 		return Undef(), err
 	}
-	return Str(strings.Repeat(s, int(n))), nil
+	return Str(strings.Repeat(s, n)), nil
+}
+
+// valueSize is the size of an element of a list: a repeated list counts
+// its elements against MaxString and Env.Spend as this many bytes each.
+const valueSize = int(unsafe.Sizeof(Value{}))
+
+// repeatList compiles (LIST) x N and qw(...) x N in list context: the
+// list, then the count, as Perl evaluates them, and the list repeated.
+func (c *compiler) repeatList(n *repeatNode) (listFn, error) {
+	items, err := c.list(n.l)
+	if err != nil {
+		return nil, err
+	}
+	count, err := c.scalar(n.r)
+	if err != nil {
+		return nil, err
+	}
+	pos := n.position()
+	return func(fr frame, out []Value) ([]Value, error) {
+		start := len(out)
+		out, err := items(fr, out)
+		if err != nil {
+			return out, err
+		}
+		k, err := count(fr)
+		if err != nil {
+			return out, err
+		}
+		return repeatValues(fr.env, pos, out, start, k)
+	}, nil
+}
+
+// repeatValues repeats the values out[start:] as the count b says, in
+// place; their list is bounded as a string is, counting each element
+// valueSize bytes.
+func repeatValues(env Env, pos int, out []Value, start int, b Value) ([]Value, error) {
+	n, err := repeatCount(env, pos, b)
+	if err != nil {
+		return out, err
+	}
+	items := out[start:]
+	if n == 0 || len(items) == 0 {
+		return out[:start], nil
+	}
+	if n > MaxString/(valueSize*len(items)) {
+		return out, limitErr(pos, "list result larger than %d bytes", MaxString)
+	}
+	if err := spend(env, pos, int64(valueSize*len(items)*n)); err != nil {
+		return out, err
+	}
+	out = slices.Grow(out, len(items)*(n-1))
+	for range n - 1 {
+		out = append(out, items...)
+	}
+	return out, nil
 }
 
 // compare applies a comparison operator.

@@ -16,7 +16,8 @@
 //     "$CTX{lang}", "$ctx->{name}", "$HEADERS->{Host}", "$1"), q(), qq{},
 //     qw with any delimiter, integers (also 0x1f, 0b101, 017, 1_000) and
 //     decimals;
-//   - operators: . x + - * / % ** (unary - + !), eq ne lt gt le ge cmp,
+//   - operators: . x + - * / % ** (unary - + !), where x repeats a list
+//     after parentheses or qw (('a', 'b') x 2), eq ne lt gt le ge cmp,
 //     == != < > <= >= <=> (all but cmp and <=> chain, as since Perl 5.32:
 //     1 < $x <= 9), =~ and !~ with /.../ or m{...} (flags i m s x),
 //     && || // and or not, ?:, the comma and =>, [...] array references,
@@ -94,7 +95,8 @@
 // the stack; no construct loops, so evaluation time is bounded by the
 // size of the source and its data; every string an operation
 // produces is bounded by MaxString (sprintf widths and precisions by
-// 1000), past which evaluation stops with a runtime error; and the work
+// 1000), and so is a repeated list, counting each element as the size of
+// a Value, past which evaluation stops with a runtime error; and the work
 // that grows with the data (bytes built, compared and matched) is told
 // to Env.Spend, so that the environment bounds what many such operations
 // do together.

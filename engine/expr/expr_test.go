@@ -280,6 +280,25 @@ var perlCases = []struct{ src, want string }{
 	{`1 <=> 2 < 3`, `0`},
 	{`(1 < 2 < 3) + 5`, `6`},
 	{`defined(1 < 2 < 0)`, `1`},
+	// x after parentheses or qw repeats a list; in scalar context the
+	// list is its last element, repeated as a string.
+	{`join ',', ('x') x 3`, `x,x,x`},
+	{`join ',', qw(a b) x 2`, `a,b,a,b`},
+	{`join '-', (1, (2, 3)) x 2`, `1-2-3-1-2-3`},
+	{`join ',', ((1, 2) x 2) x 2`, `1,2,1,2,1,2,1,2`},
+	{`join ',', +(1, 2) x 2`, `1,2,1,2`},
+	{`join ',', (1, 2) x 2.7, (3) x 0, (4) x -1, (5) x 'inf', (6) x 'nan', () x 3`, `1,2,1,2`},
+	{`(1, 2) x 2`, `22`},
+	{`qw(a b) x 2`, `bb`},
+	{`() x 3`, ``},
+	{`(1, 2) x 2 x 2`, `2222`},
+	{`(1, 2) x 2 . 'z'`, `22z`},
+	{`(1, 2) x (3, 2)`, `22`},
+	{`-(1) x 2`, `-1-1`},
+	{`(1)**2 x 3`, `111`},
+	{`do { (1, 2) } x 2`, `22`},
+	{`[(1) x 2]`, `[1, 1]`},
+	{`[(1, 2) x 2]`, `[1, 2, 1, 2]`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -621,6 +640,17 @@ var listCases = []struct{ src, want string }{
 	{`"abc" =~ /x/`, ""},
 	{`"abc" =~ /(x)?b/`, "<undef>"},
 	{`$HOSTNAME`, "www.xyz.de"},
+	{`(1, 2) x 2`, "1, 2, 1, 2"},
+	{`qw(a b)x2`, "a, b, a, b"},
+	{`(1) x 3, 'b'`, "1, 1, 1, b"},
+	{`'a' x 2, 'b'`, "aa, b"},
+	{`(1, 2) x 2 x 2, 5`, "2222, 5"},
+	{`((1, 2), 3) x 2`, "1, 2, 3, 1, 2, 3"},
+	{`1 ? (1, 2) x 2 : 0`, "1, 2, 1, 2"},
+	{`(1, 2) x 2 ? 'a' : 'b'`, "a"},
+	{`($CTX{a} = 1, 2) x 2`, "1, 2, 1, 2"},
+	{`(1, 2) x 0`, ""},
+	{`!(1, 2) x 2`, ""},
 }
 
 func TestListContext(t *testing.T) {
@@ -987,6 +1017,26 @@ func TestStringResultsAreBounded(t *testing.T) {
 	}
 	if v, err := eval(env, `$CTX{big} . "a"`); err != nil || len(v.String()) != MaxString {
 		t.Errorf("a string of exactly MaxString bytes: len %d, %v", len(v.String()), err)
+	}
+}
+
+// A repeated list is bounded as a string is, counting each element as a
+// Value's size, before it is made.
+func TestRepeatedListsAreBounded(t *testing.T) {
+	most := MaxString / valueSize
+	for _, src := range []string{`(1, 2) x 1e9`, `(1) x 2**62`, fmt.Sprintf(`((1) x %d) x 2`, most)} {
+		l, err := evalList(newTestEnv(), src)
+		var e *Error
+		if !errors.As(err, &e) || !e.Runtime || !e.Limit || l != nil {
+			t.Errorf("%s: %d elements, %v; want the limit", src, len(l), err)
+		}
+	}
+	if l, err := evalList(newTestEnv(), fmt.Sprintf(`(1) x %d`, most)); err != nil || len(l) != most {
+		t.Errorf("a list of %d elements: %d, %v", most, len(l), err)
+	}
+	env := newTestEnv()
+	if l, err := evalList(env, `('a', 'b') x 3`); err != nil || len(l) != 6 || env.work != 6*int64(valueSize) {
+		t.Errorf("6 elements: %d, %v, spent %d", len(l), err, env.work)
 	}
 }
 

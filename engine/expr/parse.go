@@ -73,6 +73,9 @@ type parser struct {
 	i     int
 	depth int
 	unit  *unit // what the parsers of one source share
+	// parened is the last expression primary read in parentheses: an x
+	// right after it repeats a list, as after a qw list.
+	parened node
 }
 
 // unit is what the parsers of one source learn about it as a whole.
@@ -582,18 +585,26 @@ func (p *parser) multiplicative() (node, error) {
 	}
 	for p.isOp("*") || p.isOp("/") || p.isOp("%") || p.isOp("x") {
 		t := p.advance()
-		if t.text == "x" {
-			if _, ok := l.(*listNode); ok {
-				return nil, unsupported(t.pos, "list repetition is not available")
-			}
-		}
+		repeatsList := t.text == "x" && p.repeatsList(l)
 		r, err := p.bind()
 		if err != nil {
 			return nil, err
 		}
+		if repeatsList {
+			l = &repeatNode{at: at(t.pos), l: l, r: r}
+			continue
+		}
 		l = &binaryNode{at: at(t.pos), op: t.text, l: l, r: r}
 	}
 	return l, nil
+}
+
+// repeatsList reports whether x after l repeats a list, as Perl's does
+// after a term in parentheses or a qw list: ('a') x 3 is ('a', 'a', 'a')
+// in list context, where 'a' x 3 is 'aaa'.
+func (p *parser) repeatsList(l node) bool {
+	_, words := l.(*wordsNode)
+	return words || l == p.parened
 }
 
 func (p *parser) bind() (node, error) {
@@ -707,7 +718,8 @@ func (p *parser) primary() (node, error) {
 			defer p.leave()
 			if p.isOp(")") {
 				p.advance()
-				return &emptyNode{at: at(t.pos)}, nil
+				p.parened = &emptyNode{at: at(t.pos)}
+				return p.parened, nil
 			}
 			e, err := p.expr()
 			if err != nil {
@@ -719,6 +731,7 @@ func (p *parser) primary() (node, error) {
 			if p.isOp("[") {
 				return nil, unsupported(p.peek().pos, "list slices are not available")
 			}
+			p.parened = e
 			return e, nil
 		case "[":
 			p.advance()
