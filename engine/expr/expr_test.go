@@ -299,6 +299,23 @@ var perlCases = []struct{ src, want string }{
 	{`do { (1, 2) } x 2`, `22`},
 	{`[(1) x 2]`, `[1, 1]`},
 	{`[(1, 2) x 2]`, `[1, 2, 1, 2]`},
+	// A qw list that is all of the arguments is so many strings; the
+	// first argument of join and sprintf is in scalar context.
+	{`join(qw/1 2/)`, `2`},
+	{`join qw(1 2 3)`, `213`},
+	{`join((qw(- a b)))`, `a-b`},
+	{`join(qw/- a b/, 'c')`, `c`},
+	{`join((',', 'a'), 'b', 'c')`, `bac`},
+	{`join(qw(), 'b', 'c')`, `bc`},
+	{`join(qw())`, ``},
+	{`sprintf(qw/%s-%s a b/)`, `a-b`},
+	{`sprintf qw(%s a)`, `a`},
+	{`sprintf(('%s-%s', 'a'), 'b', 'c')`, `a`},
+	{`substr(qw(abcdef 2 3))`, `cde`},
+	{`substr(qw(abcdef 2), 1)`, ``},
+	{`length qw()`, `<undef>`},
+	{`lc qw(A B) . 'x'`, `bx`},
+	{`[qw(a b)]`, `[a, b]`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -932,6 +949,9 @@ var syntaxErrorSources = []string{
 	`1 cmp 2 cmp 3`,
 	`1 == 2 <=> 3`,
 	`1 <=> 2 == 3`,
+	`lc(qw(A B))`,
+	`length qw(abc de)`,
+	`lc +(1, 2)`,
 }
 
 func TestSyntaxErrorsAreNotUnsupported(t *testing.T) {

@@ -758,9 +758,24 @@ func (p *parser) primary() (node, error) {
 	return nil, p.unexpected(t)
 }
 
+// flatten returns the arguments or elements a parsed list stands for:
+// the items of a comma list, or the words of a qw list that is the whole
+// of it, which Perl reads as so many strings: join(qw(- a b)) is
+// join('-', 'a', 'b'), where join(qw(- a b), 'c') takes the qw list as
+// one argument, and qw() stays one, undef in scalar context.
 func flatten(n node) []node {
-	if l, ok := n.(*listNode); ok {
-		return l.items
+	switch n := n.(type) {
+	case *listNode:
+		return n.items
+	case *wordsNode:
+		if len(n.words) == 0 {
+			break
+		}
+		items := make([]node, len(n.words))
+		for i, w := range n.words {
+			items[i] = &constNode{at: n.at, v: Str(w)}
+		}
+		return items
 	}
 	return []node{n}
 }
@@ -1205,7 +1220,7 @@ func (p *parser) call(t token, b builtin) (node, error) {
 		var x node
 		x, err = p.additive()
 		p.leave()
-		args = []node{x}
+		args = flatten(x)
 	default:
 		if err = p.enter(t.pos); err != nil {
 			return nil, err
