@@ -384,34 +384,68 @@ func divide(a, b Value) (Value, bool) {
 	return Num(toFloat(ai, af, aInt) / y), true
 }
 
-// modulo is Perl's %: both operands are truncated to integers and the
-// result has the sign of the right operand.
+// modulo is Perl's %, as its pp_modulo computes it. Operands within the
+// range of unsigned 64-bit integers are taken as integers, truncated
+// ('9223372036854775807' % 10 is 7, 10 % 3.7 is 1), and the result has
+// the sign of the right operand. An operand beyond that range, Inf or
+// NaN makes it a float modulus of the absolute values: of the left one
+// as it is when the right one is beyond the range (7.5 % 1e20 is 7.5),
+// else of both rounded to whole numbers (1e20 % 7.5 is 1e20 % 8, 0;
+// 'inf' % 0.5 is NaN). ok is false for a modulus of zero.
 func modulo(a, b Value) (Value, bool) {
-	x, y := a.Number(), b.Number()
-	const limit = 9.2e18
-	if math.Abs(x) < limit && math.Abs(y) < limit {
-		ai, bi := int64(x), int64(y)
-		if bi == 0 {
+	rneg, ru, rf, rIn := modOperand(b)
+	lneg, lu, lf, lIn := modOperand(a)
+	if !rIn || !lIn {
+		if rIn {
+			lf, rf = math.Floor(lf+0.5), math.Floor(rf+0.5)
+		}
+		if rf == 0 {
 			return Value{}, false
 		}
-		if bi == -1 {
-			return Int(0), true
+		r := math.Mod(lf, rf)
+		if lneg != rneg && r != 0 { // NaN too, as in C
+			r = rf - r
 		}
-		r := ai % bi
-		if r != 0 && (r < 0) != (bi < 0) {
-			r += bi
+		if rneg {
+			r = -r
 		}
-		return Int(r), true
+		return Num(r), true
 	}
-	x, y = math.Trunc(x), math.Trunc(y)
-	if y == 0 || math.IsNaN(x) || math.IsNaN(y) {
-		return Value{}, y != 0
+	if ru == 0 {
+		return Value{}, false
 	}
-	r := math.Mod(x, y)
-	if r != 0 && (r < 0) != (y < 0) {
-		r += y
+	r := lu % ru
+	if lneg != rneg && r != 0 {
+		r = ru - r
 	}
-	return Num(r), true
+	switch {
+	case rneg && r <= 1<<63:
+		return Int(int64(-r)), true
+	case rneg:
+		return Num(-float64(r)), true
+	case r <= math.MaxInt64:
+		return Int(int64(r)), true
+	}
+	return Num(float64(r)), true
+}
+
+// modOperand splits an operand of % into its sign and its absolute
+// value, as a float and, when it is within their range (in), as an
+// unsigned integer, truncated.
+func modOperand(v Value) (neg bool, u uint64, f float64, in bool) {
+	i, f, isInt := v.integral()
+	if isInt {
+		u = uint64(i)
+		if i < 0 {
+			neg, u = true, -u
+		}
+		return neg, u, float64(u), true
+	}
+	neg, f = f < 0, math.Abs(f)
+	if f < 1<<64 { // false for NaN
+		return neg, uint64(f), f, true
+	}
+	return neg, 0, f, false
 }
 
 // power is Perl's **: an integer when Perl computes it with integers
