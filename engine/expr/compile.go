@@ -1317,6 +1317,16 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 	}
 	op, pos := n.op, n.position()
 	return func(fr frame) (Value, error) {
+		var x Value
+		var err error
+		if op == "=" {
+			// Perl evaluates the right side of = first ($CTX{$KEY} =
+			// ($KEY = 'k') sets $CTX{k}), and the left side of a
+			// compound assignment first.
+			if x, err = val(fr); err != nil {
+				return Undef(), err
+			}
+		}
 		key := lv.constKey
 		if lv.key != nil {
 			k, err := lv.key(fr)
@@ -1328,11 +1338,8 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 			}
 			key = k.String()
 		}
-		var x Value
-		var err error
 		switch op {
 		case "=":
-			x, err = val(fr)
 		case "||", "&&", "//":
 			old := lv.get(fr.env, key)
 			if decides(op, old) {

@@ -2,6 +2,8 @@ package expr
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -95,6 +97,15 @@ func (e *testEnv) noteStrings(k string) []string {
 		out = append(out, v.String())
 	}
 	return out
+}
+
+// state shows %CTX, sorted by key, and $KEY: "k=v ... $KEY=v".
+func (e *testEnv) state() string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(e.ctx)) {
+		parts = append(parts, k+"="+show(e.ctx[k]))
+	}
+	return strings.Join(append(parts, "$KEY="+show(e.vars[Key])), " ")
 }
 
 // eval compiles and evaluates src in scalar context.

@@ -589,6 +589,31 @@ func TestAssignmentChangesTheRequest(t *testing.T) {
 	}
 }
 
+// assignmentStates are assignments with the value Perl gives them and the
+// %CTX and $KEY they leave (sorted, as state shows them), checked with
+// perl 5.36 from %CTX = (lang => 'de') and $KEY = 'default'.
+var assignmentStates = []struct{ src, want, state string }{
+	// = evaluates its right side first, a compound assignment its left.
+	{`$CTX{$KEY} = ($KEY = 'k')`, "k", "k=k lang=de $KEY=k"},
+	{`$ctx->{$KEY} = ($KEY = 'k') . $KEY`, "kk", "k=kk lang=de $KEY=k"},
+	{`$CTX{$CTX{lang}} = ($CTX{lang} = 'en') . '!'`, "en!", "en=en! lang=en $KEY=default"},
+	{`$CTX{a} = $CTX{b} = $KEY`, "default", "a=default b=default lang=de $KEY=default"},
+	{`$CTX{$KEY} .= ($KEY = 'k')`, "k", "default=k lang=de $KEY=k"},
+	{`$CTX{$KEY} += ($KEY = 'k')`, "0", "default=0 lang=de $KEY=k"},
+	{`$CTX{$KEY} ||= ($KEY = 'k')`, "k", "default=k lang=de $KEY=k"},
+	{`$CTX{lang} &&= ($KEY = 'k')`, "k", "lang=k $KEY=k"},
+}
+
+func TestAssignmentsLeaveTheStatePerlDoes(t *testing.T) {
+	for _, tt := range assignmentStates {
+		env := newTestEnv()
+		v, err := eval(env, tt.src)
+		if err != nil || show(v) != tt.want || env.state() != tt.state {
+			t.Errorf("%s = %s, %v, leaving %s; want %s, leaving %s", tt.src, show(v), err, env.state(), tt.want, tt.state)
+		}
+	}
+}
+
 func TestAssignmentReturnsAssignedValueAndKeepsNumbers(t *testing.T) {
 	env := newTestEnv()
 	v, err := eval(env, `$RC = Apache2::Const::OK`)

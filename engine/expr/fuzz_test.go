@@ -17,6 +17,9 @@ func testSources() []string {
 			srcs = append(srcs, c.src)
 		}
 	}
+	for _, c := range assignmentStates {
+		srcs = append(srcs, c.src)
+	}
 	for _, list := range [][]string{unsupportedSources, syntaxErrorSources, re2RejectedSources} {
 		srcs = append(srcs, list...)
 	}
