@@ -1264,6 +1264,11 @@ type lvalue struct {
 	key      scalarFn // nil: constKey
 	get      func(env Env, key string) Value
 	set      func(env Env, key string, x Value) error
+	// vivifies is set for an element of %CTX, a plain hash, which an
+	// assignment creates even when it assigns nothing: Perl's
+	// $CTX{new} &&= 1 leaves the key new holding undef. The notes are
+	// a tied hash, which only an assignment changes.
+	vivifies bool
 }
 
 func (c *compiler) lvalue(n node) (*lvalue, error) {
@@ -1284,7 +1289,7 @@ func (c *compiler) lvalue(n node) (*lvalue, error) {
 		if err != nil {
 			return nil, err
 		}
-		lv := &lvalue{constKey: k, key: kf}
+		lv := &lvalue{constKey: k, key: kf, vivifies: n.kind == elemCTX}
 		pos := n.position()
 		kept := func(err error) error {
 			if err != nil {
@@ -1343,7 +1348,10 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 		case "||", "&&", "//":
 			old := lv.get(fr.env, key)
 			if decides(op, old) {
-				return old, nil
+				if lv.vivifies && old.IsUndef() { // perhaps a missing key
+					err = lv.set(fr.env, key, old)
+				}
+				return old, err
 			}
 			x, err = val(fr)
 		default:
