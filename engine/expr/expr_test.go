@@ -349,6 +349,16 @@ var perlCases = []struct{ src, want string }{
 	{`-'inf' % 3`, `NaN`},
 	{`'nan' % 5`, `NaN`},
 	{`5 % 'nan'`, `NaN`},
+	// After the block of an if, elsif, else or unless a statement starts,
+	// after a do block or a subscript an operator.
+	{`if (1) { 2 } .5`, `0.5`},
+	{`if (0) { 2 } else { 3 } .5`, `0.5`},
+	{`if (0) { 2 } elsif (0) { 3 } .5`, `0.5`},
+	{`unless (0) { 2 } .5`, `0.5`},
+	{`if (1) { if (1) { 2 } .5 } .7`, `0.7`},
+	{`do { 1 } .5`, `15`},
+	{`do { 1 } x 3`, `111`},
+	{`$CTX{lang} .5`, `de5`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -1021,6 +1031,7 @@ var syntaxErrorSources = []string{
 	`lc(qw(A B))`,
 	`length qw(abc de)`,
 	`lc +(1, 2)`,
+	`if (1) { 1 } x 3`,
 }
 
 func TestSyntaxErrorsAreNotUnsupported(t *testing.T) {

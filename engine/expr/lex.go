@@ -51,6 +51,12 @@ type lexer struct {
 	i    int
 	end  int
 	toks []token
+	// blocks says of each "{" not yet closed whether it opens the block
+	// of an if, elsif, else or unless; closedBlock, whether the last
+	// "}" closed one. After such a "}" a statement, and so a term, may
+	// start: if (1) { 2 } .5 is 0.5.
+	blocks      []bool
+	closedBlock bool
 }
 
 func lex(src string, start, end int) ([]token, error) {
@@ -107,7 +113,7 @@ func (lx *lexer) opExpected() bool {
 	case tNum, tStr, tWords, tRegex, tScalar, tArray, tHash:
 		return true
 	case tOp:
-		return t.text == ")" || t.text == "]" || t.text == "}"
+		return t.text == ")" || t.text == "]" || t.text == "}" && !lx.closedBlock
 	case tIdent:
 		if n >= 2 && lx.toks[n-2].kind == tOp && lx.toks[n-2].text == "->" {
 			return true // a method name
@@ -260,8 +266,30 @@ func (lx *lexer) operator() (token, error) {
 	if msg, ok := unsupportedOps[op]; ok {
 		return token{}, unsupported(start, "%s", msg)
 	}
+	switch op {
+	case "{":
+		lx.blocks = append(lx.blocks, lx.opensBlock())
+	case "}":
+		lx.closedBlock = false
+		if n := len(lx.blocks); n > 0 {
+			lx.closedBlock = lx.blocks[n-1]
+			lx.blocks = lx.blocks[:n-1]
+		}
+	}
 	lx.i += len(op)
 	return token{kind: tOp, pos: start, text: op}, nil
+}
+
+// opensBlock reports whether a "{" opens the block of a statement: after
+// the condition of if, elsif or unless, or after else. A do block is a
+// term, and the other braces subscripts or anonymous hashes.
+func (lx *lexer) opensBlock() bool {
+	n := len(lx.toks)
+	if n == 0 {
+		return false
+	}
+	t := lx.toks[n-1]
+	return t.kind == tOp && t.text == ")" || t.kind == tIdent && t.text == "else"
 }
 
 // isQuoteDelim reports whether c may delimit q, qq, qw, m and friends:
