@@ -15,7 +15,7 @@
 //     scalars and element accesses ("$URI", "${URI}", "$ARGV[0]",
 //     "$CTX{lang}", "$ctx->{name}", "$HEADERS->{Host}", "$1"), q(), qq{},
 //     qw with any delimiter, integers (also 0x1f, 0b101, 017, 1_000) and
-//     decimals;
+//     decimals (also .5, 1., 1.e3, 1e1_0);
 //   - operators: . x + - * / % ** (unary - + !), where x repeats a list
 //     after parentheses or qw (('a', 'b') x 2), eq ne lt gt le ge cmp,
 //     == != < > <= >= <=> (all but cmp and <=> chain, as since Perl 5.32:
@@ -80,9 +80,10 @@
 // <FH>, s/// and tr///, method calls through a variable ($r->$name) and
 // any method or function not listed above (including subrequests),
 // hash slices and dereferences, %ENV and any unknown variable, @ARGV as a
-// whole, ++ and --, the range and bitwise operators, patterns that
-// interpolate variables, and regex features RE2 lacks (backreferences,
-// lookaround, atomic groups, possessive quantifiers, \G).
+// whole, ++ and --, the range and bitwise operators, version strings
+// (1.2.3), patterns that interpolate variables, and regex features RE2
+// lacks (backreferences, lookaround, atomic groups, possessive
+// quantifiers, \G).
 //
 // # Limits
 //

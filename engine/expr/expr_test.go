@@ -359,6 +359,27 @@ var perlCases = []struct{ src, want string }{
 	{`do { 1 } .5`, `15`},
 	{`do { 1 } x 3`, `111`},
 	{`$CTX{lang} .5`, `de5`},
+	// Numbers as Perl reads them: a point starts a fraction, perhaps
+	// empty; underscores go anywhere among the digits.
+	{`1.`, `1`},
+	{`1. . 2`, `12`},
+	{`1.e3`, `1000`},
+	{`1.E2`, `100`},
+	{`1._5`, `1.5`},
+	{`1_.5`, `1.5`},
+	{`1.5_3`, `1.53`},
+	{`1e1_0`, `10000000000`},
+	{`1e-1_0`, `1e-10`},
+	{`1e+_1`, `10`},
+	{`5._e1`, `50`},
+	{`.5e1`, `5`},
+	{`1.x3`, `111`},
+	{`1.eq 1`, `1`},
+	{`1.-1`, `0`},
+	{`1.5e1.2`, `152`},
+	{`1e5.3`, `1000003`},
+	{`1.5 .3.4`, `1.53.4`},
+	{`$KEY.1.5`, `default1.5`},
 }
 
 func TestEvalMatchesPerl(t *testing.T) {
@@ -986,6 +1007,9 @@ var unsupportedSources = []string{
 	`1 xor 0`,
 	`__END__`,
 	`qr/x/`,
+	`1.5.3`,
+	`.5.3`,
+	`'a'.1.5.3`,
 }
 
 func TestUnsupportedPerlIsMarked(t *testing.T) {
@@ -1031,6 +1055,9 @@ var syntaxErrorSources = []string{
 	`lc(qw(A B))`,
 	`length qw(abc de)`,
 	`lc +(1, 2)`,
+	`1.$KEY`,
+	`1.e`,
+	`1ex`,
 	`if (1) { 1 } x 3`,
 }
 

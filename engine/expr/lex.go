@@ -762,27 +762,26 @@ func (lx *lexer) number() (token, error) {
 		return lx.integer(start, j, src[start+1:j], 8)
 	}
 	isFloat := false
-	for j < lx.end && (isDigit(src[j]) || src[j] == '_') {
-		j++
-	}
-	if j+1 < lx.end && src[j] == '.' && isDigit(src[j+1]) {
+	j = lx.digitsEnd(j)
+	// As in Perl, a point starts a fraction, perhaps empty (1. is 1,
+	// 1.e3 is 1000), unless a second one follows (1..2 is a range); a
+	// point and a digit after the fraction make a version string.
+	if j < lx.end && src[j] == '.' && (j+1 == lx.end || src[j+1] != '.') {
 		isFloat = true
-		j++
-		for j < lx.end && (isDigit(src[j]) || src[j] == '_') {
-			j++
+		j = lx.digitsEnd(j + 1)
+		if j+1 < lx.end && src[j] == '.' && isDigit(src[j+1]) {
+			return token{}, unsupported(start, "version strings (1.2.3) are not available")
 		}
 	}
 	if j < lx.end && src[j]|0x20 == 'e' {
+		// An exponent has digits, and may have underscores (1e1_0).
 		k := j + 1
 		if k < lx.end && (src[k] == '+' || src[k] == '-') {
 			k++
 		}
-		if k < lx.end && isDigit(src[k]) {
-			for k < lx.end && isDigit(src[k]) {
-				k++
-			}
+		if e := lx.digitsEnd(k); strings.Trim(src[k:e], "_") != "" {
 			isFloat = true
-			j = k
+			j = e
 		}
 	}
 	lx.i = j
@@ -794,6 +793,14 @@ func (lx *lexer) number() (token, error) {
 	}
 	f, _ := strconv.ParseFloat(text, 64)
 	return token{kind: tNum, pos: start, val: Num(f)}, nil
+}
+
+// digitsEnd returns the end of the decimal digits and underscores at j.
+func (lx *lexer) digitsEnd(j int) int {
+	for j < lx.end && (isDigit(lx.src[j]) || lx.src[j] == '_') {
+		j++
+	}
+	return j
 }
 
 func (lx *lexer) integer(start, end int, digits string, base int) (token, error) {
