@@ -56,8 +56,11 @@
 // characters of a string, where length counts its bytes, and fold case
 // over Unicode; RE2's ^ under /m matches after a final newline, and \Z
 // and $ take the final newline into a capture; a ternary cannot be
-// assigned to. The captures $1..$9 of the matches in a block end with
-// it, as in Perl.
+// assigned to; an operand is the value its variable holds when the
+// operand is evaluated, where Perl's is the variable itself, whose
+// value a later part of the expression may change: $KEY . ($KEY = 'x')
+// is the old $KEY followed by x, where Perl gives xx. The captures
+// $1..$9 of the matches in a block end with it, as in Perl.
 //
 // Every variable name is resolved to a Var when compiling and every
 // pattern is compiled then; evaluating looks up nothing by name and
