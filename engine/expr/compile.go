@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unsafe"
 )
 
 // scalarFn evaluates a node in scalar context; listFn in list context,
@@ -865,10 +864,6 @@ func repeat(env Env, pos int, a, b Value) (Value, error) {
 	}
 	return Str(strings.Repeat(s, n)), nil
 }
-
-// valueSize is the size of an element of a list: a repeated list counts
-// its elements against MaxString and Env.Spend as this many bytes each.
-const valueSize = int(unsafe.Sizeof(Value{}))
 
 // repeatList compiles (LIST) x N and qw(...) x N in list context: the
 // list, then the count, as Perl evaluates them, and the list repeated.

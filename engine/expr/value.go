@@ -104,7 +104,9 @@ func (v Value) Elems() ([]Value, bool) {
 	return v.ref().elems, true
 }
 
-// valueSize is the memory of a Value, as an element of an array.
+// valueSize is the memory of a Value, as an element of an array or a
+// list: a repeated list counts its elements against MaxString and
+// Env.Spend as this many bytes each.
 const valueSize = int(unsafe.Sizeof(Value{}))
 
 // Size returns the bytes v holds, counted up to past max: a string's
