@@ -7,9 +7,9 @@
 // goroutine asked for a panic instead (debug.SetPanicOnFault). Call runs
 // a function so.
 //
-// Only the mappings of Map count: a fault at any other address is a
-// defect of the program, not a changed file, and Call lets its panic go
-// on.
+// Only the mappings of Map count, and those it unmapped last: a fault at
+// any other address is a defect of the program, not a changed file, and
+// Call lets its panic go on.
 package fault
 
 import (
@@ -58,33 +58,57 @@ func Map(f *os.File, size int) (mmap.MMap, error) {
 	return m, nil
 }
 
-// Unmap unmaps a mapping of Map. A fault in it afterwards is a defect.
+// Unmap unmaps a mapping of Map. Its region still counts as a mapping
+// of Map for a while, so that a fault in it is reported as a change when
+// the unmapping happened on the way out of the faulting function (its
+// deferred release of the last reference, say), before Call's recover
+// ran: the last retiredRegions regions unmapped count.
 func Unmap(m mmap.MMap) error {
 	if len(m) == 0 {
 		return nil
 	}
 	regions.Lock()
-	delete(regions.m, start(m))
+	s := start(m)
+	delete(regions.m, s)
+	regions.retired[regions.next] = region{s, uintptr(len(m))}
+	regions.next = (regions.next + 1) % retiredRegions
 	regions.Unlock()
 	return m.Unmap()
 }
 
-// regions holds the mappings of Map: the length of each by its start.
+// retiredRegions is how many unmapped regions still count as mappings
+// of Map: far more than can be unmapped between a fault and the recover
+// of its Call, which runs the faulting goroutine's deferred calls only.
+const retiredRegions = 64
+
+// regions holds the mappings of Map, the length of each by its start,
+// and the last regions unmapped.
 var regions = struct {
 	sync.Mutex
-	m map[uintptr]uintptr
+	m       map[uintptr]uintptr
+	retired [retiredRegions]region
+	next    int
 }{m: make(map[uintptr]uintptr)}
+
+// A region is the start and length of a mapping.
+type region struct{ start, n uintptr }
 
 // start returns the address of m's first byte.
 func start(m mmap.MMap) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(m))) }
 
-// mapped reports whether addr lies in a mapping of Map. It runs after a
-// fault only, so a scan of the few mappings is enough.
+// mapped reports whether addr lies in a mapping of Map, or in one of the
+// regions it unmapped last. It runs after a fault only, so a scan of the
+// few mappings is enough.
 func mapped(addr uintptr) bool {
 	regions.Lock()
 	defer regions.Unlock()
 	for s, n := range regions.m {
 		if addr-s < n {
+			return true
+		}
+	}
+	for _, r := range regions.retired {
+		if addr-r.start < r.n {
 			return true
 		}
 	}

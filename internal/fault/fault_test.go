@@ -32,13 +32,7 @@ func cutShort(t *testing.T, mapIt func(*os.File) mmap.MMap) mmap.MMap {
 // A read of a mapping past the end of its file, cut short meanwhile, is
 // ErrChanged; the function's own errors and panics pass as they are.
 func TestCallTurnsAFaultIntoErrChanged(t *testing.T) {
-	m := cutShort(t, func(f *os.File) mmap.MMap {
-		m, err := Map(f, 1<<16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	})
+	m := mapOf(t)
 	defer Unmap(m)
 	var b byte
 	err := Call(func() error { b = m[1<<15]; return nil })
@@ -74,6 +68,11 @@ func wantFault(t *testing.T, what string, fn func()) {
 // A fault outside the mappings of Map is a defect, not a changed file,
 // and a mapping of Map is one no more after its Unmap.
 func TestCallLetsOtherFaultsGoOn(t *testing.T) {
+	// Forget the mappings the other tests unmapped: their addresses are
+	// free for the mappings below.
+	regions.Lock()
+	regions.retired = [retiredRegions]region{}
+	regions.Unlock()
 	other := cutShort(t, func(f *os.File) mmap.MMap {
 		m, err := mmap.Map(f, mmap.RDONLY, 0)
 		if err != nil {
@@ -89,26 +88,60 @@ func TestCallLetsOtherFaultsGoOn(t *testing.T) {
 	})
 
 	// The address of a mapping is free again after its Unmap, and
-	// whatever is mapped there next is not a file of Map.
-	m := cutShort(t, func(f *os.File) mmap.MMap {
+	// whatever is mapped there next is not a file of Map, once more than
+	// retiredRegions others were unmapped since.
+	m := mapOf(t)
+	first, last := start(m), start(m)+uintptr(len(m))-1
+	if !mapped(first) || !mapped(last) || mapped(last+1) || mapped(first-1) {
+		t.Errorf("mapped: %v %v %v %v, want the mapping and nothing beside it",
+			mapped(first), mapped(last), mapped(last+1), mapped(first-1))
+	}
+	others := make([]mmap.MMap, retiredRegions) // mapped elsewhere, while m is
+	for i := range others {
+		others[i] = mapOf(t)
+	}
+	if err := Unmap(m); err != nil {
+		t.Fatal(err)
+	}
+	if !mapped(first) {
+		t.Error("a mapping unmapped last is not known")
+	}
+	for _, o := range others {
+		if err := Unmap(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if mapped(first) || mapped(last) {
+		t.Errorf("a mapping is still known after its Unmap and %d others", retiredRegions)
+	}
+	if n := len(regions.m); n != 0 {
+		t.Errorf("%d mappings left registered, want 0", n)
+	}
+}
+
+// mapOf maps a file of 64 KiB, cut short since.
+func mapOf(t *testing.T) mmap.MMap {
+	return cutShort(t, func(f *os.File) mmap.MMap {
 		m, err := Map(f, 1<<16)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	})
-	first, last := start(m), start(m)+uintptr(len(m))-1
-	if !mapped(first) || !mapped(last) || mapped(last+1) || mapped(first-1) {
-		t.Errorf("mapped: %v %v %v %v, want the mapping and nothing beside it",
-			mapped(first), mapped(last), mapped(last+1), mapped(first-1))
-	}
-	if err := Unmap(m); err != nil {
-		t.Fatal(err)
-	}
-	if mapped(first) || mapped(last) {
-		t.Error("a mapping is still known after its Unmap")
-	}
-	if n := len(regions.m); n != 0 {
-		t.Errorf("%d mappings left registered, want 0", n)
+}
+
+// A fault is a changed file even when the faulting function's deferred
+// calls unmap its mapping before Call recovers: a reader that defers the
+// release of the last reference to a superseded version does.
+func TestAFaultInAMappingUnmappedOnTheWayOut(t *testing.T) {
+	m := mapOf(t)
+	var b byte
+	err := Call(func() error {
+		defer Unmap(m)
+		b = m[1<<15]
+		return nil
+	})
+	if !errors.Is(err, ErrChanged) {
+		t.Errorf("read past the end, unmapped on the way out: %v (%d), want ErrChanged", err, b)
 	}
 }
