@@ -19,7 +19,8 @@ import (
 // where in which mapped version its text was last seen. A mapped version
 // does not change (one written over in place by another tool is mapped
 // anew, with a new serial, at the next snapshot: mmapdb compares its
-// header), so a row read from the same mapping (serial) at the
+// header, and takes the new one once its body matches the header's
+// checksum), so a row read from the same mapping (serial) at the
 // same address with the same length has the same text, and its hit
 // compares three numbers in the entry. A row of another version is
 // compared in full once, and the entry then remembers that version.

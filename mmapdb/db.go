@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"transdb/internal/fault"
 )
 
 // DefaultMaxID is the highest record ID handed out unless Options.MaxID
@@ -191,7 +192,7 @@ func (db *DB) pin() (*version, error) {
 			if db.closed.Load() {
 				return nil, ErrClosed
 			}
-			if err := db.refreshNow(); err != nil {
+			if err := db.refreshNow(nil); err != nil {
 				return nil, err
 			}
 			if db.cur.Load() == nil {
@@ -209,7 +210,7 @@ func (db *DB) pin() (*version, error) {
 		}
 		// Superseded: move on when the newer file can be mapped; until
 		// then the old version is still a consistent one to serve.
-		if db.refreshNow() == nil && db.cur.Load() != v {
+		if db.refreshNow(v) == nil && db.cur.Load() != v {
 			v.release()
 			continue
 		}
@@ -255,19 +256,26 @@ func (db *DB) Update(fn func(*Txn) error) error {
 	return t.Commit()
 }
 
-// refreshNow is refresh, rate-limited after a failure or a superseded
-// version without successor, so that readers do not stat the file on
-// every call while it cannot be switched to.
-func (db *DB) refreshNow() error {
+// errWrittenInPlace is the error of a file being written over in place,
+// whose body does not match its header yet.
+var errWrittenInPlace = errors.New("written over in place: its body does not match its header's checksum (yet)")
+
+// refreshNow is refresh for a reader that found stale, the current
+// version (nil for none), superseded. It is rate-limited after a failure
+// or when stale stays current (superseded without a successor yet), so
+// that readers do not stat the file on every call while it cannot be
+// switched to; a version another reader switched to is no reason to
+// wait.
+func (db *DB) refreshNow(stale *version) error {
 	now := time.Now().UnixNano()
 	if now < db.retryAt.Load() {
 		return nil
 	}
-	switched, err := db.refresh()
-	if err != nil || !switched {
+	if _, err := db.refresh(); err != nil || db.cur.Load() == stale {
 		db.retryAt.Store(now + int64(10*time.Millisecond))
+		return err
 	}
-	return err
+	return nil
 }
 
 // Reload maps the newest version of the file now, as a reader does on its
@@ -318,9 +326,23 @@ func (db *DB) refresh() (bool, error) {
 		if err != nil {
 			return false, err
 		}
+		// A file written over in place by another tool (its identity
+		// kept) may be mapped between its header and its body: a version
+		// whose bytes change under its serial would deceive the caches
+		// that trust a mapping not to change. Such a version is taken
+		// only once its body is whole, which the checksum tells.
+		if cur != nil && v.dev == cur.dev && v.ino == cur.ino && !v.bodyIntact() {
+			v.release()
+			return false, fmt.Errorf("mmapdb: %s: %w", db.path, errWrittenInPlace)
+		}
 		// A version superseded between stat and map: try the next one,
 		// but take it anyway after a few rounds: it is still consistent.
-		if !v.valid() && attempt < 3 {
+		valid := false
+		if err := fault.Call(func() error { valid = v.valid(); return nil }); err != nil {
+			v.release()
+			return false, err
+		}
+		if !valid && attempt < 3 {
 			v.release()
 			continue
 		}

@@ -111,18 +111,32 @@ func openVersion(path string) (*version, error) {
 	v := &version{data: mm, mm: mm, head: head, serial: mappings.Add(1)}
 	v.dev, v.ino = fileIdentity(fi)
 	v.mtime, v.ctime = fi.ModTime().UnixNano(), changeTime(fi)
-	h, err := decodeHeader(head)
-	if err == nil && h.length != uint64(size) {
-		err = fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, h.length, size)
-	}
+	// The file may be cut short under the mapping already: a read that
+	// faults is an error, not the end of the process.
+	err = fault.Call(func() (err error) {
+		if v.h, err = decodeHeader(head); err != nil {
+			return err
+		}
+		if v.h.length != uint64(size) {
+			return fmt.Errorf("%w: header says %d bytes, file has %d", ErrCorrupt, v.h.length, size)
+		}
+		v.created = v.headCreated()
+		return nil
+	})
 	if err != nil {
 		v.unmap()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	v.h = h
-	v.created = v.headCreated()
 	v.refs.Store(1)
 	return v, nil
+}
+
+// bodyIntact reports whether v's body has the checksum its header says,
+// reading all of it; a read that faults is a body that is not.
+func (v *version) bodyIntact() bool {
+	ok := false
+	_ = fault.Call(func() error { ok = bodyChecksum(v.data) == v.h.bodyCRC; return nil })
+	return ok
 }
 
 // unmap unmaps the file.
