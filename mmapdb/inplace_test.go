@@ -27,6 +27,21 @@ func versionFile(t *testing.T, data string) []byte {
 	return b
 }
 
+// openCopy writes b to a file of its own and opens it read-only, with
+// the identity check every checkInterval.
+func openCopy(t *testing.T, b []byte, checkInterval time.Duration) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s.mmdb")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path, &Options{ReadOnly: true, CheckInterval: checkInterval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, path
+}
+
 // writeOver writes b over the file at path in place, from offset off.
 func writeOver(t *testing.T, path string, b []byte, off int64) {
 	t.Helper()
@@ -46,14 +61,7 @@ func writeOver(t *testing.T, path string, b []byte, off int64) {
 // the pattern of every request (pin, defer the release, read).
 func TestAFaultAfterTheLastReleaseIsAChange(t *testing.T) {
 	a, b := versionFile(t, "A"), versionFile(t, "B")
-	path := filepath.Join(t.TempDir(), "s.mmdb")
-	if err := os.WriteFile(path, a, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openCopy(t, a, -1)
 	defer db.Close()
 	s1, err := db.Snapshot()
 	if err != nil {
@@ -86,14 +94,7 @@ func TestAFileWrittenOverInPlaceIsTakenWhenWhole(t *testing.T) {
 	if len(a) != len(b) {
 		t.Fatalf("versions of %d and %d bytes, want one size", len(a), len(b))
 	}
-	path := filepath.Join(t.TempDir(), "s.mmdb")
-	if err := os.WriteFile(path, a, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path, &Options{ReadOnly: true, CheckInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openCopy(t, a, -1)
 	defer db.Close()
 	var before uint64
 	current(t, db, func(s *Snapshot) { before = s.Serial() })
@@ -172,14 +173,7 @@ func TestACommitElsewhereIsSeenByTheNextSnapshot(t *testing.T) {
 // after Close.
 func TestAFileWrittenOverAgainAndAgain(t *testing.T) {
 	a, b := versionFile(t, "A"), versionFile(t, "B")
-	path := filepath.Join(t.TempDir(), "s.mmdb")
-	if err := os.WriteFile(path, a, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path, &Options{ReadOnly: true, CheckInterval: 200 * time.Microsecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openCopy(t, a, 200*time.Microsecond)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
