@@ -459,20 +459,6 @@ func (c *compiler) key(n node) (string, scalarFn, error) {
 	return "", f, err
 }
 
-// argIndex converts a subscript to an index as Perl truncates it.
-func argIndex(v Value) int {
-	f := v.Number()
-	switch {
-	case f >= 1<<31:
-		return 1 << 31
-	case f <= -(1 << 31):
-		return -(1 << 31)
-	case f != f: // NaN
-		return 0
-	}
-	return int(f)
-}
-
 // elem compiles $CTX{k}, $r->notes->{k}, $HEADERS->{k} and $ARGV[i].
 func (c *compiler) elem(n *elemNode) (scalarFn, error) {
 	if v, ok := constValue(n.key); ok {
@@ -485,7 +471,7 @@ func (c *compiler) elem(n *elemNode) (scalarFn, error) {
 		case elemHeader:
 			return func(fr frame) (Value, error) { return fr.env.Header(k), nil }, nil
 		}
-		i := argIndex(v)
+		i := clampInt(v)
 		return func(fr frame) (Value, error) { return fr.env.Arg(i), nil }, nil
 	}
 	kf, err := c.scalar(n.key)
@@ -510,7 +496,7 @@ func (c *compiler) elem(n *elemNode) (scalarFn, error) {
 		case elemHeader:
 			return fr.env.Header(kv.String()), nil
 		}
-		return fr.env.Arg(argIndex(kv)), nil
+		return fr.env.Arg(clampInt(kv)), nil
 	}, nil
 }
 
@@ -545,7 +531,7 @@ func (c *compiler) index(n *indexNode) (scalarFn, error) {
 		if !ok {
 			return Undef(), runtimeErr(pos, "Not an ARRAY reference")
 		}
-		i := argIndex(iv)
+		i := clampInt(iv)
 		if i < 0 {
 			i += len(elems)
 		}

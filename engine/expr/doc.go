@@ -49,7 +49,11 @@
 // in Perl: a float with a whole value below 2^53 counts as one in + - *
 // (1e15*10 is 10000000000000000), / gives a float unless an operand is
 // beyond 2^53, and ** an integer where Perl computes it with integers
-// (10**16, not 2**52). "${URI}" ends the variable at its brace.
+// (10**16, not 2**52). A number used as an integer (a substr offset or
+// length, a subscript, sprintf's %d) converts as Perl converts it: a
+// float is truncated, and from 2^63 it is the unsigned integer read as a
+// signed one (1e19 is -8446744073709551616, Inf and 2**64 are -1, NaN
+// is 0). "${URI}" ends the variable at its brace.
 //
 // Differences from Perl that remain: integers beyond the int64 range are
 // floats (Perl has unsigned ones up to 2^64); patterns match the UTF-8

@@ -116,6 +116,9 @@ var perlCases = []struct{ src, want string }{
 	{`sprintf("%d %s", "inf", 9**9**9)`, `Inf Inf`},
 	{`sprintf("%.3d|%3.2d", 7, 7)`, `007| 07`},
 	{`sprintf("%s")`, ``},
+	{`join "|", substr("abcd","inf"), substr("abcd",1e19), substr("abcdef",1,"inf"), substr("abcdef",1,9**9**9), substr("abcd","nan"), substr("abcd",-9**9**9), substr("abcd",2**64)`, `d|abcd|bcde|bcde|abcd|abcd|d`},
+	{`sprintf("%d %d %d %d %u %x", 1e19, 2**64, -1e19, 2**63, -1e19, 1.8e19)`, `-8446744073709551616 -1 -9223372036854775808 -9223372036854775808 9223372036854775808 f9ccd8a1c5080000`},
+	{`[10,11,12]->[9**9**9] . [10,11,12]->["nan"] . [10,11,12]->[2**64] . (defined([10,11,12]->[1e19]) ? 1 : 0)`, `1210120`},
 	{`do { 1; 2 }`, `2`},
 	{`do { }`, `<undef>`},
 	{`1; 2;`, `2`},
@@ -529,6 +532,8 @@ func TestArgvIndexes(t *testing.T) {
 	for src, want := range map[string]string{
 		`$ARGV[0]`: "a", `$ARGV[2]`: "c", `$ARGV[3]`: "<undef>", `$ARGV[-1]`: "c",
 		`$ARGV[1.9]`: "b", `$ARGV['1']`: "b", `$ARGV[$STATE]`: "b",
+		// Perl's integer conversion: +Inf is -1, -Inf far before the start.
+		`$ARGV[9**9**9]`: "c", `$ARGV[-9**9**9]`: "<undef>", `$ARGV['nan']`: "a",
 	} {
 		if v, err := eval(env, src); err != nil || show(v) != want {
 			t.Errorf("%s = %s, %v; want %s", src, show(v), err, want)

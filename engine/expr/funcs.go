@@ -183,18 +183,11 @@ func joinValues(pos int, sep string, vals []Value) (string, error) {
 	return b.String(), nil
 }
 
-// clampInt converts a number to an int in ±2^53, truncating toward zero.
+// clampInt converts a number to an int as Perl uses it as an integer
+// (see perlIV), bounded to ±2^53 so that offsets and lengths added
+// together cannot overflow.
 func clampInt(v Value) int {
-	f := math.Trunc(v.Number())
-	switch {
-	case f != f:
-		return 0
-	case f > 1<<53:
-		return 1 << 53
-	case f < -(1 << 53):
-		return -(1 << 53)
-	}
-	return int(f)
+	return int(min(max(v.iv(), -(1<<53)), 1<<53))
 }
 
 // substr is Perl's substr with 2 or 3 arguments, including its negative
@@ -408,24 +401,17 @@ func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v V
 	switch conv {
 	case 'd', 'i':
 		if !isInt {
-			i = truncInt(f)
+			i = perlIV(f)
 		}
 		if prec >= 0 {
 			spec += "." + strconv.Itoa(prec)
 		}
 		fmt.Fprintf(b, spec+"d", i)
 	case 'u', 'o', 'x', 'X', 'b':
-		var u uint64
-		switch {
-		case isInt:
-			u = uint64(i)
-		case f >= 1<<64:
-			u = math.MaxUint64
-		case f >= 1<<63:
-			u = uint64(f)
-		default:
-			u = uint64(truncInt(f))
+		if !isInt {
+			i = perlIV(f)
 		}
+		u := uint64(i)
 		spec = strings.NewReplacer("+", "", " ", "").Replace(spec)
 		if u == 0 {
 			spec = strings.ReplaceAll(spec, "#", "")
@@ -446,17 +432,6 @@ func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v V
 		}
 		fmt.Fprintf(b, spec+"."+strconv.Itoa(prec)+string(conv), f)
 	}
-}
-
-// truncInt truncates a float toward zero, saturating at the int64 range.
-func truncInt(f float64) int64 {
-	switch {
-	case f >= 1<<63:
-		return math.MaxInt64
-	case f < -(1 << 63):
-		return math.MinInt64
-	}
-	return int64(f)
 }
 
 // pad writes s padded to width with spaces (or zeros), on the left unless

@@ -312,6 +312,35 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
+// perlIV converts a float to an integer as Perl's SvIV does (its
+// cast_iv): truncated toward zero below 2^63, saturating at -2^63; from
+// 2^63 through the unsigned range, the unsigned integer read as a signed
+// one (1e19 is -8446744073709551616); beyond it and +Inf, the largest
+// unsigned integer, -1; NaN is 0. Every place where Perl uses a number
+// as an integer (substr offsets, subscripts, sprintf %d) converts so.
+func perlIV(f float64) int64 {
+	switch {
+	case f < -(1 << 63):
+		return math.MinInt64
+	case f < 1<<63:
+		return int64(f)
+	case f < 1<<64:
+		return int64(uint64(f))
+	case f > 0:
+		return -1
+	}
+	return 0 // NaN
+}
+
+// iv returns v as Perl uses it as an integer: see perlIV.
+func (v Value) iv() int64 {
+	i, f, isInt := v.numeric()
+	if isInt {
+		return i
+	}
+	return perlIV(f)
+}
+
 func toFloat(i int64, f float64, isInt bool) float64 {
 	if isInt {
 		return float64(i)
