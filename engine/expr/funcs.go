@@ -394,44 +394,74 @@ func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v V
 		pad(b, s, width, left, zero)
 		return
 	}
-	spec := "%" + flags
-	if width >= 0 {
-		spec += strconv.Itoa(width)
-	}
-	switch conv {
-	case 'd', 'i':
-		if !isInt {
-			i = perlIV(f)
-		}
-		if prec >= 0 {
-			spec += "." + strconv.Itoa(prec)
-		}
-		fmt.Fprintf(b, spec+"d", i)
-	case 'u', 'o', 'x', 'X', 'b':
-		if !isInt {
-			i = perlIV(f)
-		}
-		u := uint64(i)
-		spec = strings.NewReplacer("+", "", " ", "").Replace(spec)
-		if u == 0 {
-			spec = strings.ReplaceAll(spec, "#", "")
-		}
-		if prec >= 0 {
-			spec += "." + strconv.Itoa(prec)
-		}
-		if conv == 'u' {
-			conv = 'd'
-		}
-		fmt.Fprintf(b, spec+string(conv), u)
-	default: // e E f F g G
+	if strings.IndexByte("eEfFgG", conv) >= 0 {
 		if isInt {
 			f = float64(i)
 		}
 		if prec < 0 {
 			prec = 6
 		}
+		spec := "%" + flags
+		if width >= 0 {
+			spec += strconv.Itoa(width)
+		}
 		fmt.Fprintf(b, spec+"."+strconv.Itoa(prec)+string(conv), f)
+		return
 	}
+	if !isInt {
+		i = perlIV(f)
+	}
+	formatInteger(b, conv, flags, width, prec, left, zero, i)
+}
+
+// formatInteger writes the integer conversions d i u o x X b as Perl
+// does, which Go's fmt does not: the sign and the prefix of # (0x, 0b,
+// or a leading 0 for octal) count in the width, and the zeros of the 0
+// flag go between them and the digits (%#08x of 255 is 0x0000ff); a
+// precision pads the digits with zeros and turns the 0 flag off; with a
+// precision of 0, 0 has no digits (%.0d is empty, %#.0o is 0); and u o
+// x b read i as unsigned, without sign.
+func formatInteger(b *strings.Builder, conv byte, flags string, width, prec int, left, zero bool, i int64) {
+	u, base, prefix := uint64(i), 10, ""
+	switch conv {
+	case 'd', 'i':
+		switch {
+		case i < 0:
+			prefix, u = "-", -u
+		case strings.IndexByte(flags, '+') >= 0:
+			prefix = "+"
+		case strings.IndexByte(flags, ' ') >= 0:
+			prefix = " "
+		}
+	case 'o':
+		base = 8
+	case 'x', 'X':
+		base = 16
+	case 'b':
+		base = 2
+	}
+	digits := ""
+	if u != 0 || prec != 0 {
+		digits = strconv.FormatUint(u, base)
+	}
+	if conv == 'X' {
+		digits = strings.ToUpper(digits)
+	}
+	if prec > len(digits) {
+		digits = strings.Repeat("0", prec-len(digits)) + digits
+	}
+	if strings.IndexByte(flags, '#') >= 0 {
+		switch {
+		case base == 8 && !strings.HasPrefix(digits, "0"):
+			digits = "0" + digits
+		case (base == 16 || base == 2) && u != 0:
+			prefix = "0" + string(conv)
+		}
+	}
+	if n := width - len(prefix) - len(digits); n > 0 && zero && prec < 0 {
+		digits = strings.Repeat("0", n) + digits
+	}
+	pad(b, prefix+digits, width, left, false)
 }
 
 // pad writes s padded to width with spaces (or zeros), on the left unless
