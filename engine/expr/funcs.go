@@ -227,8 +227,9 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 }
 
 // sprintf is Perl's sprintf for the conversions %% %c %s %d %i %u %o %x %X
-// %b %e %E %f %F %g %G, with flags, width, precision, * and explicit
-// argument indexes (%2$s). A missing argument is undef; an unknown
+// %b %B %e %E %f %F %g %G and the synonyms %D %U %O, with flags, width,
+// precision, * , explicit argument indexes (%2$s) and size modifiers
+// (%hd). A missing argument is undef; an unknown
 // conversion is copied as it is, as Perl does.
 //
 // The format is scanned once, and each argument each time a conversion
@@ -314,9 +315,8 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 				i = j
 			}
 		}
-		for i < len(format) && strings.IndexByte("hlqLVzjt", format[i]) >= 0 {
-			i++
-		}
+		var size byte
+		size, i = sizeModifier(format, i)
 		if i >= len(format) {
 			b.WriteString(format[start:])
 			break
@@ -326,7 +326,11 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if width > maxFormatWidth || prec > maxFormatWidth {
 			return "", limitErr(pos, "sprintf width or precision above %d", maxFormatWidth)
 		}
-		if strings.IndexByte("%csdiuoxXbeEfFgG", conv) < 0 {
+		if j := strings.IndexByte("DUO", conv); j >= 0 {
+			conv, size = "duo"[j], 'l' // synonyms of %ld %lu %lo
+		}
+		if strings.IndexByte("%csdiuoxXbBeEfFgG", conv) < 0 ||
+			strings.IndexByte("eEfFgG", conv) >= 0 && strings.IndexByte("hczjt", size) >= 0 {
 			b.WriteString(format[start:i])
 			continue
 		}
@@ -337,7 +341,7 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if spent != nil {
 			return "", spent
 		}
-		formatOne(&b, conv, string(flags), width, prec, v)
+		formatOne(&b, conv, size, string(flags), width, prec, v)
 	}
 	if spent != nil {
 		return "", spent
@@ -348,6 +352,30 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 	return b.String(), nil
 }
 
+// sizeModifier reads the size modifier of a conversion at format[i], if
+// any, as Perl does: h, hh (returned as c), l, ll and q and L (returned
+// as q), V, z, t or j; at most one. Integer conversions truncate to the
+// size of h (16 bits) and hh (8 bits), Perl's integers being 64 bits;
+// the others change nothing, except that a float conversion with h, hh,
+// z, t or j is unknown to Perl, and copied.
+func sizeModifier(format string, i int) (size byte, next int) {
+	if i >= len(format) {
+		return 0, i
+	}
+	switch c := format[i]; c {
+	case 'h', 'l':
+		if i+1 < len(format) && format[i+1] == c {
+			return map[byte]byte{'h': 'c', 'l': 'q'}[c], i + 2
+		}
+		return c, i + 1
+	case 'q', 'L':
+		return 'q', i + 1
+	case 'V', 'z', 't', 'j':
+		return c, i + 1
+	}
+	return 0, i
+}
+
 func digitsEnd(s string, i int) int {
 	for i < len(s) && isDigit(s[i]) {
 		i++
@@ -355,8 +383,8 @@ func digitsEnd(s string, i int) int {
 	return i
 }
 
-// formatOne writes one conversion.
-func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v Value) {
+// formatOne writes one conversion, of the size sizeModifier read.
+func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec int, v Value) {
 	left := strings.IndexByte(flags, '-') >= 0
 	zero := strings.IndexByte(flags, '0') >= 0 && !left
 	switch conv {
@@ -411,10 +439,29 @@ func formatOne(b *strings.Builder, conv byte, flags string, width, prec int, v V
 	if !isInt {
 		i = perlIV(f)
 	}
+	i = truncSize(conv, size, i)
 	formatInteger(b, conv, flags, width, prec, left, zero, i)
 }
 
-// formatInteger writes the integer conversions d i u o x X b as Perl
+// truncSize truncates an integer to the size h (16 bits) or hh (8 bits)
+// of a conversion, as C's short or char, signed for d and i, unsigned
+// for the others: %hd of 70000 is 4464, %hhu of -1 is 255.
+func truncSize(conv, size byte, i int64) int64 {
+	signed := conv == 'd' || conv == 'i'
+	switch {
+	case size == 'h' && signed:
+		return int64(int16(i))
+	case size == 'h':
+		return int64(uint16(i))
+	case size == 'c' && signed:
+		return int64(int8(i))
+	case size == 'c':
+		return int64(uint8(i))
+	}
+	return i
+}
+
+// formatInteger writes the integer conversions d i u o x X b B as Perl
 // does, which Go's fmt does not: the sign and the prefix of # (0x, 0b,
 // or a leading 0 for octal) count in the width, and the zeros of the 0
 // flag go between them and the digits (%#08x of 255 is 0x0000ff); a
@@ -437,7 +484,7 @@ func formatInteger(b *strings.Builder, conv byte, flags string, width, prec int,
 		base = 8
 	case 'x', 'X':
 		base = 16
-	case 'b':
+	case 'b', 'B':
 		base = 2
 	}
 	digits := ""
