@@ -60,7 +60,8 @@
 // characters of a string, where length counts its bytes, and fold case
 // over Unicode; RE2's ^ under /m matches after a final newline, and \Z
 // and $ take the final newline into a capture; a ternary cannot be
-// assigned to; an operand is the value its variable holds when the
+// assigned to; sprintf's %n, with which Perl stores the length of the
+// output into the argument, is a runtime error; an operand is the value its variable holds when the
 // operand is evaluated, where Perl's is the variable itself, whose
 // value a later part of the expression may change: $KEY . ($KEY = 'x')
 // is the old $KEY followed by x, where Perl gives xx. The captures

@@ -116,6 +116,8 @@ var perlCases = []struct{ src, want string }{
 	{`sprintf("%d %s", "inf", 9**9**9)`, `Inf Inf`},
 	{`sprintf("%.3d|%3.2d", 7, 7)`, `007| 07`},
 	{`sprintf("%s")`, ``},
+	{`sprintf('%c|%c|%c|%c|%c|%3c|%-2c|%c|%c', 0xD800, 0x110000, 0x7FFFFFFF, 2**32+65, 255, 0x263A, 65, 65.9, '0x41')`, "\xED\xA0\x80|\xF4\x90\x80\x80|\xFD\xBF\xBF\xBF\xBF\xBF|\xFE\x84\x80\x80\x80\x81\x81|\xFF|☺|A |A|\x00"},
+	{`sprintf('%c', 0x7FFFFFFFFFFFFFFF) . "\x{D800}"`, "\xFF\x80\x87\xBF\xBF\xBF\xBF\xBF\xBF\xBF\xBF\xBF\xBF\xED\xA0\x80"},
 	{`sprintf('%hd|%hhd|%hhd|%hu|%hx|%hhx|%hd|%hu|%hhu|%ld|%lld|%qd|%Ld|%Vd|%zd|%td|%jd|%hi|%ho|%hb|%hc|%hs|%hd|%hd', 70000, 300, 200, 70000, 70000, -1, -1, -1, -1, 70000, 70000, 70000, 70000, 70000, 1, 1, 1, 70000, 70000, 70000, 65, 'ab', 1e19, -70000)`, `4464|44|-56|4464|1170|ff|-1|65535|255|70000|70000|70000|70000|70000|1|1|1|4464|10560|1000101110000|A|ab|0|-4464`},
 	{`sprintf('%hf|%hhf|%lf|%Lf|%qf|%Vf|%zf|%llf|%hg|%hld|%lhd|%hhhd|%llld|%h%|%zu|%Vx', 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, -1, -1)`, `%hf|%hhf|1.500000|1.500000|1.500000|1.500000|%zf|1.500000|%hg|%hld|%lhd|%hhhd|%llld|%|1|1`},
 	{`sprintf('%B|%#010B|%#B|%D|%U|%O|%hD|%hU|%hO|%hhD|%lD', 5, 5, 0, -5, -1, 8, 70000, 70000, 70000, 300, 5)`, `101|0B00000101|0|-5|18446744073709551615|10|70000|70000|210560|300|5`},
@@ -1113,6 +1115,15 @@ func TestRuntimeErrors(t *testing.T) {
 		{`$r->notes->{x} = 1; $CTX{s} = 'x' x 2000000`, "string result longer than 1048576 bytes"},
 		{`sprintf("%1001s", 1)`, "sprintf width or precision above 1000"},
 		{`sprintf("%.1001f", 1)`, "sprintf width or precision above 1000"},
+		{`sprintf("a%nb")`, "Missing argument for %n in sprintf"},
+		{`sprintf("%5n|%s", 1)`, "sprintf's %n, which stores into its argument, is not supported"},
+		{`sprintf('%2$n', 1)`, "Missing argument for %n in sprintf"},
+		{`sprintf("%c", -1)`, "Use of code point 0xFFFFFFFFFFFFFFFF is not allowed; the permissible max is 0x7FFFFFFFFFFFFFFF"},
+		{`sprintf("%5c", 1e19)`, "Use of code point 0x8AC7230489E80000 is not allowed"},
+		{`sprintf("%c", -1e19)`, "Use of code point 0x8000000000000000 is not allowed"},
+		{`sprintf("%c", 9**9**9)`, "Cannot printf Inf with 'c'"},
+		{`sprintf("%c", '-inf')`, "Cannot printf -Inf with 'c'"},
+		{`sprintf("%c", 'nan')`, "Cannot printf NaN with 'c'"},
 	} {
 		_, err := eval(newTestEnv(), tt.src)
 		var e *Error

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // builtin describes a function: its argument count and whether it parses
@@ -229,8 +228,9 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 // sprintf is Perl's sprintf for the conversions %% %c %s %d %i %u %o %x %X
 // %b %B %e %E %f %F %g %G and the synonyms %D %U %O, with flags, width,
 // precision, * , explicit argument indexes (%2$s) and size modifiers
-// (%hd). A missing argument is undef; an unknown
-// conversion is copied as it is, as Perl does.
+// (%hd). A missing argument is undef; an unknown conversion is copied as
+// it is, as Perl does; what Perl dies of (%c of Inf or of a negative
+// code, %n) is a runtime error.
 //
 // The format is scanned once, and each argument each time a conversion
 // reads it (%1$s may read one many times): env is told of both.
@@ -329,6 +329,9 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if j := strings.IndexByte("DUO", conv); j >= 0 {
 			conv, size = "duo"[j], 'l' // synonyms of %ld %lu %lo
 		}
+		if conv == 'n' {
+			return "", nConversion(pos, index, next, len(args))
+		}
 		if strings.IndexByte("%csdiuoxXbBeEfFgG", conv) < 0 ||
 			strings.IndexByte("eEfFgG", conv) >= 0 && strings.IndexByte("hczjt", size) >= 0 {
 			b.WriteString(format[start:i])
@@ -341,7 +344,9 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if spent != nil {
 			return "", spent
 		}
-		formatOne(&b, conv, size, string(flags), width, prec, v)
+		if err := formatOne(&b, conv, size, string(flags), width, prec, v); err != nil {
+			return "", runtimeErr(pos, "%v", err)
+		}
 	}
 	if spent != nil {
 		return "", spent
@@ -376,6 +381,17 @@ func sizeModifier(format string, i int) (size byte, next int) {
 	return 0, i
 }
 
+// nConversion is the error of %n, which Perl dies of when its argument
+// (index, else the next one) is missing, and which else stores the length
+// of the output so far into that argument: an expression cannot assign
+// to the arguments of sprintf, so it is refused at run time.
+func nConversion(pos, index, next, nargs int) error {
+	if index > nargs || index <= 0 && next >= nargs {
+		return runtimeErr(pos, "Missing argument for %%n in sprintf")
+	}
+	return runtimeErr(pos, "sprintf's %%n, which stores into its argument, is not supported")
+}
+
 func digitsEnd(s string, i int) int {
 	for i < len(s) && isDigit(s[i]) {
 		i++
@@ -383,36 +399,27 @@ func digitsEnd(s string, i int) int {
 	return i
 }
 
-// formatOne writes one conversion, of the size sizeModifier read.
-func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec int, v Value) {
+// formatOne writes one conversion, of the size sizeModifier read; the
+// error is the message of a conversion Perl dies of.
+func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec int, v Value) error {
 	left := strings.IndexByte(flags, '-') >= 0
 	zero := strings.IndexByte(flags, '0') >= 0 && !left
 	switch conv {
 	case '%':
 		pad(b, "%", width, left, zero)
-		return
-	case 'c':
-		code := clampInt(v)
-		var buf []byte
-		switch {
-		case code < 0 || code > utf8.MaxRune:
-			buf = utf8.AppendRune(nil, utf8.RuneError)
-		case code < 0x100:
-			buf = []byte{byte(code)}
-		default:
-			buf = utf8.AppendRune(nil, rune(code))
-		}
-		pad(b, string(buf), width, left, zero)
-		return
+		return nil
 	case 's':
 		s := v.String()
 		if prec >= 0 && prec < len(s) {
 			s = s[:prec]
 		}
 		pad(b, s, width, left, zero)
-		return
+		return nil
 	}
 	i, f, isInt := v.numeric()
+	if conv == 'c' {
+		return formatChar(b, width, left, zero, i, f, isInt)
+	}
 	if !isInt && (math.IsInf(f, 0) || math.IsNaN(f)) {
 		// As Perl: a sign for +Inf with + or a blank, zeros before it.
 		s := formatFloat(f)
@@ -420,7 +427,7 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 			s = "+" + s
 		}
 		pad(b, s, width, left, zero)
-		return
+		return nil
 	}
 	if strings.IndexByte("eEfFgG", conv) >= 0 {
 		if isInt {
@@ -434,13 +441,33 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 			spec += strconv.Itoa(width)
 		}
 		fmt.Fprintf(b, spec+"."+strconv.Itoa(prec)+string(conv), f)
-		return
+		return nil
 	}
 	if !isInt {
 		i = perlIV(f)
 	}
 	i = truncSize(conv, size, i)
 	formatInteger(b, conv, flags, width, prec, left, zero, i)
+	return nil
+}
+
+// formatChar writes %c of the number i or f (isInt telling which) as
+// Perl does: the character of that code, which dies for Inf and NaN and
+// for a code that is negative as an integer, Perl's code points going
+// up to 2^63-1.
+func formatChar(b *strings.Builder, width int, left, zero bool, i int64, f float64, isInt bool) error {
+	if !isInt {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return fmt.Errorf("Cannot printf %s with 'c'", formatFloat(f))
+		}
+		i = perlIV(f)
+	}
+	if i < 0 {
+		return fmt.Errorf("Use of code point 0x%X is not allowed; the permissible max is 0x7FFFFFFFFFFFFFFF", uint64(i))
+	}
+	var buf [13]byte
+	pad(b, string(appendCode(buf[:0], i)), width, left, zero)
+	return nil
 }
 
 // truncSize truncates an integer to the size h (16 bits) or hh (8 bits)

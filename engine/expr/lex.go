@@ -536,7 +536,7 @@ func (lx *lexer) escape(lit []byte, j, ce int) ([]byte, int, error) {
 			n = n*8 + int(src[j]-'0')
 			j++
 		}
-		return appendCode(lit, n), j, nil
+		return appendCode(lit, int64(n)), j, nil
 	case 'x':
 		if j < ce && src[j] == '{' {
 			k := strings.IndexByte(src[j:ce], '}')
@@ -547,14 +547,14 @@ func (lx *lexer) escape(lit []byte, j, ce int) ([]byte, int, error) {
 			if err != nil || n > utf8.MaxRune {
 				return nil, j, syntaxErr(j, "bad hexadecimal escape \\x{%s}", src[j+1:j+k])
 			}
-			return appendCode(lit, int(n)), j + k + 1, nil
+			return appendCode(lit, int64(n)), j + k + 1, nil
 		}
 		n := 0
 		for k := 0; k < 2 && j < ce && isHex(src[j]); k++ {
 			n = n*16 + hexVal(src[j])
 			j++
 		}
-		return appendCode(lit, n), j, nil
+		return appendCode(lit, int64(n)), j, nil
 	case 'c':
 		if j < ce {
 			return append(lit, upperASCII(src[j])^64), j + 1, nil
@@ -568,13 +568,30 @@ func (lx *lexer) escape(lit []byte, j, ce int) ([]byte, int, error) {
 	return append(lit, d), j, nil
 }
 
-// appendCode appends a character given by its code: a byte below 256 (as
-// Perl stores it in a byte string), UTF-8 above.
-func appendCode(b []byte, n int) []byte {
+// appendCode appends a character given by its code (at least 0) as Perl
+// stores it in a byte string: a byte below 256, above in Perl's UTF-8,
+// which also encodes surrogates and code points past U+10FFFF, in up to
+// 7 bytes below 2^36 and 13 from there, where Go's gives U+FFFD.
+func appendCode(b []byte, n int64) []byte {
 	if n < 0x100 {
 		return append(b, byte(n))
 	}
-	return utf8.AppendRune(b, rune(n))
+	size := 13 // 0xFF, then 12 bytes of 6 bits
+	for l := 2; l <= 7; l++ {
+		if n < 1<<(5*l+1) { // 6 bits a byte, 7-l in the first
+			size = l
+			break
+		}
+	}
+	lead := byte(0xFF)
+	if size <= 7 {
+		lead = byte(uint(0xFF00) >> size)
+	}
+	b = append(b, lead|byte(n>>(6*(size-1))))
+	for k := size - 2; k >= 0; k-- {
+		b = append(b, 0x80|byte(n>>(6*k))&0x3F)
+	}
+	return b
 }
 
 func isHex(c byte) bool {
