@@ -227,10 +227,10 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 
 // sprintf is Perl's sprintf for the conversions %% %c %s %d %i %u %o %x %X
 // %b %B %e %E %f %F %g %G and the synonyms %D %U %O, with flags, width,
-// precision, * , explicit argument indexes (%2$s) and size modifiers
-// (%hd). A missing argument is undef; an unknown conversion is copied as
-// it is, as Perl does; what Perl dies of (%c of Inf or of a negative
-// code, %n) is a runtime error.
+// precision, *, explicit argument indexes (%2$s, %*2$d, %.*3$f) and size
+// modifiers (%hd). A missing argument is undef; an unknown conversion is
+// copied as it is, as Perl does; what Perl dies of (%c of Inf or of a
+// negative code, %n) is a runtime error.
 //
 // The format is scanned once, and each argument each time a conversion
 // reads it (%1$s may read one many times): env is told of both.
@@ -272,11 +272,8 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		start := i
 		i++
 		// %N$: explicit argument index.
-		index := 0
-		if j := digitsEnd(format, i); j > i && j < len(format) && format[j] == '$' {
-			index, _ = strconv.Atoi(format[i:j])
-			i = j + 1
-		}
+		var index int
+		index, i = explicitIndex(format, i)
 		// Each flag once: a flag said again changes nothing.
 		var flags []byte
 		var seen [5]bool
@@ -292,14 +289,17 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 			}
 		}
 		width, prec := -1, -1
+		known := true // false for a * with digits that are no index
 		if i < len(format) && format[i] == '*' {
-			i++
-			w := clampInt(arg(0))
-			if w < 0 {
-				flags = append(flags, '-')
-				w = -w
+			var wi int
+			wi, i = explicitIndex(format, i+1)
+			if known = i >= len(format) || !isDigit(format[i]); known {
+				width = clampInt(arg(wi))
 			}
-			width = w
+			if width < 0 {
+				flags = append(flags, '-')
+				width = -width
+			}
 		} else if j := digitsEnd(format, i); j > i {
 			width, _ = strconv.Atoi(format[i:min(j, i+8)])
 			i = j
@@ -307,8 +307,11 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if i < len(format) && format[i] == '.' {
 			i++
 			if i < len(format) && format[i] == '*' {
-				i++
-				prec = clampInt(arg(0))
+				var pi int
+				pi, i = explicitIndex(format, i+1)
+				if known = known && (i >= len(format) || !isDigit(format[i])); known {
+					prec = clampInt(arg(pi)) // a negative one is none
+				}
 			} else {
 				j := digitsEnd(format, i)
 				prec, _ = strconv.Atoi(format[i:min(j, i+8)])
@@ -328,6 +331,10 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		}
 		if j := strings.IndexByte("DUO", conv); j >= 0 {
 			conv, size = "duo"[j], 'l' // synonyms of %ld %lu %lo
+		}
+		if !known {
+			b.WriteString(format[start:i])
+			continue
 		}
 		if conv == 'n' {
 			return "", nConversion(pos, index, next, len(args))
@@ -379,6 +386,21 @@ func sizeModifier(format string, i int) (size byte, next int) {
 		return c, i + 1
 	}
 	return 0, i
+}
+
+// explicitIndex reads the argument index N$ at format[i], if there is
+// one, as Perl does: N starts with 1 to 9 (%0$s is no index but the 0
+// flag); an index too large to read is past any argument.
+func explicitIndex(format string, i int) (index, next int) {
+	j := digitsEnd(format, i)
+	if j == i || format[i] == '0' || j >= len(format) || format[j] != '$' {
+		return 0, i
+	}
+	index, err := strconv.Atoi(format[i:j])
+	if err != nil {
+		index = math.MaxInt
+	}
+	return index, j + 1
 }
 
 // nConversion is the error of %n, which Perl dies of when its argument
