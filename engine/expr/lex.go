@@ -66,6 +66,12 @@ func lex(src string, start, end int) ([]token, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(lx.toks) == cap(lx.toks) {
+			// Doubled, not grown by append's quarter for long slices: a
+			// long source's tokens are then copied about twice in all,
+			// not five times.
+			lx.toks = append(make([]token, 0, 2*cap(lx.toks)+16), lx.toks...)
+		}
 		lx.toks = append(lx.toks, tok)
 		if tok.kind == tEOF {
 			return lx.toks, nil
