@@ -42,6 +42,23 @@ func openCopy(t *testing.T, b []byte, checkInterval time.Duration) (*DB, string)
 	return db, path
 }
 
+// repeat calls fn(0), fn(1), ... on a goroutine of wg until stop is
+// closed or fn returns false.
+func repeat(wg *sync.WaitGroup, stop <-chan struct{}, fn func(i int) bool) {
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !fn(i) {
+				return
+			}
+		}
+	})
+}
+
 // writeOver writes b over the file at path in place, from offset off.
 func writeOver(t *testing.T, path string, b []byte, off int64) {
 	t.Helper()
@@ -138,17 +155,11 @@ func TestACommitElsewhereIsSeenByTheNextSnapshot(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if s, err := r.Snapshot(); err == nil {
-					s.Release()
-				}
+		repeat(&wg, stop, func(int) bool {
+			if s, err := r.Snapshot(); err == nil {
+				s.Release()
 			}
+			return true
 		})
 	}
 	stale := 0
@@ -176,42 +187,30 @@ func TestAFileWrittenOverAgainAndAgain(t *testing.T) {
 	db, path := openCopy(t, a, 200*time.Microsecond)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			v := [2][]byte{a, b}[i%2]
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			for off := 0; off < len(v); off += 512 {
-				_, _ = f.WriteAt(v[off:min(off+512, len(v))], int64(off))
-			}
-			f.Close()
+	repeat(&wg, stop, func(i int) bool {
+		v := [2][]byte{a, b}[i%2]
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			t.Error(err)
+			return false
 		}
+		for off := 0; off < len(v); off += 512 {
+			_, _ = f.WriteAt(v[off:min(off+512, len(v))], int64(off))
+		}
+		f.Close()
+		return true
 	})
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			_ = fault.Call(func() error {
-				s, err := db.Snapshot()
-				if err != nil {
-					return err
-				}
-				defer s.Release()
-				_, err = s.Lookup("k")
+	repeat(&wg, stop, func(int) bool {
+		_ = fault.Call(func() error {
+			s, err := db.Snapshot()
+			if err != nil {
 				return err
-			})
-		}
+			}
+			defer s.Release()
+			_, err = s.Lookup("k")
+			return err
+		})
+		return true
 	})
 	time.Sleep(2 * time.Second)
 	close(stop)
