@@ -843,7 +843,11 @@ func TestAFileWrittenOverInPlaceIsTranslatedAsItIsNow(t *testing.T) {
 	// Header first, as rsync --inplace writes it, with a translation
 	// between the header and the body (where the texts differ): the
 	// compiled actions must not be kept for a mapping that changes.
-	cut, a := 256, mustRead(t, p.Path())
+	a, err := os.ReadFile(p.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := 256
 	for cut < len(b) && b[cut] == a[cut] {
 		cut++
 	}
@@ -861,16 +865,6 @@ func TestAFileWrittenOverInPlaceIsTranslatedAsItIsNow(t *testing.T) {
 	if v, _ := ctxValue(translate(t, e, get("/x")), "v"); v != "B" {
 		t.Errorf("after: v=%q, want B", v)
 	}
-}
-
-// mustRead returns the bytes of the file at path.
-func mustRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestRowsRunCountAsWork: a row run costs its text's length many times
