@@ -1551,23 +1551,41 @@ func TestFootprintIsAboveWhatAProgramKeeps(t *testing.T) {
 		fill("($URI eq 'abc'),"), fill(`$r->notes->{a}.`), fill("qw(a b),"), fill("$ARGV[0]."),
 		strings.Repeat(`$URI=~/a.b/,`, 1600) + "1",
 	} {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		ps := make([]*Program, 3)
-		for i := range ps {
-			p, err := CompileFor(src, ScalarContext|ListContext)
-			if err != nil {
-				t.Fatalf("%.40s: %v", src, err)
+		// The heap also grows by what other goroutines allocate meanwhile
+		// (the runtime's, an earlier test's): a measurement is taken again
+		// when it is above the bound, and the least of three counts.
+		kept, fp := 0, 0
+		for try := 0; try < 3 && (try == 0 || kept > fp); try++ {
+			k, f := keptByProgram(t, src)
+			if try == 0 || k < kept {
+				kept = k
 			}
-			ps[i] = p
+			fp = f
 		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		kept := int(after.HeapAlloc-before.HeapAlloc) / len(ps)
-		if fp := ps[0].Footprint(); kept > fp {
+		if kept > fp {
 			t.Errorf("%.40s (%d bytes): keeps %d bytes, footprint %d", src, len(src), kept, fp)
 		}
-		runtime.KeepAlive(ps)
 	}
+}
+
+// keptByProgram compiles src three times and returns the heap each
+// Program keeps, measured, and its Footprint.
+func keptByProgram(t *testing.T, src string) (kept, footprint int) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ps := make([]*Program, 3)
+	for i := range ps {
+		p, err := CompileFor(src, ScalarContext|ListContext)
+		if err != nil {
+			t.Fatalf("%.40s: %v", src, err)
+		}
+		ps[i] = p
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	kept = int(after.HeapAlloc-before.HeapAlloc) / len(ps)
+	runtime.KeepAlive(ps)
+	return kept, ps[0].Footprint()
 }
