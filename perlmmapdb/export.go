@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gofrs/flock"
@@ -46,7 +47,9 @@ type ExportOptions struct {
 // Perl readers move to the new version at once: it holds the lock file
 // <path>.lock while it writes (unless NoLock), the lock Perl writers
 // take, and after the rename it writes 0 into byte 4 of the file it
-// replaced, the mark Perl readers check.
+// replaced, the mark Perl readers check. Holding the lock, it first
+// deletes the temporary files that exports to path killed before their
+// rename left behind.
 //
 // The layout is the module's (FORMAT-NOTES.md): data records in
 // ascending ID order; the main index, each index followed by its
@@ -86,6 +89,7 @@ func Export(s *mmapdb.Snapshot, path string, opts ExportOptions) (int, error) {
 			return 0, fmt.Errorf("perlmmapdb: export: lock %s.lock: %w", path, err)
 		}
 		defer fl.Close()
+		removeStaleExportTemps(path)
 	}
 	// The Perl file replaced, opened before the rename, to mark it.
 	old, err := openPerlForMark(path)
@@ -96,7 +100,7 @@ func Export(s *mmapdb.Snapshot, path string, opts ExportOptions) (int, error) {
 		defer old.Close()
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, exportTempPrefix(path)+"*")
 	if err != nil {
 		return 0, fmt.Errorf("perlmmapdb: export: %w", err)
 	}
@@ -135,6 +139,27 @@ func Export(s *mmapdb.Snapshot, path string, opts ExportOptions) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// exportTempPrefix is the name prefix of Export's temporary files
+// beside path.
+func exportTempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// removeStaleExportTemps deletes the temporary files of exports to path
+// whose writers died before renaming them. Only the holder of the lock
+// may call it: every other Export to path waits for the lock, so none is
+// alive then.
+func removeStaleExportTemps(path string) {
+	dir, prefix := filepath.Dir(path), exportTempPrefix(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // openPerlForMark opens the file at path for writing its byte 4 when it

@@ -234,6 +234,44 @@ func TestExportRefusesAnUnknownIntegerFormat(t *testing.T) {
 	}
 }
 
+// TestExportRemovesTheTempsOfKilledExports: the temporary file an export
+// killed before its rename left is deleted by the next export to the
+// same path, which holds the lock; other files stay, and so does a
+// temporary file when the export takes no lock (it cannot know that no
+// other export is alive).
+func TestExportRemovesTheTempsOfKilledExports(t *testing.T) {
+	db := openDB(t)
+	if err := db.Update(func(*mmapdb.Txn) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, noLock := range []bool{false, true} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "perl.mmdb")
+		stale := filepath.Join(dir, ".perl.mmdb.tmp-4242")
+		others := []string{filepath.Join(dir, ".other.mmdb.tmp-4242"), filepath.Join(dir, "perl.mmdb.tmp-4242")}
+		for _, f := range append([]string{stale}, others...) {
+			if err := os.WriteFile(f, []byte("partial"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.View(func(s *mmapdb.Snapshot) error {
+			_, err := Export(s, path, ExportOptions{NoLock: noLock})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(stale); noLock != (err == nil) {
+			t.Errorf("NoLock %v: the stale %s: %v", noLock, filepath.Base(stale), err)
+		}
+		for _, f := range others {
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("NoLock %v: %s, not an export's, was removed: %v", noLock, filepath.Base(f), err)
+			}
+		}
+	}
+}
+
 func TestExportOverAPerlFileMarksItAsTheModuleDoes(t *testing.T) {
 	s := perlsamples.Get(t, "t005-N")
 	src := sampleFile(t, s)
