@@ -12,9 +12,9 @@ type tokKind uint8
 const (
 	tEOF    tokKind = iota
 	tNum            // number literal, in val
-	tStr            // string literal, in parts
-	tWords          // qw(...), in words
-	tRegex          // /.../ or m{...}: pattern in text, flags in flags
+	tStr            // string literal: its value in text, or its parts in lit
+	tWords          // qw(...), in lit.words
+	tRegex          // /.../ or m{...}: pattern in text, flags in lit.flags
 	tScalar         // $name, ${name} or $1: name in text
 	tArray          // @name: name in text
 	tHash           // %name: name in text
@@ -23,15 +23,23 @@ const (
 )
 
 // token is one lexical element. Positions are byte offsets in the whole
-// source, also for tokens of an interpolated expression.
+// source, also for tokens of an interpolated expression. A token is five
+// words: what only some literals carry is in lit, so that the tokens of
+// a long source, which the lexer holds all at once, stay small.
 type token struct {
-	kind  tokKind
-	pos   int
-	text  string
-	val   Value
-	parts []strPart
-	words []string
-	flags string
+	kind tokKind
+	pos  int
+	text string   // see tokKind; a string without interpolation: its value
+	lit  *literal // tNum, tWords, a tStr with interpolation, a tRegex with flags
+}
+
+// literal is what a token of a number, a qw list, an interpolating string
+// or a pattern with flags carries besides its text.
+type literal struct {
+	val   Value     // tNum
+	parts []strPart // tStr: literal text and interpolated expressions
+	words []string  // tWords
+	flags string    // tRegex
 }
 
 // strPart is one piece of a string literal: literal text, or the source
@@ -60,7 +68,9 @@ type lexer struct {
 }
 
 func lex(src string, start, end int) ([]token, error) {
-	lx := &lexer{src: src, i: start, end: end}
+	// About a token every four bytes, as sources are written; a string
+	// literal of thousands is one token, so the guess stops at 256.
+	lx := &lexer{src: src, i: start, end: end, toks: make([]token, 0, min((end-start)/4+2, 256))}
 	for {
 		tok, err := lx.next()
 		if err != nil {
@@ -78,6 +88,17 @@ func lex(src string, start, end int) ([]token, error) {
 		}
 	}
 }
+
+// flags returns the flags of a tRegex token.
+func (t token) flags() string {
+	if t.lit == nil {
+		return ""
+	}
+	return t.lit.flags
+}
+
+// numToken is the token of a number at pos.
+func numToken(pos int, v Value) token { return token{kind: tNum, pos: pos, lit: &literal{val: v}} }
 
 func isIdentStart(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
@@ -316,7 +337,7 @@ func (lx *lexer) ident() (token, error) {
 	// The fat comma quotes the bareword on its left.
 	if strings.HasPrefix(src[k:lx.end], "=>") {
 		lx.i = j
-		return token{kind: tStr, pos: start, parts: []strPart{{lit: word}}}, nil
+		return token{kind: tStr, pos: start, text: word}, nil
 	}
 	arrow := lx.afterArrow()
 	if len(word) > 1 && word[0] == 'x' && digitsEnd(word, 1) == len(word) && !arrow && lx.opExpected() {
@@ -360,7 +381,8 @@ func (lx *lexer) quoteLike(word string, start, k int) (token, error) {
 		lx.i = next
 		// Words are split at ASCII white space, as Perl's /\s+/ does:
 		// a no-break space is part of a word.
-		return token{kind: tWords, pos: start, words: strings.FieldsFunc(unquoteSingle(lx.src[cs:ce], open, close), isSpaceRune)}, nil
+		words := strings.FieldsFunc(unquoteSingle(lx.src[cs:ce], open, close), isSpaceRune)
+		return token{kind: tWords, pos: start, lit: &literal{words: words}}, nil
 	case "m":
 		return lx.regex(start, k)
 	case "qr":
@@ -433,7 +455,7 @@ func (lx *lexer) singleQuoted(start, delim int) (token, error) {
 		return token{}, err
 	}
 	lx.i = next
-	return token{kind: tStr, pos: start, parts: []strPart{{lit: unquoteSingle(lx.src[cs:ce], open, close)}}}, nil
+	return token{kind: tStr, pos: start, text: unquoteSingle(lx.src[cs:ce], open, close)}, nil
 }
 
 // doubleQuoted reads an interpolating string, "..." or qq(...), whose
@@ -448,7 +470,10 @@ func (lx *lexer) doubleQuoted(start, delim int) (token, error) {
 		return token{}, err
 	}
 	lx.i = next
-	return token{kind: tStr, pos: start, parts: parts}, nil
+	if len(parts) == 1 && !parts[0].code {
+		return token{kind: tStr, pos: start, text: parts[0].lit}, nil
+	}
+	return token{kind: tStr, pos: start, lit: &literal{parts: parts}}, nil
 }
 
 func (lx *lexer) regex(start, k int) (token, error) {
@@ -461,7 +486,11 @@ func (lx *lexer) regex(start, k int) (token, error) {
 		j++
 	}
 	lx.i = j
-	return token{kind: tRegex, pos: start, text: lx.src[cs:ce], flags: lx.src[next:j]}, nil
+	t := token{kind: tRegex, pos: start, text: lx.src[cs:ce]}
+	if j > next {
+		t.lit = &literal{flags: lx.src[next:j]}
+	}
+	return t, nil
 }
 
 // interpolate splits the body of a double-quoted string into literal text
@@ -811,11 +840,11 @@ func (lx *lexer) number() (token, error) {
 	text := strings.ReplaceAll(src[start:j], "_", "")
 	if !isFloat {
 		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return token{kind: tNum, pos: start, val: Int(i)}, nil
+			return numToken(start, Int(i)), nil
 		}
 	}
 	f, _ := strconv.ParseFloat(text, 64)
-	return token{kind: tNum, pos: start, val: Num(f)}, nil
+	return numToken(start, Num(f)), nil
 }
 
 // digitsEnd returns the end of the decimal digits and underscores at j.
@@ -831,7 +860,7 @@ func (lx *lexer) integer(start, end int, digits string, base int) (token, error)
 	digits = strings.ReplaceAll(digits, "_", "")
 	if digits == "" {
 		if base == 8 {
-			return token{kind: tNum, pos: start, val: Int(0)}, nil
+			return numToken(start, Int(0)), nil
 		}
 		return token{}, syntaxErr(start, "number without digits")
 	}
@@ -840,7 +869,7 @@ func (lx *lexer) integer(start, end int, digits string, base int) (token, error)
 		return token{}, syntaxErr(start, "integer %s does not fit in 64 bits", lx.src[start:end])
 	}
 	if u > 1<<63-1 {
-		return token{kind: tNum, pos: start, val: Num(float64(u))}, nil
+		return numToken(start, Num(float64(u))), nil
 	}
-	return token{kind: tNum, pos: start, val: Int(int64(u))}, nil
+	return numToken(start, Int(int64(u))), nil
 }

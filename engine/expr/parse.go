@@ -153,7 +153,7 @@ func describe(t token) string {
 	case tEOF:
 		return "end of input"
 	case tNum:
-		return "number " + t.val.String()
+		return "number " + t.lit.val.String()
 	case tStr, tWords:
 		return "string"
 	case tRegex:
@@ -622,7 +622,7 @@ func (p *parser) bind() (node, error) {
 			return nil, unsupported(rt.pos, "the right side of %s must be a pattern such as /.../ (patterns are compiled once)", t.text)
 		}
 		p.advance()
-		re, err := compileRegex(rt.text, rt.flags, rt.pos, &p.unit.patterns)
+		re, err := compileRegex(rt.text, rt.flags(), rt.pos, &p.unit.patterns)
 		if err != nil {
 			return nil, err
 		}
@@ -682,13 +682,13 @@ func (p *parser) primary() (node, error) {
 	switch t.kind {
 	case tNum:
 		p.advance()
-		return &constNode{at: at(t.pos), v: t.val}, nil
+		return &constNode{at: at(t.pos), v: t.lit.val}, nil
 	case tStr:
 		p.advance()
 		return p.stringNode(t)
 	case tWords:
 		p.advance()
-		return &wordsNode{at: at(t.pos), words: t.words}, nil
+		return &wordsNode{at: at(t.pos), words: t.lit.words}, nil
 	case tRegex:
 		return nil, unsupported(t.pos, "a pattern without =~ matches $_, which is not available")
 	case tScalar:
@@ -783,11 +783,11 @@ func flatten(n node) []node {
 // stringNode turns a string token into a constant or, with interpolated
 // parts, an interpNode whose expressions are parsed here.
 func (p *parser) stringNode(t token) (node, error) {
-	if len(t.parts) == 1 && !t.parts[0].code {
-		return &constNode{at: at(t.pos), v: Str(t.parts[0].lit)}, nil
+	if t.lit == nil {
+		return &constNode{at: at(t.pos), v: Str(t.text)}, nil
 	}
-	parts := make([]node, 0, len(t.parts))
-	for _, part := range t.parts {
+	parts := make([]node, 0, len(t.lit.parts))
+	for _, part := range t.lit.parts {
 		if !part.code {
 			parts = append(parts, &constNode{at: at(t.pos), v: Str(part.lit)})
 			continue
