@@ -221,12 +221,12 @@ func (t *Txn) writeLeaf(b *builder, old Leaf, recs []*prec) (written, error) {
 	if keys != nil {
 		pathOff, err = b.path(keys)
 	} else {
-		live, err := t.liveInLeaf(old)
-		if err != nil || !live {
+		var live bool
+		if live, err = t.liveInLeaf(old); err != nil || !live {
 			return written{}, err
 		}
-		raw, err := old.pathBytes()
-		if err != nil {
+		var raw []byte
+		if raw, err = old.pathBytes(); err != nil {
 			return written{}, err
 		}
 		pathOff, err = b.rawPath(raw)

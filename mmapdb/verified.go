@@ -78,6 +78,8 @@ func (v *version) verified() bool {
 	if !ok {
 		return false
 	}
+	// Wait for an Install between its rename and its mark: the file it
+	// put in place is verified, and is about to say so.
 	marks.installing.RLock()
 	marks.installing.RUnlock()
 	marks.mu.Lock()
