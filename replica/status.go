@@ -53,14 +53,14 @@ type Status struct {
 // Lag returns how far the replication is behind at now: the
 // generations between Generation and Newest, and the time since Behind.
 // Both are 0 when it is not behind.
-func (s Status) Lag(now time.Time) (generations uint64, d time.Duration) {
-	if s.Newest <= s.Generation {
+func (st Status) Lag(now time.Time) (generations uint64, d time.Duration) {
+	if st.Newest <= st.Generation {
 		return 0, 0
 	}
-	if !s.Behind.IsZero() {
-		d = max(now.Sub(s.Behind), 0)
+	if !st.Behind.IsZero() {
+		d = max(now.Sub(st.Behind), 0)
 	}
-	return s.Newest - s.Generation, d
+	return st.Newest - st.Generation, d
 }
 
 // state holds a Status under a lock.
