@@ -1338,7 +1338,11 @@ func (c *compiler) assign(n *assignNode) (scalarFn, error) {
 		default:
 			var r Value
 			if r, err = val(fr); err == nil {
-				x, err = binop(fr.env, op, pos, lv.get(fr.env, key), r)
+				old := lv.get(fr.env, key)
+				if old.IsUndef() && (op == "+" || op == "-") {
+					old = Int(0) // as Perl's += and -= take an undefined target
+				}
+				x, err = binop(fr.env, op, pos, old, r)
 			}
 		}
 		if err != nil {

@@ -46,17 +46,28 @@
 // in scalar context is its last element and list context flattens nested
 // lists. Strings are byte strings, as Apache's are: length and substr
 // count bytes, lc and uc change ASCII letters. Integers stay integers as
-// in Perl: a float with a whole value below 2^53 counts as one in + - *
-// (1e15*10 is 10000000000000000), / gives a float unless an operand is
-// beyond 2^53, and ** an integer where Perl computes it with integers
-// (10**16, not 2**52). A number used as an integer (a substr offset or
-// length, a subscript, sprintf's %d) converts as Perl converts it: a
-// float is truncated, and from 2^63 it is the unsigned integer read as a
-// signed one (1e19 is -8446744073709551616, Inf and 2**64 are -1, NaN
-// is 0). "${URI}" ends the variable at its brace.
+// in Perl, from -2^63 to 2^64-1 (Perl's unsigned integers from 2^63):
+// + - * % and comparisons of integer operands compute with integers,
+// a float with a whole value below 2^53 counting as one (1e15*10 is
+// 10000000000000000), / gives a float unless the dividend is beyond 2^53
+// and divides exactly, ** an integer where Perl computes it with
+// integers (10**16, not 2**52), and a result beyond that range is a
+// float. A string counts as an integer operand when all of it is one, or
+// is a number with an exponent and such a whole value ("1e15" + 0 is
+// 1000000000000000), and so does the false of ! and comparisons; "4.0",
+// "12abc", "" and undef are floats there, as in Perl ("" + 1e15 is
+// 1e+15); += and -= take an undefined target for the integer 0. A number
+// used as an integer (a substr offset or length, a subscript, sprintf's
+// %d) converts as Perl converts it: a float is truncated, and from 2^63
+// it is the unsigned integer read as a signed one (1e19 is
+// -8446744073709551616, Inf and 2**64 are -1, NaN is 0), except that
+// substr takes an unsigned integer for the large offset it is. "${URI}"
+// ends the variable at its brace.
 //
-// Differences from Perl that remain: integers beyond the int64 range are
-// floats (Perl has unsigned ones up to 2^64); patterns match the UTF-8
+// Differences from Perl that remain: Perl marks a variable whose float
+// a later operation read as a whole integer, and then prints it as one
+// ($x = 1e15; $x + 0; "$x" is 1000000000000000 in Perl, 1e+15 here),
+// where values here never change; patterns match the UTF-8
 // characters of a string, where length counts its bytes, and fold case
 // over Unicode; RE2's ^ under /m matches after a final newline, and \Z
 // and $ take the final newline into a capture; a ternary cannot be

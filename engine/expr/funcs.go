@@ -189,11 +189,21 @@ func clampInt(v Value) int {
 	return int(min(max(v.iv(), -(1<<53)), 1<<53))
 }
 
+// substrInt reads an offset or length of substr as Perl does: as
+// clampInt, except that an unsigned integer from 2^63 is a large
+// positive one.
+func substrInt(v Value) int {
+	if n := v.number(); n.isInt && !n.neg {
+		return int(min(n.mag, 1<<53))
+	}
+	return clampInt(v)
+}
+
 // substr is Perl's substr with 2 or 3 arguments, including its negative
 // offsets and lengths; an offset outside the string gives undef.
 func substr(s string, offV, lenV Value, hasLen bool) Value {
 	l := len(s)
-	pos := clampInt(offV)
+	pos := substrInt(offV)
 	if pos < 0 && l > 0 {
 		pos += l
 	}
@@ -202,7 +212,7 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 	}
 	end := l
 	if hasLen {
-		n := clampInt(lenV)
+		n := substrInt(lenV)
 		switch {
 		case n < 0:
 			end = l + n
@@ -438,11 +448,11 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 		pad(b, s, width, left, zero)
 		return nil
 	}
-	i, f, isInt := v.numeric()
+	f := v.Number()
 	if conv == 'c' {
-		return formatChar(b, width, left, zero, i, f, isInt)
+		return formatChar(b, width, left, zero, f, v.iv())
 	}
-	if !isInt && (math.IsInf(f, 0) || math.IsNaN(f)) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
 		// As Perl: a sign for +Inf with + or a blank, zeros before it.
 		s := formatFloat(f)
 		if math.IsInf(f, 1) && strings.ContainsAny(flags, "+ ") {
@@ -452,9 +462,6 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 		return nil
 	}
 	if strings.IndexByte("eEfFgG", conv) >= 0 {
-		if isInt {
-			f = float64(i)
-		}
 		if prec < 0 {
 			prec = 6
 		}
@@ -465,24 +472,18 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 		fmt.Fprintf(b, spec+"."+strconv.Itoa(prec)+string(conv), f)
 		return nil
 	}
-	if !isInt {
-		i = perlIV(f)
-	}
-	i = truncSize(conv, size, i)
+	i := truncSize(conv, size, v.iv())
 	formatInteger(b, conv, flags, width, prec, left, zero, i)
 	return nil
 }
 
-// formatChar writes %c of the number i or f (isInt telling which) as
-// Perl does: the character of that code, which dies for Inf and NaN and
-// for a code that is negative as an integer, Perl's code points going
-// up to 2^63-1.
-func formatChar(b *strings.Builder, width int, left, zero bool, i int64, f float64, isInt bool) error {
-	if !isInt {
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return fmt.Errorf("Cannot printf %s with 'c'", formatFloat(f))
-		}
-		i = perlIV(f)
+// formatChar writes %c of a number, f as a float and i as an integer,
+// as Perl does: the character of that code, which dies for Inf and NaN
+// and for a code that is negative as an integer, Perl's code points
+// going up to 2^63-1.
+func formatChar(b *strings.Builder, width int, left, zero bool, f float64, i int64) error {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return fmt.Errorf("Cannot printf %s with 'c'", formatFloat(f))
 	}
 	if i < 0 {
 		return fmt.Errorf("Use of code point 0x%X is not allowed; the permissible max is 0x7FFFFFFFFFFFFFFF", uint64(i))

@@ -839,8 +839,8 @@ func (lx *lexer) number() (token, error) {
 	lx.i = j
 	text := strings.ReplaceAll(src[start:j], "_", "")
 	if !isFloat {
-		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return numToken(start, Int(i)), nil
+		if u, err := strconv.ParseUint(text, 10, 64); err == nil {
+			return numToken(start, Uint(u)), nil
 		}
 	}
 	f, _ := strconv.ParseFloat(text, 64)
@@ -868,8 +868,5 @@ func (lx *lexer) integer(start, end int, digits string, base int) (token, error)
 	if err != nil {
 		return token{}, syntaxErr(start, "integer %s does not fit in 64 bits", lx.src[start:end])
 	}
-	if u > 1<<63-1 {
-		return numToken(start, Num(float64(u))), nil
-	}
-	return numToken(start, Int(int64(u))), nil
+	return numToken(start, Uint(u)), nil
 }

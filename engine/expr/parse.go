@@ -649,7 +649,7 @@ func (p *parser) unary() (node, error) {
 	case "!":
 		return &unaryNode{at: at(t.pos), op: "!", x: x}, nil
 	case "-":
-		if c, ok := x.(*constNode); ok && (c.v.k == kInt || c.v.k == kNum) {
+		if c, ok := x.(*constNode); ok && (c.v.k == kInt || c.v.k == kUint || c.v.k == kNum) {
 			return &constNode{at: at(t.pos), v: negate(c.v)}, nil
 		}
 		return &unaryNode{at: at(t.pos), op: "neg", x: x}, nil

@@ -16,9 +16,10 @@ type kind uint8
 const (
 	kUndef kind = iota
 	kStr
-	kInt // an integer (Perl IV), in bits
-	kNum // a floating point number (Perl NV), in bits
-	kRef // an array reference
+	kInt  // an integer (Perl IV), in bits
+	kUint // an integer from 2^63 to 2^64-1 (Perl UV), in bits
+	kNum  // a floating point number (Perl NV), in bits
+	kRef  // an array reference
 )
 
 // Value is a Perl scalar: undef, a string, a number or an array
@@ -33,7 +34,7 @@ type Value struct {
 	k    kind
 	n    int            // kStr: length of the string at p
 	p    unsafe.Pointer // kStr: the string's bytes; kRef: the *arrayRef
-	bits uint64         // kInt: int64; kNum: float64
+	bits uint64         // kInt: int64; kUint: uint64; kNum: float64
 }
 
 // arrayRef is the target of a reference made by [...]; its address is the
@@ -44,9 +45,14 @@ type arrayRef struct {
 
 // Values shared by the evaluator; none of them allocates.
 var (
-	yes = Int(1)  // Perl's true (PL_sv_yes stringifies as "1")
-	no  = Str("") // Perl's false (PL_sv_no stringifies as "", numifies as 0)
+	yes = Int(1) // Perl's true (PL_sv_yes stringifies as "1")
+	// Perl's false (PL_sv_no) is "" as a string and the integer 0 in
+	// arithmetic, where "" is a float (!1 + 1e15 is 1000000000000000,
+	// "" + 1e15 is 1e+15): its own address tells it from other "".
+	no = Value{k: kStr, p: unsafe.Pointer(&noByte)}
 )
+
+var noByte byte
 
 // Undef returns the undefined value.
 func Undef() Value { return Value{} }
@@ -76,6 +82,14 @@ func Num(f float64) Value { return Value{k: kNum, bits: math.Float64bits(f)} }
 
 // Int returns an integer.
 func Int(i int64) Value { return Value{k: kInt, bits: uint64(i)} }
+
+// Uint returns an unsigned integer, which Perl has up to 2^64-1.
+func Uint(u uint64) Value {
+	if u <= math.MaxInt64 {
+		return Int(int64(u))
+	}
+	return Value{k: kUint, bits: u}
+}
 
 // Ref returns a reference to an array holding elems, as [ ... ] makes.
 // The Value takes ownership of elems: the caller must not modify it
@@ -141,6 +155,8 @@ func (v Value) String() string {
 		return v.str()
 	case kInt:
 		return strconv.FormatInt(int64(v.bits), 10)
+	case kUint:
+		return strconv.FormatUint(v.bits, 10)
 	case kNum:
 		return formatFloat(math.Float64frombits(v.bits))
 	case kRef:
@@ -154,11 +170,10 @@ func (v Value) String() string {
 // 0, " 1.5e1x" is 15, "Inf" and "NaN" are recognised); a reference gives
 // its address.
 func (v Value) Number() float64 {
-	i, f, isInt := v.numeric()
-	if isInt {
-		return float64(i)
+	if v.k == kNum {
+		return math.Float64frombits(v.bits) // -0 too
 	}
-	return f
+	return v.number().float()
 }
 
 // Truth reports whether v is true in Perl: undef, "", "0" and the number
@@ -167,7 +182,7 @@ func (v Value) Truth() bool {
 	switch v.k {
 	case kStr:
 		return v.n > 1 || v.n == 1 && *(*byte)(v.p) != '0'
-	case kInt:
+	case kInt, kUint:
 		return v.bits != 0
 	case kNum:
 		return math.Float64frombits(v.bits) != 0
@@ -177,19 +192,82 @@ func (v Value) Truth() bool {
 	return false
 }
 
-// numeric returns v as a number: an integer (isInt) or a float.
-func (v Value) numeric() (i int64, f float64, isInt bool) {
+// number is a value as Perl's arithmetic reads an operand: an integer
+// (isInt), by its sign and magnitude, or else a float.
+type number struct {
+	neg   bool
+	mag   uint64
+	f     float64
+	isInt bool
+}
+
+func intNumber(i int64) number {
+	if i < 0 {
+		return number{neg: true, mag: -uint64(i), isInt: true}
+	}
+	return number{mag: uint64(i), isInt: true}
+}
+
+// float returns n as a float.
+func (n number) float() float64 {
+	if !n.isInt {
+		return n.f
+	}
+	if n.neg {
+		return -float64(n.mag)
+	}
+	return float64(n.mag)
+}
+
+// value returns n as a Value: an integer within Perl's integers (-2^63
+// to 2^64-1), else a float.
+func (n number) value() Value {
+	switch {
+	case !n.isInt:
+		return Num(n.f)
+	case !n.neg:
+		return Uint(n.mag)
+	case n.mag <= 1<<63:
+		return Int(int64(-n.mag))
+	}
+	return Num(-float64(n.mag))
+}
+
+// number returns v as Perl's arithmetic takes an operand, an integer
+// when Perl holds it as one (its IOK flag): an integer; a float with a
+// whole value below 2^53 in magnitude (1e15*10 is 10000000000000000); a
+// string that is all an integer from -2^63 to 2^64-1, or all a number
+// with an exponent whose value is such a float ("1e15"), and Perl's
+// false; a reference, its address. Else it is a float: undef, "", a
+// string with a point ("4.0") or with text after its number ("12abc"),
+// Inf and NaN.
+func (v Value) number() number {
 	switch v.k {
 	case kInt:
-		return int64(v.bits), 0, true
+		return intNumber(int64(v.bits))
+	case kUint:
+		return number{mag: v.bits, isInt: true}
 	case kNum:
-		return 0, math.Float64frombits(v.bits), false
+		return floatNumber(math.Float64frombits(v.bits))
 	case kStr:
+		if v == no {
+			return number{isInt: true}
+		}
 		return parseNumber(v.str())
 	case kRef:
-		return int64(uintptr(v.p)), 0, true
+		return number{mag: uint64(uintptr(v.p)), isInt: true}
 	}
-	return 0, 0, true
+	return number{}
+}
+
+// floatNumber is a float as an operand: an integer when its value is
+// whole and below 2^53 in magnitude, which Perl's arithmetic takes for
+// the integer it is.
+func floatNumber(f float64) number {
+	if f == math.Trunc(f) && f > -(1<<53) && f < 1<<53 {
+		return intNumber(int64(f))
+	}
+	return number{f: f}
 }
 
 // formatFloat formats f as Perl prints a floating point number (%.15g).
@@ -221,9 +299,9 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // parseNumber numifies a string as Perl does: leading white space, an
 // optional sign, digits with an optional fraction and exponent, or Inf,
 // Infinity and NaN in any case; anything after the number is ignored and
-// a string without a number is 0. A plain integer that fits in int64 is
-// returned as an integer.
-func parseNumber(s string) (i int64, f float64, isInt bool) {
+// a string without a number is 0. It is an integer as Value.number
+// tells.
+func parseNumber(s string) number {
 	j := 0
 	for j < len(s) && isSpace(s[j]) {
 		j++
@@ -233,46 +311,45 @@ func parseNumber(s string) (i int64, f float64, isInt bool) {
 		j++
 	}
 	digits := j
-	for j < len(s) && isDigit(s[j]) {
-		j++
-	}
-	isInt = true
+	j = digitsEnd(s, j)
+	intEnd := j
 	n := j - digits
 	if j < len(s) && s[j] == '.' {
-		k := j + 1
-		for k < len(s) && isDigit(s[k]) {
-			k++
-		}
-		n += k - j - 1
-		if n > 0 {
-			isInt = false
+		k := digitsEnd(s, j+1)
+		if n += k - j - 1; n > 0 {
 			j = k
 		}
 	}
 	if n == 0 {
-		return 0, special(s[start:], s[digits:]), false
+		return number{f: special(s[start:], s[digits:])}
 	}
+	exponent := false
 	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
 		k := j + 1
 		if k < len(s) && (s[k] == '+' || s[k] == '-') {
 			k++
 		}
-		if k < len(s) && isDigit(s[k]) {
-			for k < len(s) && isDigit(s[k]) {
-				k++
+		if e := digitsEnd(s, k); e > k {
+			exponent, j = true, e
+		}
+	}
+	end := j
+	for end < len(s) && isSpace(s[end]) {
+		end++
+	}
+	all := end == len(s) || s == "0 but true"
+	if all && j == intEnd {
+		if u, err := strconv.ParseUint(s[digits:j], 10, 64); err == nil {
+			if n := (number{neg: s[start] == '-', mag: u, isInt: true}); !n.neg || u <= 1<<63 {
+				return n
 			}
-			isInt = false
-			j = k
 		}
 	}
-	text := s[start:j]
-	if isInt {
-		if i, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return i, 0, true
-		}
+	f, _ := strconv.ParseFloat(s[start:j], 64) // out of range gives ±Inf, as in Perl
+	if all && exponent {
+		return floatNumber(f)
 	}
-	f, _ = strconv.ParseFloat(text, 64) // out of range gives ±Inf, as in Perl
-	return 0, f, false
+	return number{f: f}
 }
 
 // special recognises Inf, Infinity and NaN (case-insensitive) after an
@@ -333,86 +410,79 @@ func perlIV(f float64) int64 {
 }
 
 // iv returns v as Perl uses it as an integer: see perlIV.
+// An unsigned integer from 2^63 is read as a signed one, as Perl does.
 func (v Value) iv() int64 {
-	i, f, isInt := v.numeric()
-	if isInt {
-		return i
+	n := v.number()
+	switch {
+	case !n.isInt:
+		return perlIV(n.f)
+	case n.neg:
+		return int64(-n.mag)
 	}
-	return perlIV(f)
-}
-
-func toFloat(i int64, f float64, isInt bool) float64 {
-	if isInt {
-		return float64(i)
-	}
-	return f
-}
-
-// integral returns v as a number, an integer (isInt) when it is one: an
-// integer, a string of one, or a float with a whole value below 2^53 in
-// magnitude, which Perl's arithmetic takes for the integer it is (1e15*10
-// is 10000000000000000). A string such as "4.0" stays a float.
-func (v Value) integral() (i int64, f float64, isInt bool) {
-	i, f, isInt = v.numeric()
-	if v.k == kNum && f == math.Trunc(f) && f > -(1<<53) && f < 1<<53 {
-		return int64(f), 0, true
-	}
-	return i, f, isInt
+	return int64(n.mag)
 }
 
 // arith applies + - or * with Perl's integer-preserving rules: integer
-// operands give an integer result unless it overflows.
+// operands give an integer result unless it is beyond Perl's integers
+// (-2^63 to 2^64-1), where it is a float.
 func arith(op byte, a, b Value) Value {
-	ai, af, aInt := a.integral()
-	bi, bf, bInt := b.integral()
-	if aInt && bInt {
-		switch op {
-		case '+':
-			if r := ai + bi; (r > ai) == (bi > 0) {
-				return Int(r)
-			}
-		case '-':
-			if r := ai - bi; (r < ai) == (bi > 0) {
-				return Int(r)
-			}
-		case '*':
-			if ai == 0 || bi == 0 {
-				return Int(0)
-			}
-			if r := ai * bi; r/bi == ai && !(ai == -1 && bi == math.MinInt64) && !(bi == -1 && ai == math.MinInt64) {
-				return Int(r)
-			}
+	x, y := a.number(), b.number()
+	if x.isInt && y.isInt {
+		if r, ok := intArith(op, x, y); ok {
+			return r.value()
 		}
 	}
-	x, y := toFloat(ai, af, aInt), toFloat(bi, bf, bInt)
+	p, q := x.float(), y.float()
 	switch op {
 	case '+':
-		return Num(x + y)
+		return Num(p + q)
 	case '-':
-		return Num(x - y)
+		return Num(p - q)
 	}
-	return Num(x * y)
+	return Num(p * q)
 }
 
-// divide is Perl's /: a float, except that integers of which one is
-// beyond a float's precision (2^53) and divide exactly give an integer.
+// intArith applies + - or * to integers, by their signs and magnitudes
+// as Perl does; ok is false when the magnitude overflows 64 bits.
+func intArith(op byte, x, y number) (r number, ok bool) {
+	if op == '-' {
+		y.neg = !y.neg
+	}
+	r.isInt = true
+	carry := uint64(0)
+	switch {
+	case op == '*':
+		carry, r.mag = bits.Mul64(x.mag, y.mag)
+		r.neg = x.neg != y.neg
+	case x.neg == y.neg:
+		r.mag, carry = bits.Add64(x.mag, y.mag, 0)
+		r.neg = x.neg
+	case x.mag >= y.mag:
+		r.mag, r.neg = x.mag-y.mag, x.neg
+	default:
+		r.mag, r.neg = y.mag-x.mag, y.neg
+	}
+	return r, carry == 0
+}
+
+// divide is Perl's /: a float, except that integers of which the
+// dividend is beyond a float's precision (2^53) and divide exactly give
+// an integer.
 func divide(a, b Value) (Value, bool) {
-	ai, af, aInt := a.integral()
-	bi, bf, bInt := b.integral()
-	if aInt && bInt {
-		if bi == 0 {
+	x, y := a.number(), b.number()
+	if x.isInt && y.isInt {
+		if y.mag == 0 {
 			return Value{}, false
 		}
-		wide := ai > 1<<53 || ai < -(1<<53) || bi > 1<<53 || bi < -(1<<53)
-		if wide && ai%bi == 0 && !(ai == math.MinInt64 && bi == -1) {
-			return Int(ai / bi), true
+		if x.mag > 1<<53 && x.mag%y.mag == 0 {
+			return number{neg: x.neg != y.neg, mag: x.mag / y.mag, isInt: true}.value(), true
 		}
 	}
-	y := toFloat(bi, bf, bInt)
-	if y == 0 {
+	q := y.float()
+	if q == 0 {
 		return Value{}, false
 	}
-	return Num(toFloat(ai, af, aInt) / y), true
+	return Num(x.float() / q), true
 }
 
 // modulo is Perl's %, as its pp_modulo computes it. Operands within the
@@ -449,30 +519,18 @@ func modulo(a, b Value) (Value, bool) {
 	if lneg != rneg && r != 0 {
 		r = ru - r
 	}
-	switch {
-	case rneg && r <= 1<<63:
-		return Int(int64(-r)), true
-	case rneg:
-		return Num(-float64(r)), true
-	case r <= math.MaxInt64:
-		return Int(int64(r)), true
-	}
-	return Num(float64(r)), true
+	return number{neg: rneg, mag: r, isInt: true}.value(), true
 }
 
 // modOperand splits an operand of % into its sign and its absolute
 // value, as a float and, when it is within their range (in), as an
 // unsigned integer, truncated.
 func modOperand(v Value) (neg bool, u uint64, f float64, in bool) {
-	i, f, isInt := v.integral()
-	if isInt {
-		u = uint64(i)
-		if i < 0 {
-			neg, u = true, -u
-		}
-		return neg, u, float64(u), true
+	n := v.number()
+	if n.isInt {
+		return n.neg, n.mag, float64(n.mag), true
 	}
-	neg, f = f < 0, math.Abs(f)
+	neg, f = n.f < 0, math.Abs(n.f)
 	if f < 1<<64 { // false for NaN
 		return neg, uint64(f), f, true
 	}
@@ -484,30 +542,16 @@ func modOperand(v Value) (neg bool, u uint64, f float64, in bool) {
 // raised to an integer power small enough that its result fits in 64
 // bits; else a float (2**52 is 4.5035996273705e+15).
 func power(a, b Value) Value {
-	base, _, aInt := a.integral()
-	exp, _, bInt := b.integral()
-	if aInt && bInt && exp >= 0 && base != math.MinInt64 {
-		u := uint64(base)
-		if base < 0 {
-			u = uint64(-base)
+	x, y := a.number(), b.number()
+	if u, exp := x.mag, y.mag; x.isInt && y.isInt && !y.neg &&
+		u&(u-1) != 0 && exp <= 64 && uint64(bits.Len64(u))*exp <= 64 {
+		r := uint64(1)
+		for range exp {
+			r *= u
 		}
-		if u&(u-1) != 0 && exp <= 64 && int64(bits.Len64(u))*exp <= 64 {
-			r := uint64(1)
-			for range exp {
-				r *= u
-			}
-			switch {
-			case base > 0 || exp%2 == 0:
-				if r <= math.MaxInt64 {
-					return Int(int64(r))
-				}
-			case r <= 1<<63:
-				return Int(int64(-r))
-			}
-			return Num(math.Pow(a.Number(), b.Number()))
-		}
+		return number{neg: x.neg && exp%2 == 1, mag: r, isInt: true}.value()
 	}
-	return Num(math.Pow(a.Number(), b.Number()))
+	return Num(math.Pow(x.float(), y.float()))
 }
 
 // negate is Perl's unary minus: a string that starts with a letter or _
@@ -526,11 +570,13 @@ func negate(v Value) Value {
 			return Str("+" + s[1:])
 		}
 	}
-	i, f, isInt := v.numeric()
-	if isInt && i != math.MinInt64 {
-		return Int(-i)
+	// A float stays one: -1e15 is -1e+15.
+	if v.k == kNum || v.k == kUndef {
+		return Num(-v.Number())
 	}
-	return Num(-toFloat(i, f, isInt))
+	n := v.number()
+	n.neg, n.f = !n.neg, -n.f
+	return n.value()
 }
 
 // looksLikeNumber reports whether all of s is a number, as Perl's
@@ -568,27 +614,37 @@ func looksLikeNumber(s string) bool {
 	return i == len(s)
 }
 
-// compareNum compares a and b as numbers; ok is false when either is NaN.
+// compareNum compares a and b as numbers, as integers when both are;
+// ok is false when either is NaN.
 func compareNum(a, b Value) (c int, ok bool) {
-	ai, af, aInt := a.numeric()
-	bi, bf, bInt := b.numeric()
-	if aInt && bInt {
-		switch {
-		case ai < bi:
-			return -1, true
-		case ai > bi:
-			return 1, true
-		}
-		return 0, true
+	x, y := a.number(), b.number()
+	if x.isInt && y.isInt {
+		return compareInt(x, y), true
 	}
-	x, y := toFloat(ai, af, aInt), toFloat(bi, bf, bInt)
+	p, q := x.float(), y.float()
 	switch {
-	case x < y:
+	case p < q:
 		return -1, true
-	case x > y:
+	case p > q:
 		return 1, true
-	case x == y:
+	case p == q:
 		return 0, true
 	}
 	return 0, false
+}
+
+// compareInt compares two integers by their signs and magnitudes.
+func compareInt(x, y number) int {
+	xneg, yneg := x.neg && x.mag != 0, y.neg && y.mag != 0
+	switch {
+	case xneg != yneg && xneg:
+		return -1
+	case xneg != yneg:
+		return 1
+	case x.mag == y.mag:
+		return 0
+	case (x.mag < y.mag) != xneg:
+		return -1
+	}
+	return 1
 }
