@@ -2,7 +2,6 @@ package expr
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 )
@@ -816,20 +815,21 @@ func binop(env Env, op string, pos int, a, b Value) (Value, error) {
 	return compare(op, a, b), nil
 }
 
-// repeatCount reads the count of x as Perl does: a number, truncated,
-// and 0 when it is below 1 or not finite (a non-finite count does
-// nothing). A count past MaxString, more than any result can hold, is
-// MaxString+1.
+// repeatCount reads the count of x as Perl's pp_repeat does: an
+// unsigned integer from 2^63 is the largest count, and anything else is
+// used as an integer (see perlIV), a count below 1 doing nothing, so that
+// a float from 2^63, Inf and NaN, which are negative or 0 as integers,
+// repeat nothing ('a' x 1e19 is ""). A count past MaxString, more than any
+// result can hold, is MaxString+1.
 func repeatCount(env Env, pos int, b Value) (int, error) {
 	// The count is read as a number: that scans it.
 	if err := spend(env, pos, int64(b.strLen())); err != nil {
 		return 0, err
 	}
-	n := b.Number()
-	if !(n >= 1) || math.IsInf(n, 1) {
-		return 0, nil
+	if b.k == kUint {
+		return MaxString + 1, nil
 	}
-	return int(min(n, MaxString+1)), nil
+	return int(min(max(b.iv(), 0), MaxString+1)), nil
 }
 
 // repeat is Perl's string repetition x.

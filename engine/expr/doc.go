@@ -58,11 +58,12 @@
 // "12abc", "" and undef are floats there, as in Perl ("" + 1e15 is
 // 1e+15); += and -= take an undefined target for the integer 0. A number
 // used as an integer (a substr offset or length, a subscript, sprintf's
-// %d) converts as Perl converts it: a float is truncated, and from 2^63
-// it is the unsigned integer read as a signed one (1e19 is
-// -8446744073709551616, Inf and 2**64 are -1, NaN is 0), except that
-// substr takes an unsigned integer for the large offset it is. "${URI}"
-// ends the variable at its brace.
+// %d, the count of x) converts as Perl converts it: a float is
+// truncated, and from 2^63 it is the unsigned integer read as a signed
+// one (1e19 is -8446744073709551616, Inf and 2**64 are -1, NaN is 0),
+// except that substr and x take an unsigned integer for the large number
+// it is; so 'a' x 1e19 is "", and 'a' x 18446744073709551615 too long.
+// "${URI}" ends the variable at its brace.
 //
 // Differences from Perl that remain: Perl marks a variable whose float
 // a later operation read as a whole integer, and then prints it as one

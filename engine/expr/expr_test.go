@@ -301,6 +301,11 @@ var perlCases = []struct{ src, want string }{
 	{`join ',', ((1, 2) x 2) x 2`, `1,2,1,2,1,2,1,2`},
 	{`join ',', +(1, 2) x 2`, `1,2,1,2`},
 	{`join ',', (1, 2) x 2.7, (3) x 0, (4) x -1, (5) x 'inf', (6) x 'nan', () x 3`, `1,2,1,2`},
+	// A count that is negative or 0 as an integer, as floats from 2^63,
+	// Inf and NaN are, repeats nothing.
+	{`join '|', 'a' x 1e19, 'a' x -1e19, 'a' x 'nan', 'a' x 'inf', 'a' x '-inf', 'a' x 2**64, 'a' x 1e300, 'a' x 2.7, 'a' x '-0.5'`, `|||||||aa|`},
+	{`$CTX{c} = '18446744073709551615'; $CTX{d} = '1e19'; ('a' x $CTX{c}) . ('b' x $CTX{d}) . 'c'`, `c`},
+	{`join(',', ('a') x 1e19, ('b') x 'inf', ('c') x 2**64, ('e') x 2, ('f') x -1e19, ('g') x 'nan')`, `e,e`},
 	{`(1, 2) x 2`, `22`},
 	{`qw(a b) x 2`, `bb`},
 	{`() x 3`, ``},
@@ -1202,6 +1207,8 @@ func TestStringResultsAreBounded(t *testing.T) {
 		`join("ab", $CTX{big}, $CTX{big})`,
 		`sprintf("%s%s", $CTX{big}, $CTX{big})`,
 		`$CTX{big} x 2`,
+		`'a' x 18446744073709551615`,
+		`'a' x 1e18`,
 		`$CTX{x} = $CTX{big}; $CTX{x} .= "ab"`,
 		`die $CTX{big}, $CTX{big}`,
 	} {
@@ -1220,7 +1227,7 @@ func TestStringResultsAreBounded(t *testing.T) {
 // Value's size, before it is made.
 func TestRepeatedListsAreBounded(t *testing.T) {
 	most := MaxString / valueSize
-	for _, src := range []string{`(1, 2) x 1e9`, `(1) x 2**62`, fmt.Sprintf(`((1) x %d) x 2`, most)} {
+	for _, src := range []string{`(1, 2) x 1e9`, `(1) x 2**62`, `(1) x 9223372036854775808`, fmt.Sprintf(`((1) x %d) x 2`, most)} {
 		l, err := evalList(newTestEnv(), src)
 		var e *Error
 		if !errors.As(err, &e) || !e.Runtime || !e.Limit || l != nil {
