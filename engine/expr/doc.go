@@ -65,19 +65,22 @@
 // it is; so 'a' x 1e19 is "", and 'a' x 18446744073709551615 too long.
 // "${URI}" ends the variable at its brace.
 //
-// Differences from Perl that remain: Perl marks a variable whose float
-// a later operation read as a whole integer, and then prints it as one
-// ($x = 1e15; $x + 0; "$x" is 1000000000000000 in Perl, 1e+15 here),
-// where values here never change; patterns match the UTF-8
-// characters of a string, where length counts its bytes, and fold case
-// over Unicode; RE2's ^ under /m matches after a final newline, and \Z
-// and $ take the final newline into a capture; a ternary cannot be
-// assigned to; sprintf's %n, with which Perl stores the length of the
-// output into the argument, is a runtime error; an operand is the value its variable holds when the
-// operand is evaluated, where Perl's is the variable itself, whose
-// value a later part of the expression may change: $KEY . ($KEY = 'x')
-// is the old $KEY followed by x, where Perl gives xx. The captures
-// $1..$9 of the matches in a block end with it, as in Perl.
+// Differences from Perl that remain: Perl marks a variable whose float a
+// later operation read as a whole integer, and then prints it as one ($x
+// = 1e15; $x + 0; "$x" is 1000000000000000 in Perl, 1e+15 here), where
+// values here never change; patterns match the UTF-8 characters of a
+// string, where length counts its bytes, and fold case over Unicode;
+// RE2's ^ under /m matches after a final newline, and \Z and $ take the
+// final newline into a capture; a ternary cannot be assigned to;
+// sprintf's %n, with which Perl stores the length of the output into the
+// argument, is a runtime error, and its vector flag (%vd) takes the bytes
+// of a string where Perl takes its characters (sprintf('%vd', "1.22.333")
+// is 49.46.50.50.46.51.51.51 in both; the version string 1.22.333 is left
+// out); an operand is the value its variable holds when the operand is
+// evaluated, where Perl's is the variable itself, whose value a later
+// part of the expression may change: $KEY . ($KEY = 'x') is the old $KEY
+// followed by x, where Perl gives xx. The captures $1..$9 of the matches
+// in a block end with it, as in Perl.
 //
 // Every variable name is resolved to a Var when compiling and every
 // pattern is compiled then; evaluating looks up nothing by name and

@@ -236,9 +236,10 @@ func substr(s string, offV, lenV Value, hasLen bool) Value {
 }
 
 // sprintf is Perl's sprintf for the conversions %% %c %s %d %i %u %o %x %X
-// %b %B %e %E %f %F %g %G and the synonyms %D %U %O, with flags, width,
-// precision, *, explicit argument indexes (%2$s, %*2$d, %.*3$f) and size
-// modifiers (%hd). A missing argument is undef; an unknown conversion is
+// %b %B %e %E %f %F %g %G %a %A and the synonyms %D %U %O, with flags,
+// width, precision, *, explicit argument indexes (%2$s, %*2$d, %.*3$f),
+// size modifiers (%hd) and the vector flag of the integer conversions
+// (%vd, %*vx). A missing argument is undef; an unknown conversion is
 // copied as it is, as Perl does; what Perl dies of (%c of Inf or of a
 // negative code, %n) is a runtime error.
 //
@@ -298,21 +299,46 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 				flags = append(flags, format[i])
 			}
 		}
+		// The vector flag (v, or *v with the string that joins the
+		// numbers from an argument), then the width, which after v may
+		// follow a 0 flag.
 		width, prec := -1, -1
-		known := true // false for a * with digits that are no index
-		if i < len(format) && format[i] == '*' {
-			var wi int
-			wi, i = explicitIndex(format, i+1)
-			if known = i >= len(format) || !isDigit(format[i]); known {
-				width = clampInt(arg(wi))
+		known := true // false for a * with digits that are no index, or a second v
+		vector, join := false, ""
+	widthLoop:
+		for i < len(format) {
+			switch c := format[i]; {
+			case c == '*':
+				var wi int
+				wi, i = explicitIndex(format, i+1)
+				switch {
+				case i < len(format) && (isDigit(format[i]) || format[i] == 'v' && vector):
+					known = false
+				case i < len(format) && format[i] == 'v':
+					vector, join = true, arg(wi).String()
+					i++
+					continue widthLoop
+				default:
+					if width = clampInt(arg(wi)); width < 0 {
+						flags = append(flags, '-')
+						width = -width
+					}
+				}
+			case c == 'v' && !vector:
+				vector, join = true, "."
+				i++
+				continue widthLoop
+			default:
+				if c == '0' {
+					flags = append(flags, '0')
+					i++
+				}
+				if j := digitsEnd(format, i); j > i && format[i] != '0' {
+					width, _ = strconv.Atoi(format[i:min(j, i+8)])
+					i = j
+				}
 			}
-			if width < 0 {
-				flags = append(flags, '-')
-				width = -width
-			}
-		} else if j := digitsEnd(format, i); j > i {
-			width, _ = strconv.Atoi(format[i:min(j, i+8)])
-			i = j
+			break
 		}
 		if i < len(format) && format[i] == '.' {
 			i++
@@ -342,15 +368,15 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		if j := strings.IndexByte("DUO", conv); j >= 0 {
 			conv, size = "duo"[j], 'l' // synonyms of %ld %lu %lo
 		}
-		if !known {
+		if !known || vector && strings.IndexByte("diuoxXbB", conv) < 0 {
 			b.WriteString(format[start:i])
 			continue
 		}
 		if conv == 'n' {
 			return "", nConversion(pos, index, next, len(args))
 		}
-		if strings.IndexByte("%csdiuoxXbBeEfFgG", conv) < 0 ||
-			strings.IndexByte("eEfFgG", conv) >= 0 && strings.IndexByte("hczjt", size) >= 0 {
+		if strings.IndexByte("%csdiuoxXbBeEfFgGaA", conv) < 0 ||
+			strings.IndexByte("eEfFgGaA", conv) >= 0 && strings.IndexByte("hczjt", size) >= 0 {
 			b.WriteString(format[start:i])
 			continue
 		}
@@ -360,6 +386,10 @@ func sprintf(env Env, pos int, format string, args []Value) (string, error) {
 		}
 		if spent != nil {
 			return "", spent
+		}
+		if vector {
+			formatVector(&b, conv, string(flags), width, prec, join, v.String())
+			continue
 		}
 		if err := formatOne(&b, conv, size, string(flags), width, prec, v); err != nil {
 			return "", runtimeErr(pos, "%v", err)
@@ -461,6 +491,10 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 		pad(b, s, width, left, zero)
 		return nil
 	}
+	if conv == 'a' || conv == 'A' {
+		formatHexFloat(b, conv, flags, width, prec, left, zero, f)
+		return nil
+	}
 	if strings.IndexByte("eEfFgG", conv) >= 0 {
 		if prec < 0 {
 			prec = 6
@@ -475,6 +509,75 @@ func formatOne(b *strings.Builder, conv, size byte, flags string, width, prec in
 	i := truncSize(conv, size, v.iv())
 	formatInteger(b, conv, flags, width, prec, left, zero, i)
 	return nil
+}
+
+// formatVector writes a conversion with the vector flag (%vd, %vx,
+// %*vd, ...) as Perl does: each byte of s as an integer of the
+// conversion, with its flags, width and precision, the numbers joined by
+// join; a sign of + or a blank goes before the first one only. It stops
+// once b is longer than MaxString, for the caller to refuse it.
+func formatVector(b *strings.Builder, conv byte, flags string, width, prec int, join, s string) {
+	left := strings.IndexByte(flags, '-') >= 0
+	zero := strings.IndexByte(flags, '0') >= 0 && !left
+	for i := 0; i < len(s) && b.Len() <= MaxString; i++ {
+		if i == 1 {
+			flags = strings.NewReplacer("+", "", " ", "").Replace(flags)
+		}
+		if i > 0 {
+			b.WriteString(join)
+		}
+		formatInteger(b, conv, flags, width, prec, left, zero, int64(s[i]))
+	}
+}
+
+// formatHexFloat writes %a or %A of a finite f as Perl does: a sign, 0x,
+// the digit 1 (0 for zero) and the other 52 bits of the mantissa in hex
+// without trailing zeros, then p and the binary exponent, subnormal
+// numbers being normalized (2**-1074 is 0x1p-1074). A precision pads
+// with zeros or rounds, half to even on the hex digit after the last one
+// kept, which may make the first digit 2 (%.0a of 1.5 is 0x2p+0); # keeps
+// the point without digits; the zeros of the 0 flag go after 0x.
+func formatHexFloat(b *strings.Builder, conv byte, flags string, width, prec int, left, zero bool, f float64) {
+	sign := ""
+	switch {
+	case math.Signbit(f):
+		sign = "-"
+	case strings.IndexByte(flags, '+') >= 0:
+		sign = "+"
+	case strings.IndexByte(flags, ' ') >= 0:
+		sign = " "
+	}
+	lead, frac, exp := uint64(0), uint64(0), 0
+	if f != 0 {
+		m, e := math.Frexp(math.Abs(f))
+		lead, frac, exp = 1, uint64(math.Ldexp(m, 53))&(1<<52-1), e-1
+	}
+	digits := fmt.Sprintf("%013x", frac)
+	switch {
+	case prec < 0:
+		digits = strings.TrimRight(digits, "0")
+	case prec < len(digits):
+		kept := lead<<(4*prec) | frac>>(52-4*prec)
+		if next := frac >> (48 - 4*prec) & 0xf; next > 8 || next == 8 && kept&1 == 1 {
+			kept++
+		}
+		lead, digits = kept>>(4*prec), fmt.Sprintf("%0*x", prec, kept&(1<<(4*prec)-1))[:prec]
+	default:
+		digits += strings.Repeat("0", prec-len(digits))
+	}
+	body := strconv.FormatUint(lead, 16)
+	if digits != "" || strings.IndexByte(flags, '#') >= 0 {
+		body += "." + digits
+	}
+	body += "p" + fmt.Sprintf("%+d", exp)
+	if n := width - len(sign) - 2 - len(body); zero && n > 0 {
+		body = strings.Repeat("0", n) + body
+	}
+	s := sign + "0x" + body
+	if conv == 'A' {
+		s = strings.ToUpper(s)
+	}
+	pad(b, s, width, left, false)
 }
 
 // formatChar writes %c of a number, f as a float and i as an integer,
