@@ -39,6 +39,12 @@
 //     $C with remote_ip and keepalive, and $r->main (defined only in a
 //     subrequest) with ->args.
 //
+// As in Perl, a term after undef is the variable it undefines, so that
+// undef + 1 and undef .5 are compile errors, as Perl's "Can't modify
+// constant item in undef operator" (write undef() + 1), and undef $x is
+// not available; // and ? after undef are operators; not needs an
+// operand (not() is true).
+//
 // Values follow Perl's scalar rules: undef reads as "" or 0, strings
 // numify by their leading number ("3abc" is 3), numbers print like Perl
 // (1, 1.5, 1e+21), "", "0", 0 and undef are false, == compares numbers

@@ -145,6 +145,8 @@ var perlCases = []struct{ src, want string }{
 	{`join '|', sprintf("%la",1), sprintf("%La",1), sprintf("%ha",1), sprintf("%qa",1), sprintf("%.1a",2**-1074), sprintf("%.0a",2**-1074), sprintf("%.2a",3*2**-1074), sprintf("%a",9007199254740993), sprintf("%a","18446744073709551615"), sprintf("%.0a",1.5*2**-1022)`, `0x1p+0|0x1p+0|%ha|0x1p+0|0x1.0p-1074|0x1p-1074|0x1.80p-1073|0x1p+53|0x1p+64|0x2p-1022`},
 	{`join '|', sprintf("%.13a",1), sprintf("%.14a",0.1), sprintf("%.1a",1.25), sprintf("%.1a",1.03125), sprintf("%.1a",1.09375), sprintf("%.1a",1.90625), sprintf("%.0a",1.9999), sprintf("%.2a",1.99999), sprintf("% 010.2a",1), sprintf("%-+8a|",0), sprintf("%.12a", 1+2**-52*0x18), sprintf("%.12a", 1+2**-52*0x8)`, `0x1.0000000000000p+0|0x1.999999999999a0p-4|0x1.4p+0|0x1.0p+0|0x1.2p+0|0x1.ep+0|0x2p+0|0x2.00p+0| 0x1.00p+0|+0x0p+0 ||0x1.000000000002p+0|0x1.000000000000p+0`},
 	{`join '|', sprintf("%#.1a",1), sprintf("%#A",-0.5), sprintf("%#020a",1), sprintf("%+020.3A",1), sprintf("%.1a", 1+0xff8/4096), sprintf("%.1a", 1+0xe8/256), sprintf("%za",1), sprintf("%*a", -12, 2), sprintf("%.*a", 2, 2.75), sprintf('%2$a', 1, 2), sprintf("%A", 1e-300), sprintf("%a", 123456789)`, `0x1.0p+0|-0X1.P-1|0x00000000000001.p+0|+0X0000000001.000P+0|0x2.0p+0|0x1.ep+0|%za|0x1p+1      |0x1.60p+1|0x1p+1|0X1.56E1FC2F8F359P-997|0x1.d6f3454p+26`},
+	// undef is followed by an operator, or by // and ? as a value is.
+	{`join '|', undef . 5, undef.'a', undef ? 1 : 0, undef ?1:2, undef // 'd', undef || 1, undef == 1, undef != 1, undef lt 1, undef cmp 1, undef =~ /a/, undef() + 1, (undef) + 1, not(), not + 1, (undef, 1)`, `5|a|0|2|d|1||1|1|-1|1|1|1|`},
 	{`do { 1; 2 }`, `2`},
 	{`do { }`, `<undef>`},
 	{`1; 2;`, `2`},
@@ -1081,6 +1083,8 @@ var unsupportedSources = []string{
 	`$CTX{x}{y}`,
 	`$URI->foo`,
 	`undef $CTX{x}`,
+	`undef +$URI`,
+	`undef * 2`,
 	`do "file.pl"`,
 	`1 xor 0`,
 	`__END__`,
@@ -1137,6 +1141,22 @@ var syntaxErrorSources = []string{
 	`1.e`,
 	`1ex`,
 	`if (1) { 1 } x 3`,
+	// Perl reads a term after undef as the variable to undefine.
+	`undef + 1`,
+	`undef - 1`,
+	`undef .5`,
+	`undef 'a'`,
+	`undef !1`,
+	`undef [1]`,
+	`undef x 2`,
+	`undef / 1`,
+	// not needs an operand.
+	`not`,
+	`1 + not`,
+	`not;`,
+	`not, 1`,
+	`(not)`,
+	`1 if not`,
 }
 
 func TestSyntaxErrorsAreNotUnsupported(t *testing.T) {

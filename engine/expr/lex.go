@@ -122,10 +122,11 @@ func nameEnd(src string, j, end int) int {
 }
 
 // constantWords are the barewords that are values, so that an operator
-// follows them.
+// follows them. undef is none: as in Perl, a term after it is what it
+// undefines (undef .5 is undef(.5), undef / 2 starts a pattern), but for
+// the operators // and ?, which follow it as they follow a value.
 var constantWords = map[string]bool{
 	"START": true, "PREPROC": true, "PROC": true, "DONE": true, "LOOKUPFILE": true,
-	"undef": true,
 }
 
 // opExpected reports whether the previous token ended a term, so that the
@@ -192,6 +193,10 @@ func (lx *lexer) next() (token, error) {
 		peek = src[start+1]
 	}
 	term := !lx.opExpected()
+	if n := len(lx.toks); term && n > 0 && lx.toks[n-1].kind == tIdent && lx.toks[n-1].text == "undef" &&
+		(c == '?' || c == '/' && peek == '/') {
+		return lx.operator()
+	}
 	switch {
 	case isIdentStart(c):
 		return lx.ident()

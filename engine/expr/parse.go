@@ -1153,8 +1153,20 @@ func (p *parser) word() (node, error) {
 	}
 	switch name {
 	case "undef":
-		if k := p.peek().kind; k == tScalar || k == tArray || k == tHash || p.isOp("(") && !isOpTok(p.peekAt(1), ")") {
+		// Perl reads a term after undef as the variable to undefine, and
+		// refuses any other term (undef + 1 is undef(+1)).
+		next := p.peek()
+		if p.isOp("+") {
+			next = p.peekAt(1)
+		}
+		switch {
+		case next.kind == tScalar || next.kind == tArray || next.kind == tHash ||
+			p.isOp("(") && !isOpTok(p.peekAt(1), ")"):
 			return nil, unsupported(t.pos, "undef(EXPR) is not available; assign undef instead")
+		case p.isOp("*") || p.isOp("**"):
+			return nil, unsupported(t.pos, "typeglobs are not available (Perl reads undef * as undef of a typeglob)")
+		case !p.isOp("(") && p.startsTerm():
+			return nil, syntaxErr(p.peek().pos, "a term after undef is what undef undefines, and must be a variable (write undef() for the value)")
 		}
 		if err := p.noArgs(t); err != nil {
 			return nil, err
@@ -1178,7 +1190,7 @@ func (p *parser) word() (node, error) {
 		case p.startsTerm():
 			x, err = p.comma()
 		default:
-			x = &emptyNode{at: pos}
+			return nil, syntaxErr(t.pos, "not needs an operand (not() is true)")
 		}
 		if err != nil {
 			return nil, err
