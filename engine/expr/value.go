@@ -43,16 +43,18 @@ type arrayRef struct {
 	elems []Value
 }
 
-// Values shared by the evaluator; none of them allocates.
+// Values shared by the evaluator; none of them allocates. Perl holds its
+// true and false as a number, an integer and a float at once: false is
+// "" as a string but the integer 0 in arithmetic, where "" is a float
+// (!1 + 1e15 is 1000000000000000, "" + 1e15 is 1e+15), and both take
+// part in the sums of floats that Perl makes with integers (see arith).
+// Their pointer to perlBool tells them from other values.
 var (
-	yes = Int(1) // Perl's true (PL_sv_yes stringifies as "1")
-	// Perl's false (PL_sv_no) is "" as a string and the integer 0 in
-	// arithmetic, where "" is a float (!1 + 1e15 is 1000000000000000,
-	// "" + 1e15 is 1e+15): its own address tells it from other "".
-	no = Value{k: kStr, p: unsafe.Pointer(&noByte)}
+	yes = Value{k: kInt, bits: 1, p: unsafe.Pointer(&perlBool)} // "1"
+	no  = Value{k: kStr, p: unsafe.Pointer(&perlBool)}          // ""
 )
 
-var noByte byte
+var perlBool byte
 
 // Undef returns the undefined value.
 func Undef() Value { return Value{} }
@@ -192,6 +194,12 @@ func (v Value) Truth() bool {
 	return false
 }
 
+// holdsFloat reports whether Perl holds v as a float (its NOK flag): a
+// float, and Perl's true and false.
+func (v Value) holdsFloat() bool {
+	return v.k == kNum || v.p == unsafe.Pointer(&perlBool)
+}
+
 // number is a value as Perl's arithmetic reads an operand: an integer
 // (isInt), by its sign and magnitude, or else a float.
 type number struct {
@@ -250,8 +258,8 @@ func (v Value) number() number {
 	case kNum:
 		return floatNumber(math.Float64frombits(v.bits))
 	case kStr:
-		if v == no {
-			return number{isInt: true}
+		if v.p == unsafe.Pointer(&perlBool) {
+			return number{isInt: true} // Perl's false
 		}
 		return parseNumber(v.str())
 	case kRef:
@@ -424,8 +432,19 @@ func (v Value) iv() int64 {
 
 // arith applies + - or * with Perl's integer-preserving rules: integer
 // operands give an integer result unless it is beyond Perl's integers
-// (-2^63 to 2^64-1), where it is a float.
+// (-2^63 to 2^64-1), where it is a float. As Perl's pp_add and
+// pp_subtract, + and - of two floats (or Perl's true and false) with
+// whole values from -2^62 to below 2^62 make an integer, even past 2^53
+// (1e16 - !0 is 9999999999999999, where 1e16 - 1 is 1e+16).
 func arith(op byte, a, b Value) Value {
+	if op != '*' && a.holdsFloat() && b.holdsFloat() {
+		if p, q := a.Number(), b.Number(); isSmallWhole(p) && isSmallWhole(q) {
+			if op == '-' {
+				q = -q
+			}
+			return Int(int64(p) + int64(q))
+		}
+	}
 	x, y := a.number(), b.number()
 	if x.isInt && y.isInt {
 		if r, ok := intArith(op, x, y); ok {
@@ -440,6 +459,12 @@ func arith(op byte, a, b Value) Value {
 		return Num(p - q)
 	}
 	return Num(p * q)
+}
+
+// isSmallWhole reports whether f is a whole number from -2^62 to below
+// 2^62, whose sums fit in an int64.
+func isSmallWhole(f float64) bool {
+	return f == math.Trunc(f) && f >= -(1<<62) && f < 1<<62
 }
 
 // intArith applies + - or * to integers, by their signs and magnitudes
