@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"transdb/internal/freeport"
 	"transdb/internal/syncbuf"
 )
 
@@ -264,16 +265,16 @@ func (p *process) waitListening(t *testing.T, addr string) {
 	}
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago, for a server that cannot pick its own.
+// freeAddr returns a free loopback address, for a server that cannot
+// pick its own, with a port that no listener on port 0 is given while the
+// server starts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // writeFile writes a file, creating its directory, and returns its name.

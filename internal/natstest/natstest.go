@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"transdb/internal/freeport"
 )
 
 // Binary returns the path of nats-server: $NATS_SERVER, else the one on
@@ -86,7 +87,7 @@ func (s *Server) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.Port
 // Start starts a server with JetStream on free loopback ports and waits
 // until it is ready.
 func Start(bin string, opts Options) (*Server, error) {
-	ports, err := freePorts(2)
+	ports, err := freeport.Ports(2)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func Start(bin string, opts Options) (*Server, error) {
 // StartCluster starts n servers that form one JetStream cluster, each
 // with a store directory under dir, and waits until every one is ready.
 func StartCluster(bin, dir string, n int) ([]*Server, error) {
-	ports, err := freePorts(3 * n)
+	ports, err := freeport.Ports(3 * n)
 	if err != nil {
 		return nil, err
 	}
@@ -234,27 +235,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.s.mu.Lock()
 	defer l.s.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// freePorts returns n distinct loopback ports that were free a moment
-// ago.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // StartT starts a server for the test t, with a store in a temporary
