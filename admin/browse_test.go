@@ -2,7 +2,9 @@ package admin_test
 
 import (
 	"fmt"
+	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -187,26 +189,47 @@ func bigTable(n int) string {
 	return b.String()
 }
 
-func TestFirstPaintOf100kRecordsIsUnderASecond(t *testing.T) {
+// TestFirstPaintOf100kRecordsFetchesAPageASection: what makes the page
+// quick with a big table, whose first paint BenchmarkFirstPaint measures:
+// it asks for one page of each section, not for the table, and shows
+// that page.
+func TestFirstPaintOf100kRecordsFetchesAPageASection(t *testing.T) {
 	const records = 100000
 	pg := openPage(t, pageOptions{table: bigTable(records)})
 	if got := pg.text(`.section[data-section=process] .count`); got != fmt.Sprintf("(%d)", records) {
 		t.Errorf("process count %q", got)
 	}
-	// The fastest of three loads, from navigation to the lists shown: the
-	// machine may be busy with other tests.
-	best := time.Hour
-	for range 3 {
-		pg.do(chromedp.Navigate("about:blank"))
-		start := time.Now()
-		pg.do(chromedp.Navigate(pg.url + "/admin/"))
-		pg.waitFor(`document.querySelectorAll('.section[data-section=process] .lists li').length === 200`, "the first page of lists")
-		best = min(best, time.Since(start))
+	pg.waitFor(`document.querySelectorAll('.section[data-section=process] .lists li').length === 200`, "the first page of lists")
+	type fetched struct {
+		URL   string `json:"url"`
+		Bytes int    `json:"bytes"`
 	}
-	t.Logf("first paint of %d records: %v", records, best)
-	if best > time.Second {
-		t.Errorf("first paint took %v, want under a second", best)
+	got := eval[[]fetched](pg, `performance.getEntriesByType('resource').map((e) => ({url: e.name, bytes: e.encodedBodySize}))`)
+	lists, bytes := 0, 0
+	for _, f := range got {
+		bytes += f.Bytes
+		u, err := url.Parse(f.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch u.Path {
+		case "/v1/lists":
+			lists++
+			if limit, err := strconv.Atoi(u.Query().Get("limit")); err != nil || limit > 200 {
+				t.Errorf("the page asked for %s: not a page of at most 200 lists", u.RequestURI())
+			}
+		case "/v1/fetch", "/v1/table", "/v1/uris", "/v1/dump":
+			t.Errorf("the page asked for %s before anything was opened", u.RequestURI())
+		}
 	}
+	if lists == 0 || lists > 4 {
+		t.Errorf("%d requests of /v1/lists, want one a section at most: %+v", lists, got)
+	}
+	// The lists of the process section alone, as JSON, are about 3 MB.
+	if bytes > 256<<10 {
+		t.Errorf("the page fetched %d bytes to show the first page of each section", bytes)
+	}
+	t.Logf("first paint of %d records: %d requests of /v1/lists, %d bytes fetched in all", records, lists, bytes)
 	// The sections are paged: more come on demand, as the API has them.
 	pg.click(`.section[data-section=process] .more`)
 	pg.waitFor(`document.querySelectorAll('.section[data-section=process] .lists li').length === 400`, "the second page")
@@ -217,6 +240,22 @@ func TestFirstPaintOf100kRecordsIsUnderASecond(t *testing.T) {
 	ed := pg.openList("k00", "/u000000")
 	if rows := pg.rows(ed); len(rows) != 1 || rows[0].Action != "Proxy: 'http://backend'.$URI" {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// BenchmarkFirstPaint measures the first paint of the admin page over a
+// table of 100,000 records, from the navigation to the first page of
+// lists shown (issue target: under a second on the machine of
+// bench/README.md).
+func BenchmarkFirstPaint(b *testing.B) {
+	const records = 100000
+	pg := openPage(b, pageOptions{table: bigTable(records)})
+	for b.Loop() {
+		b.StopTimer()
+		pg.do(chromedp.Navigate("about:blank"))
+		b.StartTimer()
+		pg.do(chromedp.Navigate(pg.url + "/admin/"))
+		pg.waitFor(`document.querySelectorAll('.section[data-section=process] .lists li').length === 200`, "the first page of lists")
 	}
 }
 

@@ -70,7 +70,7 @@ func chromiumPath() string {
 // newTab opens a browser tab for the test, starting the browser first if
 // needed. Without Chromium the test is skipped, loudly, except in CI
 // (CI=true), where the browser tests must run.
-func newTab(t *testing.T) context.Context {
+func newTab(t testing.TB) context.Context {
 	t.Helper()
 	browser.once.Do(func() {
 		path := chromiumPath()
@@ -106,7 +106,7 @@ func newTab(t *testing.T) context.Context {
 // A page is the admin page in a browser tab, served by a server of its
 // own over a database of its own.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	url string // of the server
 	p   *translation.Provider
@@ -130,7 +130,7 @@ type pageOptions struct {
 }
 
 // insert inserts records through a new provider on path with the base key.
-func insert(t *testing.T, path string, recs []translation.Record, baseKey ...string) {
+func insert(t testing.TB, path string, recs []translation.Record, baseKey ...string) {
 	t.Helper()
 	w, err := translation.New(translation.Options{FileName: path, BaseKey: baseKey})
 	if err != nil {
@@ -163,7 +163,7 @@ func exampleTable(t testing.TB) string {
 
 // openPage starts a server over a new database holding o's table and
 // opens the admin page in a new tab, waiting until the block lists show.
-func openPage(t *testing.T, o pageOptions) *page {
+func openPage(t testing.TB, o pageOptions) *page {
 	t.Helper()
 	tab := newTab(t)
 	path := filepath.Join(t.TempDir(), "trans.mmdb")
