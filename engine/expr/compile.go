@@ -702,8 +702,10 @@ func (c *compiler) concat(pos int, nodes []node) (scalarFn, error) {
 	case len(parts) == 1:
 		f := parts[0].fn
 		return func(fr frame) (Value, error) {
+			// A string is its own value, but the "" of Perl's false,
+			// which becomes a plain "".
 			v, err := f(fr)
-			if err != nil || v.k == kStr {
+			if err != nil || v.k == kStr && v.n > 0 {
 				return v, err
 			}
 			return Str(v.String()), nil

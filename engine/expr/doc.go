@@ -60,11 +60,12 @@
 // integers (10**16, not 2**52), and a result beyond that range is a
 // float. A string counts as an integer operand when all of it is one, or
 // is a number with an exponent and such a whole value ("1e15" + 0 is
-// 1000000000000000), and so does the false of ! and comparisons; "4.0",
-// "12abc", "" and undef are floats there, as in Perl ("" + 1e15 is
-// 1e+15); += and -= take an undefined target for the integer 0; + and -
-// make an integer of two floats (or true and false) with whole values
-// below 2^62 (1e16 - !0 is 9999999999999999, 1e16 - 1 is 1e+16). A number
+// 1000000000000000), and so does the false of ! and comparisons, but not
+// a string made from it ("" . !1); "4.0", "12abc", "" and undef are
+// floats there, as in Perl ("" + 1e15 is 1e+15); += and -= take an
+// undefined target for the integer 0; + and - make an integer of two
+// floats (or true and false) with whole values below 2^62 (1e16 - !0 is
+// 9999999999999999, 1e16 - 1 is 1e+16). A number
 // used as an integer (a substr offset or length, a subscript, sprintf's
 // %d, the count of x) converts as Perl converts it: a float is
 // truncated, and from 2^63 it is the unsigned integer read as a signed

@@ -420,6 +420,8 @@ var perlCases = []struct{ src, want string }{
 	// exponent and a whole value below 2^53, and Perl's false; not undef,
 	// "", "4.0" or a number followed by text.
 	{`join '|', '1e15' + 0, '1.5e15' + 0, '4.0e0' + 1e15, ' 4 ' + 1e15, '0 but true' + 1e15, !1 + 1e15, 1e15 - !1`, `1000000000000000|1500000000000000|1000000000000004|1000000000000004|1000000000000000|1000000000000000|1000000000000000`},
+	// A string made from Perl's false is a plain "", a float there.
+	{`join('|', (!1 . "") + 1e15, ("" . !1) + 1e15, lc(!1) + 1e15, substr(!1, 0) + 1e15, do { $CTX{b} = !1; "$CTX{b}" } + 1e15, $CTX{b} + 1e15, (!0 . "") - 1e16)`, `1e+15|1e+15|1e+15|1e+15|1e+15|1000000000000000|-1e+16`},
 	{`join '|', undef() + 1e15, '' + 1e15, '4.0' + 1e15, '4.' + 1e15, '12abc' + 1e15, -1e15, '4e0x' + 1e15`, `1e+15|1e+15|1e+15|1e+15|1.00000000000001e+15|-1e+15|1e+15`},
 	{`join '|', '9007199254740993abc' + 0, '9007199254740993abc' == 9007199254740992, '9007199254740993abc' % 10, '9007199254740993' % 10, sprintf('%d', '9007199254740993abc')`, `9.00719925474099e+15|1|2|3|9007199254740992`},
 	// + and - of two floats, or Perl's true and false, with whole values

@@ -59,8 +59,14 @@ var perlBool byte
 // Undef returns the undefined value.
 func Undef() Value { return Value{} }
 
-// Str returns a string value.
+// Str returns a string value. An empty string holds no pointer: the
+// empty string of Perl's false points to perlBool, and a string made from
+// it ("" . !1, lc !1, substr !1, 0) is a plain "", which is a float in
+// arithmetic.
 func Str(s string) Value {
+	if s == "" {
+		return Value{k: kStr}
+	}
 	return Value{k: kStr, n: len(s), p: unsafe.Pointer(unsafe.StringData(s))}
 }
 
