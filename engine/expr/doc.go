@@ -59,9 +59,9 @@
 // and divides exactly, ** an integer where Perl computes it with
 // integers (10**16, not 2**52), and a result beyond that range is a
 // float. A string counts as an integer operand when all of it is one, or
-// is a number with an exponent and such a whole value ("1e15" + 0 is
-// 1000000000000000), and so does the false of ! and comparisons, but not
-// a string made from it ("" . !1); "4.0", "12abc", "" and undef are
+// is a number with an exponent and a whole value from -2^63 to 2^64-1
+// ("1e16" + 1 is 10000000000000001), and so does the false of ! and
+// comparisons, but not a string made from it ("" . !1); "4.0", "12abc", "" and undef are
 // floats there, as in Perl ("" + 1e15 is 1e+15); += and -= take an
 // undefined target for the integer 0; + and - make an integer of two
 // floats (or true and false) with whole values below 2^62 (1e16 - !0 is

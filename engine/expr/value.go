@@ -251,10 +251,10 @@ func (n number) value() Value {
 // when Perl holds it as one (its IOK flag): an integer; a float with a
 // whole value below 2^53 in magnitude (1e15*10 is 10000000000000000); a
 // string that is all an integer from -2^63 to 2^64-1, or all a number
-// with an exponent whose value is such a float ("1e15"), and Perl's
-// false; a reference, its address. Else it is a float: undef, "", a
-// string with a point ("4.0") or with text after its number ("12abc"),
-// Inf and NaN.
+// with an exponent whose value is whole and in that range ("1e15",
+// "1.5e16"), and Perl's false; a reference, its address. Else it is a
+// float: undef, "", a string with a point ("4.0") or with text after its
+// number ("12abc"), Inf and NaN.
 func (v Value) number() number {
 	switch v.k {
 	case kInt:
@@ -361,9 +361,23 @@ func parseNumber(s string) number {
 	}
 	f, _ := strconv.ParseFloat(s[start:j], 64) // out of range gives ±Inf, as in Perl
 	if all && exponent {
-		return floatNumber(f)
+		return exponentNumber(f)
 	}
 	return number{f: f}
+}
+
+// exponentNumber is the value f of a string that is all a number with an
+// exponent, as an operand: as Perl's sv_2iuv_non_preserve takes it, an
+// integer when f is whole and from -2^63 to below 2^64, even past 2^53
+// ("1e16" + 1 is 10000000000000001), else a float.
+func exponentNumber(f float64) number {
+	switch {
+	case f != math.Trunc(f) || f < -(1<<63) || f >= 1<<64: // NaN and ±Inf too
+		return number{f: f}
+	case f < 0:
+		return number{neg: true, mag: uint64(-f), isInt: true}
+	}
+	return number{mag: uint64(f), isInt: true}
 }
 
 // special recognises Inf, Infinity and NaN (case-insensitive) after an
