@@ -585,16 +585,27 @@ func modOperand(v Value) (neg bool, u uint64, f float64, in bool) {
 // power is Perl's **: an integer when Perl computes it with integers
 // (10**16 is 10000000000000000): an integer base that is no power of two,
 // raised to an integer power small enough that its result fits in 64
-// bits; else a float (2**52 is 4.5035996273705e+15).
+// bits; else a float (2**52 is 4.5035996273705e+15). An integer power of
+// two (or 0) raised to an integer power is a float that Perl computes by
+// squaring, with the sign the power's parity gives even where the power
+// is beyond a float's precision ((-1) ** 9007199254740993 is -1).
 func power(a, b Value) Value {
 	x, y := a.number(), b.number()
-	if u, exp := x.mag, y.mag; x.isInt && y.isInt && !y.neg &&
-		u&(u-1) != 0 && exp <= 64 && uint64(bits.Len64(u))*exp <= 64 {
-		r := uint64(1)
-		for range exp {
-			r *= u
+	if u, exp := x.mag, y.mag; x.isInt && y.isInt && !y.neg {
+		switch {
+		case u&(u-1) == 0:
+			r := math.Pow(float64(u), float64(exp))
+			if x.neg && u != 0 && exp%2 == 1 {
+				r = -r
+			}
+			return Num(r)
+		case exp <= 64 && uint64(bits.Len64(u))*exp <= 64:
+			r := uint64(1)
+			for range exp {
+				r *= u
+			}
+			return number{neg: x.neg && exp%2 == 1, mag: r, isInt: true}.value()
 		}
-		return number{neg: x.neg && exp%2 == 1, mag: r, isInt: true}.value()
 	}
 	return Num(math.Pow(x.float(), y.float()))
 }
