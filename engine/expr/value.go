@@ -537,13 +537,21 @@ func divide(a, b Value) (Value, bool) {
 // NaN makes it a float modulus of the absolute values: of the left one
 // as it is when the right one is beyond the range (7.5 % 1e20 is 7.5),
 // else of both rounded to whole numbers (1e20 % 7.5 is 1e20 % 8, 0;
-// 'inf' % 0.5 is NaN). ok is false for a modulus of zero.
+// 'inf' % 0.5 is NaN), a right one that is an integer as it is (x + 0.5
+// rounds an odd integer x from 2^52 up). ok is false for a modulus of
+// zero.
 func modulo(a, b Value) (Value, bool) {
 	rneg, ru, rf, rIn := modOperand(b)
 	lneg, lu, lf, lIn := modOperand(a)
 	if !rIn || !lIn {
 		if rIn {
-			lf, rf = math.Floor(lf+0.5), math.Floor(rf+0.5)
+			lf = math.Floor(lf + 0.5)
+			// Perl rounds a right operand that is a float, and takes an
+			// integer as it is: rf + 0.5 would round an odd one from 2^52
+			// up. A whole float rounds to itself.
+			if rf != float64(ru) {
+				rf = math.Floor(rf + 0.5)
+			}
 		}
 		if rf == 0 {
 			return Value{}, false
