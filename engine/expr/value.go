@@ -593,7 +593,8 @@ func modOperand(v Value) (neg bool, u uint64, f float64, in bool) {
 // power is Perl's **: an integer when Perl computes it with integers
 // (10**16 is 10000000000000000): an integer base that is no power of two,
 // raised to an integer power small enough that its result fits in 64
-// bits; else a float (2**52 is 4.5035996273705e+15). An integer power of
+// bits, by Perl's test of the power times the base's bits, which wraps;
+// else a float (2**52 is 4.5035996273705e+15). An integer power of
 // two (or 0) raised to an integer power is a float that Perl computes by
 // squaring, with the sign the power's parity gives even where the power
 // is beyond a float's precision ((-1) ** 9007199254740993 is -1).
@@ -607,10 +608,17 @@ func power(a, b Value) Value {
 				r = -r
 			}
 			return Num(r)
-		case exp <= 64 && uint64(bits.Len64(u))*exp <= 64:
-			r := uint64(1)
-			for range exp {
-				r *= u
+		case uint64(bits.Len64(u))*exp <= 64:
+			// As in Perl, the product wraps for a huge power, which is
+			// then computed modulo 2^64 (3 ** 9223372036854775808 is 1,
+			// 12 ** 9223372036854775808 is 0): by squaring, in time
+			// linear in its bits.
+			r, base := uint64(1), u
+			for e := exp; e > 0; e >>= 1 {
+				if e&1 == 1 {
+					r *= base
+				}
+				base *= base
 			}
 			return number{neg: x.neg && exp%2 == 1, mag: r, isInt: true}.value()
 		}
