@@ -34,4 +34,11 @@
 // Engine.DecideIn hands it to a function instead and reuses its memory
 // for later translations, for a server that is done with a decision
 // once it has written its answer.
+//
+// A translation depends only on the version of the table, the Options,
+// its start key and uri, and what its actions read of the Request. Each
+// Engine keeps the decisions of requests seen more than once, with what
+// their translations read, and answers a request that agrees on all of
+// it with the kept decision (Options.DecisionCacheBytes; memo.go says
+// why that is the translation's decision).
 package engine

@@ -51,6 +51,9 @@ const (
 	// as expr.Program.Footprint estimates it from above: a row of a few
 	// dozen bytes counts some kilobytes, one of 64 KiB up to 7 MB.
 	DefaultCacheBytes = 512 << 20
+	// DefaultDecisionCacheBytes bounds the memory of the decisions kept
+	// (see Options.DecisionCacheBytes), as estimated from above.
+	DefaultDecisionCacheBytes = 64 << 20
 )
 
 // Options configure an Engine.
@@ -83,6 +86,14 @@ type Options struct {
 	// CacheBytes bounds their memory, as estimated; 0 means
 	// DefaultCacheBytes.
 	CacheBytes int
+	// DecisionCacheBytes bounds the memory of the decision cache, as
+	// estimated; 0 means DefaultDecisionCacheBytes, and a negative
+	// number turns the cache off. The cache keeps the decisions of
+	// requests seen more than once, each with what its translation read
+	// of its request, and answers a later request that agrees on all of
+	// that with the same decision, as its translation would: a
+	// translation depends on nothing else (see the README).
+	DecisionCacheBytes int64
 }
 
 // An Engine evaluates the translation table of one provider for
@@ -94,6 +105,7 @@ type Engine struct {
 	p     *translation.Provider
 	opts  Options
 	cache *cache
+	memo  *memo // nil when off
 }
 
 // New returns an engine for the table of p.
@@ -116,7 +128,24 @@ func New(p *translation.Provider, opts Options) *Engine {
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = DefaultCacheBytes
 	}
-	return &Engine{p: p, opts: opts, cache: newCache(opts.CacheSize, opts.CacheBytes)}
+	e := &Engine{p: p, opts: opts, cache: newCache(opts.CacheSize, opts.CacheBytes)}
+	switch {
+	case opts.DecisionCacheBytes == 0:
+		e.memo = newMemo(DefaultDecisionCacheBytes)
+	case opts.DecisionCacheBytes > 0:
+		e.memo = newMemo(opts.DecisionCacheBytes)
+	}
+	return e
+}
+
+// DecisionCacheStats returns how many translations the decision cache
+// answered (hits) and how many it did not (misses), traced ones
+// aside, since the engine was made; both are 0 when the cache is off.
+func (e *Engine) DecisionCacheStats() (hits, misses uint64) {
+	if e.memo == nil {
+		return 0, 0
+	}
+	return e.memo.hits.Load(), e.memo.misses.Load()
 }
 
 // Provider returns the provider whose table the engine evaluates.
@@ -165,15 +194,43 @@ func (e *Engine) DecideIn(ctx context.Context, s *translation.Snapshot, req Requ
 	return e.decide(ctx, s, &req, f, false)
 }
 
-// decide evaluates the table for req on s and calls f with the
-// decision; escaped says whether f keeps the decision's lists.
+// decide evaluates the table for req on s, or takes its decision from
+// the decision cache, and calls f with the decision; escaped says
+// whether f keeps the decision's lists.
 func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Request, f func(*Decision) error, escaped bool) error {
 	if req.URI == "" {
 		return errors.New("engine: the request has no uri")
 	}
+	m := e.memo
+	if req.Trace {
+		m = nil
+	}
+	var h uint64
+	if m != nil {
+		key := req.Key
+		if key == "" {
+			key = e.opts.TranslationKey
+		}
+		h = m.hash(key, req.URI)
+		if d := m.get(h, s.Serial(), key, req); d != nil {
+			// As a translation does, a request whose context has ended
+			// gets no decision.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if escaped {
+				c, _ := cloneDecision(d)
+				d = &c
+			}
+			return f(d)
+		}
+	}
 	r := newRun(ctx, e, s, req)
 	err := r.translate()
 	if err == nil {
+		if m != nil {
+			m.put(h, r)
+		}
 		err = f(&r.d)
 	}
 	r.release(escaped)

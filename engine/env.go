@@ -14,7 +14,6 @@ var _ expr.Env = (*run)(nil)
 
 // Get returns a convenience variable.
 func (r *run) Get(v expr.Var) expr.Value {
-	req := &r.req
 	switch v {
 	case expr.URI:
 		return expr.Str(r.uri)
@@ -23,22 +22,22 @@ func (r *run) Get(v expr.Var) expr.Value {
 	case expr.Method:
 		return expr.Str(r.method())
 	case expr.QueryString:
-		if req.Args == "" {
-			return expr.Undef()
+		if args := r.args(); args != "" {
+			return expr.Str(args)
 		}
-		return expr.Str(req.Args)
+		return expr.Undef()
 	case expr.Filename:
 		return expr.Str(r.filename)
 	case expr.DocRoot:
 		return expr.Str(r.e.opts.DocumentRoot)
 	case expr.Hostname, expr.ServerName:
-		return expr.Str(r.hostname)
+		return expr.Str(r.hostname())
 	case expr.PathInfo:
 		return expr.Str(r.pathInfo)
 	case expr.Request:
 		return r.built(r.method() + " " + r.realURI() + " HTTP/1.1")
 	case expr.ClientIP:
-		return expr.Str(req.ClientIP)
+		return expr.Str(r.clientIP())
 	case expr.KeepAlive:
 		return expr.Int(1)
 	case expr.MatchedURI:
@@ -280,13 +279,9 @@ func (r *run) keepValue(v *expr.Value, x expr.Value) error {
 // scans the headers, and counts as work.
 func (r *run) Header(name string) expr.Value {
 	r.charge(int64(8 * len(r.req.Header))) // a read cannot fail: the translation ends
-	if strings.EqualFold(name, "Host") && r.req.Host != "" {
-		return expr.Str(r.req.Host)
-	}
-	for _, h := range r.req.Header {
-		if strings.EqualFold(h.Name, name) {
-			return expr.Str(h.Value)
-		}
+	r.read.header(name)
+	if v, ok := r.req.header(name); ok {
+		return expr.Str(v)
 	}
 	return expr.Undef()
 }
@@ -306,31 +301,45 @@ func (r *run) Arg(i int) expr.Value {
 	return args[i]
 }
 
+// The request's own properties, each read recorded for the decision
+// cache (see reads).
+
 func (r *run) method() string {
-	if r.req.Method == "" {
-		return "GET"
-	}
-	return r.req.Method
+	r.read.mask |= readMethod
+	return r.req.method()
+}
+
+func (r *run) args() string {
+	r.read.mask |= readArgs
+	return r.req.Args
+}
+
+func (r *run) clientIP() string {
+	r.read.mask |= readClientIP
+	return r.req.ClientIP
+}
+
+func (r *run) hostname() string {
+	r.read.mask |= readHostname
+	return r.req.hostname()
+}
+
+func (r *run) https() bool {
+	r.read.mask |= readHTTPS
+	return r.req.https()
+}
+
+func (r *run) port() int {
+	r.read.mask |= readPort
+	return r.req.port()
 }
 
 // realURI is $r->unparsed_uri: the request target as received.
 func (r *run) realURI() string {
-	if r.req.Args == "" {
-		return r.req.URI
+	if args := r.args(); args != "" {
+		return r.req.URI + "?" + args
 	}
-	return r.req.URI + "?" + r.req.Args
-}
-
-func (r *run) https() bool { return strings.EqualFold(r.req.Scheme, "https") }
-
-func (r *run) port() int {
-	switch {
-	case r.req.Port != 0:
-		return r.req.Port
-	case r.https():
-		return 443
-	}
-	return 80
+	return r.req.URI
 }
 
 // location builds the Location of a redirect as upstream does: a url
@@ -352,7 +361,7 @@ func (r *run) location(url string) string {
 	}
 	host := stripPort(r.Header("Host").String())
 	if host == "" {
-		host = r.hostname
+		host = r.hostname()
 	}
 	scheme, port := "http", r.port()
 	if r.https() {

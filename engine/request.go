@@ -118,6 +118,49 @@ func CheckKey(key string) error {
 	return nil
 }
 
+// method returns the request method: GET when none is given.
+func (req *Request) method() string {
+	if req.Method == "" {
+		return "GET"
+	}
+	return req.Method
+}
+
+func (req *Request) https() bool { return strings.EqualFold(req.Scheme, "https") }
+
+// port returns the server port: 443 for https and 80 otherwise when none
+// is given.
+func (req *Request) port() int {
+	switch {
+	case req.Port != 0:
+		return req.Port
+	case req.https():
+		return 443
+	}
+	return 80
+}
+
+// header returns the first request header of a name, matched
+// case-insensitively; Host, when given, is the Host header.
+func (req *Request) header(name string) (string, bool) {
+	if req.Host != "" && strings.EqualFold(name, "Host") {
+		return req.Host, true
+	}
+	for _, h := range req.Header {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+// hostname returns the request's host name ($HOSTNAME): the Host header
+// without its port.
+func (req *Request) hostname() string {
+	h, _ := req.header("Host")
+	return stripPort(h)
+}
+
 const notAPort = "not a port number 1..65535"
 
 // ParsePort reads a port given as text, as GET /v1/translate's port

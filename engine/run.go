@@ -84,7 +84,6 @@ type run struct {
 	// shortcutMPI is $MATCHED_PATH_INFO when the first PerlHandler or
 	// Doc ran: MapToStorage's path_info.
 	shortcutMPI string
-	hostname    string
 	debug       expr.Value
 	rc          expr.Value
 	ctxVars     []ctxVar
@@ -106,6 +105,7 @@ type run struct {
 	work        int64          // spent by the actions, against MaxWork
 	over        *abort         // a bound on resources was passed: the translation ends with it
 	serial      uint64         // of the snapshot's mapping, which the rows' texts alias
+	read        reads          // what the translation read of its request, for the decision cache
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
 	proxySet         bool
@@ -152,7 +152,6 @@ func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Reques
 	// long uri is no loop of the table's, and a client's request must
 	// not get a 500 for it.
 	r.maxSteps = e.opts.MaxSteps + strings.Count(req.URI, "/")
-	r.hostname = hostOf(req)
 	return r
 }
 
@@ -190,22 +189,8 @@ func (r *run) release(escaped bool) {
 	}
 	clear(errored)
 	*r = run{d: keep, notes: kept(notes), ctxVars: kept(r.ctxVars), argv: kept(r.argv),
-		vals: kept(r.vals), fixups: kept(r.fixups), errored: errored}
+		vals: kept(r.vals), fixups: kept(r.fixups), errored: errored, read: reads{headers: kept(r.read.headers)}}
 	runs.Put(r)
-}
-
-// hostOf returns the request's host name without its port.
-func hostOf(req *Request) string {
-	h := req.Host
-	if h == "" {
-		for _, hd := range req.Header {
-			if strings.EqualFold(hd.Name, "Host") {
-				h = hd.Value
-				break
-			}
-		}
-	}
-	return stripPort(h)
 }
 
 // stripPort removes a ":port" from a host, minding IPv6 brackets.

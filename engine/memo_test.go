@@ -1,0 +1,246 @@
+package engine_test
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"transdb/engine"
+	"transdb/translation"
+)
+
+// cachedAndNot returns two engines on the table of p: one with the
+// decision cache, one without.
+func cachedAndNot(p *translation.Provider, opts engine.Options) (cached, plain *engine.Engine) {
+	off := opts
+	off.DecisionCacheBytes = -1
+	return engine.New(p, opts), engine.New(p, off)
+}
+
+// sameDecision translates req with both engines and fails when their
+// decisions differ; it returns the cached engine's.
+func sameDecision(t testing.TB, cached, plain *engine.Engine, req engine.Request) *engine.Decision {
+	t.Helper()
+	got := translate(t, cached, req)
+	want := translate(t, plain, req)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("request %+v:\ncached     %+v\nnot cached %+v", req, got, want)
+	}
+	return got
+}
+
+// memoVariants are requests for one uri that differ in every property
+// a table can read.
+var memoVariants = []engine.Request{
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1"},
+	{URI: "/a/b", Host: "www.xyz.com", ClientIP: "127.0.0.1"},
+	{URI: "/a/b", Host: "www.xyz.de:8080", ClientIP: "127.0.0.1"},
+	{URI: "/a/b", Header: []engine.Header{{Name: "host", Value: "www.xyz.de"}}, ClientIP: "127.0.0.1"},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "192.0.2.7"},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Method: "POST"},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Args: "q=1"},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Scheme: "https"},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Port: 8443},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Scheme: "https", Port: 443},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Scheme: "https", Port: 80},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Header: []engine.Header{{Name: "Cookie", Value: "s=1"}}},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Header: []engine.Header{{Name: "cookie", Value: "s=2"}}},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Header: []engine.Header{{Name: "Cookie", Value: ""}}},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Header: []engine.Header{{Name: "X-Other", Value: "1"}}},
+	{URI: "/a/b", Host: "www.xyz.de", ClientIP: "127.0.0.1", Key: "other"},
+	{URI: "/a//b", Host: "www.xyz.de", ClientIP: "127.0.0.1"},
+}
+
+// memoReaders are actions that each read one property of the request,
+// or build something from it.
+var memoReaders = []string{
+	`Do: $CTX{v}=$HOSTNAME`,
+	`Do: $CTX{v}=$r->get_server_name`,
+	`Cond: $HOSTNAME =~ /de$/`,
+	`Do: $CTX{v}=$CLIENTIP`,
+	`Cond: $r->connection->remote_ip ne '127.0.0.1'`,
+	`Do: $CTX{v}=$METHOD`,
+	`Do: $CTX{v}=$r->method`,
+	`Do: $CTX{v}=$QUERY_STRING`,
+	`Do: $CTX{v}=$r->args`,
+	`Do: $CTX{v}=$REAL_URI`,
+	`Do: $CTX{v}=$r->unparsed_uri`,
+	`Do: $CTX{v}=$REQUEST`,
+	`Do: $CTX{v}=$r->the_request`,
+	`Do: $CTX{v}=$r->get_server_port`,
+	`Do: $CTX{v}=$HEADERS->{Cookie}`,
+	`Cond: defined $HEADERS->{cookie}`,
+	`Do: $CTX{v}=$r->headers_in->{Host}`,
+	`Do: $CTX{v}=$r->headers_in->get('COOKIE')`,
+	`Redirect: 'x', 302`,
+	`Redirect: '/x', 301`,
+	`Do: $CTX{v}=$URI.$MATCHED_URI`,
+	`Do: $CTX{v}=$KEY`,
+	`Do: $CTX{v}=$r->hostname`,
+}
+
+// TestDecisionCacheAnswersAsTranslation translates every pair of
+// requests that differ in one property, with tables that read each
+// property, with and without the decision cache: the cached decision is
+// the one the translation makes, whatever the table read.
+func TestDecisionCacheAnswersAsTranslation(t *testing.T) {
+	for _, action := range memoReaders {
+		t.Run(action, func(t *testing.T) {
+			rows := []tableRow{tableRow("front | :PRE: | 0 | 0 | " + action),
+				`front | :PRE: | 0 | 1 | Do: $CTX{ran}=1`,
+				`front | /a | 0 | 0 | Proxy: 'http://b/'.$CTX{v}`,
+				tableRow("other | :PRE: | 0 | 0 | " + action)}
+			cached, plain := cachedAndNot(newTable(t, rows...), engine.Options{TranslationKey: "front"})
+			if findings, err := plain.Check(); err != nil || len(findings) != 0 {
+				t.Fatalf("check: %v %+v", err, findings)
+			}
+			for _, first := range memoVariants {
+				for range 3 { // the third is kept
+					sameDecision(t, cached, plain, first)
+				}
+				for _, then := range memoVariants {
+					sameDecision(t, cached, plain, then)
+				}
+			}
+			if hits, _ := cached.DecisionCacheStats(); hits == 0 {
+				t.Errorf("no decision came from the cache")
+			}
+		})
+	}
+}
+
+// TestDecisionCacheKeepsRepeatedRequests checks what is kept and when:
+// a request's decision at its second translation, answered from the
+// third on; requests that differ in what the table did not read share
+// it; traced ones are neither answered nor kept.
+func TestDecisionCacheKeepsRepeatedRequests(t *testing.T) {
+	e := exampleEngine(t)
+	req := engine.Request{URI: "/static/img.png", Host: "www.xyz.de", ClientIP: "192.0.2.1",
+		Header: []engine.Header{{Name: "Cookie", Value: "a=1"}}}
+	stats := func(wantHits, wantMisses uint64) {
+		t.Helper()
+		if hits, misses := e.DecisionCacheStats(); hits != wantHits || misses != wantMisses {
+			t.Fatalf("hits %d, misses %d; want %d, %d", hits, misses, wantHits, wantMisses)
+		}
+	}
+	first := translate(t, e, req)
+	translate(t, e, req)
+	stats(0, 2)
+	for i := range 3 {
+		d := translate(t, e, req)
+		if !reflect.DeepEqual(d, first) {
+			t.Fatalf("cached %+v, want %+v", d, first)
+		}
+		stats(uint64(i+1), 2)
+	}
+	// The example table reads the host, not the cookie nor the client.
+	other := req
+	other.ClientIP, other.Header = "198.51.100.9", []engine.Header{{Name: "Cookie", Value: "b=2"}}
+	translate(t, e, other)
+	stats(4, 2)
+	de := req
+	de.Host = "www.xyz.com"
+	if d := translate(t, e, de); d.File != "/var/www/en/img.png" {
+		t.Fatalf("file %q for www.xyz.com", d.File)
+	}
+	stats(4, 3)
+	traced := req
+	traced.Trace = true
+	for range 3 {
+		if d := translate(t, e, traced); len(d.Trace) == 0 {
+			t.Fatal("a traced request got no trace")
+		}
+	}
+	stats(4, 3)
+}
+
+// TestDecisionCacheFollowsVersions commits a change between translations
+// of one request: the decision is the new version's at once.
+func TestDecisionCacheFollowsVersions(t *testing.T) {
+	p := newTable(t, `default | / | 0 | 0 | Proxy: 'http://one/'`)
+	cached, plain := cachedAndNot(p, engine.Options{})
+	req := get("/x")
+	for i := range 5 {
+		for range 3 {
+			d := sameDecision(t, cached, plain, req)
+			if want := fmt.Sprintf("http://one/%s", strings.Repeat("x", i)); d.Proxy != want {
+				t.Fatalf("proxy %q, want %q", d.Proxy, want)
+			}
+		}
+		if _, err := p.Update(func(tx *translation.Txn) error {
+			if _, err := tx.Clear(); err != nil {
+				return err
+			}
+			_, err := tx.Insert(translation.Record{Key: "default", URI: "/", Action: fmt.Sprintf("Proxy: 'http://one/%s'", strings.Repeat("x", i+1))})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDecisionCacheKeepsNoLimitReached: a translation that passed a bound
+// on resources is made again, and a request whose headers would take a
+// kept translation past MaxWork gets the 500 its translation gives.
+func TestDecisionCacheKeepsNoLimitReached(t *testing.T) {
+	cached, plain := cachedAndNot(newTable(t, `default | :PRE: | 0 | 0 | Key: 'k'`, `k | :PRE: | 0 | 0 | Key: 'default'`), engine.Options{})
+	for range 4 {
+		if d := sameDecision(t, cached, plain, get("/")); d.Status != 500 {
+			t.Fatalf("status %d, want 500 for a key ping-pong", d.Status)
+		}
+	}
+	if hits, _ := cached.DecisionCacheStats(); hits != 0 {
+		t.Fatalf("%d hits: a limit's 500 was kept", hits)
+	}
+
+	// Each row reads a header 64 times: 1,000 rows read it 64,000
+	// times, which counts 8 bytes of work per header of the request
+	// each, beside the 64 a byte of the rows' 57 MB in all: 200 headers
+	// pass MaxWork (64 MiB), one does not.
+	reads := "Do: " + strings.Repeat("$HEADERS->{A};", 64)
+	rows := make([]tableRow, 1000)
+	for i := range rows {
+		rows[i] = tableRow(fmt.Sprintf("default | :PRE: | %d | 0 | %s", i, reads))
+	}
+	rows = append(rows, `default | / | 0 | 0 | Proxy: 'http://b/'`)
+	cached, plain = cachedAndNot(newTable(t, rows...), engine.Options{})
+	few := get("/")
+	for range 3 {
+		if d := sameDecision(t, cached, plain, few); d.Status != 0 || d.Proxy != "http://b/" {
+			t.Fatalf("status %d, proxy %q with one header: %s", d.Status, d.Proxy, d.Message)
+		}
+	}
+	many := few
+	for i := range 200 {
+		many.Header = append(many.Header, engine.Header{Name: fmt.Sprintf("X-%d", i), Value: "v"})
+	}
+	if d := sameDecision(t, cached, plain, many); d.Status != 500 {
+		t.Fatalf("status %d with 200 headers, want 500", d.Status)
+	}
+	if hits, _ := cached.DecisionCacheStats(); hits != 1 {
+		t.Fatalf("%d hits, want 1: the third request with one header", hits)
+	}
+}
+
+// TestDecisionCacheSharesNothingWithCallers changes a decision
+// Translate returned: the next one is as it was.
+func TestDecisionCacheSharesNothingWithCallers(t *testing.T) {
+	e := exampleEngine(t)
+	req := engine.Request{URI: "/static/img.png", Host: "www.xyz.de"}
+	var want *engine.Decision
+	for i := range 6 {
+		d := translate(t, e, req)
+		if want == nil {
+			want = translate(t, engine.New(e.Provider(), engine.Options{TranslationKey: "front",
+				DocumentRoot: "/var/www", DecisionCacheBytes: -1}), req)
+		}
+		if !reflect.DeepEqual(d, want) {
+			t.Fatalf("translation %d: %+v, want %+v", i, d, want)
+		}
+		d.Config[0][1], d.CTX[0].Value, d.File = "changed", "changed", "changed"
+	}
+	if hits, _ := e.DecisionCacheStats(); hits == 0 {
+		t.Fatal("no hits")
+	}
+}
