@@ -53,6 +53,13 @@ type Config struct {
 	// engine.DefaultMaxSteps and engine.DefaultMaxRows.
 	MaxCallDepth, MaxSteps, MaxRows int
 
+	// DecisionCacheSize bounds the memory of the decisions a provider's
+	// engine keeps for requests seen again (see
+	// engine.Options.DecisionCacheBytes), in bytes. Zero (not set) means
+	// engine.DefaultDecisionCacheBytes; the directive's value 0, stored
+	// as -1, turns the cache off.
+	DecisionCacheSize int64
+
 	// AdminToken is the bearer token required for writes. Empty (unset,
 	// or set to an empty value such as an unset ${VAR}) disables writes.
 	AdminToken string

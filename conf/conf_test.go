@@ -133,7 +133,7 @@ func TestDefaultWithoutDataDirectoryUsesWorkingDirectory(t *testing.T) {
 // commentedExample matches the lines of default.conf that are commented
 // out examples of directives and parameters. Prose in default.conf does
 // not start with these names (the parameter list uses "#  - Name:").
-var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AdminMenu|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|MaxRows|FileName|Root|ImportFrom|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
+var commentedExample = regexp.MustCompile(`(?m)^#(\s*(?:AdminToken|AdminMenu|AccessLog|TrustedProxies|OnChange|MaxCallDepth|MaxSteps|MaxRows|DecisionCacheSize|FileName|Root|ImportFrom|BaseKey|ReadOnly|BackupDir|BackupEvery|BackupKeep|(?:</?)?TranslationProvider)[\s>])`)
 
 func TestDefaultExamplesParseWhenUncommented(t *testing.T) {
 	src := bytes.Clone(defaultSource)

@@ -36,7 +36,8 @@
 // # Directives
 //
 // Listen (default 127.0.0.1:8080), TranslationKey, DocumentRoot,
-// TrustedProxies (addresses and CIDR prefixes), MaxCallDepth, MaxSteps and MaxRows (limits of a translation), AdminToken,
+// TrustedProxies (addresses and CIDR prefixes), MaxCallDepth, MaxSteps and MaxRows (limits of a translation),
+// DecisionCacheSize (bytes of decisions kept per provider, 0 for none), AdminToken,
 // Admin (boolean, default off: the admin page at /admin/), AdminMenu FILE
 // (the admin page's pop-up menu, an HTML fragment),
 // MaxBodySize (bytes, default 64 MiB), CheckInterval (a Go duration, at

@@ -575,6 +575,17 @@ var directives = map[string]directive{
 	"maxrows": {name: "MaxRows", set: func(c *Config, v string) error {
 		return setLimit(&c.MaxRows, "MaxRows", v)
 	}},
+	"decisioncachesize": {name: "DecisionCacheSize", set: func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		switch {
+		case err != nil || n < 0:
+			return fmt.Errorf("invalid DecisionCacheSize %q: want a number of bytes, 0 for no cache", v)
+		case n == 0:
+			n = -1
+		}
+		c.DecisionCacheSize = n
+		return nil
+	}},
 	"shutdowntimeout": {name: "ShutdownTimeout", set: func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		switch {

@@ -118,6 +118,10 @@ var (
 		"Actions in the translation table of a provider.", []string{"file", "basekey"}, nil)
 	descLookups = prometheus.NewDesc("transdb_lookups_total",
 		"Lookups (fetch and resolve) served by a provider.", []string{"file", "basekey"}, nil)
+	descDecisionHits = prometheus.NewDesc("transdb_decision_cache_hits_total",
+		"Translations of a provider answered from its decision cache.", []string{"file", "basekey"}, nil)
+	descDecisionMisses = prometheus.NewDesc("transdb_decision_cache_misses_total",
+		"Translations of a provider made while its decision cache is on, traced ones aside.", []string{"file", "basekey"}, nil)
 	descVerifyFailures = prometheus.NewDesc("transdb_verify_failures_total",
 		"Versions of the database file that failed the background verification: damaged files.", []string{"file"}, nil)
 	descVerified = prometheus.NewDesc("transdb_verified_generation",
@@ -138,7 +142,7 @@ type dbCollector struct{ s *Server }
 func (c dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReady, descGeneration, descFileBytes, descStored,
 		descReloads, descCommits, descCreates, descDeletes, descRecords, descLookups,
-		descVerifyFailures, descVerified, descVerifyFailed, descBackups, descBackupFailures, descBackupAge,
+		descDecisionHits, descDecisionMisses, descVerifyFailures, descVerified, descVerifyFailed, descBackups, descBackupFailures, descBackupAge,
 		descImports, descImportFailures, descImportFailing, descImportAge} {
 		ch <- d
 	}
@@ -185,6 +189,9 @@ func (c dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descDeletes, prometheus.CounterValue, float64(st.Deletes), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descRecords, prometheus.GaugeValue, float64(st.Records), file, pr.name)
 		ch <- prometheus.MustNewConstMetric(descLookups, prometheus.CounterValue, float64(st.Reads), file, pr.name)
+		hits, misses := pr.e.DecisionCacheStats()
+		ch <- prometheus.MustNewConstMetric(descDecisionHits, prometheus.CounterValue, float64(hits), file, pr.name)
+		ch <- prometheus.MustNewConstMetric(descDecisionMisses, prometheus.CounterValue, float64(misses), file, pr.name)
 	}
 }
 

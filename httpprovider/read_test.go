@@ -423,6 +423,7 @@ func TestMetricsHaveRequestsLookupsCommitsAndGeneration(t *testing.T) {
 		`transdb_http_request_duration_seconds_bucket{code="200",endpoint="/v1/fetch",le="+Inf"} 3`,
 		`transdb_http_request_duration_seconds_count{code="200",endpoint="/v1/fetch"} 3`,
 		`transdb_lookups_total{basekey="[\"trans\",\"db\"]",file=` + file + `} 3`,
+		`transdb_decision_cache_hits_total{basekey="[\"trans\",\"db\"]",file=` + file + `} 0`,
 		`transdb_records{basekey="[\"trans\",\"db\"]",file=` + file + `} 13`,
 		`transdb_generation{file=` + file + `} 1`,
 		`transdb_commits_total{basekey="[\"trans\",\"db\"]",file=` + file + `} 1`,
@@ -432,6 +433,23 @@ func TestMetricsHaveRequestsLookupsCommitsAndGeneration(t *testing.T) {
 		`transdb_reloads_total{file=` + file + `} 1`,
 		`transdb_database_ready{file=` + file + `} 1`,
 		`go_goroutines `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	// The third of four translations of one request is the first the
+	// decision cache answers; a traced one is neither.
+	for _, q := range []string{"", "", "", "", "&trace=1"} {
+		if r := s.get("/v1/translate?uri=/static/img.png&host=www.xyz.de" + q); r.status != http.StatusOK {
+			t.Fatalf("translate: %d %s", r.status, r.body)
+		}
+	}
+	body = string(s.get("/metrics").body)
+	for _, want := range []string{
+		`transdb_decision_cache_hits_total{basekey="[\"trans\",\"db\"]",file=` + file + `} 2`,
+		`transdb_decision_cache_misses_total{basekey="[\"trans\",\"db\"]",file=` + file + `} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

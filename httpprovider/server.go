@@ -71,6 +71,11 @@ type Options struct {
 	// means the engine's defaults (see engine.Options).
 	MaxCallDepth, MaxSteps, MaxRows int
 
+	// DecisionCacheBytes bounds the decision cache of each provider's
+	// engine: zero means the engine's default, a negative number none
+	// (see engine.Options.DecisionCacheBytes).
+	DecisionCacheBytes int64
+
 	// AdminToken is the bearer token that write requests must present
 	// in "Authorization: Bearer <token>". Empty disables writes: /v1/txn,
 	// /v1/load and /v1/rotate answer 403 Forbidden (Rotate, as a daemon
@@ -290,7 +295,7 @@ func New(opts Options) (*Server, error) {
 		bk := p.BaseKey()
 		pr := &provider{p: p, e: engine.New(p, engine.Options{TranslationKey: opts.TranslationKey,
 			DocumentRoot: opts.DocumentRoot, MaxCallDepth: opts.MaxCallDepth, MaxSteps: opts.MaxSteps,
-			MaxRows: opts.MaxRows}),
+			MaxRows: opts.MaxRows, DecisionCacheBytes: opts.DecisionCacheBytes}),
 			baseKey: bk, name: translation.FormatBaseKey(bk), file: f}
 		if f.provider == nil {
 			f.provider = pr
