@@ -1,9 +1,8 @@
 package engine
 
 // A Decision is the outcome of evaluating a table for a request: what
-// the proxy in front is to do with it. Its JSON form is the body of
-// GET /v1/translate (see the README); fields without a value are left
-// out there.
+// the proxy in front is to do with it. Its JSON form (AppendJSON) is the
+// body of GET /v1/translate; fields without a value are left out there.
 type Decision struct {
 	// Generation is the database version the table was read from: one
 	// version for the whole evaluation.
@@ -61,6 +60,8 @@ type Decision struct {
 	// MaxRows counts them. Neither is part of the decision's JSON.
 	StartKey string
 	Rows     int
+
+	json []byte // AppendJSON's, for a decision the decision cache keeps
 }
 
 // Doc is the document a Doc action answers with.

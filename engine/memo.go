@@ -101,8 +101,9 @@ type memoShard struct {
 	_      [64]byte
 }
 
-// A memoEntry is a decision and what its translation read: the values
-// the request had for readMask's properties and for the headers.
+// A memoEntry is a decision, with its JSON, and what its translation
+// read: the values the request had for readMask's properties and for
+// the headers.
 type memoEntry struct {
 	serial        uint64
 	key, uri      string
@@ -231,7 +232,8 @@ func (m *memo) put(h uint64, r *run) {
 	}
 	var n int64
 	e.d, n = cloneDecision(&r.d)
-	e.size = size + n
+	e.d.json = e.d.AppendJSON(nil)
+	e.size = size + n + int64(cap(e.d.json))
 	if e.size > maxMemoEntry {
 		return
 	}

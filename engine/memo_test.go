@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -18,16 +19,24 @@ func cachedAndNot(p *translation.Provider, opts engine.Options) (cached, plain *
 	return engine.New(p, opts), engine.New(p, off)
 }
 
-// sameDecision translates req with both engines and fails when their
-// decisions differ; it returns the cached engine's.
+// sameDecision translates req with both engines, the cached one through
+// DecideIn as a server does, and fails when their decisions differ; it
+// returns the other engine's.
 func sameDecision(t testing.TB, cached, plain *engine.Engine, req engine.Request) *engine.Decision {
 	t.Helper()
-	got := translate(t, cached, req)
 	want := translate(t, plain, req)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("request %+v:\ncached     %+v\nnot cached %+v", req, got, want)
+	err := cached.Provider().View(func(s *translation.Snapshot) error {
+		return cached.DecideIn(context.Background(), s, req, func(got *engine.Decision) error {
+			if !sameDecisions(got, want) {
+				return fmt.Errorf("cached     %s\nnot cached %s", got.AppendJSON(nil), want.AppendJSON(nil))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("request %+v:\n%v", req, err)
 	}
-	return got
+	return want
 }
 
 // memoVariants are requests for one uri that differ in every property

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
+	"transdb/internal/jsontext"
 	"transdb/translation"
 )
 
@@ -50,7 +50,7 @@ func (j *jsonWriter) fail(err error) {
 func (j *jsonWriter) raw(s string) { j.bw.WriteString(s) }
 
 // str writes s as a JSON string.
-func (j *jsonWriter) str(s string) { j.bw.Write(appendString(j.bw.AvailableBuffer(), s)) }
+func (j *jsonWriter) str(s string) { j.bw.Write(jsontext.AppendString(j.bw.AvailableBuffer(), s)) }
 
 // uint writes n as a JSON number.
 func (j *jsonWriter) uint(n uint64) { j.bw.Write(strconv.AppendUint(j.bw.AvailableBuffer(), n, 10)) }
@@ -277,69 +277,4 @@ func writeStats(w io.Writer, st translation.Stats, repl *ReplicationStatus) erro
 		}
 		j.raw("}\n")
 	})
-}
-
-// jsonSafe[c] is true for the ASCII bytes that stand for themselves in a
-// JSON string: all but the control characters, '"' and '\\'.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s to b as a JSON string, escaped as an
-// encoding/json Encoder with SetEscapeHTML(false) escapes it: \" \\ \b \f
-// \n \r \t, other control characters as \u00XX, U+2028 and U+2029 as
-// \u2028 and \u2029 (JavaScript line terminators), and every byte that is
-// not part of valid UTF-8 as \ufffd. < > & are left as they are.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
