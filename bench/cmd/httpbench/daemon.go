@@ -18,14 +18,18 @@ import (
 
 // startTransdbd serves the database file db with transdbd, read-only,
 // under the base key of the default configuration, with the engine
-// settings translationKey and documentRoot. With a profile directory,
-// transdbd writes a CPU profile there, NAME.pprof, when it stops.
-func startTransdbd(bin, dir, name, db, profiles string) (*bench.Server, error) {
+// settings translationKey and documentRoot, and with its decision cache
+// unless noCache. With a profile directory, transdbd writes a CPU
+// profile there, NAME.pprof, when it stops.
+func startTransdbd(bin, dir, name, db, profiles string, noCache bool) (*bench.Server, error) {
 	cfg := filepath.Join(dir, name+".conf")
 	text := "Listen 127.0.0.1:0\n" +
 		"TranslationKey " + translationKey + "\n" +
-		"DocumentRoot " + documentRoot + "\n" +
-		"<TranslationProvider MMapDB>\n" +
+		"DocumentRoot " + documentRoot + "\n"
+	if noCache {
+		text += "DecisionCacheSize 0\n"
+	}
+	text += "<TranslationProvider MMapDB>\n" +
 		"    FileName " + db + "\n" +
 		"    ReadOnly 1\n" +
 		"    BaseKey  [qw/trans db/]\n" +

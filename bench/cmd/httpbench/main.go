@@ -86,6 +86,7 @@ type options struct {
 	maxLoad   float64
 	loadWait  time.Duration
 	profiles  string
+	noCache   bool
 
 	switchSize  int
 	switchEvery time.Duration
@@ -148,6 +149,7 @@ func parseFlags(args []string) (options, error) {
 	fs.Int64Var(&o.seed, "seed", 1, "generator seed")
 	fs.StringVar(&o.dir, "dir", "", "directory for the temporary files (default: the system's)")
 	fs.StringVar(&o.profiles, "cpuprofile", "", "directory where every transdbd (transdbd serve -cpuprofile) and the bare handler of the throughput part write a CPU profile, NAME.pprof")
+	fs.BoolVar(&o.noCache, "no-decision-cache", false, "run transdbd without its decision cache (DecisionCacheSize 0), so that every /v1/translate and /v1/auth is translated")
 	fs.Float64Var(&o.maxLoad, "max-load", 1, "before each part, wait until the 1-minute load average is below this (0: do not wait)")
 	fs.DurationVar(&o.loadWait, "load-wait", 5*time.Minute, "longest wait for -max-load; then measure anyway, and say so")
 	fs.IntVar(&o.switchSize, "switch-size", 100_000, "record count of the switch part")

@@ -75,7 +75,7 @@ func (e *env) shared(d *dataset, check func(int, httpload.Response) error) error
 		}
 	}()
 	for i := range e.o.procs {
-		p, err := startTransdbd(e.transdbd, e.dir, fmt.Sprintf("transdbd-shared-%d", i+1), d.path, "")
+		p, err := startTransdbd(e.transdbd, e.dir, fmt.Sprintf("transdbd-shared-%d", i+1), d.path, "", e.o.noCache)
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,7 @@ func (e *env) throughput(n int) error {
 // shows the load only.
 func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*bench.Server, error) {
 	if d.fetchExp == nil && (fresh || e.o.profiles != "") {
-		t, err := startTransdbd(e.transdbd, e.dir, name+"-check", d.path, "")
+		t, err := startTransdbd(e.transdbd, e.dir, name+"-check", d.path, "", e.o.noCache)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,7 @@ func (e *env) checkedTransdbd(d *dataset, name string, fresh bool) (*bench.Serve
 			return nil, err
 		}
 	}
-	t, err := startTransdbd(e.transdbd, e.dir, name, d.path, e.o.profiles)
+	t, err := startTransdbd(e.transdbd, e.dir, name, d.path, e.o.profiles, e.o.noCache)
 	if err != nil {
 		return nil, err
 	}
