@@ -53,7 +53,7 @@ const (
 	DefaultCacheBytes = 512 << 20
 	// DefaultDecisionCacheBytes bounds the memory of the decisions kept
 	// (see Options.DecisionCacheBytes), as estimated from above.
-	DefaultDecisionCacheBytes = 64 << 20
+	DefaultDecisionCacheBytes = 128 << 20
 )
 
 // Options configure an Engine.
@@ -219,8 +219,9 @@ func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Reque
 				return err
 			}
 			if escaped {
-				c, _ := cloneDecision(d)
-				d = &c
+				var c copier
+				dc := c.decision(d)
+				d = &dc
 			}
 			return f(d)
 		}

@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // The decision cache.
@@ -32,7 +35,8 @@ import (
 // a bound on resources (its decision is a 500 about its own work), and
 // decisions larger than maxMemoEntry. A request seen once is not kept
 // either, so that traffic that never repeats does not fill the cache and
-// pay for copies (see memo.admit).
+// pay for copies: a decision is kept when a recent miss had the same
+// start key, uri and values read (see memo.admit).
 
 // reads records which of the request's properties a translation read,
 // beyond its start key and uri.
@@ -86,8 +90,8 @@ type memo struct {
 	seed     maphash.Seed
 	maxBytes int64 // of each shard
 	shards   [memoShards]memoShard
-	// seen holds a fingerprint of the start key and uri of a recent
-	// miss per slot: a decision is kept at its second miss.
+	// seen holds a fingerprint of the start key, uri and values read of
+	// a recent miss per slot: a decision is kept at its second miss.
 	seen         []atomic.Uint32
 	hits, misses atomic.Uint64
 }
@@ -188,9 +192,48 @@ func (e *memoEntry) matches(req *Request) bool {
 	return true
 }
 
-// admit reports whether a missed decision is to be kept: whether its
-// start key and uri missed recently.
-func (m *memo) admit(h uint64) bool {
+// admit reports whether a missed decision is to be kept: whether the
+// same values were read for the same start key and uri by a recent
+// miss. h is the hash of the start key and uri; the values are those of
+// req for what rd says was read.
+func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
+	if rd.mask != 0 || len(rd.headers) > 0 {
+		var vh maphash.Hash
+		vh.SetSeed(m.seed)
+		var n [9]byte
+		n[0] = byte(rd.mask)
+		binary.LittleEndian.PutUint64(n[1:], h)
+		vh.Write(n[:])
+		for _, v := range [...]struct {
+			bit readMask
+			s   string
+		}{{readArgs, req.Args}, {readMethod, req.method()}, {readHostname, req.hostname()}, {readClientIP, req.ClientIP}} {
+			if rd.mask&v.bit != 0 {
+				vh.WriteString(v.s)
+				vh.WriteByte(0)
+			}
+		}
+		if rd.mask&(readHTTPS|readPort) != 0 {
+			var p [9]byte
+			binary.LittleEndian.PutUint64(p[:8], uint64(req.port()))
+			if req.https() {
+				p[8] = 1
+			}
+			vh.Write(p[:])
+		}
+		for _, name := range rd.headers {
+			v, ok := req.header(name)
+			vh.WriteString(name)
+			vh.WriteByte(0)
+			vh.WriteString(v)
+			if ok {
+				vh.WriteByte(1)
+			} else {
+				vh.WriteByte(0)
+			}
+		}
+		h = vh.Sum64()
+	}
 	slot := &m.seen[h&(memoAdmitSlots-1)]
 	fp := uint32(h>>32) | 1
 	if slot.Load() == fp {
@@ -202,38 +245,38 @@ func (m *memo) admit(h uint64) bool {
 
 // put keeps the decision of r, a translation that ended without error.
 func (m *memo) put(h uint64, r *run) {
-	if r.req.Trace || r.over != nil || r.serial == 0 || !m.admit(h) {
+	if r.req.Trace || r.over != nil || r.serial == 0 || !m.admit(h, &r.req, &r.read) {
 		return
 	}
-	e := &memoEntry{serial: r.serial, key: strings.Clone(r.startKey), uri: strings.Clone(r.req.URI),
-		mask: r.read.mask, nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(r.req.Header)}
+	var c copier
 	req := &r.req
+	e := &memoEntry{serial: r.serial, key: c.str(r.startKey), uri: c.str(req.URI), mask: r.read.mask,
+		nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(req.Header)}
 	if e.mask&readArgs != 0 {
-		e.args = strings.Clone(req.Args)
+		e.args = c.str(req.Args)
 	}
 	if e.mask&readMethod != 0 {
-		e.method = strings.Clone(req.method())
+		e.method = c.str(req.method())
 	}
 	if e.mask&readHostname != 0 {
-		e.host = strings.Clone(req.hostname())
+		e.host = c.str(req.hostname())
 	}
 	e.https, e.port = req.https(), req.port()
 	if e.mask&readClientIP != 0 {
-		e.client = strings.Clone(req.ClientIP)
+		e.client = c.str(req.ClientIP)
 	}
-	size := int64(256 + len(e.key) + len(e.uri) + len(e.args) + len(e.method) + len(e.host) + len(e.client))
 	if len(r.read.headers) > 0 {
 		e.headers = make([]headerValue, len(r.read.headers))
+		c.n += int64(len(e.headers)) * int64(unsafe.Sizeof(headerValue{}))
 		for i, name := range r.read.headers {
 			v, ok := req.header(name)
-			e.headers[i] = headerValue{name: strings.Clone(name), value: strings.Clone(v), ok: ok}
-			size += int64(48 + len(name) + len(v))
+			e.headers[i] = headerValue{name: c.str(name), value: c.str(v), ok: ok}
 		}
 	}
-	var n int64
-	e.d, n = cloneDecision(&r.d)
-	e.d.json = e.d.AppendJSON(nil)
-	e.size = size + n + int64(cap(e.d.json))
+	e.d = c.decision(&r.d)
+	e.d.json = c.bytes(e.d.AppendJSON(nil))
+	// The entry, and its share of the shard's map and variant list.
+	e.size = c.n + int64(unsafe.Sizeof(memoEntry{})) + 64
 	if e.size > maxMemoEntry {
 		return
 	}
@@ -292,52 +335,88 @@ func (e *memoEntry) sameReads(o *memoEntry) bool {
 	return true
 }
 
-// cloneDecision returns a copy of d that shares no memory with it, and
-// an estimate of the bytes it holds.
-func cloneDecision(d *Decision) (Decision, int64) {
-	c := Decision{Generation: d.Generation, Key: strings.Clone(d.Key), URI: strings.Clone(d.URI),
-		Status: d.Status, Location: strings.Clone(d.Location), Message: strings.Clone(d.Message),
-		Proxy: strings.Clone(d.Proxy), File: strings.Clone(d.File), Handler: strings.Clone(d.Handler),
-		MatchedURI: strings.Clone(d.MatchedURI), PathInfo: strings.Clone(d.PathInfo),
-		StartKey: strings.Clone(d.StartKey), Rows: d.Rows}
-	n := int64(len(c.Key) + len(c.URI) + len(c.Location) + len(c.Message) + len(c.Proxy) + len(c.File) +
-		len(c.Handler) + len(c.MatchedURI) + len(c.PathInfo) + len(c.StartKey))
-	str := func(s string) string { n += int64(16 + len(s)); return strings.Clone(s) }
+// A copier copies what an entry keeps, so that it shares no memory with
+// the run, the request or the mapping, and counts the bytes it
+// allocates (n), as the allocator rounds them, roughly. A string equal
+// to one it copied before is shared: a decision repeats its key, uri and
+// host in several fields.
+type copier struct {
+	n    int64
+	seen [8]string
+	next int
+}
+
+func (c *copier) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	for _, t := range c.seen {
+		if t == s {
+			return t
+		}
+	}
+	t := strings.Clone(s)
+	c.n += roundAlloc(len(s))
+	c.seen[c.next%len(c.seen)] = t
+	c.next++
+	return t
+}
+
+func (c *copier) bytes(b []byte) []byte {
+	c.n += roundAlloc(len(b))
+	return bytes.Clone(b)
+}
+
+// roundAlloc is about what the allocator takes for n bytes.
+func roundAlloc(n int) int64 { return int64((n + 15) &^ 15) }
+
+// decision returns a copy of d without its trace.
+func (c *copier) decision(d *Decision) Decision {
+	out := Decision{Generation: d.Generation, Key: c.str(d.Key), URI: c.str(d.URI), Status: d.Status,
+		Location: c.str(d.Location), Message: c.str(d.Message), Proxy: c.str(d.Proxy), File: c.str(d.File),
+		Handler: c.str(d.Handler), MatchedURI: c.str(d.MatchedURI), PathInfo: c.str(d.PathInfo),
+		StartKey: c.str(d.StartKey), Rows: d.Rows}
 	if d.Doc != nil {
-		c.Doc = &Doc{ContentType: str(d.Doc.ContentType), Body: str(d.Doc.Body)}
+		out.Doc = &Doc{ContentType: c.str(d.Doc.ContentType), Body: c.str(d.Doc.Body)}
+		c.n += int64(unsafe.Sizeof(Doc{}))
 	}
 	pairs := func(l [][2]string) [][2]string {
 		if len(l) == 0 {
 			return nil
 		}
-		out := make([][2]string, len(l))
+		o := make([][2]string, len(l))
+		c.n += int64(len(l)) * int64(unsafe.Sizeof(l[0]))
 		for i, p := range l {
-			out[i] = [2]string{str(p[0]), str(p[1])}
+			o[i] = [2]string{c.str(p[0]), c.str(p[1])}
 		}
-		return out
+		return o
 	}
-	c.Config, c.FixupConfig = pairs(d.Config), pairs(d.FixupConfig)
+	out.Config, out.FixupConfig = pairs(d.Config), pairs(d.FixupConfig)
 	if len(d.Notes) > 0 {
-		c.Notes = make([]Note, len(d.Notes))
+		out.Notes = make([]Note, len(d.Notes))
+		c.n += int64(len(d.Notes)) * int64(unsafe.Sizeof(Note{}))
 		for i, note := range d.Notes {
 			vs := make([]string, len(note.Values))
+			c.n += int64(len(vs)) * int64(unsafe.Sizeof(""))
 			for j, v := range note.Values {
-				vs[j] = str(v)
+				vs[j] = c.str(v)
 			}
-			c.Notes[i] = Note{Name: str(note.Name), Values: vs}
+			out.Notes[i] = Note{Name: c.str(note.Name), Values: vs}
 		}
 	}
 	if len(d.CTX) > 0 {
-		c.CTX = make([]Var, len(d.CTX))
+		out.CTX = make([]Var, len(d.CTX))
+		c.n += int64(len(d.CTX)) * int64(unsafe.Sizeof(Var{}))
 		for i, v := range d.CTX {
-			c.CTX[i] = Var{Name: str(v.Name), Value: str(v.Value)}
+			out.CTX[i] = Var{Name: c.str(v.Name), Value: c.str(v.Value)}
 		}
 	}
 	if len(d.Errors) > 0 {
-		c.Errors = make([]RowError, len(d.Errors))
+		out.Errors = make([]RowError, len(d.Errors))
+		c.n += int64(len(d.Errors)) * int64(unsafe.Sizeof(RowError{}))
 		for i, e := range d.Errors {
-			c.Errors[i] = RowError{ID: e.ID, Action: str(e.Action), Error: str(e.Error)}
+			out.Errors[i] = RowError{ID: e.ID, Action: c.str(e.Action), Error: c.str(e.Error)}
 		}
 	}
-	return c, n
+	return out
 }

@@ -164,6 +164,30 @@ func TestDecisionCacheKeepsRepeatedRequests(t *testing.T) {
 	stats(4, 3)
 }
 
+// TestDecisionCacheKeepsWhatRepeats: a decision is kept when the values
+// its translation read repeat, not when only its uri does.
+func TestDecisionCacheKeepsWhatRepeats(t *testing.T) {
+	e := engine.New(newTable(t, `default | / | 0 | 0 | Proxy: 'http://b/'.$CLIENTIP`), engine.Options{})
+	for i := range 20 {
+		req := get("/x")
+		req.ClientIP = fmt.Sprintf("192.0.2.%d", i)
+		if d := translate(t, e, req); d.Proxy != "http://b/"+req.ClientIP {
+			t.Fatalf("proxy %q for %s", d.Proxy, req.ClientIP)
+		}
+	}
+	if hits, misses := e.DecisionCacheStats(); hits != 0 || misses != 20 {
+		t.Fatalf("hits %d, misses %d after 20 clients once", hits, misses)
+	}
+	req := get("/x")
+	req.ClientIP = "192.0.2.7"
+	for range 3 {
+		translate(t, e, req)
+	}
+	if hits, misses := e.DecisionCacheStats(); hits != 2 || misses != 21 {
+		t.Fatalf("hits %d, misses %d, want 2 and 21: a client seen before is kept at its next miss", hits, misses)
+	}
+}
+
 // TestDecisionCacheFollowsVersions commits a change between translations
 // of one request: the decision is the new version's at once.
 func TestDecisionCacheFollowsVersions(t *testing.T) {
