@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -26,35 +25,15 @@ import (
 // compared in full once, and the entry then remembers that version.
 //
 // Entries are written once and read on every row of every translation,
-// so reads take no lock and touch little memory: the table is one array
-// of (ID, entry) slots with open addressing, where a lookup usually
-// reads one slot and the entry it points to. Writers take a lock, fill
-// a slot's entry before its ID, and replace the whole table when it
-// must grow; a reader holds on to the table it loaded. Past its size,
-// in entries or in the memory they keep (as estimated from above), the
+// so they live in a table, which reads without a lock. Past its size, in
+// entries or in the memory they keep (as estimated from above), the
 // cache starts over empty: entries carry no record of their use that
 // would tell which to keep, and the rows in use are compiled again once.
 type cache struct {
-	t        atomic.Pointer[cacheTable]
-	mu       sync.Mutex // serializes writers
+	t        atomic.Pointer[table[cacheEntry]] // keyed by record ID (IDs start at 1)
+	mu       sync.Mutex                        // serializes writers
 	max      int
 	maxBytes int
-}
-
-// cacheTable is an open-addressing hash table of compiled actions; its
-// length is a power of two, and it is never more than half full.
-type cacheTable struct {
-	slots []cacheSlot
-	shift uint // 64 - log2(len(slots)): home takes the hash's top bits
-	n     int  // entries, under cache.mu
-	bytes int  // their footprint, under cache.mu
-}
-
-// cacheSlot holds one entry; id 0 marks an empty slot (record IDs start
-// at 1).
-type cacheSlot struct {
-	id atomic.Uint64
-	e  atomic.Pointer[cacheEntry]
 }
 
 // A cacheEntry is a compiled action and where its text was last seen: n
@@ -88,25 +67,10 @@ func (e *cacheEntry) seenAt(text []byte, serial uint64) bool {
 // address returns the address of b's first byte.
 func address(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
-// minCacheSlots is the length of a new table.
-const minCacheSlots = 1 << 10
-
 func newCache(size, bytes int) *cache {
 	c := &cache{max: size, maxBytes: bytes}
-	c.t.Store(newCacheTable(minCacheSlots))
+	c.t.Store(newTable[cacheEntry](minTableSlots))
 	return c
-}
-
-// newCacheTable returns a table of n slots, a power of 2.
-func newCacheTable(n int) *cacheTable {
-	return &cacheTable{slots: make([]cacheSlot, n), shift: uint(64 - bits.TrailingZeros(uint(n)))}
-}
-
-// home is the first slot to probe for id: Fibonacci hashing, whose top
-// bits depend on all of the ID's, so that IDs in any stride (2^17 apart,
-// say) spread over the table as sequential ones do.
-func (t *cacheTable) home(id uint64) uint64 {
-	return (id * 0x9e3779b97f4a7c15) >> t.shift
 }
 
 // get returns the compiled action of the record id if its text is text,
@@ -115,29 +79,23 @@ func (c *cache) get(id uint64, text []byte, serial uint64) *action {
 	if id == 0 {
 		return nil
 	}
-	t := c.t.Load()
-	mask := uint64(len(t.slots) - 1)
-	for i := t.home(id); ; i = (i + 1) & mask {
-		switch t.slots[i].id.Load() {
-		case id:
-			s := &t.slots[i]
-			e := s.e.Load()
-			if e.seenAt(text, serial) {
-				return &e.a
-			}
-			if e.a.text != string(text) { // compared without a copy
-				return nil
-			}
-			if serial != 0 {
-				// Remember this version's copy of the text, unless a
-				// writer has replaced the entry meanwhile.
-				s.e.CompareAndSwap(e, newEntry(&e.a, text, serial))
-			}
-			return &e.a
-		case 0:
-			return nil
-		}
+	s := c.t.Load().find(id)
+	if s == nil {
+		return nil
 	}
+	e := s.e.Load()
+	if e.seenAt(text, serial) {
+		return &e.a
+	}
+	if e.a.text != string(text) { // compared without a copy
+		return nil
+	}
+	if serial != 0 {
+		// Remember this version's copy of the text, unless a writer has
+		// replaced the entry meanwhile.
+		s.e.CompareAndSwap(e, newEntry(&e.a, text, serial))
+	}
+	return &e.a
 }
 
 // put stores the compiled action of the record id, whose text was read
@@ -161,57 +119,17 @@ func (c *cache) put(id uint64, a *action, text []byte, serial uint64) {
 			s.e.Store(e)
 			return
 		}
-		t = newCacheTable(minCacheSlots)
+		t = newTable[cacheEntry](minTableSlots)
 		c.t.Store(t)
 	}
 	switch {
 	case t.n >= c.max || t.bytes+cost > c.maxBytes:
-		t = newCacheTable(minCacheSlots)
+		t = newTable[cacheEntry](minTableSlots)
 		c.t.Store(t)
-	case 2*(t.n+1) > len(t.slots):
+	case t.full():
 		t = t.grown()
 		c.t.Store(t)
 	}
 	t.insert(id, e)
 	t.bytes += cost
-}
-
-// find returns the slot of id in t, or nil; under cache.mu.
-func (t *cacheTable) find(id uint64) *cacheSlot {
-	mask := uint64(len(t.slots) - 1)
-	for i := t.home(id); ; i = (i + 1) & mask {
-		switch t.slots[i].id.Load() {
-		case id:
-			return &t.slots[i]
-		case 0:
-			return nil
-		}
-	}
-}
-
-// insert adds an entry for an id t does not hold; under cache.mu, with
-// room in t. The entry is stored before the ID, so that a reader that
-// finds the ID finds the entry.
-func (t *cacheTable) insert(id uint64, e *cacheEntry) {
-	mask := uint64(len(t.slots) - 1)
-	i := t.home(id)
-	for t.slots[i].id.Load() != 0 {
-		i = (i + 1) & mask
-	}
-	t.slots[i].e.Store(e)
-	t.slots[i].id.Store(id)
-	t.n++
-}
-
-// grown returns a table twice the length of t with its entries; under
-// cache.mu.
-func (t *cacheTable) grown() *cacheTable {
-	g := newCacheTable(2 * len(t.slots))
-	g.bytes = t.bytes
-	for i := range t.slots {
-		if id := t.slots[i].id.Load(); id != 0 {
-			g.insert(id, t.slots[i].e.Load())
-		}
-	}
-	return g
 }

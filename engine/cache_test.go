@@ -178,7 +178,7 @@ func TestCacheSpreadsStridedIDs(t *testing.T) {
 	tb := c.t.Load()
 	longest, run := 0, 0
 	for i := range tb.slots {
-		if tb.slots[i].id.Load() != 0 {
+		if tb.slots[i].key.Load() != 0 {
 			run++
 			longest = max(longest, run)
 		} else {

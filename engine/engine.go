@@ -145,7 +145,7 @@ func (e *Engine) DecisionCacheStats() (hits, misses uint64) {
 	if e.memo == nil {
 		return 0, 0
 	}
-	return e.memo.hits.Load(), e.memo.misses.Load()
+	return e.memo.stats()
 }
 
 // Provider returns the provider whose table the engine evaluates.
@@ -211,7 +211,7 @@ func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Reque
 		if key == "" {
 			key = e.opts.TranslationKey
 		}
-		h = m.hash(key, req.URI)
+		h = m.key(key, req.URI)
 		if d := m.get(h, s.Serial(), key, req); d != nil {
 			// As a translation does, a request whose context has ended
 			// gets no decision.

@@ -37,6 +37,13 @@ import (
 // either, so that traffic that never repeats does not fill the cache and
 // pay for copies: a decision is kept when a recent miss had the same
 // start key, uri and values read (see memo.admit).
+//
+// Kept decisions are read by every request and written seldom, so they
+// live in a table (table.go), which reads without a lock: a hit reads a
+// slot, the list of decisions of a start key and uri, the entry, and
+// the memory that holds its strings and its JSON together. Past its
+// bound on memory, or at a new mapped version, the cache starts over
+// empty.
 
 // reads records which of the request's properties a translation read,
 // beyond its start key and uri.
@@ -68,9 +75,6 @@ func (rd *reads) header(name string) {
 	rd.headers = append(rd.headers, name)
 }
 
-// memoShards spreads the cache's entries and locks over shards.
-const memoShards = 16
-
 // maxMemoVariants bounds the decisions kept for one start key and uri,
 // for requests that differ in what their translations read (a host, a
 // header); past it a new one replaces one of them.
@@ -83,26 +87,39 @@ const maxMemoEntry = 64 << 10
 // memoAdmitSlots is the length of memo.seen, a power of two.
 const memoAdmitSlots = 1 << 16
 
+// memoStripes spreads the counters of hits and misses over cache lines,
+// so that the processors do not take turns at one.
+const memoStripes = 16
+
 // A memo keeps decisions of one engine, by the mapped version, start key
 // and uri they were made for, with what their translations read; see
 // the comment at the top of this file. It is safe for concurrent use.
 type memo struct {
 	seed     maphash.Seed
-	maxBytes int64 // of each shard
-	shards   [memoShards]memoShard
+	maxBytes int
+	// t holds the lists of decisions by the hash of their start key
+	// and uri (never 0: see key).
+	t      atomic.Pointer[table[memoList]]
+	mu     sync.Mutex // serializes writers
+	serial uint64     // the mapping of t's entries, under mu
 	// seen holds a fingerprint of the start key, uri and values read of
 	// a recent miss per slot: a decision is kept at its second miss.
 	seen         []atomic.Uint32
-	hits, misses atomic.Uint64
+	hits, misses [memoStripes]stripe
 }
 
-type memoShard struct {
-	mu     sync.RWMutex
-	serial uint64 // the newest mapping an entry was kept for; older ones are gone
-	m      map[uint64][]*memoEntry
-	bytes  int64
-	next   uint8 // the variant a full list replaces next
-	_      [64]byte
+type stripe struct {
+	n atomic.Uint64
+	_ [56]byte
+}
+
+// A memoList holds the decisions kept for a start key and uri, or for
+// several whose hashes are equal. It is not changed once stored: a
+// writer stores another.
+type memoList struct {
+	e    [maxMemoVariants]*memoEntry
+	n    int
+	next int // the entry a full list replaces next
 }
 
 // A memoEntry is a decision, with its JSON, and what its translation
@@ -112,15 +129,15 @@ type memoEntry struct {
 	serial        uint64
 	key, uri      string
 	mask          readMask
-	args, method  string
-	host, client  string
 	https         bool
 	port          int
+	args, method  string
+	host, client  string
 	headers       []headerValue
 	nHeader, work int64 // reads of headers, and work spent (run.work)
 	nRequest      int   // headers of the request
+	size          int
 	d             Decision
-	size          int64
 }
 
 type headerValue struct {
@@ -129,40 +146,44 @@ type headerValue struct {
 }
 
 func newMemo(maxBytes int64) *memo {
-	m := &memo{seed: maphash.MakeSeed(), maxBytes: maxBytes / memoShards,
+	m := &memo{seed: maphash.MakeSeed(), maxBytes: int(min(maxBytes, 1<<62)),
 		seen: make([]atomic.Uint32, memoAdmitSlots)}
-	for i := range m.shards {
-		m.shards[i].m = make(map[uint64][]*memoEntry)
-	}
+	m.t.Store(newTable[memoList](minTableSlots))
 	return m
 }
 
-// hash is the hash of a start key and uri.
-func (m *memo) hash(key, uri string) uint64 {
+// key is the table's key of a start key and uri: their hash, 1 for 0.
+func (m *memo) key(startKey, uri string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(m.seed)
-	h.WriteString(key)
+	h.WriteString(startKey)
 	h.WriteByte(0)
 	h.WriteString(uri)
-	return h.Sum64()
+	return max(h.Sum64(), 1)
 }
 
-func (m *memo) shard(h uint64) *memoShard { return &m.shards[h%memoShards] }
+// stats returns the hits and misses counted.
+func (m *memo) stats() (hits, misses uint64) {
+	for i := range m.hits {
+		hits += m.hits[i].n.Load()
+		misses += m.misses[i].n.Load()
+	}
+	return hits, misses
+}
 
 // get returns the decision kept for req on the mapping of serial,
-// starting with key, or nil.
+// starting with key, or nil; h is m.key(key, req.URI).
 func (m *memo) get(h, serial uint64, key string, req *Request) *Decision {
-	s := m.shard(h)
-	s.mu.RLock()
-	for _, e := range s.m[h] {
-		if e.serial == serial && e.key == key && e.uri == req.URI && e.matches(req) {
-			s.mu.RUnlock()
-			m.hits.Add(1)
-			return &e.d
+	if s := m.t.Load().find(h); s != nil {
+		l := s.e.Load()
+		for _, e := range l.e[:l.n] {
+			if e.serial == serial && e.key == key && e.uri == req.URI && e.matches(req) {
+				m.hits[h%memoStripes].n.Add(1)
+				return &e.d
+			}
 		}
 	}
-	s.mu.RUnlock()
-	m.misses.Add(1)
+	m.misses[h%memoStripes].n.Add(1)
 	return nil
 }
 
@@ -243,13 +264,76 @@ func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
 	return false
 }
 
-// put keeps the decision of r, a translation that ended without error.
+// put keeps the decision of r, a translation that ended without error;
+// h is m.key of its start key and uri.
 func (m *memo) put(h uint64, r *run) {
 	if r.req.Trace || r.over != nil || r.serial == 0 || !m.admit(h, &r.req, &r.read) {
 		return
 	}
-	var c copier
+	e := newMemoEntry(r)
+	if e.size > maxMemoEntry {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.t.Load()
+	switch {
+	case e.serial < m.serial:
+		return // a translation on a version already replaced
+	case e.serial > m.serial:
+		m.serial, t = e.serial, newTable[memoList](minTableSlots)
+		m.t.Store(t)
+	}
+	s := t.find(h)
+	if s == nil {
+		if t.bytes+e.size > m.maxBytes {
+			t = newTable[memoList](minTableSlots)
+			m.t.Store(t)
+		} else if t.full() {
+			t = t.grown()
+			m.t.Store(t)
+		}
+		t.insert(h, &memoList{e: [maxMemoVariants]*memoEntry{e}, n: 1})
+		t.bytes += e.size + int(unsafe.Sizeof(memoList{}))
+		return
+	}
+	old := s.e.Load()
+	for _, o := range old.e[:old.n] {
+		if o.serial == e.serial && o.key == e.key && o.uri == e.uri && o.sameReads(e) {
+			return // kept meanwhile by another request
+		}
+	}
+	l := *old
+	if l.n < maxMemoVariants {
+		l.e[l.n] = e
+		l.n++
+	} else {
+		t.bytes -= l.e[l.next].size
+		l.e[l.next] = e
+		l.next = (l.next + 1) % maxMemoVariants
+	}
+	if t.bytes += e.size; t.bytes > m.maxBytes {
+		m.t.Store(newTable[memoList](minTableSlots))
+		return
+	}
+	s.e.Store(&l)
+}
+
+// newMemoEntry returns the entry of r's decision, sharing no memory with
+// r, its request or the mapping.
+func newMemoEntry(r *run) *memoEntry {
 	req := &r.req
+	json := r.d.AppendJSON(nil)
+	// The strings of the entry, read by every hit, and its JSON share
+	// one allocation: the decision's strings are all in the JSON,
+	// escaped, and the start key is the entry's key.
+	n := len(json) + len(r.startKey) + len(req.URI) + len(req.Args) + len(req.method()) +
+		len(req.ClientIP) + len(req.Host)
+	for _, name := range r.read.headers {
+		v, _ := req.header(name)
+		n += len(name) + len(v)
+	}
+	c := copier{arena: make([]byte, 0, n)}
 	e := &memoEntry{serial: r.serial, key: c.str(r.startKey), uri: c.str(req.URI), mask: r.read.mask,
 		nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(req.Header)}
 	if e.mask&readArgs != 0 {
@@ -267,56 +351,17 @@ func (m *memo) put(h uint64, r *run) {
 	}
 	if len(r.read.headers) > 0 {
 		e.headers = make([]headerValue, len(r.read.headers))
-		c.n += int64(len(e.headers)) * int64(unsafe.Sizeof(headerValue{}))
+		c.n += len(e.headers) * int(unsafe.Sizeof(headerValue{}))
 		for i, name := range r.read.headers {
 			v, ok := req.header(name)
 			e.headers[i] = headerValue{name: c.str(name), value: c.str(v), ok: ok}
 		}
 	}
 	e.d = c.decision(&r.d)
-	e.d.json = c.bytes(e.d.AppendJSON(nil))
-	// The entry, and its share of the shard's map and variant list.
-	e.size = c.n + int64(unsafe.Sizeof(memoEntry{})) + 64
-	if e.size > maxMemoEntry {
-		return
-	}
-	s := m.shard(h)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch {
-	case e.serial < s.serial:
-		return // a translation on a version already replaced
-	case e.serial > s.serial:
-		clear(s.m)
-		s.serial, s.bytes = e.serial, 0
-	}
-	list := s.m[h]
-	for _, old := range list {
-		if old.key == e.key && old.uri == e.uri && old.sameReads(e) {
-			return // kept meanwhile by another request
-		}
-	}
-	if len(list) < maxMemoVariants {
-		s.m[h] = append(list, e)
-	} else {
-		i := int(s.next) % len(list)
-		s.next++
-		s.bytes -= list[i].size
-		list[i] = e
-	}
-	s.bytes += e.size
-	for k, l := range s.m {
-		if s.bytes <= m.maxBytes {
-			break
-		}
-		if k == h {
-			continue
-		}
-		for _, old := range l {
-			s.bytes -= old.size
-		}
-		delete(s.m, k) // an entry chosen as the map's iteration order chooses: at random
-	}
+	e.d.json = c.bytes(json)
+	// The entry, its strings, and its two slots of the half-full table.
+	e.size = int(unsafe.Sizeof(memoEntry{})) + cap(c.arena) + c.n + 2*int(unsafe.Sizeof(slot[memoList]{}))
+	return e
 }
 
 // sameReads reports whether o was kept for a request that agrees with
@@ -335,15 +380,16 @@ func (e *memoEntry) sameReads(o *memoEntry) bool {
 	return true
 }
 
-// A copier copies what an entry keeps, so that it shares no memory with
-// the run, the request or the mapping, and counts the bytes it
-// allocates (n), as the allocator rounds them, roughly. A string equal
-// to one it copied before is shared: a decision repeats its key, uri and
-// host in several fields.
+// A copier copies the strings of an entry into its arena, so that they
+// share no memory with the run, the request or the mapping, and counts
+// the bytes of the other memory it allocates (n). A string equal to one
+// it copied before is shared: a decision repeats its key, uri and host
+// in several fields. A copier without an arena allocates each string.
 type copier struct {
-	n    int64
-	seen [8]string
-	next int
+	arena []byte
+	n     int
+	seen  [8]string
+	next  int
 }
 
 func (c *copier) str(s string) string {
@@ -355,20 +401,33 @@ func (c *copier) str(s string) string {
 			return t
 		}
 	}
-	t := strings.Clone(s)
-	c.n += roundAlloc(len(s))
+	var t string
+	if len(c.arena)+len(s) <= cap(c.arena) {
+		off := len(c.arena)
+		c.arena = append(c.arena, s...)
+		t = unsafe.String(&c.arena[off], len(s))
+	} else {
+		t = strings.Clone(s)
+		c.n += roundAlloc(len(s))
+	}
 	c.seen[c.next%len(c.seen)] = t
 	c.next++
 	return t
 }
 
+// roundAlloc is about what the allocator takes for n bytes.
+func roundAlloc(n int) int { return (n + 15) &^ 15 }
+
+// bytes copies b into the arena, or on its own.
 func (c *copier) bytes(b []byte) []byte {
+	if len(c.arena)+len(b) <= cap(c.arena) {
+		off := len(c.arena)
+		c.arena = append(c.arena, b...)
+		return c.arena[off:len(c.arena):len(c.arena)]
+	}
 	c.n += roundAlloc(len(b))
 	return bytes.Clone(b)
 }
-
-// roundAlloc is about what the allocator takes for n bytes.
-func roundAlloc(n int) int64 { return int64((n + 15) &^ 15) }
 
 // decision returns a copy of d without its trace.
 func (c *copier) decision(d *Decision) Decision {
@@ -378,14 +437,14 @@ func (c *copier) decision(d *Decision) Decision {
 		StartKey: c.str(d.StartKey), Rows: d.Rows}
 	if d.Doc != nil {
 		out.Doc = &Doc{ContentType: c.str(d.Doc.ContentType), Body: c.str(d.Doc.Body)}
-		c.n += int64(unsafe.Sizeof(Doc{}))
+		c.n += int(unsafe.Sizeof(Doc{}))
 	}
 	pairs := func(l [][2]string) [][2]string {
 		if len(l) == 0 {
 			return nil
 		}
 		o := make([][2]string, len(l))
-		c.n += int64(len(l)) * int64(unsafe.Sizeof(l[0]))
+		c.n += len(l) * int(unsafe.Sizeof(l[0]))
 		for i, p := range l {
 			o[i] = [2]string{c.str(p[0]), c.str(p[1])}
 		}
@@ -394,10 +453,10 @@ func (c *copier) decision(d *Decision) Decision {
 	out.Config, out.FixupConfig = pairs(d.Config), pairs(d.FixupConfig)
 	if len(d.Notes) > 0 {
 		out.Notes = make([]Note, len(d.Notes))
-		c.n += int64(len(d.Notes)) * int64(unsafe.Sizeof(Note{}))
+		c.n += len(d.Notes) * int(unsafe.Sizeof(Note{}))
 		for i, note := range d.Notes {
 			vs := make([]string, len(note.Values))
-			c.n += int64(len(vs)) * int64(unsafe.Sizeof(""))
+			c.n += len(vs) * int(unsafe.Sizeof(""))
 			for j, v := range note.Values {
 				vs[j] = c.str(v)
 			}
@@ -406,14 +465,14 @@ func (c *copier) decision(d *Decision) Decision {
 	}
 	if len(d.CTX) > 0 {
 		out.CTX = make([]Var, len(d.CTX))
-		c.n += int64(len(d.CTX)) * int64(unsafe.Sizeof(Var{}))
+		c.n += len(d.CTX) * int(unsafe.Sizeof(Var{}))
 		for i, v := range d.CTX {
 			out.CTX[i] = Var{Name: c.str(v.Name), Value: c.str(v.Value)}
 		}
 	}
 	if len(d.Errors) > 0 {
 		out.Errors = make([]RowError, len(d.Errors))
-		c.n += int64(len(d.Errors)) * int64(unsafe.Sizeof(RowError{}))
+		c.n += len(d.Errors) * int(unsafe.Sizeof(RowError{}))
 		for i, e := range d.Errors {
 			out.Errors[i] = RowError{ID: e.ID, Action: c.str(e.Action), Error: c.str(e.Error)}
 		}

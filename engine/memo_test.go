@@ -188,6 +188,30 @@ func TestDecisionCacheKeepsWhatRepeats(t *testing.T) {
 	}
 }
 
+// TestDecisionCacheStartsOverPastItsBound keeps decisions in a cache
+// with room for two or three: every decision is still the translation's,
+// and requests repeated at once are still answered from it.
+func TestDecisionCacheStartsOverPastItsBound(t *testing.T) {
+	cached, plain := cachedAndNot(newTable(t, exampleTable...),
+		engine.Options{TranslationKey: "front", DocumentRoot: "/var/www", DecisionCacheBytes: 4000})
+	for round := range 3 {
+		for i := range 30 {
+			req := engine.Request{URI: fmt.Sprintf("/static/%d.png", i), Host: "www.xyz.de"}
+			if i%3 == 0 {
+				req.Host = "www.xyz.com"
+			}
+			for range 3 {
+				if d := sameDecision(t, cached, plain, req); round == 0 && d.File == "" {
+					t.Fatalf("no file for %+v", req)
+				}
+			}
+		}
+	}
+	if hits, misses := cached.DecisionCacheStats(); hits < 90 || misses < 90 {
+		t.Fatalf("hits %d, misses %d: want requests repeated at once answered, and the others made again", hits, misses)
+	}
+}
+
 // TestDecisionCacheFollowsVersions commits a change between translations
 // of one request: the decision is the new version's at once.
 func TestDecisionCacheFollowsVersions(t *testing.T) {
