@@ -30,10 +30,14 @@ import (
 // recorded did not. A kept decision serves such a request only while the
 // work its translation would do stays within the bound.
 //
-// What is not kept: a traced translation, one that ended with an error
-// (the context ended, the database could not be read), one that passed
-// a bound on resources (its decision is a 500 about its own work), and
-// decisions larger than maxMemoEntry. A request seen once is not kept
+// A translation ended by a bound (a loop of the table's, a Call too
+// deep, an action's string too long) is kept too: it ends the same way
+// for a request that reads the same, and a table that loops for some
+// requests costs MaxSteps of work only once for each. One ended by
+// MaxWork is not: its end depends on how many headers the request had.
+// Nor are a traced translation, one that ended with an error (the
+// context ended, the database could not be read), and decisions larger
+// than maxMemoEntry. A request seen once is not kept
 // either, so that traffic that never repeats does not fill the cache and
 // pay for copies: a decision is kept when a recent miss had the same
 // start key, uri and values read (see memo.admit).
@@ -267,7 +271,7 @@ func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
 // put keeps the decision of r, a translation that ended without error;
 // h is m.key of its start key and uri.
 func (m *memo) put(h uint64, r *run) {
-	if r.req.Trace || r.over != nil || r.serial == 0 || !m.admit(h, &r.req, &r.read) {
+	if r.req.Trace || r.work > MaxWork || r.serial == 0 || !m.admit(h, &r.req, &r.read) {
 		return
 	}
 	e := newMemoEntry(r)
