@@ -71,7 +71,7 @@ func (req *Request) Validate() error {
 		return &RequestError{Field: field, Value: value, Reason: reason}
 	}
 	text := func(field, value string) error {
-		if !utf8.ValidString(value) || strings.ContainsFunc(value, httpsyntax.IsControl) {
+		if !utf8.ValidString(value) || httpsyntax.HasControl(value) {
 			return bad(field, value, "not valid UTF-8 or holds control characters")
 		}
 		return nil

@@ -428,7 +428,7 @@ func splitTarget(target string) (path, args string, err error) {
 		}
 	}
 	raw, args, _ := strings.Cut(target, "?")
-	if strings.ContainsFunc(args, httpsyntax.IsControl) {
+	if httpsyntax.HasControl(args) {
 		return "", "", &badTarget{"the query string holds control characters"}
 	}
 	if !strings.HasPrefix(raw, "/") {
@@ -440,7 +440,7 @@ func splitTarget(target string) (path, args string, err error) {
 			return "", "", &badTarget{"the path " + strconv.Quote(raw) + " has a malformed escape"}
 		}
 	}
-	if !utf8.ValidString(path) || strings.ContainsFunc(path, httpsyntax.IsControl) {
+	if !utf8.ValidString(path) || httpsyntax.HasControl(path) {
 		return "", "", &badTarget{"the path " + strconv.Quote(raw) + " is not valid UTF-8 or holds control characters"}
 	}
 	if path, err = removeDotSegments(path); err != nil {
@@ -640,7 +640,7 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' ||
 // which no proxy takes for a path.
 func pathValue(p string) string {
 	if p == "" || p[0] == ' ' || p[len(p)-1] == ' ' || strings.HasPrefix(p, encodedPrefix) ||
-		!utf8.ValidString(p) || strings.ContainsFunc(p, httpsyntax.IsControl) {
+		!utf8.ValidString(p) || httpsyntax.HasControl(p) {
 		return headerValue(p)
 	}
 	return p

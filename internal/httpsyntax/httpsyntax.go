@@ -4,9 +4,18 @@ package httpsyntax
 
 import "strings"
 
-// IsControl reports an ASCII control character other than the tab,
-// which no request line or header value holds.
-func IsControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
+// HasControl reports whether s holds an ASCII control character other
+// than the tab, which no request line or header value holds. They are
+// all ASCII, so no byte of a multi-byte UTF-8 sequence is one, and s is
+// read byte by byte, not decoded.
+func HasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
 
 // IsToken reports whether s is an HTTP token: a method or a header name.
 func IsToken(s string) bool {

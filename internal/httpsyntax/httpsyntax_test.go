@@ -11,9 +11,9 @@ func TestTokensAndControls(t *testing.T) {
 			t.Errorf("IsToken(%q) = %v, want %v", s, !want, want)
 		}
 	}
-	for r, want := range map[rune]bool{'\x00': true, '\n': true, '\x1f': true, '\x7f': true, '\t': false, ' ': false, 'a': false, 0x85: false} {
-		if IsControl(r) != want {
-			t.Errorf("IsControl(%U) = %v, want %v", r, !want, want)
+	for r, want := range map[rune]bool{'\x00': true, '\n': true, '\x1f': true, '\x7f': true, '\t': false, ' ': false, 'a': false, 0x85: false, 0x2028: false, 0x10ffff: false} {
+		if s := "a" + string(r) + "é"; HasControl(s) != want {
+			t.Errorf("HasControl(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }
