@@ -187,9 +187,11 @@ func (e *Engine) TranslateIn(ctx context.Context, s *translation.Snapshot, req R
 
 // DecideIn is TranslateIn for a caller that is done with the decision
 // when f returns, as a server writing its answer is: f gets the
-// decision, which it must not keep, nor anything it holds, and DecideIn
-// returns what f returns. The engine reuses the decision's memory for
-// later translations, so that DecideIn allocates little.
+// decision, which it must neither keep nor change, nor anything it
+// holds, and DecideIn returns what f returns. The engine reuses the
+// decision's memory for later translations, or hands f a decision of
+// its decision cache, shared with other requests, so that DecideIn
+// allocates little.
 func (e *Engine) DecideIn(ctx context.Context, s *translation.Snapshot, req Request, f func(*Decision) error) error {
 	return e.decide(ctx, s, &req, f, false)
 }

@@ -45,7 +45,7 @@ import (
 // Kept decisions are read by every request and written seldom, so they
 // live in a table (table.go), which reads without a lock: a hit reads a
 // slot, the list of decisions of a start key and uri, the entry, and
-// the memory that holds its strings and its JSON together. Past its
+// the one allocation that holds its JSON and its strings. Past its
 // bound on memory, or at a new mapped version, the cache starts over
 // empty.
 
@@ -55,7 +55,14 @@ type reads struct {
 	mask    readMask
 	headers []string // the names of the headers read, each once whatever its case
 	nHeader int      // the reads of headers, each counting the request's headers as work
+	// many: the translation read more than maxReadHeaders headers, and
+	// is not kept; headers is no longer searched, so that a table that
+	// reads thousands of names costs no more than one that reads a few.
+	many bool
 }
+
+// maxReadHeaders bounds the names of headers a kept translation read.
+const maxReadHeaders = 16
 
 type readMask uint8
 
@@ -71,10 +78,17 @@ const (
 // header records a read of the header name.
 func (rd *reads) header(name string) {
 	rd.nHeader++
+	if rd.many {
+		return
+	}
 	for _, h := range rd.headers {
 		if strings.EqualFold(h, name) {
 			return
 		}
+	}
+	if len(rd.headers) == maxReadHeaders {
+		rd.many = true
+		return
 	}
 	rd.headers = append(rd.headers, name)
 }
@@ -271,11 +285,22 @@ func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
 // put keeps the decision of r, a translation that ended without error;
 // h is m.key of its start key and uri.
 func (m *memo) put(h uint64, r *run) {
-	if r.req.Trace || r.work > MaxWork || r.serial == 0 || !m.admit(h, &r.req, &r.read) {
+	if r.req.Trace || r.work > MaxWork || r.serial == 0 || r.read.many || !m.admit(h, &r.req, &r.read) {
+		return
+	}
+	// What the decision keeps (r.kept) and its largest strings are in its
+	// entry at least once: a decision larger than an entry may be is
+	// known before it is copied.
+	d := &r.d
+	least := r.kept + len(d.Proxy) + len(d.File) + len(d.Location) + len(d.Message)
+	if d.Doc != nil {
+		least += len(d.Doc.Body)
+	}
+	if least > maxMemoEntry {
 		return
 	}
 	e := newMemoEntry(r)
-	if e.size > maxMemoEntry {
+	if e.size > maxMemoEntry || e.size+int(unsafe.Sizeof(memoList{})) > m.maxBytes {
 		return
 	}
 	m.mu.Lock()
@@ -327,17 +352,24 @@ func (m *memo) put(h uint64, r *run) {
 // r, its request or the mapping.
 func newMemoEntry(r *run) *memoEntry {
 	req := &r.req
-	json := r.d.AppendJSON(nil)
-	// The strings of the entry, read by every hit, and its JSON share
-	// one allocation: the decision's strings are all in the JSON,
-	// escaped, and the start key is the entry's key.
-	n := len(json) + len(r.startKey) + len(req.URI) + len(req.Args) + len(req.method()) +
+	// The entry's JSON and strings, read by every hit, share one
+	// allocation: the JSON first, then the strings, whose bytes are
+	// fewer than the JSON's for the decision's (each is in the JSON,
+	// escaped) plus the request's.
+	scratch := jsonScratch.Get().(*[]byte)
+	written := r.d.AppendJSON((*scratch)[:0])
+	n := 2*len(written) + len(r.startKey) + len(req.URI) + len(req.Args) + len(req.method()) +
 		len(req.ClientIP) + len(req.Host)
 	for _, name := range r.read.headers {
 		v, _ := req.header(name)
 		n += len(name) + len(v)
 	}
 	c := copier{arena: make([]byte, 0, n)}
+	json := c.bytes(written)
+	if cap(written) <= maxMemoEntry {
+		*scratch = written[:0]
+	}
+	jsonScratch.Put(scratch)
 	e := &memoEntry{serial: r.serial, key: c.str(r.startKey), uri: c.str(req.URI), mask: r.read.mask,
 		nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(req.Header)}
 	if e.mask&readArgs != 0 {
@@ -362,11 +394,16 @@ func newMemoEntry(r *run) *memoEntry {
 		}
 	}
 	e.d = c.decision(&r.d)
-	e.d.json = c.bytes(json)
-	// The entry, its strings, and its two slots of the half-full table.
-	e.size = int(unsafe.Sizeof(memoEntry{})) + cap(c.arena) + c.n + 2*int(unsafe.Sizeof(slot[memoList]{}))
+	e.d.json = json
+	// The entry, its memory, and its slots of the table, which is
+	// between a quarter and a half full: at most four.
+	e.size = int(unsafe.Sizeof(memoEntry{})) + cap(c.arena) + c.n + 4*int(unsafe.Sizeof(slot[memoList]{}))
 	return e
 }
+
+// jsonScratch holds buffers that decisions are written into before
+// they are copied into their entries.
+var jsonScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // sameReads reports whether o was kept for a request that agrees with
 // e's on what both translations read.

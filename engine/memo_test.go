@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -209,6 +210,63 @@ func TestDecisionCacheStartsOverPastItsBound(t *testing.T) {
 	}
 	if hits, misses := cached.DecisionCacheStats(); hits < 90 || misses < 90 {
 		t.Fatalf("hits %d, misses %d: want requests repeated at once answered, and the others made again", hits, misses)
+	}
+}
+
+// TestDecisionCacheKeepsNoLargeDecision: a decision of 20 KB is kept;
+// one of a megabyte is not, and is not copied in vain either, at each
+// miss.
+func TestDecisionCacheKeepsNoLargeDecision(t *testing.T) {
+	cached, plain := cachedAndNot(newTable(t, `default | /s | 0 | 0 | Do: $CTX{big}='x' x 20000`,
+		`default | /b | 0 | 0 | Do: $CTX{big}='x' x 1000000`, `default | / | 0 | 1 | Proxy: 'http://b/'`), engine.Options{})
+	for range 4 {
+		sameDecision(t, cached, plain, get("/s"))
+	}
+	if hits, _ := cached.DecisionCacheStats(); hits != 2 {
+		t.Fatalf("%d hits for a decision of 20 KB, want 2", hits)
+	}
+	alloc := func(e *engine.Engine) uint64 {
+		for range 3 {
+			translate(t, e, get("/b"))
+		}
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range 10 {
+			translate(t, e, get("/b"))
+		}
+		runtime.ReadMemStats(&m1)
+		return (m1.TotalAlloc - m0.TotalAlloc) / 10
+	}
+	off, on := alloc(plain), alloc(cached)
+	if hits, _ := cached.DecisionCacheStats(); hits != 2 {
+		t.Fatalf("%d hits: a decision of a megabyte was kept", hits)
+	}
+	if on > off*3/2 {
+		t.Errorf("a translation allocates %d bytes with the cache, %d without: the large decision was copied", on, off)
+	}
+}
+
+// TestDecisionCacheKeepsNoManyHeaderReads: a translation that read 16
+// headers is kept, one that read 17 is not (nor are their names
+// searched any longer as they are read).
+func TestDecisionCacheKeepsNoManyHeaderReads(t *testing.T) {
+	for _, n := range []int{16, 17} {
+		var do strings.Builder
+		for i := range n {
+			fmt.Fprintf(&do, "$HEADERS->{'X-%d'};", i)
+		}
+		cached, plain := cachedAndNot(newTable(t, tableRow("default | / | 0 | 0 | Do: "+do.String()+"$CTX{a}=$HEADERS->{'x-3'}")), engine.Options{})
+		req := get("/")
+		req.Header = []engine.Header{{Name: "X-3", Value: "three"}, {Name: "X-16", Value: "sixteen"}}
+		for range 4 {
+			if d := sameDecision(t, cached, plain, req); len(d.CTX) != 1 || d.CTX[0].Value != "three" {
+				t.Fatalf("%%CTX %+v", d.CTX)
+			}
+		}
+		hits, _ := cached.DecisionCacheStats()
+		if want := map[int]uint64{16: 2, 17: 0}[n]; hits != want {
+			t.Errorf("%d header names read: %d hits, want %d", n, hits, want)
+		}
 	}
 }
 
