@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"transdb/engine"
@@ -361,4 +362,62 @@ func TestDecisionCacheSharesNothingWithCallers(t *testing.T) {
 	if hits, _ := e.DecisionCacheStats(); hits == 0 {
 		t.Fatal("no hits")
 	}
+}
+
+// TestDecisionCacheUnderConcurrentCommits translates from several goroutines, on
+// snapshots held across commits, with a tiny cache that starts over
+// often: every decision is the uncached engine's on the same snapshot.
+func TestDecisionCacheUnderConcurrentCommits(t *testing.T) {
+	p := newTable(t, exampleTable...)
+	cached, plain := cachedAndNot(p, engine.Options{TranslationKey: "front", DocumentRoot: "/var/www", DecisionCacheBytes: 6000})
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		for i := range 20 {
+			insertRows(t, p, tableRow(fmt.Sprintf("front | /v%d | 0 | 0 | Proxy: 'http://v%d/'.$HOSTNAME", i, i)))
+		}
+		close(stop)
+	})
+	for w := range 4 {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req := engine.Request{URI: fmt.Sprintf("/v%d/x", (n+w)%20), Host: []string{"www.xyz.de", "www.xyz.com", "a.org"}[n%3]}
+				err := p.View(func(s *translation.Snapshot) error {
+					want, err := plain.TranslateIn(context.Background(), s, req)
+					if err != nil {
+						return err
+					}
+					for range 3 {
+						err := cached.DecideIn(context.Background(), s, req, func(got *engine.Decision) error {
+							if !sameDecisions(got, want) {
+								return fmt.Errorf("cached %s\nplain %s", got.AppendJSON(nil), want.AppendJSON(nil))
+							}
+							return nil
+						})
+						if err != nil {
+							return err
+						}
+						got, err := cached.TranslateIn(context.Background(), s, req)
+						if err != nil {
+							return err
+						}
+						if !sameDecisions(got, want) {
+							return fmt.Errorf("TranslateIn: cached %s\nplain %s", got.AppendJSON(nil), want.AppendJSON(nil))
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
