@@ -2,7 +2,6 @@ package httpprovider
 
 import (
 	"io"
-	"strconv"
 
 	"transdb/engine"
 )
@@ -19,6 +18,3 @@ func (j *jsonWriter) decision(d *engine.Decision) {
 	b := d.AppendJSON(j.bw.AvailableBuffer())
 	j.bw.Write(append(b, '\n'))
 }
-
-// int writes n as a JSON number.
-func (j *jsonWriter) int(n int) { j.bw.Write(strconv.AppendInt(j.bw.AvailableBuffer(), int64(n), 10)) }
