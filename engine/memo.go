@@ -300,7 +300,8 @@ func (m *memo) put(h uint64, r *run) {
 		return
 	}
 	e := newMemoEntry(r)
-	if e.size > maxMemoEntry || e.size+int(unsafe.Sizeof(memoList{})) > m.maxBytes {
+	// A new list counts too.
+	if e.size += int(unsafe.Sizeof(memoList{})); e.size > maxMemoEntry || e.size > m.maxBytes {
 		return
 	}
 	m.mu.Lock()
@@ -323,7 +324,7 @@ func (m *memo) put(h uint64, r *run) {
 			m.t.Store(t)
 		}
 		t.insert(h, &memoList{e: [maxMemoVariants]*memoEntry{e}, n: 1})
-		t.bytes += e.size + int(unsafe.Sizeof(memoList{}))
+		t.bytes += e.size
 		return
 	}
 	old := s.e.Load()
