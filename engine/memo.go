@@ -36,11 +36,12 @@ import (
 // requests costs MaxSteps of work only once for each. One ended by
 // MaxWork is not: its end depends on how many headers the request had.
 // Nor are a traced translation, one that ended with an error (the
-// context ended, the database could not be read), and decisions larger
-// than maxMemoEntry. A request seen once is not kept
-// either, so that traffic that never repeats does not fill the cache and
-// pay for copies: a decision is kept when a recent miss had the same
-// start key, uri and values read (see memo.admit).
+// context ended, the database could not be read), one that read more
+// than maxReadHeaders header names, and decisions larger than
+// maxMemoEntry. A request seen once is not kept either, so that traffic
+// that never repeats does not fill the cache and pay for copies: a
+// decision is kept when a recent miss had the same start key, uri and
+// values read (see memo.admit).
 //
 // Kept decisions are read by every request and written seldom, so they
 // live in a table (table.go), which reads without a lock: a hit reads a
