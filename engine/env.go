@@ -319,9 +319,14 @@ func (r *run) clientIP() string {
 	return r.req.ClientIP
 }
 
+// hostname finds the host name once: it scans the headers when the
+// request gives no Host, and a table may read it thousands of times.
 func (r *run) hostname() string {
-	r.read.mask |= readHostname
-	return r.req.hostname()
+	if r.read.mask&readHostname == 0 {
+		r.read.mask |= readHostname
+		r.host = r.req.hostname()
+	}
+	return r.host
 }
 
 func (r *run) https() bool {

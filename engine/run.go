@@ -106,6 +106,7 @@ type run struct {
 	over        *abort         // a bound on resources was passed: the translation ends with it
 	serial      uint64         // of the snapshot's mapping, which the rows' texts alias
 	read        reads          // what the translation read of its request, for the decision cache
+	host        string         // the request's host name, once read (hostname)
 
 	matched          bool // MatchedURI and PathInfo of the decision are set
 	proxySet         bool
