@@ -209,10 +209,7 @@ func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Reque
 	}
 	var h uint64
 	if m != nil {
-		key := req.Key
-		if key == "" {
-			key = e.opts.TranslationKey
-		}
+		key := e.startKey(req)
 		h = m.key(key, req.URI)
 		if d := m.get(h, s.Serial(), key, req); d != nil {
 			// As a translation does, a request whose context has ended
@@ -238,6 +235,15 @@ func (e *Engine) decide(ctx context.Context, s *translation.Snapshot, req *Reque
 	}
 	r.release(escaped)
 	return err
+}
+
+// startKey is the key a translation of req starts with: the request's,
+// else Options.TranslationKey.
+func (e *Engine) startKey(req *Request) string {
+	if req.Key != "" {
+		return req.Key
+	}
+	return e.opts.TranslationKey
 }
 
 func orNil[T any](s []T) []T {

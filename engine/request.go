@@ -161,6 +161,20 @@ func (req *Request) hostname() string {
 	return stripPort(h)
 }
 
+// stripPort removes a ":port" from a host, minding IPv6 brackets.
+func stripPort(h string) string {
+	if strings.HasPrefix(h, "[") {
+		if i := strings.IndexByte(h, ']'); i >= 0 {
+			return h[:i+1]
+		}
+		return h
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
+		return h[:i]
+	}
+	return h
+}
+
 const notAPort = "not a port number 1..65535"
 
 // ParsePort reads a port given as text, as GET /v1/translate's port

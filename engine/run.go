@@ -144,10 +144,7 @@ func newRun(ctx context.Context, e *Engine, s *translation.Snapshot, req *Reques
 	r.ctx, r.e, r.s, r.req = ctx, e, s, *req
 	r.d.Generation = s.Generation()
 	r.serial = s.Serial()
-	r.startKey = req.Key
-	if r.startKey == "" {
-		r.startKey = e.opts.TranslationKey
-	}
+	r.startKey = e.startKey(req)
 	r.uri = req.URI
 	// A walk over a uri of n segments takes n steps and n fetches: a
 	// long uri is no loop of the table's, and a client's request must
@@ -192,20 +189,6 @@ func (r *run) release(escaped bool) {
 	*r = run{d: keep, notes: kept(notes), ctxVars: kept(r.ctxVars), argv: kept(r.argv),
 		vals: kept(r.vals), fixups: kept(r.fixups), errored: errored, read: reads{headers: kept(r.read.headers)}}
 	runs.Put(r)
-}
-
-// stripPort removes a ":port" from a host, minding IPv6 brackets.
-func stripPort(h string) string {
-	if strings.HasPrefix(h, "[") {
-		if i := strings.IndexByte(h, ']'); i >= 0 {
-			return h[:i+1]
-		}
-		return h
-	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && strings.IndexByte(h, ':') == i {
-		return h[:i]
-	}
-	return h
 }
 
 // translate runs the main loop and the deferred work, and fills r.d.
