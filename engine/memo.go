@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,10 +46,10 @@ import (
 //
 // Kept decisions are read by every request and written seldom, so they
 // live in a table (table.go), which reads without a lock: a hit reads a
-// slot, the list of decisions of a start key and uri, the entry, and
-// the one allocation that holds its JSON and its strings. Past its
-// bound on memory, or at a new mapped version, the cache starts over
-// empty.
+// slot, the entry it points to (of the decisions of a start key and uri,
+// mostly the only one), and the one allocation that holds the entry's
+// start key and uri, then its JSON. Past its bound on memory, or at a
+// new mapped version, the cache starts over empty.
 
 // reads records which of the request's properties a translation read,
 // beyond its start key and uri.
@@ -103,8 +104,30 @@ const maxMemoVariants = 8
 // estimates it.
 const maxMemoEntry = 64 << 10
 
-// memoAdmitSlots is the length of memo.seen, a power of two.
-const memoAdmitSlots = 1 << 16
+// The admission filter, memo.seen, holds fingerprints of recent misses
+// in buckets of memoAdmitWays slots; a miss whose bucket is full takes
+// the place of one of them at random. With a slot of its own per miss,
+// a request would be forgotten at the miss of any other of its slot,
+// and traffic that cycles through many requests would forget the same
+// ones every round: of a cycle half as long as the filter, the 39% that
+// share their slot would never be kept.
+const memoAdmitWays = 4
+
+// memoAdmitBytes is the cache's bound per slot of its admission filter:
+// 2 MiB of fingerprints for a bound of 128 MiB, slots for several times
+// the decisions a full cache holds (1-2 KiB each), so that the misses of
+// requests that never repeat do not crowd out those that do.
+const memoAdmitBytes = 256
+
+// admitSlots returns the length of the admission filter of a cache of
+// maxBytes: a power of two between 4,096 and 2^22.
+func admitSlots(maxBytes int) int {
+	n := 4096
+	for n < 1<<22 && n*memoAdmitBytes < maxBytes {
+		n *= 2
+	}
+	return n
+}
 
 // memoStripes spreads the counters of hits and misses over cache lines,
 // so that the processors do not take turns at one.
@@ -118,11 +141,11 @@ type memo struct {
 	maxBytes int
 	// t holds the lists of decisions by the hash of their start key
 	// and uri (never 0: see key).
-	t      atomic.Pointer[table[memoList]]
+	t      atomic.Pointer[table[memoEntry]]
 	mu     sync.Mutex // serializes writers
 	serial uint64     // the mapping of t's entries, under mu
-	// seen holds a fingerprint of the start key, uri and values read of
-	// a recent miss per slot: a decision is kept at its second miss.
+	// seen holds fingerprints of the start key, uri and values read of
+	// recent misses: a decision is kept at its second miss.
 	seen         []atomic.Uint32
 	hits, misses [memoStripes]stripe
 }
@@ -132,29 +155,24 @@ type stripe struct {
 	_ [56]byte
 }
 
-// A memoList holds the decisions kept for a start key and uri, or for
-// several whose hashes are equal. It is not changed once stored: a
-// writer stores another.
-type memoList struct {
-	e    [maxMemoVariants]*memoEntry
-	n    int
-	next int // the entry a full list replaces next
-}
-
 // A memoEntry is a decision, with its JSON, and what its translation
 // read: the values the request had for readMask's properties and for
-// the headers.
+// the headers. The entries of a start key and uri, or of several whose
+// hashes are equal, form a list from the table's slot through next,
+// the newest first. An entry is not changed once stored: a writer
+// stores new ones. Its first fields are those a hit reads.
 type memoEntry struct {
 	serial        uint64
 	key, uri      string
 	mask          readMask
 	https         bool
 	port          int
-	args, method  string
-	host, client  string
-	headers       []headerValue
 	nHeader, work int64 // reads of headers, and work spent (run.work)
 	nRequest      int   // headers of the request
+	headers       []headerValue
+	args, method  string
+	host, client  string
+	next          *memoEntry
 	size          int
 	d             Decision
 }
@@ -165,9 +183,10 @@ type headerValue struct {
 }
 
 func newMemo(maxBytes int64) *memo {
-	m := &memo{seed: maphash.MakeSeed(), maxBytes: int(min(maxBytes, 1<<62)),
-		seen: make([]atomic.Uint32, memoAdmitSlots)}
-	m.t.Store(newTable[memoList](minTableSlots))
+	maxBytes = min(maxBytes, 1<<62)
+	m := &memo{seed: maphash.MakeSeed(), maxBytes: int(maxBytes),
+		seen: make([]atomic.Uint32, admitSlots(int(maxBytes)))}
+	m.t.Store(newTable[memoEntry](minTableSlots))
 	return m
 }
 
@@ -194,8 +213,7 @@ func (m *memo) stats() (hits, misses uint64) {
 // starting with key, or nil; h is m.key(key, req.URI).
 func (m *memo) get(h, serial uint64, key string, req *Request) *Decision {
 	if s := m.t.Load().find(h); s != nil {
-		l := s.e.Load()
-		for _, e := range l.e[:l.n] {
+		for e := s.e.Load(); e != nil; e = e.next {
 			if e.serial == serial && e.key == key && e.uri == req.URI && e.matches(req) {
 				m.hits[h%memoStripes].n.Add(1)
 				return &e.d
@@ -274,12 +292,23 @@ func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
 		}
 		h = vh.Sum64()
 	}
-	slot := &m.seen[h&(memoAdmitSlots-1)]
+	i := int(h) & (len(m.seen) - 1) &^ (memoAdmitWays - 1)
+	bucket := m.seen[i : i+memoAdmitWays]
 	fp := uint32(h>>32) | 1
-	if slot.Load() == fp {
-		return true
+	free := -1
+	for j := range bucket {
+		switch bucket[j].Load() {
+		case fp:
+			bucket[j].Store(0) // its decision is kept now
+			return true
+		case 0:
+			free = j
+		}
 	}
-	slot.Store(fp)
+	if free < 0 {
+		free = rand.IntN(memoAdmitWays)
+	}
+	bucket[free].Store(fp)
 	return false
 }
 
@@ -301,8 +330,7 @@ func (m *memo) put(h uint64, r *run) {
 		return
 	}
 	e := newMemoEntry(r)
-	// A new list counts too.
-	if e.size += int(unsafe.Sizeof(memoList{})); e.size > maxMemoEntry || e.size > m.maxBytes {
+	if e.size > maxMemoEntry || e.size > m.maxBytes {
 		return
 	}
 	m.mu.Lock()
@@ -312,42 +340,54 @@ func (m *memo) put(h uint64, r *run) {
 	case e.serial < m.serial:
 		return // a translation on a version already replaced
 	case e.serial > m.serial:
-		m.serial, t = e.serial, newTable[memoList](minTableSlots)
+		m.serial, t = e.serial, newTable[memoEntry](minTableSlots)
 		m.t.Store(t)
 	}
 	s := t.find(h)
 	if s == nil {
 		if t.bytes+e.size > m.maxBytes {
-			t = newTable[memoList](minTableSlots)
+			t = newTable[memoEntry](minTableSlots)
 			m.t.Store(t)
 		} else if t.full() {
 			t = t.grown()
 			m.t.Store(t)
 		}
-		t.insert(h, &memoList{e: [maxMemoVariants]*memoEntry{e}, n: 1})
+		t.insert(h, e)
 		t.bytes += e.size
 		return
 	}
-	old := s.e.Load()
-	for _, o := range old.e[:old.n] {
+	head := s.e.Load()
+	n := 0
+	for o := head; o != nil; o = o.next {
 		if o.serial == e.serial && o.key == e.key && o.uri == e.uri && o.sameReads(e) {
 			return // kept meanwhile by another request
 		}
+		n++
 	}
-	l := *old
-	if l.n < maxMemoVariants {
-		l.e[l.n] = e
-		l.n++
-	} else {
-		t.bytes -= l.e[l.next].size
-		l.e[l.next] = e
-		l.next = (l.next + 1) % maxMemoVariants
+	if n == maxMemoVariants {
+		// The oldest gives way: the others are copied into a new list
+		// without it, since a list is not changed once stored.
+		var last *memoEntry
+		head, last = copyList(head, maxMemoVariants-1)
+		t.bytes -= last.size
 	}
+	e.next = head
 	if t.bytes += e.size; t.bytes > m.maxBytes {
-		m.t.Store(newTable[memoList](minTableSlots))
+		m.t.Store(newTable[memoEntry](minTableSlots))
 		return
 	}
-	s.e.Store(&l)
+	s.e.Store(e)
+}
+
+// copyList returns a copy of the first n entries of the list of head,
+// and the entry that followed them.
+func copyList(head *memoEntry, n int) (list, rest *memoEntry) {
+	if n == 0 {
+		return nil, head
+	}
+	c := *head
+	c.next, rest = copyList(head.next, n-1)
+	return &c, rest
 }
 
 // newMemoEntry returns the entry of r's decision, sharing no memory with
@@ -355,9 +395,10 @@ func (m *memo) put(h uint64, r *run) {
 func newMemoEntry(r *run) *memoEntry {
 	req := &r.req
 	// The entry's JSON and strings, read by every hit, share one
-	// allocation: the JSON first, then the strings, whose bytes are
-	// fewer than the JSON's for the decision's (each is in the JSON,
-	// escaped) plus the request's.
+	// allocation: the start key and uri, which a hit compares, then the
+	// JSON it writes, then the other strings, whose bytes are fewer than
+	// the JSON's for the decision's (each is in the JSON, escaped) plus
+	// the request's.
 	scratch := jsonScratch.Get().(*[]byte)
 	written := r.d.AppendJSON((*scratch)[:0])
 	n := 2*len(written) + len(r.startKey) + len(req.URI) + len(req.Args) + len(req.method()) +
@@ -367,13 +408,13 @@ func newMemoEntry(r *run) *memoEntry {
 		n += len(name) + len(v)
 	}
 	c := copier{arena: make([]byte, 0, n)}
+	e := &memoEntry{serial: r.serial, key: c.str(r.startKey), uri: c.str(req.URI), mask: r.read.mask,
+		nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(req.Header)}
 	json := c.bytes(written)
 	if cap(written) <= maxMemoEntry {
 		*scratch = written[:0]
 	}
 	jsonScratch.Put(scratch)
-	e := &memoEntry{serial: r.serial, key: c.str(r.startKey), uri: c.str(req.URI), mask: r.read.mask,
-		nHeader: int64(r.read.nHeader), work: r.work, nRequest: len(req.Header)}
 	if e.mask&readArgs != 0 {
 		e.args = c.str(req.Args)
 	}
@@ -399,7 +440,7 @@ func newMemoEntry(r *run) *memoEntry {
 	e.d.json = json
 	// The entry, its memory, and its slots of the table, which is
 	// between a quarter and a half full: at most four.
-	e.size = int(unsafe.Sizeof(memoEntry{})) + cap(c.arena) + c.n + 4*int(unsafe.Sizeof(slot[memoList]{}))
+	e.size = int(unsafe.Sizeof(memoEntry{})) + cap(c.arena) + c.n + 4*int(unsafe.Sizeof(slot[memoEntry]{}))
 	return e
 }
 
