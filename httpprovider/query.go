@@ -3,7 +3,6 @@ package httpprovider
 import (
 	"net/url"
 	"slices"
-	"strings"
 )
 
 // maxPlainParams is the most parameters, empty ones included, that a
@@ -50,39 +49,53 @@ func (q *query) parsePlain(raw string) bool {
 		if segments == maxPlainParams {
 			return false
 		}
-		var seg string
-		seg, raw, _ = strings.Cut(raw, "&")
-		if seg == "" {
-			continue
+		// One pass over the segment finds its name, its end, and whether
+		// its value needs unescaping.
+		i := 0
+		for i < len(raw) && plainNameByte(raw[i]) {
+			i++
 		}
-		name, value, _ := strings.Cut(seg, "=")
-		if !plainName(name) || strings.IndexByte(value, ';') >= 0 {
-			return false
+		name, value, escaped := raw[:i], "", false
+		if i < len(raw) && raw[i] != '&' {
+			if raw[i] != '=' || name == "" {
+				return false
+			}
+			j := i + 1
+		value:
+			for ; j < len(raw); j++ {
+				switch raw[j] {
+				case '&':
+					break value
+				case ';':
+					return false
+				case '%', '+':
+					escaped = true
+				}
+			}
+			value, i = raw[i+1:j], j
 		}
-		v, err := url.QueryUnescape(value) // v is value itself when it has no escapes
-		if err != nil {
-			return false
+		raw = raw[min(i+1, len(raw)):]
+		if name == "" {
+			continue // an empty segment
 		}
-		q.names[q.n], q.values[q.n] = name, v
+		if escaped {
+			v, err := url.QueryUnescape(value)
+			if err != nil {
+				return false
+			}
+			value = v
+		}
+		q.names[q.n], q.values[q.n] = name, value
 		q.n++
 	}
 	q.plain = true
 	return true
 }
 
-// plainName reports whether a parameter name is non-empty and made of
-// characters that url.QueryUnescape leaves as they are.
-func plainName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
+// plainNameByte reports whether c may be in a plain parameter name: it
+// is one that url.QueryUnescape leaves as it is.
+func plainNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
 }
 
 // get returns the values of the parameter name in order, nil when it

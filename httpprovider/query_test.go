@@ -55,6 +55,7 @@ func TestQueryParsesAsParseQuery(t *testing.T) {
 		"key=k&uri=%FF",
 		"key=k=v",
 		"k.e-y_1=x",
+		"=", "&=&", "a=&b", "a=b=", "a&", "a=%", "a=b%2", "a+b=c", "a b=c", "a=b c",
 	} {
 		sameAsParseQuery(t, raw)
 	}

@@ -52,6 +52,9 @@ func ValidateField(name, s string) error { return validateField(name, s) }
 // checks, for callers that name the field their own way (a parameter,
 // a flag).
 func KeyURIProblem(s string) string {
+	if s != "" && graphicASCII(s) {
+		return ""
+	}
 	switch {
 	case s == "":
 		return "is empty"
@@ -63,6 +66,18 @@ func KeyURIProblem(s string) string {
 		return "contains white space"
 	}
 	return ""
+}
+
+// graphicASCII reports whether s is made of ASCII letters, digits and
+// punctuation, as most keys and uris are: those KeyURIProblem passes
+// without decoding them.
+func graphicASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func validateField(name, s string) error {
