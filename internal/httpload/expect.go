@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"transdb/translation"
@@ -42,6 +43,14 @@ func CutGeneration(body []byte) (Expected, error) {
 		return Expected{}, fmt.Errorf("httpload: no generation in %.200q", body)
 	}
 	return Expected{head: bytes.Clone(body[:i]), tail: bytes.Clone(body[j:])}, nil
+}
+
+// Body returns the expected body at generation gen.
+func (e Expected) Body(gen uint64) []byte {
+	b := make([]byte, 0, len(e.head)+20+len(e.tail))
+	b = append(b, e.head...)
+	b = strconv.AppendUint(b, gen, 10)
+	return append(b, e.tail...)
 }
 
 // Check reports an error unless r is a 200 response whose body is the

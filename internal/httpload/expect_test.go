@@ -40,6 +40,9 @@ func TestExpectedAcceptsTheBodyAtAnyGenerationOfItsHeader(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
+	if got := e.Body(1234); string(got) != at("1234") {
+		t.Errorf("Body(1234) = %q, want %q", got, at("1234"))
+	}
 	if _, err := CutGeneration([]byte(`{"error":"x"}`)); err == nil {
 		t.Error("a body without generation is cut")
 	}

@@ -28,12 +28,14 @@
 //     /static/img.png every 16th; auth with the original request in
 //     X-Original-URI and X-Forwarded-Host); per endpoint a warm-up round for each server, then -rounds
 //     rounds of -round each, alternating between transdbd and the bare
-//     handler (ABBA order). Every transdbd answer is compared byte for
-//     byte with the one checked before the rounds, against the generated
-//     table (fetch, resolve) or against the decision of the engine in
-//     this process on the same file (translate, auth: status, decision
-//     headers and body); every bare answer with its constant body (auth:
-//     200, constant decision headers, no body). It prints requests per second, p50 and p99
+//     handler (ABBA order). Every transdbd answer is checked against the
+//     one checked before the rounds, against the generated table (fetch,
+//     resolve) or against the decision of the engine in this process on
+//     the same file (translate, auth: status, decision headers and body);
+//     every bare answer against its constant one (auth: 200, constant
+//     decision headers, no body). Both are checked by fingerprint
+//     (print.go), so that the load generator does the same work for
+//     either server. It prints requests per second, p50 and p99
 //     for each and the ratio. /v1/fetch is then measured again at the
 //     fixed rate -rate (latency below saturation) and, with -wrk, in a
 //     closed loop driven by wrk.

@@ -58,27 +58,42 @@ func (e *env) throughput(n int) error {
 	}
 	printComparisonHead()
 	var failed []comparison
+	g := []byte(strconv.FormatUint(d.checkedGen, 10))
+	bodyPrints := func(n int, body func(i int) []byte) []uint64 {
+		prints := make([]uint64, n)
+		for i := range prints {
+			prints[i] = answerPrint(http.StatusOK, g, nil, body(i))
+		}
+		return prints
+	}
+	authPrints := make([]uint64, len(d.authExp))
+	for i, a := range d.authExp {
+		authPrints[i] = answerPrint(a.status, g, a.headers, a.body)
+	}
 	for _, ep := range []struct {
-		name    string
-		targets []string
-		check   func(i int, r httpload.Response) error
-		body    []byte
+		name      string
+		targets   []string
+		prints    []uint64 // of transdbd's answers
+		check     func(i int, r httpload.Response) error
+		bare      uint64 // the fingerprint of the bare handler's answer
+		bareCheck func(i int, r httpload.Response) error
 	}{
-		{"/v1/fetch", d.fetch, expectedCheck(d.fetchExp), d.fetchBody},
-		{"/v1/resolve", d.resolve, expectedCheck(d.resolveExp), d.resolveBody},
-		{"/v1/translate", d.translate, exactCheck(d.translateExp, d.checkedGen), d.translateBody},
-		{"/v1/auth", d.auth, authCheck(d.authExp, d.checkedGen), d.authHeaders},
+		{"/v1/fetch", d.fetch, bodyPrints(len(d.fetchExp), func(i int) []byte { return d.fetchExp[i].Body(d.checkedGen) }),
+			expectedCheck(d.fetchExp), answerPrint(http.StatusOK, g, nil, d.fetchBody), constantCheck(d.fetchBody)},
+		{"/v1/resolve", d.resolve, bodyPrints(len(d.resolveExp), func(i int) []byte { return d.resolveExp[i].Body(d.checkedGen) }),
+			expectedCheck(d.resolveExp), answerPrint(http.StatusOK, g, nil, d.resolveBody), constantCheck(d.resolveBody)},
+		{"/v1/translate", d.translate, bodyPrints(len(d.translateExp), func(i int) []byte { return d.translateExp[i] }),
+			exactCheck(d.translateExp, d.checkedGen), answerPrint(http.StatusOK, g, nil, d.translateBody), constantCheck(d.translateBody)},
+		{"/v1/auth", d.auth, authPrints,
+			authCheck(d.authExp, d.checkedGen), answerPrint(http.StatusOK, g, d.authHeaders, nil), bareAuthCheck(d.authHeaders)},
 	} {
 		if !e.o.endpoints[ep.name[len("/v1/"):]] {
 			continue
 		}
 		progress("%s: %s: %d rounds of %s per server", d.label, ep.name, e.o.rounds, e.o.round)
 		cs := []contender{
-			{"transdbd", t, ep.check},
-			{"bare net/http", b, constantCheck(ep.body)},
-		}
-		if ep.name == "/v1/auth" {
-			cs[1].check = bareAuthCheck(ep.body)
+			{"transdbd", t, printCheck(ep.prints, ep.check)},
+			{"bare net/http", b, printCheck([]uint64{ep.bare}, ep.bareCheck)},
 		}
 		res, err := e.compare(cs, ep.targets, 0, e.o.warmup)
 		if err != nil {
