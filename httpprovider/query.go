@@ -20,7 +20,19 @@ type query struct {
 	plain  bool
 	names  [maxPlainParams]string
 	values [maxPlainParams]string
+	sieve  uint64     // the nameBit of each of names
 	all    url.Values // when the query string is not plain
+}
+
+// nameBit returns the bit of a parameter name in query.sieve: get finds
+// most names that a plain query string does not have, the optional
+// parameters of an endpoint, by their bit alone, without comparing them
+// with each of its names.
+func nameBit(name string) uint64 {
+	if name == "" {
+		return 1
+	}
+	return 1 << ((uint(len(name))*7 + uint(name[0]) + uint(name[len(name)-1])) & 63)
 }
 
 // parse parses the raw query string into q.
@@ -44,7 +56,7 @@ func (q *query) parse(raw string) error {
 // parses without error into the names as they are and the unescaped
 // values. It reports whether raw was plain.
 func (q *query) parsePlain(raw string) bool {
-	q.n, q.plain = 0, false
+	q.n, q.plain, q.sieve = 0, false, 0
 	for segments := 0; raw != ""; segments++ {
 		if segments == maxPlainParams {
 			return false
@@ -86,6 +98,7 @@ func (q *query) parsePlain(raw string) bool {
 			value = v
 		}
 		q.names[q.n], q.values[q.n] = name, value
+		q.sieve |= nameBit(name)
 		q.n++
 	}
 	q.plain = true
@@ -103,6 +116,9 @@ func plainNameByte(c byte) bool {
 func (q *query) get(name string) []string {
 	if !q.plain {
 		return q.all[name]
+	}
+	if q.sieve&nameBit(name) == 0 {
+		return nil
 	}
 	first, count := -1, 0
 	for i := range q.n {

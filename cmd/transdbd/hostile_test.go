@@ -500,10 +500,10 @@ func TestOversizedHeadersGet431AndTheServerGoesOn(t *testing.T) {
 // with.
 func TestREADMEStatesTheServerLimits(t *testing.T) {
 	srv := newHTTPServer(http.NotFoundHandler(), new(drain), slog.New(slog.DiscardHandler))
-	if srv.ReadHeaderTimeout != readHeaderTimeout || srv.ReadTimeout != readTimeout ||
+	if srv.ReadHeaderTimeout != readHeaderTimeout || srv.ReadTimeout != readTimeout || srv.WriteTimeout != writeTimeout ||
 		srv.IdleTimeout != idleTimeout || srv.MaxHeaderBytes != maxHeaderBytes {
-		t.Errorf("the server is made with ReadHeaderTimeout %v, ReadTimeout %v, IdleTimeout %v, MaxHeaderBytes %d",
-			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+		t.Errorf("the server is made with ReadHeaderTimeout %v, ReadTimeout %v, WriteTimeout %v, IdleTimeout %v, MaxHeaderBytes %d",
+			srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {

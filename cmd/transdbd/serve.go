@@ -275,25 +275,25 @@ func newHTTPServer(h http.Handler, dr *drain, logger *slog.Logger) *http.Server 
 		Handler:           withDeadlines(h, dr),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 
-// withDeadlines sets the write deadline of each response: writeTimeout
-// from now, except for the streamed /v1/dump and /v1/snapshot, which get
-// neither a write deadline nor the read deadline of ReadTimeout (which
-// would otherwise cancel their context once it passes). It hands the
+// withDeadlines lifts the deadlines of the streamed /v1/dump and
+// /v1/snapshot, whose responses last as long as the table takes to
+// stream: net/http gives every response a write deadline of
+// WriteTimeout, and every connection a read deadline of ReadTimeout,
+// whose passing would cancel the request's context. It hands the
 // request body to dr to follow while the handler runs.
 func withDeadlines(h http.Handler, dr *drain) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
 		if r.Method == http.MethodGet && (r.URL.Path == "/v1/dump" || r.URL.Path == "/v1/snapshot") {
+			rc := http.NewResponseController(w)
 			_ = rc.SetReadDeadline(time.Time{})
 			_ = rc.SetWriteDeadline(time.Time{})
-		} else {
-			_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 		}
 		if b := dr.body(w, r); b != nil {
 			defer dr.done(b)

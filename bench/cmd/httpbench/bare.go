@@ -26,8 +26,7 @@ import (
 // with the load generator for the two cores in the same way.
 
 // The timeouts and limits of the bare server: those of transdbd serve
-// (cmd/transdbd/serve.go, where the write deadline is set per response
-// by the handler, as net/http does for WriteTimeout).
+// (cmd/transdbd/serve.go).
 // TestBareServerHasTheLimitsOfTransdbd holds the two to the same values.
 const (
 	readHeaderTimeout = 10 * time.Second
