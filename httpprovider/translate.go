@@ -42,17 +42,17 @@ func (x *exchange) translateRequest() (engine.Request, error) {
 		return req, err
 	}
 	var v [7]string
-	var keyGiven bool
+	var given [7]bool
 	for i, name := range [...]string{"uri", "args", "host", "method", "scheme", "client_ip", "key"} {
-		if v[i], keyGiven, err = single(q, name); err != nil {
+		if v[i], given[i], err = single(q, name); err != nil {
 			return req, err
 		}
 	}
 	req.URI, req.Args, req.Host, req.Method, req.Scheme, req.ClientIP, req.Key = v[0], v[1], v[2], v[3], v[4], v[5], v[6]
 	bad := func(err error) error { return errorf(http.StatusBadRequest, "parameter %v", err) }
-	// An empty key is the default for the Go API; a key= given (the
-	// loop's last) is one that cannot be stored.
-	if keyGiven && req.Key == "" {
+	// An empty key is the default for the Go API; a key= given is one
+	// that cannot be stored.
+	if given[6] && req.Key == "" {
 		return req, bad(engine.CheckKey(""))
 	}
 	if port, ok, err := single(q, "port"); err != nil {
