@@ -106,7 +106,8 @@ const maxMemoEntry = 64 << 10
 
 // The admission filter, memo.seen, holds fingerprints of recent misses
 // in buckets of memoAdmitWays slots; a miss whose bucket is full takes
-// the place of one of them at random. With a slot of its own per miss,
+// the place of an admitted request's, else of one at random (see
+// admit). With a slot of its own per miss,
 // a request would be forgotten at the miss of any other of its slot,
 // and traffic that cycles through many requests would forget the same
 // ones every round: of a cycle half as long as the filter, the 39% that
@@ -160,10 +161,12 @@ type stripe struct {
 // the headers. The entries of a start key and uri, or of several whose
 // hashes are equal, form a list from the table's slot through next,
 // the newest first. An entry is not changed once stored: a writer
-// stores new ones. Its first fields are those a hit reads.
+// stores new ones. The fields a lookup reads of every entry it passes
+// come first.
 type memoEntry struct {
 	serial        uint64
 	key, uri      string
+	next          *memoEntry
 	mask          readMask
 	https         bool
 	port          int
@@ -172,7 +175,6 @@ type memoEntry struct {
 	headers       []headerValue
 	args, method  string
 	host, client  string
-	next          *memoEntry
 	size          int
 	d             Decision
 }
@@ -294,18 +296,32 @@ func (m *memo) admit(h uint64, req *Request, rd *reads) bool {
 	}
 	i := int(h) & (len(m.seen) - 1) &^ (memoAdmitWays - 1)
 	bucket := m.seen[i : i+memoAdmitWays]
-	fp := uint32(h>>32) | 1
-	free := -1
+	// A fingerprint ends in binary 11 while its request waits for its
+	// second miss, in 01 once it is admitted: it stays, so that when the
+	// cache starts over (at a commit, past its bound) the requests it
+	// held are kept again at their first miss, but gives way first.
+	fp := uint32(h>>32) | 3
+	free, given := -1, -1
 	for j := range bucket {
-		switch bucket[j].Load() {
+		switch v := bucket[j].Load(); v {
 		case fp:
-			bucket[j].Store(0) // its decision is kept now
+			bucket[j].Store(fp &^ 2)
+			return true
+		case fp &^ 2:
 			return true
 		case 0:
 			free = j
+		default:
+			if v&2 == 0 {
+				given = j
+			}
 		}
 	}
-	if free < 0 {
+	switch {
+	case free >= 0:
+	case given >= 0:
+		free = given
+	default:
 		free = rand.IntN(memoAdmitWays)
 	}
 	bucket[free].Store(fp)
