@@ -34,7 +34,7 @@
 //     the same file (translate, auth: status, decision headers and body);
 //     every bare answer against its constant one (auth: 200, constant
 //     decision headers, no body). Both are checked by fingerprint
-//     (print.go), so that the load generator does the same work for
+//     (print.go), so that the load generator does about the same work for
 //     either server. It prints requests per second, p50 and p99
 //     for each and the ratio. /v1/fetch is then measured again at the
 //     fixed rate -rate (latency below saturation) and, with -wrk, in a

@@ -12,13 +12,14 @@ import (
 // handler alike, by its fingerprint: a hash of its status, generation
 // header, X-Transdb-* header lines and body, compared with the one
 // expected for its target. The load generator shares the machine's two
-// cores with the server it measures, so it must do the same work per
-// answer whichever server it measures: comparing each answer of
-// transdbd with the expected one of its target, one of 69,905 bodies
-// mostly out of the processor's caches, cost it microseconds per answer
-// more than comparing the bare handler's answers with one constant body,
-// and that CPU time was taken from transdbd's side only. An answer whose
-// fingerprint differs is compared whole, for the error's message.
+// cores with the server it measures, so it must do about the same work
+// per answer whichever server it measures: comparing each answer of
+// transdbd with the expected body of its target, one of 69,905 mostly
+// out of the processor's caches, cost it more per answer than comparing
+// the bare handler's answers with one constant body, CPU time taken
+// from transdbd's side only. A fingerprint per target is 8 bytes. An
+// answer whose fingerprint differs is compared whole, for the error's
+// message.
 
 // printSeed seeds the fingerprints of one run.
 var printSeed = maphash.MakeSeed()
@@ -51,6 +52,6 @@ func printCheck(prints []uint64, whole func(i int, r httpload.Response) error) f
 		if err := whole(i, r); err != nil {
 			return err
 		}
-		return errors.New("the answer differs from the expected one in its generation header or X-Transdb-* header lines")
+		return errors.New("the answer differs from the expected one in its generation header or its other headers")
 	}
 }
