@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -164,6 +165,36 @@ func TestDecisionCacheKeepsRepeatedRequests(t *testing.T) {
 		}
 	}
 	stats(4, 3)
+}
+
+// TestDecisionCacheKeepsTheNewestVariants keeps the decisions of twelve
+// cookie values for one uri: the eight newest are answered, the older
+// ones gave way, and every answer is the translation's.
+func TestDecisionCacheKeepsTheNewestVariants(t *testing.T) {
+	cached, plain := cachedAndNot(newTable(t,
+		`front | /a | 0 | 0 | Proxy: 'http://b/'.$HEADERS->{Cookie}`,
+	), engine.Options{TranslationKey: "front"})
+	req := func(i int) engine.Request {
+		return engine.Request{URI: "/a", Header: []engine.Header{{Name: "Cookie", Value: "s=" + strconv.Itoa(i)}}}
+	}
+	for i := range 12 {
+		for range 3 { // missed, kept at the second, answered at the third
+			sameDecision(t, cached, plain, req(i))
+		}
+	}
+	count := func(what string, from, to int, wantHits, wantMisses uint64) {
+		t.Helper()
+		h0, m0 := cached.DecisionCacheStats()
+		for i := from; i < to; i++ {
+			sameDecision(t, cached, plain, req(i))
+		}
+		h, m := cached.DecisionCacheStats()
+		if h-h0 != wantHits || m-m0 != wantMisses {
+			t.Errorf("%s: %d hits, %d misses; want %d and %d", what, h-h0, m-m0, wantHits, wantMisses)
+		}
+	}
+	count("the eight newest", 4, 12, 8, 0)
+	count("the four oldest", 0, 4, 0, 4)
 }
 
 // TestDecisionCacheKeepsWhatRepeats: a decision is kept when the values
