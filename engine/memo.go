@@ -107,11 +107,11 @@ const maxMemoEntry = 64 << 10
 // The admission filter, memo.seen, holds fingerprints of recent misses
 // in buckets of memoAdmitWays slots; a miss whose bucket is full takes
 // the place of an admitted request's, else of one at random (see
-// admit). With a slot of its own per miss,
-// a request would be forgotten at the miss of any other of its slot,
-// and traffic that cycles through many requests would forget the same
-// ones every round: of a cycle half as long as the filter, the 39% that
-// share their slot would never be kept.
+// admit). With a slot of its own per miss, a request would be forgotten
+// at the miss of any other of its slot, and traffic that cycles through
+// many requests would forget the same ones every round: of a cycle half
+// as long as the filter, the 39% that share their slot would never be
+// kept.
 const memoAdmitWays = 4
 
 // memoAdmitBytes is the cache's bound per slot of its admission filter:
