@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,8 +22,8 @@ import (
 // object on subject $O.<bucket>.C.<nuid>, in order.
 
 // stallTimeout is how long a transfer may go without progress before it
-// is abandoned (and tried again).
-const stallTimeout = 10 * time.Second
+// is abandoned (and tried again); tests shorten it.
+var stallTimeout = 10 * time.Second
 
 // errStalled ends a transfer that made no progress for stallTimeout.
 var errStalled = errors.New("no progress for " + stallTimeout.String())
@@ -50,6 +49,11 @@ func download(ctx context.Context, js jetstream.JetStream, bucket string, info *
 	cctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	cons, err := js.OrderedConsumer(cctx, "OBJ_"+bucket, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{"$O." + bucket + ".C." + info.NUID},
+		// Recreating the consumer after an error (a NATS server died) is
+		// tried twice, not forever: only Stop would end those tries, and
+		// Stop cannot be called while Next runs (below). The download
+		// fails then, and is tried again whole.
+		MaxResetAttempts: 2,
 	})
 	cancel()
 	if err != nil {
@@ -60,24 +64,25 @@ func download(ctx context.Context, js jetstream.JetStream, bucket string, info *
 	if err != nil {
 		return 0, err
 	}
-	var stalled atomic.Bool
-	stall := time.AfterFunc(stallTimeout, func() {
-		stalled.Store(true)
-		it.Stop()
-	})
-	defer stall.Stop()
-	stopOnDone := context.AfterFunc(ctx, it.Stop)
-	defer stopOnDone()
 	defer it.Stop()
+	// Next waits for the next chunk until ctx ends or the transfer
+	// stalls: both end the context it is given, rather than calling
+	// it.Stop from another goroutine, which races with a Next that is
+	// replacing its subscription after a NATS server died (the Stop is
+	// lost on the old one, and the Next waits forever).
+	next, endNext := context.WithCancelCause(ctx)
+	defer endNext(nil)
+	stall := time.AfterFunc(stallTimeout, func() { endNext(errStalled) })
+	defer stall.Stop()
 
 	var n int64
 	for {
-		msg, err := it.Next()
+		msg, err := it.Next(jetstream.NextContext(next))
 		switch {
-		case stalled.Load():
-			return n, errStalled
 		case ctx.Err() != nil:
 			return n, ctx.Err()
+		case next.Err() != nil:
+			return n, context.Cause(next)
 		case err != nil:
 			return n, err
 		}
