@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"transdb/internal/natstest"
@@ -24,15 +23,7 @@ func TestDownloadEndsWhenItsChunksStopComing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := natstest.JetStream(t, srv.URL())
 	ctx := context.Background()
 	store, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "dl"})
 	if err != nil {

@@ -15,10 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Bucket connects to the NATS servers at url and binds to the object
-// store bucket, waiting up to 30 s for it to be created. The connection
-// is closed when the test ends.
-func Bucket(t testing.TB, url, bucket string) (jetstream.JetStream, jetstream.ObjectStore) {
+// JetStream connects to the NATS servers at url. The connection is
+// closed when the test ends.
+func JetStream(t testing.TB, url string) jetstream.JetStream {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -29,6 +28,15 @@ func Bucket(t testing.TB, url, bucket string) (jetstream.JetStream, jetstream.Ob
 	if err != nil {
 		t.Fatal(err)
 	}
+	return js
+}
+
+// Bucket connects to the NATS servers at url and binds to the object
+// store bucket, waiting up to 30 s for it to be created. The connection
+// is closed when the test ends.
+func Bucket(t testing.TB, url, bucket string) (jetstream.JetStream, jetstream.ObjectStore) {
+	t.Helper()
+	js := JetStream(t, url)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		obs, err := js.ObjectStore(context.Background(), bucket)
