@@ -71,7 +71,7 @@ func (req *Request) Validate() error {
 		return &RequestError{Field: field, Value: value, Reason: reason}
 	}
 	text := func(field, value string) error {
-		if !printableASCII(value) && (!utf8.ValidString(value) || httpsyntax.HasControl(value)) {
+		if !httpsyntax.ASCIIIn(value, ' ', '~') && (!utf8.ValidString(value) || httpsyntax.HasControl(value)) {
 			return bad(field, value, "not valid UTF-8 or holds control characters")
 		}
 		return nil
@@ -106,17 +106,6 @@ func (req *Request) Validate() error {
 		return CheckKey(req.Key)
 	}
 	return nil
-}
-
-// printableASCII reports whether s is made of printable ASCII: the
-// usual text, which Validate passes without decoding it.
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // CheckKey reports, as a *RequestError, a key given to start with that no

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"transdb/internal/httpsyntax"
 )
 
 // Record is one element of a block list together with the key and uri
@@ -52,7 +54,7 @@ func ValidateField(name, s string) error { return validateField(name, s) }
 // checks, for callers that name the field their own way (a parameter,
 // a flag).
 func KeyURIProblem(s string) string {
-	if s != "" && graphicASCII(s) {
+	if s != "" && httpsyntax.ASCIIIn(s, '!', '~') { // no space, no control, valid UTF-8
 		return ""
 	}
 	switch {
@@ -66,18 +68,6 @@ func KeyURIProblem(s string) string {
 		return "contains white space"
 	}
 	return ""
-}
-
-// graphicASCII reports whether s is made of ASCII letters, digits and
-// punctuation, as most keys and uris are: those KeyURIProblem passes
-// without decoding them.
-func graphicASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 func validateField(name, s string) error {

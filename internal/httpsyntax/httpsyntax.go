@@ -17,6 +17,18 @@ func HasControl(s string) bool {
 	return false
 }
 
+// ASCIIIn reports whether every byte of s is between lo and hi, both
+// ASCII: the quick check of text that is plain, before a full one that
+// decodes it (printable ASCII is ' ' to '~').
+func ASCIIIn(s string, lo, hi byte) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < lo || c > hi {
+			return false
+		}
+	}
+	return true
+}
+
 // IsToken reports whether s is an HTTP token: a method or a header name.
 func IsToken(s string) bool {
 	if s == "" {

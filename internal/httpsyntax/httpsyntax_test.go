@@ -17,3 +17,23 @@ func TestTokensAndControls(t *testing.T) {
 		}
 	}
 }
+
+func TestASCIIIn(t *testing.T) {
+	for _, tt := range []struct {
+		s      string
+		lo, hi byte
+		want   bool
+	}{
+		{"", '!', '~', true},
+		{"/static/img.png", '!', '~', true},
+		{"a b", '!', '~', false},
+		{"a b", ' ', '~', true},
+		{"a\tb", ' ', '~', false},
+		{"a\x7fb", ' ', '~', false},
+		{"caf\xc3\xa9", ' ', '~', false},
+	} {
+		if got := ASCIIIn(tt.s, tt.lo, tt.hi); got != tt.want {
+			t.Errorf("ASCIIIn(%q, %q, %q) = %v, want %v", tt.s, tt.lo, tt.hi, got, tt.want)
+		}
+	}
+}
